@@ -1,0 +1,43 @@
+"""Paths and defaults. Nothing here does work at import time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+#: Root of a source checkout (where ``data/`` and ``models/`` live when working from a clone).
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+#: Where analysts drop the real Kaggle CSV files.
+DEFAULT_RAW_DIR = PROJECT_ROOT / "data" / "raw"
+#: Where ``trainer fit`` writes bundles unless told otherwise.
+DEFAULT_MODELS_DIR = PROJECT_ROOT / "models"
+#: Statistics of the real Home Credit tables, shipped with the package (no rows of real data).
+PROFILE_PATH = Path(__file__).resolve().parent / "resources" / "home_credit_profile.json"
+
+#: Seed used everywhere randomness is involved unless the user passes another one.
+DEFAULT_SEED = 42
+#: Share of the labelled clients held out for validation.
+DEFAULT_VALID_SHARE = 0.2
+#: Cost of a false negative (a defaulter accepted) relative to a false positive (a good client refused).
+DEFAULT_COST_FN = 10.0
+#: Cost of a false positive.
+DEFAULT_COST_FP = 1.0
+
+#: XGBoost parameters used by ``trainer fit`` (``--params`` may override them).
+DEFAULT_XGB_PARAMS: dict[str, float | int | str] = {
+    "objective": "binary:logistic",
+    "eval_metric": "auc",
+    "tree_method": "hist",
+    "max_depth": 5,
+    "learning_rate": 0.05,
+    "min_child_weight": 5,
+    "subsample": 0.8,
+    "colsample_bytree": 0.6,
+    "reg_lambda": 5.0,
+    "max_cat_to_onehot": 1,
+    "max_bin": 256,
+}
+DEFAULT_NUM_BOOST_ROUND = 2000
+DEFAULT_EARLY_STOPPING_ROUNDS = 50
+
+#: The placeholder the Home Credit data uses for "not applicable" in DAYS_* columns.
+DAYS_PLACEHOLDER = 365243
