@@ -51,6 +51,148 @@ def check(
         raise typer.Exit(code=2)
 
 
+@app.command()
+def fit(
+    data: Annotated[Path, typer.Option("--data", help="Folder holding the Home Credit tables.")],
+    out: Annotated[Path, typer.Option("--out", help="Bundle folder to write, e.g. models/default.")],
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the split and the booster.")] = DEFAULT_SEED,
+    cost_fn: Annotated[
+        float, typer.Option("--cost-fn", min=0.0, help="Cost of accepting a defaulter.")
+    ] = 10.0,
+    cost_fp: Annotated[
+        float, typer.Option("--cost-fp", min=0.0, help="Cost of refusing a good client.")
+    ] = 1.0,
+    review_band: Annotated[
+        float | None,
+        typer.Option(
+            "--review-band", min=0.0, max=0.5, help="PD points either side of the threshold sent to REVIEW."
+        ),
+    ] = None,
+    no_history: Annotated[bool, typer.Option("--no-history", help="Use the application table only.")] = False,
+    params: Annotated[
+        Path | None, typer.Option("--params", help="JSON file of XGBoost parameters overriding the defaults.")
+    ] = None,
+    max_rounds: Annotated[int, typer.Option("--max-rounds", min=1, help="Maximum number of trees.")] = 2000,
+    threads: Annotated[int, typer.Option("--threads", min=0, help="XGBoost threads (0 = all cores).")] = 0,
+) -> None:
+    """Train the model, choose the threshold by business cost, and write a verified bundle."""
+    from trainer.reports import fit_summary, progress_bar
+    from trainer.train import FitConfig, fit_bundle
+
+    config = FitConfig(
+        data_dir=data,
+        out=out,
+        seed=seed,
+        cost_fn=cost_fn,
+        cost_fp=cost_fp,
+        review_band=review_band,
+        use_history=not no_history,
+        params=_read_params(params),
+        num_boost_round=max_rounds,
+        nthread=threads,
+    )
+    with progress_bar(err_console) as progress:
+        bundle = fit_bundle(config, progress)
+    Console().print(fit_summary(bundle))
+
+
+def _read_params(path: Path | None) -> dict[str, object]:
+    if path is None:
+        return {}
+    import json
+
+    try:
+        loaded = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserError(
+            f"Parameter file {path} does not exist; pass a JSON file of XGBoost parameters."
+        ) from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise UserError(
+            f"Parameter file {path} is not valid JSON ({exc}); fix it or leave out --params."
+        ) from None
+    if not isinstance(loaded, dict):
+        raise UserError(f"Parameter file {path} must hold a JSON object of XGBoost parameters.")
+    return loaded
+
+
+@app.command()
+def evaluate(
+    model: Annotated[Path, typer.Option("--model", help="Bundle folder.")],
+    data: Annotated[Path, typer.Option("--data", help="Folder holding a labelled application_train table.")],
+) -> None:
+    """Evaluate a bundle on labelled data (its own validation clients when it is its training data)."""
+    from trainer.evaluation import evaluate_bundle
+    from trainer.reports import metrics_table
+
+    result = evaluate_bundle(model, data)
+    Console().print(metrics_table(result.metrics, title=result.title))
+
+
+@app.command()
+def predict(
+    model: Annotated[Path, typer.Option("--model", help="Bundle folder.")],
+    out: Annotated[
+        Path, typer.Option("--out", help="CSV to write (SK_ID_CURR,TARGET like a Kaggle submission).")
+    ],
+    data: Annotated[
+        Path | None, typer.Option("--data", help="Folder with application_test and history tables.")
+    ] = None,
+    clients: Annotated[
+        Path | None,
+        typer.Option("--clients", help="Clients file (CSV/parquet); history tables are read beside it."),
+    ] = None,
+    decisions: Annotated[bool, typer.Option("--decisions", help="Add PD_BAND and DECISION columns.")] = False,
+) -> None:
+    """Score every client and write the probabilities of default."""
+    from trainer.predict import predict_file
+
+    clients_file = _clients_file(data, clients)
+    written = predict_file(model, clients_file, out, with_decisions=decisions, console=err_console)
+    err_console.print(f"wrote {written} clients to {out}")
+
+
+@app.command()
+def explain(
+    model: Annotated[Path, typer.Option("--model", help="Bundle folder.")],
+    client: Annotated[int, typer.Option("--client", help="SK_ID_CURR of the client.")],
+    data: Annotated[
+        Path | None, typer.Option("--data", help="Folder with application_test and history.")
+    ] = None,
+    clients: Annotated[
+        Path | None, typer.Option("--clients", help="Clients file holding the client.")
+    ] = None,
+    top: Annotated[int, typer.Option("--top", min=1, help="Contributions to show.")] = 12,
+) -> None:
+    """Show one client's PD, decision, reasons and top SHAP contributions."""
+    from trainer.portfolio import Portfolio
+    from trainer.reports import explanation_view
+    from trainer.scoring import Scorer
+
+    scorer = Scorer.load(model)
+    portfolio = Portfolio.load(_clients_file(data, clients), tables=scorer.spec.history_tables)
+    explanation = scorer.explain(portfolio.record(client), portfolio.history_record(client))
+    Console().print(explanation_view(client, explanation, scorer.reasons(explanation), top))
+
+
+def _clients_file(data: Path | None, clients: Path | None) -> Path:
+    """The clients file named by --clients, or application_test in --data."""
+    if clients is not None:
+        return clients
+    if data is None:
+        raise UserError(
+            "Say which clients to use: --clients FILE, or --data DIR holding application_test.csv."
+        )
+    from trainer.data import find_table
+
+    found = find_table(data, "application_test")
+    if found is None:
+        raise UserError(
+            f"{data} has no application_test.csv or .parquet; pass --clients FILE with the clients to score."
+        )
+    return found
+
+
 def main() -> None:
     """Entry point of the ``trainer`` console script."""
     try:

@@ -1,0 +1,205 @@
+"""The model bundle: the contract between the trainer and the advisor app (design.md section 2).
+
+A bundle is a directory holding ``model.ubj`` (the booster in XGBoost's own format, no pickle) and
+``manifest.json``. Loading verifies the schema version, the SHA-256 of every file, and the manifest's
+own content hash (its ``model_id``), so a single changed byte anywhere is reported, never used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import shutil
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import xgboost as xgb
+
+from trainer.errors import BundleError
+from trainer.features import FeatureSpec
+
+SCHEMA_VERSION = 1
+MODEL_FILE = "model.ubj"
+MANIFEST_FILE = "manifest.json"
+
+
+def sha256_file(path: Path) -> str:
+    """Return the hex SHA-256 of a file, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _content_id(manifest: dict[str, Any]) -> str:
+    """Hash of the manifest without its own ``model_id`` (covers the file hashes too)."""
+    body = {k: v for k, v in manifest.items() if k != "model_id"}
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(canonical.encode("ascii")).hexdigest()[:16]
+
+
+def library_versions() -> dict[str, str]:
+    """Versions of Python and of the libraries that shape the model's numbers."""
+    versions = {"python": platform.python_version()}
+    for dist in ("credit-tui", "xgboost-cpu", "xgboost", "numpy", "pandas", "scikit-learn"):
+        try:
+            versions[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            continue
+    versions["xgboost_runtime"] = xgb.__version__
+    return versions
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """A verified, loaded model bundle.
+
+    Attributes:
+        path: The bundle directory.
+        manifest: The parsed ``manifest.json``.
+        booster: The XGBoost model.
+        spec: The features the booster expects, in order.
+    """
+
+    path: Path
+    manifest: dict[str, Any]
+    booster: xgb.Booster
+    spec: FeatureSpec
+
+    @property
+    def model_id(self) -> str:
+        """Content hash identifying the bundle."""
+        return str(self.manifest["model_id"])
+
+    @property
+    def threshold(self) -> float:
+        """Refuse when PD >= threshold."""
+        return float(self.manifest["threshold"]["value"])
+
+    @property
+    def review_band(self) -> tuple[float, float] | None:
+        """PDs in [low, high) are REVIEW, if a band was configured."""
+        band = self.manifest["threshold"].get("review_band")
+        return None if band is None else (float(band[0]), float(band[1]))
+
+
+def save_bundle(target: Path, booster: xgb.Booster, spec: FeatureSpec, details: dict[str, Any]) -> Bundle:
+    """Write a bundle atomically: build it in a temporary directory beside ``target``, then rename.
+
+    Args:
+        target: The bundle directory to create (an existing bundle there is replaced).
+        booster: The trained model.
+        spec: Its feature spec.
+        details: Manifest fields supplied by the caller (threshold, metrics, importance, training_data,
+            params, ...). ``schema_version``, ``model_id``, ``created_at``, ``libraries``, ``features`` and
+            ``files`` are filled in here.
+
+    Returns:
+        The bundle, loaded back and verified.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        booster.save_model(staging / MODEL_FILE)
+        manifest: dict[str, Any] = {
+            "schema_version": SCHEMA_VERSION,
+            "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "libraries": library_versions(),
+            **details,
+            **spec.to_dict(),
+            "files": {MODEL_FILE: sha256_file(staging / MODEL_FILE)},
+        }
+        manifest["model_id"] = _content_id(manifest)
+        with (staging / MANIFEST_FILE).open("w", encoding="utf-8") as fh:
+            json.dump(manifest, fh, indent=2, sort_keys=False)
+            fh.write("\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        if target.exists():
+            backup = target.with_name(f".{target.name}.old")
+            shutil.rmtree(backup, ignore_errors=True)
+            target.rename(backup)
+            staging.rename(target)
+            shutil.rmtree(backup, ignore_errors=True)
+        else:
+            staging.rename(target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return load_bundle(target)
+
+
+def load_bundle(path: Path) -> Bundle:
+    """Load a bundle and verify it completely.
+
+    Raises:
+        BundleError: One sentence naming the bundle and the problem, for a missing directory or file,
+            unreadable JSON, a newer schema version, a changed byte in any file, or a model that does not
+            match its manifest.
+    """
+    path = Path(path)
+    if not path.is_dir():
+        raise BundleError(
+            f"Model bundle {path} does not exist; train one with `trainer fit --data DIR --out {path}` "
+            "or pass --model with an existing bundle folder."
+        )
+    manifest_path = path / MANIFEST_FILE
+    if not manifest_path.is_file():
+        raise BundleError(
+            f"{manifest_path} is missing, so {path} is not a model bundle; retrain it with `trainer fit`."
+        )
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BundleError(
+            f"{manifest_path} is not valid JSON ({exc.__class__.__name__}); "
+            "the bundle is corrupt: retrain or restore it."
+        ) from None
+    if not isinstance(manifest, dict) or "schema_version" not in manifest:
+        raise BundleError(f"{manifest_path} has no schema_version; it is not a credit-tui bundle manifest.")
+    version = manifest["schema_version"]
+    if not isinstance(version, int) or version > SCHEMA_VERSION:
+        raise BundleError(
+            f"{path} was written with bundle schema_version {version}, newer than the {SCHEMA_VERSION} this "
+            "version reads; upgrade credit-tui or retrain the bundle with this version."
+        )
+    files = manifest.get("files")
+    if not isinstance(files, dict) or MODEL_FILE not in files:
+        raise BundleError(
+            f"{manifest_path} lists no {MODEL_FILE} hash; the bundle is incomplete: retrain it."
+        )
+    for name, expected in files.items():
+        file_path = path / name
+        if not file_path.is_file():
+            raise BundleError(f"{file_path} is missing from the bundle; restore it or retrain the bundle.")
+        if sha256_file(file_path) != expected:
+            raise BundleError(
+                f"{file_path} has changed since the bundle was written (SHA-256 mismatch); "
+                "restore the original bundle or retrain it."
+            )
+    if manifest.get("model_id") != _content_id(manifest):
+        raise BundleError(
+            f"{manifest_path} has been edited since the bundle was written (its content no longer matches "
+            f"model_id {manifest.get('model_id')}); restore the original bundle or retrain it."
+        )
+    try:
+        spec = FeatureSpec.from_dict(manifest)
+        booster = xgb.Booster()
+        booster.load_model(path / MODEL_FILE)
+    except (KeyError, TypeError, ValueError, xgb.core.XGBoostError) as exc:
+        raise BundleError(
+            f"{path} could not be read as a model bundle ({exc.__class__.__name__}); retrain it."
+        ) from None
+    if booster.feature_names is not None and list(booster.feature_names) != list(spec.names):
+        raise BundleError(
+            f"{path / MODEL_FILE} expects other features than {manifest_path} lists; retrain the bundle."
+        )
+    return Bundle(path, manifest, booster, spec)

@@ -1,0 +1,712 @@
+"""Features: raw Home Credit tables -> one feature row per client.
+
+One code path serves training, batch scoring and the single-client what-if:
+
+- :func:`application_features` works on a mapping of column -> numpy array, so the same arithmetic runs
+  on a whole table (arrays of n values) and on one client (arrays of one value).
+- :func:`history_features` aggregates every history table that is present into one row per client; it
+  runs once when a data folder or portfolio is loaded.
+- :func:`feature_matrix` and :func:`feature_row` assemble the model's input in the order a
+  :class:`FeatureSpec` stores, encoding categories with the training levels (unseen -> missing).
+
+Days are turned into years (``AGE_YEARS`` instead of ``DAYS_BIRTH``) so that explanations read in
+human units; the 365243 placeholder becomes missing with a flag.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from trainer.config import DAYS_PLACEHOLDER
+
+FloatArray = np.ndarray[Any, np.dtype[np.float64]]
+
+DAYS_PER_YEAR = 365.25
+
+#: Application columns used as categories by the model.
+APP_CATEGORICAL: tuple[str, ...] = (
+    "NAME_CONTRACT_TYPE",
+    "CODE_GENDER",
+    "FLAG_OWN_CAR",
+    "FLAG_OWN_REALTY",
+    "NAME_TYPE_SUITE",
+    "NAME_INCOME_TYPE",
+    "NAME_EDUCATION_TYPE",
+    "NAME_FAMILY_STATUS",
+    "NAME_HOUSING_TYPE",
+    "OCCUPATION_TYPE",
+    "WEEKDAY_APPR_PROCESS_START",
+    "ORGANIZATION_TYPE",
+    "FONDKAPREMONT_MODE",
+    "HOUSETYPE_MODE",
+    "WALLSMATERIAL_MODE",
+    "EMERGENCYSTATE_MODE",
+)
+
+_HOUSING_MEASURES: tuple[str, ...] = (
+    "APARTMENTS",
+    "BASEMENTAREA",
+    "YEARS_BEGINEXPLUATATION",
+    "YEARS_BUILD",
+    "COMMONAREA",
+    "ELEVATORS",
+    "ENTRANCES",
+    "FLOORSMAX",
+    "FLOORSMIN",
+    "LANDAREA",
+    "LIVINGAPARTMENTS",
+    "LIVINGAREA",
+    "NONLIVINGAPARTMENTS",
+    "NONLIVINGAREA",
+)
+_DOCUMENT_FLAGS: tuple[str, ...] = tuple(f"FLAG_DOCUMENT_{i}" for i in range(2, 22))
+
+#: Application numbers passed to the model unchanged (the _MODE/_MEDI twins of the housing block add
+#: nothing to the _AVG ones; DAYS_* columns are replaced by years below).
+APP_NUMERIC_PASSTHROUGH: tuple[str, ...] = (
+    "CNT_CHILDREN",
+    "AMT_INCOME_TOTAL",
+    "AMT_CREDIT",
+    "AMT_ANNUITY",
+    "AMT_GOODS_PRICE",
+    "REGION_POPULATION_RELATIVE",
+    "OWN_CAR_AGE",
+    "FLAG_EMP_PHONE",
+    "FLAG_WORK_PHONE",
+    "FLAG_PHONE",
+    "FLAG_EMAIL",
+    "CNT_FAM_MEMBERS",
+    "REGION_RATING_CLIENT",
+    "REGION_RATING_CLIENT_W_CITY",
+    "HOUR_APPR_PROCESS_START",
+    "REG_REGION_NOT_LIVE_REGION",
+    "REG_REGION_NOT_WORK_REGION",
+    "LIVE_REGION_NOT_WORK_REGION",
+    "REG_CITY_NOT_LIVE_CITY",
+    "REG_CITY_NOT_WORK_CITY",
+    "LIVE_CITY_NOT_WORK_CITY",
+    "EXT_SOURCE_1",
+    "EXT_SOURCE_2",
+    "EXT_SOURCE_3",
+    *(f"{m}_AVG" for m in _HOUSING_MEASURES),
+    "TOTALAREA_MODE",
+    "OBS_30_CNT_SOCIAL_CIRCLE",
+    "DEF_30_CNT_SOCIAL_CIRCLE",
+    "OBS_60_CNT_SOCIAL_CIRCLE",
+    "DEF_60_CNT_SOCIAL_CIRCLE",
+    "FLAG_DOCUMENT_3",
+    "AMT_REQ_CREDIT_BUREAU_HOUR",
+    "AMT_REQ_CREDIT_BUREAU_DAY",
+    "AMT_REQ_CREDIT_BUREAU_WEEK",
+    "AMT_REQ_CREDIT_BUREAU_MON",
+    "AMT_REQ_CREDIT_BUREAU_QRT",
+    "AMT_REQ_CREDIT_BUREAU_YEAR",
+)
+
+#: Columns of the application row that the features read (everything else is ignored).
+APP_INPUT_NUMERIC: tuple[str, ...] = (
+    *APP_NUMERIC_PASSTHROUGH,
+    "DAYS_BIRTH",
+    "DAYS_EMPLOYED",
+    "DAYS_REGISTRATION",
+    "DAYS_ID_PUBLISH",
+    "DAYS_LAST_PHONE_CHANGE",
+    *_DOCUMENT_FLAGS,
+)
+APP_INPUT_COLUMNS: tuple[str, ...] = (*APP_INPUT_NUMERIC, *APP_CATEGORICAL)
+
+#: Engineered application features, in the order :func:`application_features` returns them.
+APP_ENGINEERED: tuple[str, ...] = (
+    "AGE_YEARS",
+    "EMPLOYED_YEARS",
+    "DAYS_EMPLOYED_PLACEHOLDER",
+    "REGISTRATION_YEARS",
+    "ID_PUBLISH_YEARS",
+    "PHONE_CHANGE_YEARS",
+    "CREDIT_INCOME_RATIO",
+    "ANNUITY_INCOME_RATIO",
+    "ANNUITY_CREDIT_RATIO",
+    "CREDIT_TERM_MONTHS",
+    "GOODS_CREDIT_RATIO",
+    "EMPLOYED_AGE_RATIO",
+    "INCOME_PER_PERSON",
+    "EXT_SOURCE_MEAN",
+    "EXT_SOURCE_MIN",
+    "EXT_SOURCE_MAX",
+    "EXT_SOURCE_PROD",
+    "DOCUMENT_COUNT",
+)
+
+
+def safe_divide(numerator: Any, denominator: Any) -> FloatArray:
+    """Divide element-wise; a zero or missing denominator gives a missing value, never inf."""
+    num = np.asarray(numerator, dtype=np.float64)
+    den = np.asarray(denominator, dtype=np.float64)
+    out = np.full(np.broadcast(num, den).shape, np.nan)
+    np.divide(num, den, out=out, where=(den != 0) & ~np.isnan(den))
+    return out
+
+
+def _days_to_years(days: FloatArray) -> FloatArray:
+    """Turn negative day counts (days before the application) into positive years."""
+    return -days / DAYS_PER_YEAR
+
+
+def application_features(cols: Mapping[str, Any]) -> dict[str, FloatArray]:
+    """Compute the numeric application features from raw application columns.
+
+    Args:
+        cols: Column name -> numpy array (all of the same length) for every name in
+            :data:`APP_INPUT_NUMERIC`. A one-client mapping holds arrays of length one.
+
+    Returns:
+        Feature name -> float64 array: :data:`APP_NUMERIC_PASSTHROUGH` then :data:`APP_ENGINEERED`.
+    """
+    col = {name: np.asarray(cols[name], dtype=np.float64) for name in APP_INPUT_NUMERIC}
+    out = {name: col[name] for name in APP_NUMERIC_PASSTHROUGH}
+
+    days_employed = col["DAYS_EMPLOYED"]
+    placeholder = days_employed == DAYS_PLACEHOLDER
+    employed_years = _days_to_years(np.where(placeholder, np.nan, days_employed))
+    age_years = _days_to_years(col["DAYS_BIRTH"])
+    ext = np.stack([col["EXT_SOURCE_1"], col["EXT_SOURCE_2"], col["EXT_SOURCE_3"]])
+    n_ext = np.sum(~np.isnan(ext), axis=0)
+    ext_sum = np.nansum(ext, axis=0)
+
+    out["AGE_YEARS"] = age_years
+    out["EMPLOYED_YEARS"] = employed_years
+    out["DAYS_EMPLOYED_PLACEHOLDER"] = placeholder.astype(np.float64)
+    out["REGISTRATION_YEARS"] = _days_to_years(col["DAYS_REGISTRATION"])
+    out["ID_PUBLISH_YEARS"] = _days_to_years(col["DAYS_ID_PUBLISH"])
+    out["PHONE_CHANGE_YEARS"] = _days_to_years(col["DAYS_LAST_PHONE_CHANGE"])
+    out["CREDIT_INCOME_RATIO"] = safe_divide(col["AMT_CREDIT"], col["AMT_INCOME_TOTAL"])
+    out["ANNUITY_INCOME_RATIO"] = safe_divide(col["AMT_ANNUITY"], col["AMT_INCOME_TOTAL"])
+    out["ANNUITY_CREDIT_RATIO"] = safe_divide(col["AMT_ANNUITY"], col["AMT_CREDIT"])
+    out["CREDIT_TERM_MONTHS"] = safe_divide(col["AMT_CREDIT"], col["AMT_ANNUITY"])
+    out["GOODS_CREDIT_RATIO"] = safe_divide(col["AMT_GOODS_PRICE"], col["AMT_CREDIT"])
+    out["EMPLOYED_AGE_RATIO"] = safe_divide(employed_years, age_years)
+    out["INCOME_PER_PERSON"] = safe_divide(col["AMT_INCOME_TOTAL"], col["CNT_FAM_MEMBERS"])
+    out["EXT_SOURCE_MEAN"] = safe_divide(ext_sum, n_ext)
+    out["EXT_SOURCE_MIN"] = np.where(n_ext > 0, np.min(np.where(np.isnan(ext), np.inf, ext), axis=0), np.nan)
+    out["EXT_SOURCE_MAX"] = np.where(n_ext > 0, np.max(np.where(np.isnan(ext), -np.inf, ext), axis=0), np.nan)
+    out["EXT_SOURCE_PROD"] = ext[0] * ext[1] * ext[2]
+    out["DOCUMENT_COUNT"] = np.nansum(np.stack([col[f] for f in _DOCUMENT_FLAGS]), axis=0)
+    return out
+
+
+# --------------------------------------------------------------------------------------------------
+# History tables
+# --------------------------------------------------------------------------------------------------
+
+_RECENT_DAYS = -365
+_RECENT_MONTHS = -12
+
+
+def _per_client(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return ``frame`` indexed by SK_ID_CURR with float64 columns."""
+    frame.index = frame.index.astype(np.int64)
+    frame.index.name = "SK_ID_CURR"
+    return frame.astype(np.float64)
+
+
+def _num(frame: pd.DataFrame, column: str) -> FloatArray:
+    return frame[column].to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def bureau_features(bureau: pd.DataFrame, bureau_balance: pd.DataFrame | None) -> pd.DataFrame:
+    """Aggregate the credit bureau's records (and their monthly balances) per client."""
+    status = bureau["CREDIT_ACTIVE"].astype("string")
+    days_credit = _num(bureau, "DAYS_CREDIT")
+    debt = _num(bureau, "AMT_CREDIT_SUM_DEBT")
+    credit = _num(bureau, "AMT_CREDIT_SUM")
+    active = (status == "Active").to_numpy(dtype=bool, na_value=False)
+    work = pd.DataFrame(
+        {
+            "SK_ID_CURR": bureau["SK_ID_CURR"].to_numpy(),
+            "BUREAU_COUNT": 1.0,
+            "BUREAU_ACTIVE_COUNT": active.astype(np.float64),
+            "BUREAU_CLOSED_COUNT": (status == "Closed").to_numpy(dtype=np.float64, na_value=0.0),
+            "BUREAU_BAD_DEBT_COUNT": status.isin(["Bad debt", "Sold"]).to_numpy(
+                dtype=np.float64, na_value=0.0
+            ),
+            "BUREAU_RECENT_COUNT": (days_credit > _RECENT_DAYS).astype(np.float64),
+            "BUREAU_ACTIVE_DEBT": np.where(active, np.nan_to_num(debt), 0.0),
+            "BUREAU_ACTIVE_CREDIT": np.where(active, np.nan_to_num(credit), 0.0),
+            "BUREAU_OVERDUE_SUM": np.nan_to_num(_num(bureau, "AMT_CREDIT_SUM_OVERDUE")),
+            "BUREAU_MAX_DAYS_OVERDUE": _num(bureau, "CREDIT_DAY_OVERDUE"),
+            "BUREAU_MAX_OVERDUE_AMOUNT": _num(bureau, "AMT_CREDIT_MAX_OVERDUE"),
+            "BUREAU_PROLONG_COUNT": np.nan_to_num(_num(bureau, "CNT_CREDIT_PROLONG")),
+            "BUREAU_LAST_CREDIT_DAYS": days_credit,
+        }
+    )
+    grouped = work.groupby("SK_ID_CURR", sort=True)
+    out = grouped[
+        [
+            "BUREAU_COUNT",
+            "BUREAU_ACTIVE_COUNT",
+            "BUREAU_CLOSED_COUNT",
+            "BUREAU_BAD_DEBT_COUNT",
+            "BUREAU_RECENT_COUNT",
+            "BUREAU_ACTIVE_DEBT",
+            "BUREAU_ACTIVE_CREDIT",
+            "BUREAU_OVERDUE_SUM",
+            "BUREAU_PROLONG_COUNT",
+        ]
+    ].sum()
+    maxima = grouped[
+        ["BUREAU_MAX_DAYS_OVERDUE", "BUREAU_MAX_OVERDUE_AMOUNT", "BUREAU_LAST_CREDIT_DAYS"]
+    ].max()
+    out = out.join(maxima)
+    out["BUREAU_DEBT_CREDIT_RATIO"] = safe_divide(out["BUREAU_ACTIVE_DEBT"], out["BUREAU_ACTIVE_CREDIT"])
+    out["BUREAU_YEARS_SINCE_LAST_CREDIT"] = _days_to_years(out.pop("BUREAU_LAST_CREDIT_DAYS").to_numpy())
+    if bureau_balance is not None:
+        out = out.join(_bureau_balance_features(bureau, bureau_balance))
+    return _per_client(out)
+
+
+def _bureau_balance_features(bureau: pd.DataFrame, bureau_balance: pd.DataFrame) -> pd.DataFrame:
+    """Monthly statuses of bureau credits: months known and share of months past due (status 1-5)."""
+    status = bureau_balance["STATUS"].astype("string")
+    late = status.isin(["1", "2", "3", "4", "5"]).to_numpy(dtype=np.float64, na_value=0.0)
+    months = pd.DataFrame({"SK_ID_BUREAU": bureau_balance["SK_ID_BUREAU"].to_numpy(), "late": late})
+    per_credit = months.groupby("SK_ID_BUREAU", sort=False)["late"].agg(["sum", "count"])
+    owners = pd.Series(bureau["SK_ID_CURR"].to_numpy(), index=bureau["SK_ID_BUREAU"].to_numpy())
+    per_credit = per_credit.join(owners.rename("SK_ID_CURR"), how="inner")
+    per_client = per_credit.groupby("SK_ID_CURR", sort=True)[["sum", "count"]].sum()
+    return pd.DataFrame(
+        {
+            "BUREAU_BALANCE_MONTHS": per_client["count"],
+            "BUREAU_BALANCE_LATE_SHARE": safe_divide(per_client["sum"], per_client["count"]),
+        },
+        index=per_client.index,
+    )
+
+
+def previous_features(previous: pd.DataFrame) -> pd.DataFrame:
+    """Aggregate the client's previous applications at Home Credit."""
+    status = previous["NAME_CONTRACT_STATUS"].astype("string")
+    refused = (status == "Refused").to_numpy(dtype=np.float64, na_value=0.0)
+    days = _num(previous, "DAYS_DECISION")
+    work = pd.DataFrame(
+        {
+            "SK_ID_CURR": previous["SK_ID_CURR"].to_numpy(),
+            "PREV_COUNT": 1.0,
+            "PREV_APPROVED_COUNT": (status == "Approved").to_numpy(dtype=np.float64, na_value=0.0),
+            "PREV_REFUSED_COUNT": refused,
+            "PREV_RECENT_REFUSED_COUNT": refused * (days > _RECENT_DAYS),
+            "PREV_CREDIT_APPLICATION_RATIO": safe_divide(
+                _num(previous, "AMT_CREDIT"), _num(previous, "AMT_APPLICATION")
+            ),
+            "PREV_AMT_CREDIT_MEAN": _num(previous, "AMT_CREDIT"),
+            "PREV_LAST_DECISION_DAYS": days,
+        }
+    )
+    grouped = work.groupby("SK_ID_CURR", sort=True)
+    out = grouped[
+        ["PREV_COUNT", "PREV_APPROVED_COUNT", "PREV_REFUSED_COUNT", "PREV_RECENT_REFUSED_COUNT"]
+    ].sum()
+    out = out.join(grouped[["PREV_CREDIT_APPLICATION_RATIO", "PREV_AMT_CREDIT_MEAN"]].mean())
+    out["PREV_REFUSED_SHARE"] = safe_divide(out["PREV_REFUSED_COUNT"], out["PREV_COUNT"])
+    out["PREV_YEARS_SINCE_LAST_DECISION"] = _days_to_years(
+        grouped["PREV_LAST_DECISION_DAYS"].max().to_numpy()
+    )
+    return _per_client(out)
+
+
+def installments_features(installments: pd.DataFrame) -> pd.DataFrame:
+    """Aggregate repayments of previous credits: lateness and underpayment."""
+    due = _num(installments, "DAYS_INSTALMENT")
+    paid = _num(installments, "DAYS_ENTRY_PAYMENT")
+    instalment = _num(installments, "AMT_INSTALMENT")
+    payment = _num(installments, "AMT_PAYMENT")
+    days_late = np.clip(paid - due, 0.0, None)
+    late = (paid > due).astype(np.float64)
+    recent = due > _RECENT_DAYS
+    work = pd.DataFrame(
+        {
+            "SK_ID_CURR": installments["SK_ID_CURR"].to_numpy(),
+            "INST_COUNT": 1.0,
+            "late": late,
+            "days_late": days_late,
+            "INST_DAYS_LATE_MAX": days_late,
+            "underpaid": (payment < instalment - 0.01).astype(np.float64),
+            "instalment": np.nan_to_num(instalment),
+            "payment": np.nan_to_num(payment),
+            "recent": recent.astype(np.float64),
+            "recent_late": late * recent,
+        }
+    )
+    grouped = work.groupby("SK_ID_CURR", sort=True)
+    sums = grouped[
+        ["INST_COUNT", "late", "days_late", "underpaid", "instalment", "payment", "recent", "recent_late"]
+    ].sum()
+    out = pd.DataFrame(index=sums.index)
+    out["INST_COUNT"] = sums["INST_COUNT"]
+    out["INST_LATE_SHARE"] = safe_divide(sums["late"], sums["INST_COUNT"])
+    out["INST_DAYS_LATE_MEAN"] = safe_divide(sums["days_late"], sums["INST_COUNT"])
+    out["INST_DAYS_LATE_MAX"] = grouped["INST_DAYS_LATE_MAX"].max()
+    out["INST_UNDERPAID_SHARE"] = safe_divide(sums["underpaid"], sums["INST_COUNT"])
+    out["INST_PAYMENT_RATIO"] = safe_divide(sums["payment"], sums["instalment"])
+    out["INST_RECENT_LATE_SHARE"] = safe_divide(sums["recent_late"], sums["recent"])
+    return _per_client(out)
+
+
+def pos_cash_features(pos: pd.DataFrame) -> pd.DataFrame:
+    """Aggregate monthly balances of point-of-sale and cash loans: days past due."""
+    dpd = np.nan_to_num(_num(pos, "SK_DPD"))
+    recent = _num(pos, "MONTHS_BALANCE") >= _RECENT_MONTHS
+    work = pd.DataFrame(
+        {
+            "SK_ID_CURR": pos["SK_ID_CURR"].to_numpy(),
+            "POS_MONTHS": 1.0,
+            "POS_DPD_MAX": dpd,
+            "POS_DPD_MEAN": dpd,
+            "POS_DPD_DEF_MAX": np.nan_to_num(_num(pos, "SK_DPD_DEF")),
+            "POS_LATE_SHARE": (dpd > 0).astype(np.float64),
+            "POS_RECENT_DPD_MAX": np.where(recent, dpd, 0.0),
+        }
+    )
+    grouped = work.groupby("SK_ID_CURR", sort=True)
+    out = grouped[["POS_MONTHS"]].sum()
+    out = out.join(grouped[["POS_DPD_MAX", "POS_DPD_DEF_MAX", "POS_RECENT_DPD_MAX"]].max())
+    out = out.join(grouped[["POS_DPD_MEAN", "POS_LATE_SHARE"]].mean())
+    return _per_client(out)
+
+
+def credit_card_features(cards: pd.DataFrame) -> pd.DataFrame:
+    """Aggregate monthly credit card balances: utilisation (overall, recent, active cards) and lateness."""
+    balance = _num(cards, "AMT_BALANCE")
+    limit = _num(cards, "AMT_CREDIT_LIMIT_ACTUAL")
+    utilisation = safe_divide(balance, limit)
+    months = _num(cards, "MONTHS_BALANCE")
+    dpd = np.nan_to_num(_num(cards, "SK_DPD"))
+    work = pd.DataFrame(
+        {
+            "SK_ID_CURR": cards["SK_ID_CURR"].to_numpy(),
+            "SK_ID_PREV": cards["SK_ID_PREV"].to_numpy(),
+            "months": months,
+            "CC_MONTHS": 1.0,
+            "CC_UTILISATION_MEAN": utilisation,
+            "CC_UTILISATION_MAX": utilisation,
+            "CC_RECENT_UTILISATION": np.where(months >= -6, utilisation, np.nan),
+            "CC_DPD_MAX": dpd,
+            "CC_LATE_SHARE": (dpd > 0).astype(np.float64),
+            "CC_DRAWINGS_MEAN": _num(cards, "AMT_DRAWINGS_CURRENT"),
+            "active": (cards["NAME_CONTRACT_STATUS"].astype("string") == "Active").to_numpy(
+                dtype=bool, na_value=False
+            ),
+        }
+    )
+    grouped = work.groupby("SK_ID_CURR", sort=True)
+    out = grouped[["CC_MONTHS"]].sum()
+    out = out.join(grouped[["CC_UTILISATION_MAX", "CC_DPD_MAX"]].max())
+    out = out.join(
+        grouped[["CC_UTILISATION_MEAN", "CC_RECENT_UTILISATION", "CC_LATE_SHARE", "CC_DRAWINGS_MEAN"]].mean()
+    )
+    # Utilisation of each card at its latest month, averaged over the cards still active then.
+    latest = (
+        work.sort_values(["SK_ID_PREV", "months"], kind="stable").groupby("SK_ID_PREV", sort=False).tail(1)
+    )
+    latest = latest[latest["active"]]
+    out = out.join(latest.groupby("SK_ID_CURR")["CC_UTILISATION_MEAN"].mean().rename("CC_ACTIVE_UTILISATION"))
+    return _per_client(out)
+
+
+#: History features per table, in the order they appear in the model; bureau_balance adds to bureau's.
+HISTORY_FEATURES: dict[str, tuple[str, ...]] = {
+    "bureau": (
+        "BUREAU_COUNT",
+        "BUREAU_ACTIVE_COUNT",
+        "BUREAU_CLOSED_COUNT",
+        "BUREAU_BAD_DEBT_COUNT",
+        "BUREAU_RECENT_COUNT",
+        "BUREAU_ACTIVE_DEBT",
+        "BUREAU_ACTIVE_CREDIT",
+        "BUREAU_OVERDUE_SUM",
+        "BUREAU_PROLONG_COUNT",
+        "BUREAU_MAX_DAYS_OVERDUE",
+        "BUREAU_MAX_OVERDUE_AMOUNT",
+        "BUREAU_DEBT_CREDIT_RATIO",
+        "BUREAU_YEARS_SINCE_LAST_CREDIT",
+    ),
+    "bureau_balance": ("BUREAU_BALANCE_MONTHS", "BUREAU_BALANCE_LATE_SHARE"),
+    "previous_application": (
+        "PREV_COUNT",
+        "PREV_APPROVED_COUNT",
+        "PREV_REFUSED_COUNT",
+        "PREV_RECENT_REFUSED_COUNT",
+        "PREV_CREDIT_APPLICATION_RATIO",
+        "PREV_AMT_CREDIT_MEAN",
+        "PREV_REFUSED_SHARE",
+        "PREV_YEARS_SINCE_LAST_DECISION",
+    ),
+    "installments_payments": (
+        "INST_COUNT",
+        "INST_LATE_SHARE",
+        "INST_DAYS_LATE_MEAN",
+        "INST_DAYS_LATE_MAX",
+        "INST_UNDERPAID_SHARE",
+        "INST_PAYMENT_RATIO",
+        "INST_RECENT_LATE_SHARE",
+    ),
+    "POS_CASH_balance": (
+        "POS_MONTHS",
+        "POS_DPD_MAX",
+        "POS_DPD_DEF_MAX",
+        "POS_RECENT_DPD_MAX",
+        "POS_DPD_MEAN",
+        "POS_LATE_SHARE",
+    ),
+    "credit_card_balance": (
+        "CC_MONTHS",
+        "CC_UTILISATION_MAX",
+        "CC_DPD_MAX",
+        "CC_UTILISATION_MEAN",
+        "CC_RECENT_UTILISATION",
+        "CC_LATE_SHARE",
+        "CC_DRAWINGS_MEAN",
+        "CC_ACTIVE_UTILISATION",
+    ),
+}
+
+#: Count features: a client absent from a table that is present has zero of them (not "unknown").
+HISTORY_COUNTS: frozenset[str] = frozenset(
+    {
+        "BUREAU_COUNT",
+        "BUREAU_ACTIVE_COUNT",
+        "BUREAU_CLOSED_COUNT",
+        "BUREAU_BAD_DEBT_COUNT",
+        "BUREAU_RECENT_COUNT",
+        "BUREAU_BALANCE_MONTHS",
+        "PREV_COUNT",
+        "PREV_APPROVED_COUNT",
+        "PREV_REFUSED_COUNT",
+        "PREV_RECENT_REFUSED_COUNT",
+        "INST_COUNT",
+        "POS_MONTHS",
+        "CC_MONTHS",
+    }
+)
+
+
+def history_tables_used(history: Mapping[str, pd.DataFrame]) -> list[str]:
+    """Return the history tables usable from ``history`` (bureau_balance needs bureau)."""
+    used = [name for name in HISTORY_FEATURES if name in history]
+    if "bureau_balance" in used and "bureau" not in used:
+        used.remove("bureau_balance")
+    return used
+
+
+def history_feature_names(tables: Iterable[str]) -> list[str]:
+    """Return the history feature names produced by ``tables``, in model order."""
+    chosen = set(tables)
+    return [name for table, names in HISTORY_FEATURES.items() if table in chosen for name in names]
+
+
+def history_features(
+    history: Mapping[str, pd.DataFrame], client_ids: Sequence[int] | None = None
+) -> pd.DataFrame:
+    """Aggregate every present history table into one row per client.
+
+    Args:
+        history: Table name -> raw table, for the history tables that are present (any subset).
+        client_ids: When given, the result has exactly these clients (in this order): clients without
+            rows in a present table get zero counts and missing rates.
+
+    Returns:
+        A float64 frame indexed by SK_ID_CURR with the columns of
+        ``history_feature_names(history_tables_used(history))``.
+    """
+    used = history_tables_used(history)
+    parts: list[pd.DataFrame] = []
+    if "bureau" in used:
+        parts.append(bureau_features(history["bureau"], history.get("bureau_balance")))
+    if "previous_application" in used:
+        parts.append(previous_features(history["previous_application"]))
+    if "installments_payments" in used:
+        parts.append(installments_features(history["installments_payments"]))
+    if "POS_CASH_balance" in used:
+        parts.append(pos_cash_features(history["POS_CASH_balance"]))
+    if "credit_card_balance" in used:
+        parts.append(credit_card_features(history["credit_card_balance"]))
+    names = history_feature_names(used)
+    if parts:
+        frame = pd.concat(parts, axis=1, join="outer", sort=True)
+    else:
+        frame = pd.DataFrame(index=pd.Index([], dtype=np.int64, name="SK_ID_CURR"))
+    if client_ids is not None:
+        frame = frame.reindex(pd.Index(np.asarray(client_ids, dtype=np.int64), name="SK_ID_CURR"))
+    frame = frame.reindex(columns=names).astype(np.float64)
+    counts = [c for c in names if c in HISTORY_COUNTS]
+    frame[counts] = frame[counts].fillna(0.0)
+    frame.index.name = "SK_ID_CURR"
+    return frame
+
+
+# --------------------------------------------------------------------------------------------------
+# Assembling the model's input
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FeatureSpec:
+    """The model's input: ordered feature names, which are categories, and their training levels.
+
+    Attributes:
+        names: Feature names in the booster's order.
+        categories: Categorical feature name -> levels seen in training (code = position).
+        history_tables: History tables the features were computed from.
+    """
+
+    names: tuple[str, ...]
+    categories: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    history_tables: tuple[str, ...] = ()
+
+    @property
+    def feature_types(self) -> list[str]:
+        """XGBoost feature types: ``c`` for categories, ``q`` for numbers."""
+        return ["c" if name in self.categories else "q" for name in self.names]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Serialise for the bundle manifest."""
+        return {
+            "features": [
+                {"name": n, "dtype": "category", "levels": list(self.categories[n])}
+                if n in self.categories
+                else {"name": n, "dtype": "float"}
+                for n in self.names
+            ],
+            "history_tables": list(self.history_tables),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> FeatureSpec:
+        """Rebuild a spec written by :meth:`to_dict`."""
+        names = tuple(str(f["name"]) for f in data["features"])
+        categories = {
+            str(f["name"]): tuple(f["levels"]) for f in data["features"] if f["dtype"] == "category"
+        }
+        return cls(names, categories, tuple(data.get("history_tables", ())))
+
+
+def fit_feature_spec(applications: pd.DataFrame, history_tables: Sequence[str]) -> FeatureSpec:
+    """Choose the features and learn category levels (by frequency, then name) from training rows."""
+    categories: dict[str, tuple[str, ...]] = {}
+    for name in APP_CATEGORICAL:
+        counts = applications[name].astype("string").value_counts(dropna=True)
+        ordered = sorted(counts.items(), key=lambda kv: (-int(kv[1]), str(kv[0])))
+        categories[name] = tuple(str(level) for level, _ in ordered)
+    names = (
+        *APP_NUMERIC_PASSTHROUGH,
+        *APP_ENGINEERED,
+        *APP_CATEGORICAL,
+        *history_feature_names(history_tables),
+    )
+    return FeatureSpec(names, categories, tuple(history_tables))
+
+
+def encode_category(values: Any, levels: Sequence[str]) -> FloatArray:
+    """Encode category values as their position in ``levels``; missing or unseen values become NaN."""
+    array = np.asarray(values, dtype=object)
+    if array.size == 1:
+        index = {level: float(i) for i, level in enumerate(levels)}
+        value = array.reshape(-1)[0]
+        code = index.get(value, np.nan) if isinstance(value, str) else np.nan
+        return np.full(array.shape, code, dtype=np.float64)
+    codes = pd.Categorical(pd.Series(array, dtype="string"), categories=list(levels)).codes
+    return np.where(codes < 0, np.nan, codes).astype(np.float64)
+
+
+def _assemble(
+    numeric: Mapping[str, FloatArray],
+    raw_categories: Mapping[str, Any],
+    history: Mapping[str, FloatArray],
+    spec: FeatureSpec,
+    n_rows: int,
+) -> np.ndarray[Any, np.dtype[np.float32]]:
+    matrix = np.empty((n_rows, len(spec.names)), dtype=np.float32)
+    for j, name in enumerate(spec.names):
+        if name in spec.categories:
+            matrix[:, j] = encode_category(raw_categories[name], spec.categories[name])
+        elif name in numeric:
+            matrix[:, j] = numeric[name]
+        else:
+            matrix[:, j] = history.get(name, np.nan)
+    return matrix
+
+
+def feature_matrix(
+    applications: pd.DataFrame, history: pd.DataFrame | None, spec: FeatureSpec
+) -> np.ndarray[Any, np.dtype[np.float32]]:
+    """Build the model input for many clients.
+
+    Args:
+        applications: Raw application rows (train, test or a clients file).
+        history: Output of :func:`history_features` (any clients, any order) or None when no history
+            tables are available: history features are then missing.
+        spec: The bundle's feature spec.
+
+    Returns:
+        A float32 matrix, one row per application row, columns in ``spec.names`` order.
+    """
+    cols = {
+        name: applications[name].to_numpy(dtype=np.float64, na_value=np.nan) for name in APP_INPUT_NUMERIC
+    }
+    numeric = application_features(cols)
+    raw_categories = {name: applications[name].to_numpy(dtype=object) for name in spec.categories}
+    hist_cols: dict[str, FloatArray] = {}
+    if history is not None:
+        aligned = history.reindex(pd.Index(applications["SK_ID_CURR"].to_numpy(dtype=np.int64)))
+        for name in history.columns:
+            values = aligned[name].to_numpy(dtype=np.float64, na_value=np.nan)
+            if name in HISTORY_COUNTS:
+                values = np.nan_to_num(values)
+            hist_cols[name] = values
+    return _assemble(numeric, raw_categories, hist_cols, spec, len(applications))
+
+
+def feature_row(
+    application: Mapping[str, Any], history: Mapping[str, float] | None, spec: FeatureSpec
+) -> np.ndarray[Any, np.dtype[np.float32]]:
+    """Build the model input for one client straight from a raw application record.
+
+    Same arithmetic as :func:`feature_matrix` (the same :func:`application_features`), without pandas.
+
+    Args:
+        application: Raw column -> value for one client (missing values as None or NaN).
+        history: The client's row of :func:`history_features` as a mapping, or None.
+        spec: The bundle's feature spec.
+
+    Returns:
+        A float32 matrix of shape (1, n_features).
+    """
+    cols = {name: np.array([_to_float(application.get(name))]) for name in APP_INPUT_NUMERIC}
+    numeric = application_features(cols)
+    raw_categories = {name: application.get(name) for name in spec.categories}
+    hist_cols = {name: np.array([float(value)]) for name, value in (history or {}).items()}
+    return _assemble(numeric, raw_categories, hist_cols, spec, 1)
+
+
+def history_record(history: pd.DataFrame | None, client_id: int) -> dict[str, float] | None:
+    """Return one client's history features as :func:`feature_row` expects them.
+
+    A client absent from ``history`` gets zero counts and missing rates, exactly as
+    :func:`feature_matrix` treats it; None when there is no history at all.
+    """
+    if history is None:
+        return None
+    if client_id in history.index:
+        row = history.loc[client_id].to_numpy(dtype=np.float64)
+        return {str(name): float(value) for name, value in zip(history.columns, row, strict=True)}
+    return {name: (0.0 if name in HISTORY_COUNTS else float("nan")) for name in history.columns}
+
+
+def _to_float(value: Any) -> float:
+    if value is None or value is pd.NA:
+        return float("nan")
+    return float(value)

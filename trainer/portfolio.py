@@ -1,0 +1,97 @@
+"""A portfolio: the clients an advisor works on, with their history aggregates computed once.
+
+Loaded from a clients file (application rows, e.g. the real ``application_test.csv``); history tables
+found in the same folder are aggregated at load time, so scoring one client later is a lookup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from trainer.data import load_history, read_applications
+from trainer.errors import UnknownClientError
+from trainer.features import history_features, history_record, history_tables_used
+
+
+@dataclass
+class Portfolio:
+    """Application rows plus per-client history features.
+
+    Attributes:
+        source: The clients file.
+        applications: Raw application rows, one per client.
+        history: History features indexed by SK_ID_CURR (every client present), or None when no
+            history table was found.
+        history_tables: History tables that were found and aggregated.
+    """
+
+    source: Path
+    applications: pd.DataFrame
+    history: pd.DataFrame | None
+    history_tables: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        ids = self.applications["SK_ID_CURR"].to_numpy(dtype=np.int64)
+        self._positions = {int(i): p for p, i in enumerate(ids)}
+
+    @classmethod
+    def load(
+        cls, clients_file: Path, history_dir: Path | None = None, tables: Sequence[str] | None = None
+    ) -> Portfolio:
+        """Read a clients file and aggregate the history tables beside it (or in ``history_dir``).
+
+        Args:
+            clients_file: CSV or parquet of application rows.
+            history_dir: Where to look for history tables; defaults to the clients file's folder.
+            tables: Only aggregate these history tables (e.g. those a bundle uses); None for all found.
+
+        Raises:
+            DataError: When a file cannot be used (one clear sentence).
+        """
+        clients_file = Path(clients_file)
+        applications = read_applications(clients_file)
+        found = load_history(history_dir if history_dir is not None else clients_file.parent)
+        if tables is not None:
+            found = {name: frame for name, frame in found.items() if name in set(tables)}
+        used = history_tables_used(found)
+        history = None
+        if used:
+            ids = applications["SK_ID_CURR"].to_numpy(dtype=np.int64)
+            history = history_features({t: found[t] for t in used}, client_ids=list(ids))
+        return cls(clients_file, applications, history, tuple(used))
+
+    @property
+    def client_ids(self) -> np.ndarray[Any, np.dtype[np.int64]]:
+        """SK_ID_CURR of every client, in file order."""
+        return self.applications["SK_ID_CURR"].to_numpy(dtype=np.int64)
+
+    def __len__(self) -> int:
+        return len(self.applications)
+
+    def __contains__(self, client_id: object) -> bool:
+        return isinstance(client_id, int | np.integer) and int(client_id) in self._positions
+
+    def record(self, client_id: int) -> dict[str, Any]:
+        """The client's raw application row as column -> value (missing values as None).
+
+        Raises:
+            UnknownClientError: When the client is not in the portfolio.
+        """
+        position = self._positions.get(int(client_id))
+        if position is None:
+            raise UnknownClientError(
+                f"Client {client_id} is not in {self.source}; "
+                "check the SK_ID_CURR or open the file that holds it."
+            )
+        row = self.applications.iloc[position]
+        return {str(name): (None if pd.isna(value) else value) for name, value in row.items()}
+
+    def history_record(self, client_id: int) -> dict[str, float] | None:
+        """The client's history features (None when the portfolio has no history tables)."""
+        return history_record(self.history, int(client_id))

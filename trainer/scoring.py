@@ -1,0 +1,195 @@
+"""The public scoring API: load a verified bundle, score many clients, score and explain one.
+
+The advisor app and ``trainer predict``/``trainer explain`` all go through :class:`Scorer`, so a PD
+shown in the TUI is the PD ``trainer predict`` writes, to the last digit.
+
+Explanations are exact TreeSHAP contributions in log-odds from XGBoost's ``pred_contribs``: the
+contributions plus the base value equal the model's margin.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+import xgboost as xgb
+
+from trainer.bundle import Bundle, load_bundle
+from trainer.features import FeatureSpec, feature_matrix, feature_row
+from trainer.labels import feature_label, format_value, reason_sentence
+
+Decision = Literal["ACCEPT", "REFUSE", "REVIEW"]
+MAX_REASONS = 4
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """One feature's share of a client's score.
+
+    Attributes:
+        feature: Feature name as the model knows it.
+        label: Human label.
+        value: The client's value (number, category level, or None when unknown).
+        display_value: The value in human units.
+        contribution: TreeSHAP contribution in log-odds (positive raises the risk).
+    """
+
+    feature: str
+    label: str
+    value: float | str | None
+    display_value: str
+    contribution: float
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """A client's PD, decision and why.
+
+    Attributes:
+        pd: Probability of default.
+        decision: ACCEPT, REFUSE or REVIEW.
+        threshold: The bundle's decision threshold.
+        margin: The model's raw output (log-odds).
+        base_value: Expected log-odds over the training data (the SHAP base value).
+        contributions: Every feature's contribution, largest absolute value first.
+    """
+
+    pd: float
+    decision: Decision
+    threshold: float
+    margin: float
+    base_value: float
+    contributions: tuple[Contribution, ...]
+
+    def top(self, n: int) -> tuple[list[Contribution], float]:
+        """Return the ``n`` largest contributions and the sum of all the others."""
+        head = list(self.contributions[:n])
+        rest = float(sum(c.contribution for c in self.contributions[n:]))
+        return head, rest
+
+
+class Scorer:
+    """Scores and explains clients with one verified model bundle."""
+
+    def __init__(self, bundle: Bundle) -> None:
+        self.bundle = bundle
+        self.spec: FeatureSpec = bundle.spec
+        self._booster: xgb.Booster = bundle.booster
+        self._feature_types = self.spec.feature_types
+        self._names = list(self.spec.names)
+
+    @classmethod
+    def load(cls, path: Path) -> Scorer:
+        """Load and verify a bundle (raises :class:`~trainer.errors.BundleError`)."""
+        return cls(load_bundle(path))
+
+    @property
+    def threshold(self) -> float:
+        """Refuse when PD >= threshold."""
+        return self.bundle.threshold
+
+    @property
+    def review_band(self) -> tuple[float, float] | None:
+        """PDs in [low, high) need an advisor's review, when configured."""
+        return self.bundle.review_band
+
+    def decide(self, pd_: float) -> Decision:
+        """Turn a PD into ACCEPT, REVIEW or REFUSE."""
+        band = self.review_band
+        if band is not None and band[0] <= pd_ < band[1]:
+            return "REVIEW"
+        return "REFUSE" if pd_ >= self.threshold else "ACCEPT"
+
+    def decide_many(self, pds: np.ndarray[Any, Any]) -> np.ndarray[Any, np.dtype[np.object_]]:
+        """Vectorised :meth:`decide`."""
+        decisions = np.where(pds >= self.threshold, "REFUSE", "ACCEPT").astype(object)
+        band = self.review_band
+        if band is not None:
+            decisions[(pds >= band[0]) & (pds < band[1])] = "REVIEW"
+        return decisions
+
+    def predict_matrix(
+        self, x: np.ndarray[Any, np.dtype[np.float32]]
+    ) -> np.ndarray[Any, np.dtype[np.float64]]:
+        """PDs for a feature matrix built with this bundle's spec."""
+        raw = self._booster.inplace_predict(x, validate_features=False)
+        return np.asarray(raw, dtype=np.float32).astype(np.float64)
+
+    def score(self, applications: pd.DataFrame, history: pd.DataFrame | None) -> pd.DataFrame:
+        """Score many clients.
+
+        Args:
+            applications: Raw application rows (must include SK_ID_CURR).
+            history: History features (:func:`trainer.features.history_features`) or None.
+
+        Returns:
+            A frame with SK_ID_CURR, PD and DECISION, in the order of ``applications``.
+        """
+        pds = self.predict_matrix(feature_matrix(applications, history, self.spec))
+        return pd.DataFrame(
+            {
+                "SK_ID_CURR": applications["SK_ID_CURR"].to_numpy(dtype=np.int64),
+                "PD": pds,
+                "DECISION": self.decide_many(pds),
+            }
+        )
+
+    def explain(self, application: Mapping[str, Any], history: Mapping[str, float] | None) -> Explanation:
+        """Score and explain one client from its raw application record.
+
+        Args:
+            application: Raw column -> value (a what-if may have edited some values).
+            history: The client's history features (:func:`trainer.features.history_record`) or None.
+        """
+        row = feature_row(application, history, self.spec)
+        pd_ = float(self.predict_matrix(row)[0])
+        dmatrix = xgb.DMatrix(
+            row, feature_names=self._names, feature_types=self._feature_types, enable_categorical=True
+        )
+        contribs = self._booster.predict(dmatrix, pred_contribs=True)[0].astype(np.float64)
+        values = row[0]
+        items = []
+        for j, name in enumerate(self._names):
+            info = feature_label(name)
+            value = self._raw_value(name, float(values[j]))
+            items.append(
+                Contribution(name, info.label, value, format_value(value, info.unit), float(contribs[j]))
+            )
+        items.sort(key=lambda c: -abs(c.contribution))
+        base = float(contribs[-1])
+        return Explanation(
+            pd=pd_,
+            decision=self.decide(pd_),
+            threshold=self.threshold,
+            margin=float(contribs.sum()),
+            base_value=base,
+            contributions=tuple(items),
+        )
+
+    def _raw_value(self, name: str, value: float) -> float | str | None:
+        if np.isnan(value):
+            return None
+        levels = self.spec.categories.get(name)
+        if levels is not None:
+            return levels[int(value)]
+        return value
+
+    def reasons(self, explanation: Explanation, max_reasons: int = MAX_REASONS) -> list[str]:
+        """Plain-language reasons for a refusal or review: the largest risk-raising contributions.
+
+        Returns an empty list for an accepted client.
+        """
+        if explanation.decision == "ACCEPT":
+            return []
+        raising = [c for c in explanation.contributions if c.contribution > 0]
+        return [reason_sentence(c.feature, c.value) for c in raising[:max_reasons]]
+
+    def what_if(
+        self, application: Mapping[str, Any], changes: Mapping[str, Any], history: Mapping[str, float] | None
+    ) -> Explanation:
+        """Explain the client as if some raw application values were different (nothing is stored)."""
+        return self.explain({**application, **changes}, history)

@@ -1,0 +1,180 @@
+"""``trainer fit``: data folder -> features -> XGBoost -> threshold -> metrics -> bundle.
+
+The stages report to a rich :class:`~rich.progress.Progress` when one is given (the CLI passes one
+that draws on stderr); tests call :func:`fit_bundle` without it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from rich.progress import Progress, TaskID
+
+from trainer.bundle import Bundle, save_bundle
+from trainer.config import (
+    DEFAULT_COST_FN,
+    DEFAULT_COST_FP,
+    DEFAULT_EARLY_STOPPING_ROUNDS,
+    DEFAULT_NUM_BOOST_ROUND,
+    DEFAULT_SEED,
+    DEFAULT_VALID_SHARE,
+)
+from trainer.data import HomeCreditData, load_data
+from trainer.errors import DataError
+from trainer.features import feature_matrix, fit_feature_spec, history_features, history_tables_used
+from trainer.model import choose_threshold, evaluate, fit_booster, mean_abs_shap, stratified_split
+
+#: Validation rows used for the global SHAP importance (enough for stable means, bounded cost).
+IMPORTANCE_SAMPLE = 20_000
+
+
+@dataclass(frozen=True)
+class FitConfig:
+    """What ``trainer fit`` was asked to do.
+
+    Attributes:
+        data_dir: Folder holding the Home Credit tables.
+        out: Bundle directory to write.
+        seed: Seed of the split and of the booster.
+        valid_share: Share of labelled clients held out for validation.
+        cost_fn: Cost of a false negative. cost_fp: Cost of a false positive.
+        review_band: Half-width in PD points of the REVIEW band around the threshold (None: no band).
+        use_history: Use the history tables when present (False: application table only).
+        params: XGBoost parameters overriding the defaults.
+        num_boost_round: Maximum trees. early_stopping_rounds: Patience of early stopping.
+        nthread: XGBoost threads (0 = all cores).
+    """
+
+    data_dir: Path
+    out: Path
+    seed: int = DEFAULT_SEED
+    valid_share: float = DEFAULT_VALID_SHARE
+    cost_fn: float = DEFAULT_COST_FN
+    cost_fp: float = DEFAULT_COST_FP
+    review_band: float | None = None
+    use_history: bool = True
+    params: dict[str, Any] = field(default_factory=dict)
+    num_boost_round: int = DEFAULT_NUM_BOOST_ROUND
+    early_stopping_rounds: int = DEFAULT_EARLY_STOPPING_ROUNDS
+    nthread: int = 0
+
+
+@contextlib.contextmanager
+def _stage(
+    progress: Progress | None, description: str, total: float | None = None
+) -> Iterator[TaskID | None]:
+    if progress is None:
+        yield None
+        return
+    task = progress.add_task(description, total=total)
+    yield task
+    progress.update(
+        task, completed=total if total is not None else 1, total=total if total is not None else 1
+    )
+
+
+def fit_bundle(config: FitConfig, progress: Progress | None = None) -> Bundle:
+    """Train the model described by ``config`` and write its bundle atomically.
+
+    Raises:
+        DataError: When the data folder cannot be used (one clear sentence).
+    """
+    with _stage(progress, "Reading tables"):
+        data = load_data(config.data_dir, need_train=True, history=config.use_history)
+    return fit_on_data(data, config, progress)
+
+
+def fit_on_data(data: HomeCreditData, config: FitConfig, progress: Progress | None = None) -> Bundle:
+    """Like :func:`fit_bundle`, for tables already in memory."""
+    train = data.train
+    if "TARGET" not in train.columns:
+        raise DataError(
+            f"application_train in {data.source} has no TARGET column; the model needs labelled clients."
+        )
+    y = train["TARGET"].to_numpy(dtype=np.int64)
+    if len(np.unique(y)) < 2 or min(np.bincount(y, minlength=2)) < 10:
+        raise DataError(
+            f"application_train in {data.source} needs at least 10 defaults (TARGET=1) and 10 repaid loans "
+            "(TARGET=0) to train and validate a model."
+        )
+    used = history_tables_used(data.history) if config.use_history else []
+    with _stage(progress, "Aggregating history tables"):
+        history = history_features({t: data.history[t] for t in used}) if used else None
+    with _stage(progress, "Building features"):
+        spec = fit_feature_spec(train, used)
+        x = feature_matrix(train, history, spec)
+    train_pos, valid_pos = stratified_split(y, config.valid_share, config.seed)
+
+    task = (
+        progress.add_task("Training XGBoost", total=config.num_boost_round) if progress is not None else None
+    )
+
+    def on_round(done: int, auc: float) -> None:
+        if progress is not None and task is not None:
+            progress.update(task, completed=done, description=f"Training XGBoost (valid AUC {auc:.4f})")
+
+    booster = fit_booster(
+        x[train_pos],
+        y[train_pos],
+        x[valid_pos],
+        y[valid_pos],
+        spec,
+        params=config.params,
+        num_boost_round=config.num_boost_round,
+        early_stopping_rounds=config.early_stopping_rounds,
+        seed=config.seed,
+        nthread=config.nthread,
+        on_round=on_round,
+    )
+    if progress is not None and task is not None:
+        progress.update(task, total=booster.num_boosted_rounds(), completed=booster.num_boosted_rounds())
+
+    with _stage(progress, "Threshold, metrics and importance"):
+        x_valid, y_valid = x[valid_pos], y[valid_pos]
+        pd_valid = booster.inplace_predict(x_valid, validate_features=False).astype(np.float64)
+        choice = choose_threshold(y_valid, pd_valid, config.cost_fn, config.cost_fp)
+        metrics = evaluate(y_valid, pd_valid, choice)
+        sample = np.random.default_rng(config.seed).permutation(len(valid_pos))[:IMPORTANCE_SAMPLE]
+        importance = mean_abs_shap(booster, x_valid[np.sort(sample)], spec)
+
+    band = None
+    if config.review_band:
+        band = [
+            max(0.0, choice.threshold - config.review_band),
+            min(1.0, choice.threshold + config.review_band),
+        ]
+    details: dict[str, Any] = {
+        "threshold": {
+            "value": choice.threshold,
+            "method": "minimum expected business cost on validation data",
+            "cost_false_negative": choice.cost_fn,
+            "cost_false_positive": choice.cost_fp,
+            "review_band": band,
+        },
+        "metrics": {"validation": metrics},
+        "importance": [{"feature": k, "mean_abs_shap": v} for k, v in importance.items()],
+        "training_data": {
+            "source": str(data.source),
+            "fingerprint": data.fingerprint(),
+            "n_clients": len(train),
+            "n_train": len(train_pos),
+            "n_valid": len(valid_pos),
+            "default_rate": float(y.mean()),
+            "history_tables_found": sorted(data.history),
+        },
+        "training": {
+            "seed": config.seed,
+            "valid_share": config.valid_share,
+            "params": {**config.params},
+            "num_boost_round": config.num_boost_round,
+            "early_stopping_rounds": config.early_stopping_rounds,
+            "best_iteration": booster.num_boosted_rounds(),
+        },
+    }
+    with _stage(progress, f"Writing bundle {config.out}"):
+        return save_bundle(config.out, booster, spec, details)
