@@ -5,7 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Console, Group
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    Progress,
+    SpinnerColumn,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 from rich.text import Text
 
@@ -31,7 +38,7 @@ def progress_bar(console: Console) -> Progress:
         SpinnerColumn(),
         TextColumn("{task.description}"),
         BarColumn(),
-        TextColumn("{task.completed:>.0f}/{task.total:>.0f}"),
+        TaskProgressColumn(),
         TimeElapsedColumn(),
         console=console,
         transient=False,
@@ -77,7 +84,7 @@ def fit_summary(bundle: Bundle) -> Group:
     return Group(info, metrics_table(manifest["metrics"]["validation"], title="Validation metrics"))
 
 
-def contribution_bar(value: float, scale: float, width: int = 24) -> Text:
+def contribution_bar(value: float, scale: float, width: int = 10) -> Text:
     """A signed bar: red to the right raises risk, green to the left lowers it."""
     cells = 0 if scale <= 0 else round(abs(value) / scale * width)
     if value >= 0:
@@ -100,7 +107,7 @@ def explanation_view(client_id: int, explanation: Explanation, reasons: list[str
     table.add_column("Feature")
     table.add_column("Value", justify="right")
     table.add_column("Contribution", justify="right")
-    table.add_column("")
+    table.add_column("", no_wrap=True, min_width=21)
     for c in shown:
         table.add_row(
             c.label, c.display_value, f"{c.contribution:+.3f}", contribution_bar(c.contribution, scale)

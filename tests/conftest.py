@@ -1,0 +1,30 @@
+"""Shared fixtures: one small synthetic data set and one bundle trained on it, built once per session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from trainer.bundle import Bundle
+from trainer.synth import generate
+from trainer.train import FitConfig, fit_bundle
+
+#: Clients in the shared synthetic application_train (application_test gets ~16 % more).
+SMALL_CLIENTS = 2000
+
+
+@pytest.fixture(scope="session")
+def synth_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder with all eight synthetic Home Credit tables (read-only for tests: copy before editing)."""
+    out = tmp_path_factory.mktemp("synth")
+    generate(out, n_clients=SMALL_CLIENTS, seed=7)
+    return out
+
+
+@pytest.fixture(scope="session")
+def fitted_bundle(synth_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Bundle:
+    """A bundle trained on :func:`synth_dir` with a review band (small and quick)."""
+    out = tmp_path_factory.mktemp("models") / "small"
+    config = FitConfig(data_dir=synth_dir, out=out, seed=3, review_band=0.02, num_boost_round=80, nthread=2)
+    return fit_bundle(config)
