@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
 from pathlib import Path
 from typing import Any
@@ -97,8 +98,10 @@ def test_column_matches_profile(tables: dict[str, pd.DataFrame], table: str, col
 
 def test_float_columns_are_written_with_a_decimal_point(synth: tuple[Path, SynthSummary]) -> None:
     out, _ = synth
-    header, first = (out / "application_train.csv").read_text().splitlines()[:2]
-    row = dict(zip(header.split(","), first.split(","), strict=False))
+    with (out / "application_train.csv").open(newline="") as fh:
+        reader = csv.reader(fh)
+        header, first = next(reader), next(reader)
+    row = dict(zip(header, first, strict=True))
     assert "." in row["AMT_INCOME_TOTAL"]
     assert "." not in row["SK_ID_CURR"]
     assert "." not in row["DAYS_BIRTH"]

@@ -69,6 +69,8 @@ REAL_TEST_ROWS = 48744
 TARGET_DEFAULT_RATE = 0.0807
 #: First SK_ID_CURR of the real files.
 FIRST_CLIENT_ID = 100002
+#: Overall strength of the hidden risk function (sets the oracle AUC near 0.80).
+RISK_SCALE = 0.56
 #: Clients per history chunk (bounds peak memory at full scale).
 CHUNK_CLIENTS = 25_000
 #: Rows per application write batch.
@@ -205,7 +207,7 @@ def _num(
     if special is not None:
         out[special] = SPECIAL_DAYS
     if missing is None:
-        missing = rng.random(len(u)) < m.missing if m.missing > 0 else None
+        missing = _mask(rng, len(u), m.missing) if m.missing > 0 else None
     if missing is not None:
         out[missing] = np.nan
     return out
@@ -235,7 +237,7 @@ def _cat(
     k = np.minimum(np.searchsorted(cum, u * cum[-1], side="right"), len(perm_arr) - 1)
     codes: IArr = perm_arr[k]
     if missing is None:
-        missing = rng.random(len(u)) < m.missing if m.missing > 0 else None
+        missing = _mask(rng, len(u), m.missing) if m.missing > 0 else None
     if missing is not None:
         codes[missing] = -1
     return codes
@@ -258,6 +260,18 @@ def _u(rng: np.random.Generator, n: int, *loads: tuple[float, FArr]) -> FArr:
     for w, z in loads:
         g += w * z
     return np.clip(ndtr(g), 1e-9, 1 - 1e-9)
+
+
+def _strat(rng: np.random.Generator, n: int) -> FArr:
+    """Stratified uniforms (one per 1/n slice, shuffled): marginals match closely even for small n."""
+    return (rng.permutation(n) + rng.random(n)) / max(n, 1)
+
+
+def _mask(rng: np.random.Generator, n: int, share: float) -> BArr:
+    """Exactly ``round(n * share)`` randomly placed True values."""
+    out = np.zeros(n, dtype=bool)
+    out[rng.permutation(n)[: round(n * min(max(share, 0.0), 1.0))]] = True
+    return out
 
 
 def _z(u: FArr) -> FArr:
@@ -287,7 +301,7 @@ def _fill_rest(table: str, cols: Cols, n: int, rng: np.random.Generator) -> None
     for col in table_spec(table).columns:
         if col.name in cols:
             continue
-        u = rng.random(n)
+        u = _strat(rng, n)
         if col.kind == "category":
             cols[col.name] = _cat(table, col.name, u, rng)
         else:
@@ -356,7 +370,7 @@ def _applications(table: str, n: int, lat: _Clients, rng: np.random.Generator) -
         income_type[unemployed] = _code(t, "NAME_INCOME_TYPE", "Unemployed")
     c["NAME_INCOME_TYPE"] = income_type
 
-    emp = _num(t, "DAYS_EMPLOYED", _u(rng, n, (0.45, -age), (0.2, cw)), rng, special=special)
+    emp = _num(t, "DAYS_EMPLOYED", _u(rng, n, (0.45, age), (-0.2, cw)), rng, special=special)
     earliest = days_birth + 14 * 365 + rng.integers(0, 3 * 365, n)
     worker = ~special
     emp[worker] = np.minimum(np.maximum(emp[worker], earliest[worker]), -1)
@@ -483,12 +497,12 @@ def _housing(t: str, c: Cols, n: int, aff: FArr, rng: np.random.Generator) -> No
         "EMERGENCYSTATE_MODE",
     ]
     block_missing = min(_marginal(t, x).missing for x in block)
-    absent = rng.random(n) < block_missing
+    absent = _mask(rng, n, block_missing)
     z_size = 0.3 * aff + 0.954 * rng.standard_normal(n)
 
     def extra_missing(col: str) -> BArr:
         p = max(_marginal(t, col).missing - block_missing, 0.0) / max(1 - block_missing, 1e-9)
-        return absent | (rng.random(n) < p)
+        return absent | _mask(rng, n, p)
 
     for measure in measures:
         loading = 0.3 if measure.startswith("YEARS") else 0.8
@@ -536,17 +550,17 @@ def _app_risk(t: str, c: Cols) -> FArr:
         "NAME_INCOME_TYPE",
         {
             "Working": 0.15,
-            "State servant": -0.25,
+            "State servant": -0.45,
             "Pensioner": -0.1,
             "Unemployed": 1.0,
             "Maternity leave": 0.8,
         },
     )
-    logit += level("CODE_GENDER", {"M": 0.25})
+    logit += level("CODE_GENDER", {"M": 0.35})
     emp = c["DAYS_EMPLOYED"]
     emp_years = np.where(emp == SPECIAL_DAYS, 10.0, -emp / 365.25)
     logit -= 0.035 * np.clip(emp_years, 0, 15)
-    logit += 0.25 * (c["REGION_RATING_CLIENT"] - 2)
+    logit += 0.6 * (c["REGION_RATING_CLIENT"] - 2)
     burden = c["AMT_ANNUITY"] / c["AMT_INCOME_TOTAL"]
     logit += 0.9 * np.clip(burden, 0, 0.6)
     goods = c["AMT_GOODS_PRICE"]
@@ -662,7 +676,7 @@ def _bureau(ch: _ChunkInput, ids: _IdRange, rng: np.random.Generator) -> tuple[C
     bi, pos = _group_index(nmonths)
     month = end[bi] - pos
     close_month = np.where(active, 10**6, np.floor(fact / _DAYS_PER_MONTH)).astype(np.int64)
-    p_x = np.where(rng.random(m) < 0.3, 0.75, 0.04)
+    p_x = np.where(rng.random(m) < 0.4, 0.9, 0.1)
     p_late = _sigmoid(-4.6 + 1.7 * bad + 0.5 * rng.standard_normal(m))
     k = len(bi)
     r = rng.random(k)
@@ -739,9 +753,10 @@ def _previous(
     extra = max(_marginal(t, "AMT_GOODS_PRICE").missing - zero_share, 0.0) / max(1 - zero_share, 1e-9)
     no_terms = (app == 0) | (rng.random(m) < extra)
     p["AMT_GOODS_PRICE"] = _num(t, "AMT_GOODS_PRICE", _u(rng, m, (0.97, z_app)), rng, missing=no_terms)
-    cnt = _num(t, "CNT_PAYMENT", _u(rng, m, (0.5, z_app)), rng, missing=no_terms)
+    u_cnt = _u(rng, m, (0.75, z_app))
+    cnt = _num(t, "CNT_PAYMENT", u_cnt, rng, missing=no_terms)
     p["CNT_PAYMENT"] = cnt
-    rate = rng.uniform(0.01, 0.035, m)
+    rate = rng.uniform(0.004, 0.022, m)
     term = np.where(np.nan_to_num(cnt) > 0, np.nan_to_num(cnt), 12.0)
     annuity = np.where(
         (np.nan_to_num(cnt) > 0) & (credit > 0),
@@ -754,7 +769,7 @@ def _previous(
     # Dates: approved loans have the DAYS_* block (with the 365243 placeholder).
     days_missing_extra = max(_marginal(t, "DAYS_FIRST_DUE").missing - float((~approved).mean()), 0.0)
     no_days = ~approved | (rng.random(m) < days_missing_extra)
-    first_due = _num(t, "DAYS_FIRST_DUE", rng.random(m), rng, missing=no_days)
+    first_due = _num(t, "DAYS_FIRST_DUE", _u(rng, m, (0.5, _z(u_cnt))), rng, missing=no_days)
     decision = _num(t, "DAYS_DECISION", rng.random(m), rng)
     due_ok = ~np.isnan(first_due) & (first_due != SPECIAL_DAYS)
     decision = np.where(due_ok, np.maximum(first_due - rng.integers(5, 40, m), -2922), decision)
@@ -771,12 +786,17 @@ def _previous(
     last1[sp1] = SPECIAL_DAYS
     last1[no_days] = np.nan
     p["DAYS_LAST_DUE_1ST_VERSION"] = last1
-    running = ~no_days & ((last1 > 0) | (rng.random(m) < 0.08))
+    # Loans still running (furthest planned end first) carry the placeholder, at the profile share.
+    order = np.argsort(-(np.nan_to_num(last1, nan=-1e9) + rng.normal(0, 200, m)), kind="stable")
+    has_days = int((~no_days).sum())
+    running = np.zeros(m, dtype=bool)
+    running[order[: round(has_days * _marginal(t, "DAYS_LAST_DUE").special)]] = True
+    running &= ~no_days
     last = np.where(running, SPECIAL_DAYS, np.minimum(last1, -1.0))
-    last = np.where(due_ok | running | no_days, last, _num(t, "DAYS_LAST_DUE", rng.random(m), rng))
     last[no_days] = np.nan
     p["DAYS_LAST_DUE"] = last
     term_day = np.where(last == SPECIAL_DAYS, SPECIAL_DAYS, np.minimum(last + rng.integers(0, 12, m), -1.0))
+    term_day[~no_days & (rng.random(m) < 0.015)] = SPECIAL_DAYS
     term_day[no_days] = np.nan
     p["DAYS_TERMINATION"] = term_day
     p["NFLAG_INSURED_ON_APPROVAL"] = _num(t, "NFLAG_INSURED_ON_APPROVAL", rng.random(m), rng, missing=no_days)
@@ -927,7 +947,7 @@ def _cards(
     limit_card = np.round(limit_card / 4500) * 4500
     card_bad = bad[rows]
     user = rng.random(nc) < 0.5
-    util_card = _sigmoid(-0.9 + 1.1 * card_bad + 0.6 * rng.standard_normal(nc))
+    util_card = _sigmoid(0.3 + 1.1 * card_bad + 0.6 * rng.standard_normal(nc))
     util = np.where(user[gi], np.clip(util_card[gi] * rng.uniform(0.7, 1.15, r), 0, 1.2), 0.0)
     limit = limit_card[gi]
     balance = np.round(util * limit, 3)
@@ -942,8 +962,9 @@ def _cards(
         "AMT_TOTAL_RECEIVABLE": balance,
     }
     mature_missing = rng.random(r) < _marginal(t, "CNT_INSTALMENT_MATURE_CUM").missing
-    c["AMT_INST_MIN_REGULARITY"] = np.where(mature_missing, np.nan, np.round(balance * 0.05, 3))
-    c["CNT_INSTALMENT_MATURE_CUM"] = np.where(mature_missing, np.nan, k.astype(np.float64))
+    c["AMT_INST_MIN_REGULARITY"] = np.where(mature_missing, np.nan, np.round(balance * 0.07, 3))
+    mature = np.floor(k * rng.uniform(0.3, 1.0, nc)[gi])
+    c["CNT_INSTALMENT_MATURE_CUM"] = np.where(mature_missing, np.nan, mature)
     draw_missing = rng.random(r) < _marginal(t, "AMT_DRAWINGS_ATM_CURRENT").missing
     for col in (
         "AMT_DRAWINGS_ATM_CURRENT",
@@ -972,7 +993,8 @@ def _cards(
     c["_row"] = rows[gi].astype(np.float64)
 
     # Card installments (version 0): the monthly minimum payments.
-    paid = user[gi] & (balance > 0)
+    paid = user[gi]
+    number_offset = rng.integers(0, 60, nc)[gi]
     sel = np.flatnonzero(paid)
     inst_amt = np.maximum(np.round(balance[sel] * rng.uniform(0.02, 0.1, len(sel)), 3), 0.0)
     day = np.round((start[gi][sel] + k[sel]) * _DAYS_PER_MONTH + 25)
@@ -988,7 +1010,7 @@ def _cards(
         "SK_ID_PREV": c["SK_ID_PREV"][sel],
         "SK_ID_CURR": c["SK_ID_CURR"][sel],
         "NUM_INSTALMENT_VERSION": np.zeros(len(sel)),
-        "NUM_INSTALMENT_NUMBER": (k[sel] + 1).astype(np.float64),
+        "NUM_INSTALMENT_NUMBER": (k[sel] + 1 + number_offset[sel]).astype(np.float64),
         "DAYS_INSTALMENT": day,
         "DAYS_ENTRY_PAYMENT": entry,
         "AMT_INSTALMENT": inst_amt,
@@ -1251,7 +1273,7 @@ def generate(
                     progress.advance(task)
 
             # Target: hidden risk of observable columns, intercept solved for the real default rate.
-            logit = app_logit + hist_logit
+            logit = RISK_SCALE * (app_logit + hist_logit)
             intercept = _solve_intercept(logit[~is_test], TARGET_DEFAULT_RATE)
             true_pd = _sigmoid(logit + intercept)
             target = (rng_target.random(total) < true_pd).astype(np.float64)
