@@ -9,11 +9,10 @@ line-by-line scan run to find the exact line to report.
 
 from __future__ import annotations
 
-import codecs
 import csv
 import difflib
 import hashlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -23,7 +22,7 @@ import pandas as pd
 
 from trainer.config import DEFAULT_RAW_DIR
 from trainer.errors import DataError
-from trainer.schema import HISTORY_TABLES, ID_COLUMNS, TABLE_NAMES, read_dtypes, table_spec
+from trainer.schema import HISTORY_TABLES, TABLE_NAMES, read_dtypes, table_spec
 
 #: Tables whose numbers stay float64 (exact values matter for scoring); history numbers become float32.
 APPLICATION_TABLES: frozenset[str] = frozenset({"application_train", "application_test"})
@@ -402,74 +401,129 @@ def _count_lines(path: Path, end: int) -> int:
     return count
 
 
-def _iter_lines(path: Path) -> Iterator[tuple[int, int, bytes]]:
-    """Yield ``(line number, byte offset, raw line)`` for every line of a file."""
-    offset = 0
-    with path.open("rb") as fh:
-        for number, raw in enumerate(fh, start=1):
-            yield number, offset, raw
-            offset += len(raw)
-
-
 def _diagnose_csv(path: Path, header: list[str], dtypes: dict[str, str], exc: BaseException) -> DataError:
-    """Scan a CSV the fast reader rejected and describe the first problem on its exact line."""
-    positions = {name: i for i, name in enumerate(header)}
-    checked = [(col, positions[col], dtype) for col, dtype in dtypes.items() if dtype != "str"]
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    for number, offset, raw in _iter_lines(path):
-        try:
-            text = decoder.decode(raw)
-        except UnicodeDecodeError as err:
-            return DataError(
-                f"{path} is not UTF-8 text: byte 0x{raw[err.start]:02x} at byte offset {offset + err.start} "
-                f"on line {number}; re-save the file as UTF-8."
-            )
-        if number == 1:
-            continue
-        text = text.rstrip("\r\n")
-        if not text:
-            continue
-        try:
-            fields = next(csv.reader([text], strict=True))
-        except csv.Error:
-            return DataError(
-                f"{path} line {number} is malformed (a stray or unterminated quote); "
-                "fix that line or re-download the file."
-            )
-        if len(fields) != len(header):
-            return DataError(
-                f"{path} line {number} has {len(fields)} fields but the header has {len(header)}; "
-                "fix that line or re-download the file."
-            )
-        for col, pos, dtype in checked:
-            value = fields[pos].strip()
-            if not value:
-                if col in ID_COLUMNS:
+    """Find the first problem of a CSV the fast reader rejected and describe it on its exact line."""
+    return (
+        _find_bad_utf8(path)
+        or _find_bad_value(path, dtypes)
+        or _find_bad_line(path, len(header))
+        or DataError(f"{path} could not be read as a CSV file ({_short(exc)}); re-download or regenerate it.")
+    )
+
+
+def _find_bad_utf8(path: Path) -> DataError | None:
+    """Locate the first byte that is not UTF-8 (block by block, fast even on the 27M-row tables)."""
+    carry = b""
+    offset = 0  # file offset of data[0]
+    lines = 1  # line number at data[0]
+    with path.open("rb") as fh:
+        while True:
+            block = fh.read(_HASH_BLOCK)
+            data = carry + block
+            if not data:
+                return None
+            try:
+                data.decode("utf-8")
+                carry, used = b"", len(data)
+            except UnicodeDecodeError as err:
+                if block and err.reason == "unexpected end of data":
+                    carry, used = data[err.start :], err.start  # a character split across blocks
+                else:
+                    line = lines + data[: err.start].count(b"\n")
                     return DataError(
-                        f"{path}: {col} is empty on line {number} (data row {number - 1}); "
-                        "every row needs an identifier, fill it in or remove the row."
+                        f"{path} is not UTF-8 text: byte 0x{data[err.start]:02x} at byte offset "
+                        f"{offset + err.start} on line {line}; re-save the file as UTF-8."
                     )
-                continue
-            if not _parses(value, dtype):
-                kind = "a whole number" if dtype == "int64" else "a number"
-                return DataError(
-                    f"{path}: column {col} holds {value!r} on line {number} (data row {number - 1}), "
-                    f"which is not {kind}; fix the value or leave it empty."
-                )
-    return DataError(f"{path} could not be read as a CSV file ({_short(exc)}); re-download or regenerate it.")
+            lines += data[:used].count(b"\n")
+            offset += used
 
 
-def _parses(value: str, dtype: str) -> bool:
-    if "_" in value:
-        return False
+_NUMBER = r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$|^\s*[+-]?(inf|nan)\s*$"
+_WHOLE = r"^\s*[+-]?\d+\s*$"
+
+
+def _find_bad_value(path: Path, dtypes: dict[str, str]) -> DataError | None:
+    """Read the numeric columns as text and report the first value that is not a number."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pcsv
+
+    numeric = [c for c, d in dtypes.items() if d != "str"]
     try:
-        if dtype == "int64":
-            int(value)
-        else:
-            float(value)
-    except ValueError:
-        return False
-    return True
+        text = pcsv.read_csv(
+            path,
+            convert_options=pcsv.ConvertOptions(
+                include_columns=numeric,
+                column_types=dict.fromkeys(numeric, pa.string()),
+                null_values=[""],
+                strings_can_be_null=True,
+            ),
+        )
+    except Exception:
+        return None  # a structural problem: the line scan finds it
+    first: tuple[int, str] | None = None
+    for col in numeric:
+        is_id = dtypes[col] == "int64"
+        start = 0
+        for chunk in text.column(col).chunks:
+            if first is not None and start >= first[0]:
+                break
+            try:  # fast: most chunks convert; only a failing chunk is searched with a regex
+                if not (is_id and chunk.null_count):
+                    pc.cast(chunk, pa.int64() if is_id else pa.float64())
+                    start += len(chunk)
+                    continue
+            except pa.ArrowInvalid:
+                pass
+            ok = pc.match_substring_regex(chunk, _WHOLE if is_id else _NUMBER)
+            bad = pc.invert(pc.fill_null(ok, not is_id))  # an empty identifier is bad too
+            row = int(pc.index(bad, True).as_py())
+            if row >= 0:
+                if first is None or start + row < first[0]:
+                    first = (start + row, col)
+                break
+            start += len(chunk)
+    if first is None:
+        return None
+    row, col = first
+    value = text.column(col)[row].as_py()
+    where = f"line {row + 2} (data row {row + 1})"
+    if value is None or not str(value).strip():
+        return DataError(
+            f"{path}: {col} is empty on {where}; every row needs an identifier, fill it in or remove the row."
+        )
+    kind = "a whole number" if dtypes[col] == "int64" else "a number"
+    return DataError(
+        f"{path}: column {col} holds {value!r} on {where}, which is not {kind}; "
+        "fix the value or leave it empty."
+    )
+
+
+def _find_bad_line(path: Path, n_fields: int) -> DataError | None:
+    """Scan line by line for a line whose field count differs from the header's, or a broken quote."""
+    with path.open("r", encoding="utf-8", errors="replace", newline="") as fh:
+        for number, line in enumerate(fh, start=1):
+            if number == 1:
+                continue
+            line = line.rstrip("\r\n")
+            if not line:
+                continue
+            if '"' in line:
+                try:
+                    count = len(next(csv.reader([line], strict=True)))
+                except csv.Error:
+                    return DataError(
+                        f"{path} line {number} is malformed (a stray or unterminated quote); "
+                        "fix that line or re-download the file."
+                    )
+            else:
+                count = line.count(",") + 1
+            if count != n_fields:
+                return DataError(
+                    f"{path} line {number} has {count} fields but the header has {n_fields}; "
+                    "fix that line or re-download the file."
+                )
+    return None
 
 
 def _read_parquet(path: Path, usecols: list[str], dtypes: dict[str, str]) -> pd.DataFrame:
