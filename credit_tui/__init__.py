@@ -1,0 +1,11 @@
+"""credit-tui: the advisor's terminal app for the Prêt à Dépenser credit model.
+
+Importing this package is cheap: Textual, pandas and XGBoost are imported only by the modules that
+need them, so ``credit-tui --help`` and the first screen come up fast.
+"""
+
+from __future__ import annotations
+
+__all__ = ["__version__"]
+
+__version__ = "0.1.0"

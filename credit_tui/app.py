@@ -1,0 +1,245 @@
+"""CreditApp: screens, global bindings, the command palette, and the workers that load and score.
+
+Services (scorer, portfolio) are injected through a loader (:func:`create_app`), so the CLI and the
+tests build the same app. Workers only post messages; :meth:`CreditApp.on_worker_state_changed` is the
+one place where a failed worker becomes an error dialog.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+from textual import work
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.worker import Worker, WorkerState
+
+from credit_tui.client_index import ClientColumns
+from credit_tui.commands import CreditCommands
+from credit_tui.screens.dialogs import ErrorDialog
+from credit_tui.screens.search import SearchScreen
+from credit_tui.services import Services, ServicesLoader
+
+if TYPE_CHECKING:
+    from credit_tui.population import Population
+
+DARK_THEME = "textual-dark"
+LIGHT_THEME = "textual-light"
+SCORE_CHUNK = 25_000
+
+
+def describe_error(error: BaseException) -> str:
+    """One sentence for any failure: a user error's own message, else its type and text."""
+    from trainer.errors import UserError
+
+    if isinstance(error, UserError):
+        return str(error)
+    text = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    return f"Unexpected {type(error).__name__}{': ' + text if text else ''}."
+
+
+class CreditApp(App[int]):
+    """The advisor's app: search clients, open one, read the model card."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "credit-tui"
+    COMMANDS: ClassVar[set[Any]] = {*App.COMMANDS, CreditCommands}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f1,question_mark", "help", "Help", key_display="?"),
+        Binding("m", "model_card", "Model card"),
+        Binding("ctrl+t", "toggle_theme", "Theme"),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    class ServicesReady(Message):
+        """The bundle and the portfolio are loaded."""
+
+        def __init__(self, services: Services, columns: ClientColumns) -> None:
+            self.services = services
+            self.columns = columns
+            super().__init__()
+
+    class ScoresProgress(Message):
+        """Another chunk of the portfolio has been scored."""
+
+        def __init__(self, done: int, total: int) -> None:
+            self.done = done
+            self.total = total
+            super().__init__()
+
+    def __init__(
+        self,
+        loader: ServicesLoader,
+        *,
+        dark: bool = True,
+        score_chunk: int = SCORE_CHUNK,
+    ) -> None:
+        """Build the app.
+
+        Args:
+            loader: Blocking callable returning the services (run in a thread worker).
+            dark: Start with the dark theme (False: light).
+            score_chunk: Clients scored per step of the portfolio scoring worker.
+        """
+        super().__init__()
+        self._loader = loader
+        self._score_chunk = score_chunk
+        self.services: Services | None = None
+        self.columns: ClientColumns | None = None
+        self.population: Population | None = None
+        self.error_message: str | None = None
+        self.scoring_done = False
+        self.theme = DARK_THEME if dark else LIGHT_THEME
+        self.search_screen = SearchScreen()
+
+    # ------------------------------------------------------------------ start-up
+
+    def on_mount(self) -> None:
+        """Show the search screen at once, then load in a worker."""
+        self.push_screen(self.search_screen)
+        self._load()
+
+    @work(thread=True, exit_on_error=False, group="load", name="load")
+    def _load(self) -> None:
+        services = self._loader()
+        columns = ClientColumns.from_applications(services.portfolio.applications)
+        self.post_message(self.ServicesReady(services, columns))
+
+    def on_credit_app_services_ready(self, message: ServicesReady) -> None:
+        """Hand the services down to the search screen and start scoring."""
+        from credit_tui.population import Population
+
+        self.services = message.services
+        self.columns = message.columns
+        self.population = Population(message.services, message.columns)
+        model_id = message.services.scorer.bundle.manifest.get("model_id", "?")
+        self.sub_title = f"{message.services.advisor} · model {str(model_id)[:8]}"
+        self.search_screen.set_data(message.services, message.columns)
+        self._score_portfolio(message.services, message.columns)
+
+    @work(thread=True, exit_on_error=False, group="score", name="score")
+    def _score_portfolio(self, services: Services, columns: ClientColumns) -> None:
+        applications = services.portfolio.applications
+        history = services.portfolio.history
+        total = len(applications)
+        for start in range(0, total, self._score_chunk):
+            chunk = applications.iloc[start : start + self._score_chunk]
+            scores = services.scorer.score(chunk, history)
+            columns.set_scores(
+                start, scores["PD"].to_numpy(dtype=np.float64), scores["DECISION"].to_numpy(dtype=object)
+            )
+            self.post_message(self.ScoresProgress(min(start + len(chunk), total), total))
+        if total == 0:
+            self.post_message(self.ScoresProgress(0, 0))
+
+    def on_credit_app_scores_progress(self, message: ScoresProgress) -> None:
+        """Pass scoring progress down to the search screen."""
+        self.scoring_done = message.done >= message.total
+        self.search_screen.scores_updated(message.done, message.total)
+
+    # ------------------------------------------------------------------ failures
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Turn any failed worker into an error dialog (loading failures end the app with code 2)."""
+        if event.state != WorkerState.ERROR:
+            return
+        error = event.worker.error
+        message = describe_error(error) if error is not None else "A background task failed."
+        if event.worker.group == "load":
+            self.error_message = message
+            self.push_screen(
+                ErrorDialog("Cannot open the portfolio", message, quit_label="Quit"), self._quit2
+            )
+        else:
+            self.show_error("Something went wrong", message)
+
+    def _quit2(self, _: None) -> None:
+        self.exit(2, return_code=2)
+
+    def show_error(self, title: str, message: str) -> None:
+        """Show an error dialog over the current screen."""
+        self.push_screen(ErrorDialog(title, message))
+
+    # ------------------------------------------------------------------ actions
+
+    def action_help(self) -> None:
+        """Show every key."""
+        from credit_tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_model_card(self) -> None:
+        """Show the model card."""
+        from credit_tui.screens.model_card import ModelCardScreen
+
+        if self.services is None:
+            self.notify("The model is still loading.", severity="warning")
+            return
+        if not isinstance(self.screen, ModelCardScreen):
+            self.push_screen(ModelCardScreen(self.services.scorer))
+
+    def action_toggle_theme(self) -> None:
+        """Switch between the dark and the light theme."""
+        self.theme = LIGHT_THEME if self.theme == DARK_THEME else DARK_THEME
+
+    def action_back_to_list(self) -> None:
+        """Close every screen above the client list."""
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+
+    def open_client(
+        self, client_id: int, neighbours: np.ndarray[Any, np.dtype[np.int64]] | None = None
+    ) -> bool:
+        """Open a client's screen; an unknown ID gives a notification.
+
+        Args:
+            client_id: SK_ID_CURR.
+            neighbours: Client IDs in list order, for next/previous client (default: the list shown).
+
+        Returns:
+            Whether the client was opened.
+        """
+        from credit_tui.screens.client import ClientScreen
+
+        if self.services is None or self.columns is None or self.population is None:
+            self.notify("The clients are still loading; try again in a moment.", severity="warning")
+            return False
+        if self.columns.position(client_id) is None:
+            self.notify(
+                f"Client {client_id} is not in {self.services.portfolio.source.name}.",
+                title="Unknown client",
+                severity="error",
+            )
+            return False
+        if neighbours is None:
+            neighbours = self.search_screen.ids_in_order()
+        if isinstance(self.screen, ClientScreen):
+            self.screen.show_client(client_id)
+            return True
+        self.action_back_to_list()
+        self.push_screen(ClientScreen(self.services, self.columns, self.population, client_id, neighbours))
+        return True
+
+
+def create_app(
+    loader: ServicesLoader | None = None, *, services: Services | None = None, **kwargs: Any
+) -> CreditApp:
+    """Build the app for the CLI or a test.
+
+    Args:
+        loader: Blocking callable returning the services (the CLI's background load).
+        services: Ready services (tests), used when no loader is given.
+        **kwargs: Passed to :class:`CreditApp` (``dark``, ``score_chunk``).
+    """
+    if loader is None:
+        if services is None:
+            raise ValueError("create_app needs a loader or services")
+        ready = services
+
+        def loader() -> Services:
+            return ready
+
+    return CreditApp(loader, **kwargs)

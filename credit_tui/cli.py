@@ -1,0 +1,135 @@
+"""The ``credit-tui`` command: parse arguments, start loading, run the app.
+
+Loading starts in a background thread while Textual is imported. The bundle is always verified before
+the app starts; the portfolio too when it loads within a short grace period (any demo-sized file), so a
+bad bundle or clients file is one line on stderr and exit code 2, never a traceback. A larger portfolio
+finishes loading behind the first screen, and a late failure still ends with that line and code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import getpass
+import sys
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from credit_tui.services import Services
+    from trainer.scoring import Scorer
+
+EXIT_USAGE = 2
+PORTFOLIO_GRACE_SECONDS = 1.0
+DEMO_DIR = Path(__file__).resolve().parent / "demo"
+DEMO_MODEL = DEMO_DIR / "model"
+DEMO_CLIENTS = DEMO_DIR / "clients" / "application_test.parquet"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of ``credit-tui``."""
+    parser = argparse.ArgumentParser(
+        prog="credit-tui",
+        description=(
+            "Terminal app for credit advisors: search a portfolio of clients, see each client's "
+            "probability of default, decision and the reasons behind it, and read the model card. "
+            "With no arguments it opens the bundled demo."
+        ),
+        epilog=(
+            "Keys: / search, enter open, d/c/p filters, s/r sort, m model card, ? help, ctrl+p commands, "
+            "q quit. Exit code 2 when the model bundle or the clients file cannot be used."
+        ),
+    )
+    parser.add_argument(
+        "--model", type=Path, default=None, metavar="DIR", help="model bundle folder (from `trainer fit`)"
+    )
+    parser.add_argument(
+        "--clients",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="CSV or parquet of application rows (e.g. application_test.csv); "
+        "history tables are read from the same folder",
+    )
+    parser.add_argument(
+        "--advisor", default=None, metavar="NAME", help="advisor name (default: your user name)"
+    )
+    parser.add_argument("--light", action="store_true", help="start with the light theme")
+    return parser
+
+
+def _fail(message: str) -> int:
+    print(f"credit-tui: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def resolve_paths(model: Path | None, clients: Path | None) -> tuple[Path, Path]:
+    """The bundle and clients file to open (the demo's when not given).
+
+    Raises:
+        trainer.errors.UserError: When only one of them is given or the demo is not built.
+    """
+    from trainer.errors import UserError
+
+    if model is None and clients is None:
+        if not (DEMO_MODEL / "manifest.json").is_file() or not DEMO_CLIENTS.is_file():
+            raise UserError(
+                f"the bundled demo is not built ({DEMO_MODEL} and {DEMO_CLIENTS} are missing); "
+                "build it with the project's demo script, or pass --model DIR --clients FILE."
+            )
+        return DEMO_MODEL, DEMO_CLIENTS
+    if model is None or clients is None:
+        raise UserError("pass both --model DIR and --clients FILE, or neither to open the bundled demo.")
+    if not clients.is_file():
+        raise UserError(f"clients file {clients} does not exist; pass a CSV or parquet of application rows.")
+    return model, clients
+
+
+def _start_loading(model: Path, clients: Path, advisor: str) -> tuple[Future[Scorer], Future[Services]]:
+    from credit_tui.services import Services, load_portfolio, load_scorer
+
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="credit-tui-load")
+    scorer_future: Future[Scorer] = pool.submit(load_scorer, model)
+
+    def services() -> Services:
+        scorer = scorer_future.result()
+        return Services(scorer, load_portfolio(clients, scorer), advisor)
+
+    services_future: Future[Services] = pool.submit(services)
+    pool.shutdown(wait=False)
+    return scorer_future, services_future
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run ``credit-tui``; returns the exit code (0, or 2 on a user error)."""
+    args = build_parser().parse_args(argv)
+    from trainer.errors import UserError
+
+    advisor = args.advisor or _user()
+    try:
+        model, clients = resolve_paths(args.model, args.clients)
+        scorer_future, services_future = _start_loading(model, clients, advisor)
+        from credit_tui.app import create_app  # imports Textual while the bundle loads
+
+        scorer_future.result()
+        with contextlib.suppress(FutureTimeout):  # a big portfolio keeps loading behind the first screen
+            services_future.result(timeout=PORTFOLIO_GRACE_SECONDS)
+    except UserError as error:
+        return _fail(str(error))
+    except Exception as error:  # never a traceback for a file we could not read
+        return _fail(f"could not open the model or the clients ({type(error).__name__}: {error}).")
+
+    app = create_app(services_future.result, dark=not args.light)
+    app.run()
+    if app.error_message:
+        return _fail(app.error_message)
+    return int(app.return_code or 0)
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "advisor"

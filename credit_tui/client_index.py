@@ -1,0 +1,277 @@
+"""Column arrays of the client list and the numpy query that filters and sorts them.
+
+The search screen never hands rows to a widget one by one: it keeps one numpy array per column and
+answers each query (ID prefix, filters, sort) with an index array of row positions, which the virtual
+table draws a screenful at a time. Every step is vectorised, so a keystroke costs a few milliseconds
+even at 356,255 clients.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Final, Literal
+
+import numpy as np
+
+if TYPE_CHECKING:
+    import pandas
+
+IntArray = np.ndarray[Any, np.dtype[np.int64]]
+FloatArray = np.ndarray[Any, np.dtype[np.float64]]
+
+DECISIONS: Final = ("ACCEPT", "REVIEW", "REFUSE")
+"""Decision labels; a decision code is the position in this tuple, -1 while not scored yet."""
+
+PENDING: Final = -1
+
+SortKey = Literal["id", "decision", "pd", "contract", "credit", "annuity", "income", "age"]
+SORT_KEYS: Final[tuple[SortKey, ...]] = (
+    "id",
+    "decision",
+    "pd",
+    "contract",
+    "credit",
+    "annuity",
+    "income",
+    "age",
+)
+COLUMN_TITLES: Final[dict[SortKey, str]] = {
+    "id": "ID",
+    "decision": "Decision",
+    "pd": "PD",
+    "contract": "Contract",
+    "credit": "Credit",
+    "annuity": "Annuity",
+    "income": "Income",
+    "age": "Age",
+}
+
+
+@dataclass(frozen=True)
+class Query:
+    """What the advisor asked the client list for.
+
+    Attributes:
+        prefix: Client ID prefix typed in the search box ("" for all).
+        decision: Only this decision (None for all).
+        contract: Only this contract type (None for all).
+        pd_range: Only PDs in [low, high] (None for all).
+        sort: Column to sort by.
+        descending: Sort from largest to smallest.
+    """
+
+    prefix: str = ""
+    decision: str | None = None
+    contract: str | None = None
+    pd_range: tuple[float, float] | None = None
+    sort: SortKey = "id"
+    descending: bool = False
+
+    @property
+    def filtered(self) -> bool:
+        """Whether any filter (not counting the ID prefix) is active."""
+        return self.decision is not None or self.contract is not None or self.pd_range is not None
+
+
+@dataclass
+class ClientColumns:
+    """One array per displayed column, in portfolio order.
+
+    Attributes:
+        ids: SK_ID_CURR.
+        contract_codes: Position of the contract type in ``contract_levels`` (-1 when missing).
+        contract_levels: Contract type names.
+        credit: Credit amount.
+        annuity: Annuity.
+        income: Declared yearly income.
+        age: Age in years.
+        pd: Probability of default (NaN until scored).
+        decision: Decision code (see :data:`DECISIONS`; -1 until scored).
+    """
+
+    ids: IntArray
+    contract_codes: IntArray
+    contract_levels: tuple[str, ...]
+    credit: FloatArray
+    annuity: FloatArray
+    income: FloatArray
+    age: FloatArray
+    pd: FloatArray = field(init=False)
+    decision: np.ndarray[Any, np.dtype[np.int8]] = field(init=False)
+    scored: int = 0
+    _id_sorted: np.ndarray[Any, np.dtype[np.str_]] = field(init=False, repr=False)
+    _id_order: IntArray = field(init=False, repr=False)
+    _orders: dict[tuple[SortKey, bool], IntArray] = field(init=False, repr=False, default_factory=dict)
+    _ranks: dict[tuple[SortKey, bool], IntArray] = field(init=False, repr=False, default_factory=dict)
+    _masks: dict[tuple[Any, ...], np.ndarray[Any, np.dtype[np.bool_]]] = field(
+        init=False, repr=False, default_factory=dict
+    )
+    _positions: dict[int, int] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        n = len(self.ids)
+        self.pd = np.full(n, np.nan)
+        self.decision = np.full(n, PENDING, dtype=np.int8)
+        id_strings = self.ids.astype(str)
+        self._id_order = np.argsort(id_strings, kind="stable").astype(np.int64)
+        self._id_sorted = id_strings[self._id_order]
+        self._positions = {int(v): i for i, v in enumerate(self.ids)}
+
+    @classmethod
+    def from_applications(cls, applications: pandas.DataFrame) -> ClientColumns:
+        """Take the displayed columns from raw application rows (a portfolio's ``applications``)."""
+        from trainer.features import DAYS_PER_YEAR
+
+        def floats(name: str) -> FloatArray:
+            if name not in applications:
+                return np.full(len(applications), np.nan)
+            values: FloatArray = applications[name].to_numpy(dtype=np.float64, na_value=np.nan)
+            return values
+
+        contract = applications["NAME_CONTRACT_TYPE"]
+        if hasattr(contract, "cat"):
+            codes: IntArray = contract.cat.codes.to_numpy(dtype=np.int64)
+            levels = tuple(str(c) for c in contract.cat.categories)
+        else:
+            values = contract.astype("string").fillna("")
+            uniques = sorted(str(v) for v in set(values) if v)
+            lookup = {v: i for i, v in enumerate(uniques)}
+            codes = np.array([lookup.get(str(v), -1) for v in values], dtype=np.int64)
+            levels = tuple(uniques)
+        return cls(
+            ids=applications["SK_ID_CURR"].to_numpy(dtype=np.int64),
+            contract_codes=codes,
+            contract_levels=levels,
+            credit=floats("AMT_CREDIT"),
+            annuity=floats("AMT_ANNUITY"),
+            income=floats("AMT_INCOME_TOTAL"),
+            age=-floats("DAYS_BIRTH") / DAYS_PER_YEAR,
+        )
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def position(self, client_id: int) -> int | None:
+        """Row position of a client, or None when the ID is not in the list."""
+        return self._positions.get(int(client_id))
+
+    def set_scores(self, start: int, pds: FloatArray, decisions: np.ndarray[Any, Any]) -> None:
+        """Store scores for rows ``start .. start + len(pds)`` (decisions as labels or codes)."""
+        stop = start + len(pds)
+        self.pd[start:stop] = pds
+        labels = np.asarray(decisions)
+        if labels.dtype.kind in "iu":
+            self.decision[start:stop] = labels
+        else:
+            codes = np.full(len(labels), PENDING, dtype=np.int8)
+            for code, name in enumerate(DECISIONS):
+                codes[labels == name] = code
+            self.decision[start:stop] = codes
+        self.scored = max(self.scored, stop)
+        self.invalidate_scores()
+
+    def invalidate_scores(self) -> None:
+        """Forget cached sort orders and masks that depend on PD or decision."""
+        for cache in (self._orders, self._ranks):
+            for key in [k for k in cache if k[0] in ("pd", "decision")]:
+                del cache[key]
+        for key in [k for k in self._masks if k[0] is not None or k[2] is not None]:
+            del self._masks[key]
+
+    def values(self, key: SortKey) -> np.ndarray[Any, Any]:
+        """The array sorted by column ``key``."""
+        arrays: dict[SortKey, np.ndarray[Any, Any]] = {
+            "id": self.ids,
+            "decision": self.decision,
+            "pd": self.pd,
+            "contract": self.contract_codes,
+            "credit": self.credit,
+            "annuity": self.annuity,
+            "income": self.income,
+            "age": self.age,
+        }
+        return arrays[key]
+
+    def order(self, key: SortKey, descending: bool) -> IntArray:
+        """Row positions sorted by ``key`` (stable; missing values and pending scores always last)."""
+        cached = self._orders.get((key, descending))
+        if cached is not None:
+            return cached
+        values = self.values(key)
+        if values.dtype.kind == "f":
+            sortable = -values if descending else values
+            order = np.argsort(sortable, kind="stable")
+        else:
+            missing = values < 0 if key in ("decision", "contract") else np.zeros(len(values), dtype=bool)
+            keyed = values.astype(np.int64)
+            if descending:
+                keyed = -keyed
+            big = np.iinfo(np.int64).max
+            order = np.argsort(np.where(missing, big, keyed), kind="stable")
+        result = order.astype(np.int64)
+        self._orders[(key, descending)] = result
+        return result
+
+    def _filter_mask(self, query: Query) -> np.ndarray[Any, np.dtype[np.bool_]] | None:
+        if not query.filtered:
+            return None
+        key = (query.decision, query.contract, query.pd_range)
+        cached = self._masks.get(key)
+        if cached is not None:
+            return cached
+        mask = np.ones(len(self), dtype=bool)
+        if query.decision is not None:
+            mask &= self.decision == DECISIONS.index(query.decision)
+        if query.contract is not None:
+            code = (
+                self.contract_levels.index(query.contract) if query.contract in self.contract_levels else -2
+            )
+            mask &= self.contract_codes == code
+        if query.pd_range is not None:
+            low, high = query.pd_range
+            with np.errstate(invalid="ignore"):
+                mask &= (self.pd >= low) & (self.pd <= high)
+        self._masks[key] = mask
+        return mask
+
+    def prefix_range(self, prefix: str) -> IntArray:
+        """Row positions of the clients whose ID starts with ``prefix`` (binary search on sorted IDs)."""
+        if not prefix:
+            return self._id_order
+        upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+        low = int(np.searchsorted(self._id_sorted, prefix, side="left"))
+        high = int(np.searchsorted(self._id_sorted, upper, side="left"))
+        return self._id_order[low:high]
+
+    def select(self, query: Query) -> IntArray:
+        """Answer a query: row positions to show, in display order."""
+        order = self.order(query.sort, query.descending)
+        mask = self._filter_mask(query)
+        prefix = query.prefix.strip()
+        if prefix:
+            matches = self.prefix_range(prefix)
+            if len(matches) == 0:
+                return np.empty(0, dtype=np.int64)
+            if len(matches) * 8 < len(self):
+                # Few matches: sort them directly instead of scanning the whole order.
+                if mask is not None:
+                    matches = matches[mask[matches]]
+                ranks = self.ranks(query.sort, query.descending)
+                return matches[np.argsort(ranks[matches], kind="stable")]
+            hit = np.zeros(len(self), dtype=bool)
+            hit[matches] = True
+            mask = hit if mask is None else hit & mask
+        if mask is None:
+            return order
+        return order[mask[order]]
+
+    def ranks(self, key: SortKey, descending: bool) -> IntArray:
+        """Rank of every row in the sort order of ``key`` (cached like the order)."""
+        cached = self._ranks.get((key, descending))
+        if cached is not None:
+            return cached
+        order = self.order(key, descending)
+        ranks = np.empty(len(order), dtype=np.int64)
+        ranks[order] = np.arange(len(order), dtype=np.int64)
+        self._ranks[(key, descending)] = ranks
+        return ranks

@@ -1,0 +1,93 @@
+"""Command palette entries for every action: open a client by ID, filters, sorting, screens, theme."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+from credit_tui.client_index import COLUMN_TITLES, DECISIONS, SORT_KEYS
+
+if TYPE_CHECKING:
+    from credit_tui.app import CreditApp
+
+_OPEN = re.compile(r"^\s*(?:open\s*)?(?:client\s*)?#?\s*(\d{1,12})\s*$", re.IGNORECASE)
+
+Command = tuple[str, Callable[[], Any], str]
+
+
+class CreditCommands(Provider):
+    """Everything the keys do, plus "open client <ID>"."""
+
+    @property
+    def credit_app(self) -> CreditApp:
+        """The app, typed."""
+        return self.app  # type: ignore[return-value]
+
+    def _commands(self) -> list[Command]:
+        app = self.credit_app
+        search = app.search_screen
+
+        def on_list(action: Callable[..., Any], *args: Any, **kwargs: Any) -> Callable[[], None]:
+            def run() -> None:
+                app.action_back_to_list()
+                action(*args, **kwargs)
+
+            return run
+
+        commands: list[Command] = [
+            (
+                "Open client by ID…",
+                partial(app.notify, "Type the client ID here, e.g. 100001."),
+                "Type an ID",
+            ),
+            ("Search clients by ID", on_list(search.action_focus_search), "Focus the search box"),
+            ("Show model card", app.action_model_card, "Bundle, data, metrics, threshold, importance"),
+            ("Show help (keys)", app.action_help, "Every key of the app"),
+            ("Toggle dark / light theme", app.action_toggle_theme, "Switch the colour theme"),
+            ("Back to client list", app.action_back_to_list, "Close the screens above the list"),
+            ("Clear filters and search", on_list(search.action_clear_filters), "Show every client"),
+            ("Filter PD range…", on_list(search.action_pd_range), "Only PDs between two values"),
+            ("Reverse sort order", on_list(search.action_reverse_sort), "Ascending / descending"),
+        ]
+        for decision in (*DECISIONS, None):
+            label = decision or "all decisions"
+            commands.append(
+                (f"Filter decision: {label}", on_list(search.set_query, decision=decision), "Decision filter")
+            )
+        levels = app.columns.contract_levels if app.columns is not None else ()
+        for contract in (*levels, None):
+            label = contract or "all contract types"
+            commands.append(
+                (f"Filter contract: {label}", on_list(search.set_query, contract=contract), "Contract filter")
+            )
+        for key in SORT_KEYS:
+            commands.append(
+                (f"Sort by {COLUMN_TITLES[key]}", on_list(search.set_query, sort=key), "Sort the client list")
+            )
+        return commands
+
+    async def discover(self) -> Hits:
+        """Shown when the palette opens with nothing typed."""
+        for name, callback, help_text in self._commands():
+            yield DiscoveryHit(name, callback, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        """A typed ID opens that client; anything else matches command names."""
+        match = _OPEN.match(query)
+        if match:
+            client_id = int(match.group(1))
+            yield Hit(
+                1.0,
+                f"Open client {client_id}",
+                partial(self.credit_app.open_client, client_id),
+                help="Open the client's screen (an unknown ID is reported)",
+            )
+        matcher = self.matcher(query)
+        for name, callback, help_text in self._commands():
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, matcher.highlight(name), callback, help=help_text)

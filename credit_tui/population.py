@@ -1,0 +1,96 @@
+"""Where a client stands in the portfolio: per-feature arrays for the population histogram.
+
+Feature values come from the trainer (``application_features`` and the portfolio's history
+aggregates), computed once for the whole portfolio on first use and cached; the UI never derives a
+feature itself.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from credit_tui.client_index import ClientColumns, FloatArray
+    from credit_tui.services import Services
+
+PD_FEATURE = "PD"
+MAX_FEATURES = 8
+
+
+class Population:
+    """Lazily computed feature arrays over every client of the portfolio."""
+
+    def __init__(self, services: Services, columns: ClientColumns) -> None:
+        self._services = services
+        self._columns = columns
+        self._cache: dict[str, FloatArray] = {}
+        self._lock = threading.Lock()
+        self.features = self._choose_features()
+
+    def _choose_features(self) -> list[str]:
+        from trainer.features import APP_ENGINEERED, APP_NUMERIC_PASSTHROUGH
+
+        scorer = self._services.scorer
+        history = self._services.portfolio.history
+        available = set(APP_ENGINEERED) | set(APP_NUMERIC_PASSTHROUGH)
+        if history is not None:
+            available |= {str(c) for c in history.columns}
+        ranked = sorted(
+            scorer.bundle.manifest.get("importance", []),
+            key=lambda item: -float(item.get("mean_abs_shap", 0)),
+        )
+        chosen = [
+            str(item["feature"])
+            for item in ranked
+            if str(item["feature"]) in available and str(item["feature"]) not in scorer.spec.categories
+        ]
+        if not chosen:
+            chosen = [
+                name for name in ("EXT_SOURCE_MEAN", "CREDIT_INCOME_RATIO", "AGE_YEARS") if name in available
+            ]
+        return [PD_FEATURE, *chosen[: MAX_FEATURES - 1]]
+
+    def label(self, name: str) -> str:
+        """Human label of a feature."""
+        from trainer.labels import feature_label
+
+        return "Probability of default" if name == PD_FEATURE else feature_label(name).label
+
+    def format(self, name: str, value: float | str | None) -> str:
+        """A value in the feature's human units."""
+        from trainer.labels import feature_label, format_value
+
+        if name == PD_FEATURE:
+            return "unknown" if value is None or isinstance(value, str) else f"{value:.1%}"
+        return format_value(value, feature_label(name).unit)
+
+    def values(self, name: str) -> FloatArray:
+        """Every client's value of ``name`` (NaN when missing or, for PD, not scored yet)."""
+        if name == PD_FEATURE:
+            return self._columns.pd
+        with self._lock:
+            if name not in self._cache:
+                self._compute(name)
+            return self._cache[name]
+
+    def _compute(self, name: str) -> None:
+        from trainer.features import APP_INPUT_NUMERIC, application_features
+
+        portfolio = self._services.portfolio
+        history = portfolio.history
+        if history is not None and name in history.columns:
+            aligned = history[name].reindex(portfolio.client_ids)
+            self._cache[name] = aligned.to_numpy(dtype=np.float64, na_value=np.nan)
+            return
+        apps = portfolio.applications
+        cols: dict[str, Any] = {
+            c: apps[c].to_numpy(dtype=np.float64, na_value=np.nan) for c in APP_INPUT_NUMERIC
+        }
+        computed = application_features(cols)
+        for feature in self.features:
+            if feature in computed:
+                self._cache[feature] = np.asarray(computed[feature], dtype=np.float64)
+        self._cache.setdefault(name, np.full(len(apps), np.nan))

@@ -1,0 +1,1 @@
+"""Screens of the advisor app: search, client, model card, help and dialogs."""

@@ -1,0 +1,77 @@
+"""Every key of the app, read from the screens' own BINDINGS so the list never goes stale."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static
+
+EXTRA_KEYS: dict[str, list[tuple[str, str]]] = {
+    "Everywhere": [("ctrl+p", "Command palette: open a client by ID, filters, sort, screens, theme")],
+    "Client list": [
+        ("0-9", "Type a client ID prefix (search as you type)"),
+        ("↑ ↓ PgUp PgDn Home End", "Move in the list"),
+        ("enter", "Open the highlighted client"),
+        ("click a title", "Sort by that column (again: reverse)"),
+    ],
+}
+
+
+_KEY_NAMES = {"right_square_bracket": "]", "left_square_bracket": "[", "question_mark": "?", "slash": "/"}
+
+
+def _rows(bindings: list[BindingType]) -> list[tuple[str, str]]:
+    rows = []
+    for item in bindings:
+        if isinstance(item, Binding):
+            keys = " ".join(_KEY_NAMES.get(key, key) for key in item.key.split(","))
+            rows.append((keys, item.description))
+    return rows
+
+
+def help_sections() -> list[tuple[str, list[tuple[str, str]]]]:
+    """(section title, [(key, what it does)]) for the whole app."""
+    from credit_tui.app import CreditApp
+    from credit_tui.screens.client import ClientScreen
+    from credit_tui.screens.model_card import ModelCardScreen
+    from credit_tui.screens.search import SearchScreen
+    from credit_tui.widgets.client_table import ClientTable
+
+    return [
+        ("Everywhere", _rows(CreditApp.BINDINGS) + EXTRA_KEYS["Everywhere"]),
+        ("Client list", _rows(SearchScreen.BINDINGS) + EXTRA_KEYS["Client list"]),
+        ("Client list table", [r for r in _rows(ClientTable.BINDINGS) if r[1] != "Open client"]),
+        ("Client", _rows(ClientScreen.BINDINGS)),
+        ("Model card", _rows(ModelCardScreen.BINDINGS)),
+        ("Help", _rows(HelpScreen.BINDINGS)),
+    ]
+
+
+class HelpScreen(Screen[None]):
+    """A table of keys per screen."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,backspace,q,f1", "back", "Back")]
+
+    def compose(self) -> ComposeResult:
+        """One table per section."""
+        yield Header(show_clock=False, icon="₿")
+        with VerticalScroll(id="help-body"):
+            for title, rows in help_sections():
+                table = Table.grid(padding=(0, 2))
+                table.add_column(style="bold", no_wrap=True, min_width=14)
+                table.add_column()
+                for key, description in rows:
+                    table.add_row(key, description)
+                yield Static(Text(title, style="bold underline"), classes="help-title")
+                yield Static(table, classes="help-table")
+        yield Footer()
+
+    def action_back(self) -> None:
+        """Close help."""
+        self.dismiss(None)

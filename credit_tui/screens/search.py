@@ -1,0 +1,245 @@
+"""The home screen: find a client by ID prefix, filter, sort, and open one."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+from textual import events
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, Header, Input, ProgressBar, Static
+
+from credit_tui.client_index import COLUMN_TITLES, DECISIONS, SORT_KEYS, ClientColumns, Query, SortKey
+from credit_tui.widgets.client_table import ClientTable
+
+if TYPE_CHECKING:
+    from credit_tui.app import CreditApp
+    from credit_tui.services import Services
+
+DEBOUNCE_SECONDS = 0.1
+
+
+class SearchScreen(Screen[None]):
+    """Client list with search-as-you-type, filters and sorting."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "focus_search", "Search", key_display="/"),
+        Binding("d", "cycle_decision", "Decision"),
+        Binding("c", "cycle_contract", "Contract"),
+        Binding("p", "pd_range", "PD range"),
+        Binding("s", "cycle_sort", "Sort"),
+        Binding("r", "reverse_sort", "Reverse"),
+        Binding("x", "clear_filters", "Clear"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__(id="search-screen")
+        self.query_state = Query()
+        self.services: Services | None = None
+        self.columns: ClientColumns | None = None
+        self._debounce: Timer | None = None
+        self._last_apply = 0.0
+        self.last_apply_seconds = 0.0
+        self.progress_text = "Loading clients…"
+
+    @property
+    def credit_app(self) -> CreditApp:
+        """The app, typed."""
+        return self.app  # type: ignore[return-value]
+
+    @property
+    def table(self) -> ClientTable:
+        """The client table."""
+        return self.query_one(ClientTable)
+
+    @property
+    def search_input(self) -> Input:
+        """The client ID search box."""
+        return self.query_one("#search", Input)
+
+    def compose(self) -> ComposeResult:
+        """Search bar, filter summary, progress, table."""
+        yield Header(show_clock=False, icon="₿")
+        with Horizontal(id="search-bar"):
+            yield Input(placeholder="Client ID…", id="search", restrict=r"[0-9]*", max_length=12)
+            yield Static("", id="filters")
+        with Horizontal(id="status-bar"):
+            yield Static(self.progress_text, id="status")
+            yield ProgressBar(total=None, show_eta=False, id="score-progress")
+        yield ClientTable(id="clients")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Focus the table; show what the filters are."""
+        self.table.focus()
+        self._show_filters(0)
+
+    # ------------------------------------------------------------------ data in (from the app)
+
+    def set_data(self, services: Services, columns: ClientColumns) -> None:
+        """Receive the loaded services and the column arrays."""
+        self.services = services
+        self.columns = columns
+        self.progress_text = f"Scoring {len(columns):,} clients…"
+        if self.is_mounted:
+            self.query_one("#status", Static).update(self.progress_text)
+            self.query_one("#score-progress", ProgressBar).update(total=max(len(columns), 1), progress=0)
+        self.apply_query()
+
+    def scores_updated(self, done: int, total: int) -> None:
+        """Show scoring progress; re-run the query when every client is scored."""
+        if not self.is_mounted:
+            return
+        bar = self.query_one("#score-progress", ProgressBar)
+        status = self.query_one("#status", Static)
+        if done >= total:
+            bar.display = False
+            status.update(f"{total:,} clients scored")
+            self.apply_query()
+        else:
+            bar.update(total=total, progress=done)
+            status.update(f"Scoring {done:,} / {total:,} clients…")
+            needs_scores = self.query_state.filtered or self.query_state.sort in ("pd", "decision")
+            if needs_scores:
+                self.apply_query()
+            else:
+                self.table.refresh_values()
+
+    def ids_in_order(self) -> np.ndarray[Any, np.dtype[np.int64]]:
+        """Client IDs in the order shown (for next/previous client)."""
+        return self.table.ids_in_order()
+
+    # ------------------------------------------------------------------ query
+
+    def set_query(self, **changes: Any) -> None:
+        """Change part of the query and show the result."""
+        self.query_state = Query(**{**self.query_state.__dict__, **changes})
+        self.apply_query()
+
+    def apply_query(self) -> None:
+        """Filter and sort the column arrays, then hand the index to the table."""
+        if self.columns is None or not self.is_mounted:
+            return
+        started = time.perf_counter()
+        query = self.query_state
+        index = self.columns.select(query)
+        self.table.show(self.columns, index, query.sort, query.descending, keep=self.table.highlighted_id)
+        self._show_filters(len(index))
+        self.last_apply_seconds = time.perf_counter() - started
+        self._last_apply = time.monotonic()
+
+    def _show_filters(self, shown: int) -> None:
+        query = self.query_state
+        total = 0 if self.columns is None else len(self.columns)
+        pd_text = "all" if query.pd_range is None else f"{query.pd_range[0]:.0%}–{query.pd_range[1]:.0%}"
+        parts = [
+            f"Decision: {query.decision or 'all'}",
+            f"Contract: {query.contract or 'all'}",
+            f"PD: {pd_text}",
+            f"Sort: {COLUMN_TITLES[query.sort]} {'▼' if query.descending else '▲'}",
+            f"{shown:,} of {total:,}",
+        ]
+        self.query_one("#filters", Static).update(" · ".join(parts))
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        """Search as you type: apply at once if idle, else once typing pauses (~100 ms)."""
+        event.stop()
+        prefix = event.value.strip()
+        self.query_state = Query(**{**self.query_state.__dict__, "prefix": prefix})
+        if self._debounce is not None:
+            self._debounce.stop()
+            self._debounce = None
+        if time.monotonic() - self._last_apply >= DEBOUNCE_SECONDS:
+            self.apply_query()
+        else:
+            self._debounce = self.set_timer(DEBOUNCE_SECONDS, self._debounced_apply)
+
+    def _debounced_apply(self) -> None:
+        self._debounce = None
+        self.apply_query()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Enter in the search box opens the highlighted client."""
+        event.stop()
+        if self._debounce is not None:
+            self._debounce.stop()
+            self._debounce = None
+            self.apply_query()
+        self.table.action_select()
+
+    def on_key(self, event: events.Key) -> None:
+        """Digits typed on the table go to the search box; Down/Escape in the box go to the table."""
+        focused = self.focused
+        if focused is self.table and event.character is not None and event.character.isdigit():
+            event.stop()
+            search = self.search_input
+            search.focus()
+            search.insert_text_at_cursor(event.character)
+        elif focused is self.search_input and event.key in ("down", "escape", "tab"):
+            event.stop()
+            event.prevent_default()
+            self.table.focus()
+
+    def on_client_table_selected(self, message: ClientTable.Selected) -> None:
+        """Open the chosen client."""
+        self.credit_app.open_client(message.client_id, self.ids_in_order())
+
+    def on_client_table_sort_requested(self, message: ClientTable.SortRequested) -> None:
+        """A click on a title sorts by it (a second click reverses)."""
+        if message.key == self.query_state.sort:
+            self.set_query(descending=not self.query_state.descending)
+        else:
+            self.set_query(sort=message.key, descending=message.key in ("pd", "credit", "income"))
+
+    # ------------------------------------------------------------------ actions
+
+    def action_focus_search(self) -> None:
+        """Put the cursor in the search box."""
+        self.search_input.focus()
+
+    def action_cycle_decision(self) -> None:
+        """All -> ACCEPT -> REVIEW -> REFUSE -> all (REVIEW only when the model has a review band)."""
+        options: list[str | None] = [None, *DECISIONS]
+        if self.services is not None and self.services.scorer.review_band is None:
+            options.remove("REVIEW")
+        current = options.index(self.query_state.decision) if self.query_state.decision in options else 0
+        self.set_query(decision=options[(current + 1) % len(options)])
+
+    def action_cycle_contract(self) -> None:
+        """All -> each contract type -> all."""
+        if self.columns is None:
+            return
+        options: list[str | None] = [None, *self.columns.contract_levels]
+        current = options.index(self.query_state.contract) if self.query_state.contract in options else 0
+        self.set_query(contract=options[(current + 1) % len(options)])
+
+    def action_pd_range(self) -> None:
+        """Ask for a PD range."""
+        from credit_tui.screens.dialogs import PdRangeDialog
+
+        def answered(answer: tuple[float, float] | bool | None) -> None:
+            if answer is False:
+                return
+            self.set_query(pd_range=answer if isinstance(answer, tuple) else None)
+
+        self.app.push_screen(PdRangeDialog(self.query_state.pd_range), answered)
+
+    def action_cycle_sort(self) -> None:
+        """Sort by the next column."""
+        keys: tuple[SortKey, ...] = SORT_KEYS
+        nxt = keys[(keys.index(self.query_state.sort) + 1) % len(keys)]
+        self.set_query(sort=nxt, descending=nxt in ("pd", "credit", "income"))
+
+    def action_reverse_sort(self) -> None:
+        """Reverse the sort direction."""
+        self.set_query(descending=not self.query_state.descending)
+
+    def action_clear_filters(self) -> None:
+        """Remove every filter and the search text."""
+        self.search_input.value = ""
+        self.set_query(prefix="", decision=None, contract=None, pd_range=None)

@@ -1,0 +1,1 @@
+"""Widgets of the advisor app, one per module."""
