@@ -138,7 +138,7 @@ class ColumnCheck:
             typo, real = next(iter(self.suggestions.items()))
             return (
                 f"{path}: column {typo} is not a Home Credit column; did you mean {real}? "
-                "Rename it in the header and try again."
+                "(rename it in the header)"
             )
         listed = ", ".join(self.missing[:_MAX_LISTED])
         more = f" and {len(self.missing) - _MAX_LISTED} more" if len(self.missing) > _MAX_LISTED else ""
