@@ -41,7 +41,7 @@ def progress_bar(console: Console) -> Progress:
         TaskProgressColumn(),
         TimeElapsedColumn(),
         console=console,
-        transient=False,
+        transient=True,
     )
 
 

@@ -79,6 +79,9 @@ class Scorer:
         self.bundle = bundle
         self.spec: FeatureSpec = bundle.spec
         self._booster: xgb.Booster = bundle.booster
+        # One client at a time is fastest on one thread: no thread pool to wake for a single row.
+        self._single: xgb.Booster = bundle.booster.copy()
+        self._single.set_param({"nthread": 1})
         self._feature_types = self.spec.feature_types
         self._names = list(self.spec.names)
 
