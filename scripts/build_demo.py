@@ -26,7 +26,9 @@ DEMO_DIR = Path(__file__).resolve().parent.parent / "credit_tui" / "demo"
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--clients", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=42)
     args = parser.parse_args()

@@ -50,7 +50,9 @@ def test_fit_with_a_broken_table_writes_no_bundle(synth_dir: Path, tmp_path: Pat
     assert not (tmp_path / "models").exists() or list((tmp_path / "models").iterdir()) == []
 
 
-def test_predict_with_a_tampered_bundle_writes_nothing(fitted_bundle: Bundle, synth_dir: Path, tmp_path: Path) -> None:
+def test_predict_with_a_tampered_bundle_writes_nothing(
+    fitted_bundle: Bundle, synth_dir: Path, tmp_path: Path
+) -> None:
     bundle = tmp_path / "bundle"
     shutil.copytree(fitted_bundle.path, bundle)
     with (bundle / MODEL_FILE).open("ab") as fh:
@@ -63,18 +65,24 @@ def test_predict_with_a_tampered_bundle_writes_nothing(fitted_bundle: Bundle, sy
 
 def test_predict_into_a_missing_folder(fitted_bundle: Bundle, synth_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "no" / "such" / "out.csv"
-    proc = run_trainer("predict", "--model", str(fitted_bundle.path), "--data", str(synth_dir), "--out", str(out))
+    proc = run_trainer(
+        "predict", "--model", str(fitted_bundle.path), "--data", str(synth_dir), "--out", str(out)
+    )
     assert_one_clear_error(proc, str(out.parent))
 
 
 def test_explain_an_unknown_client(fitted_bundle: Bundle, synth_dir: Path) -> None:
-    proc = run_trainer("explain", "--model", str(fitted_bundle.path), "--data", str(synth_dir), "--client", "42")
+    proc = run_trainer(
+        "explain", "--model", str(fitted_bundle.path), "--data", str(synth_dir), "--client", "42"
+    )
     assert_one_clear_error(proc, "Client 42", "application_test")
 
 
 def test_explain_shows_pd_decision_and_contributions(fitted_bundle: Bundle, synth_dir: Path) -> None:
     client = (synth_dir / "application_test.csv").read_text().splitlines()[1].split(",")[0]
-    proc = run_trainer("explain", "--model", str(fitted_bundle.path), "--data", str(synth_dir), "--client", client)
+    proc = run_trainer(
+        "explain", "--model", str(fitted_bundle.path), "--data", str(synth_dir), "--client", client
+    )
     assert proc.returncode == 0, proc.stderr
     assert f"Client {client}" in proc.stdout and "PD " in proc.stdout
     assert any(word in proc.stdout for word in ("ACCEPT", "REFUSE", "REVIEW"))
