@@ -253,18 +253,28 @@ def _level_share(table: str, column: str, level: str) -> float:
 
 
 def _u(rng: np.random.Generator, n: int, *loads: tuple[float, FArr]) -> FArr:
-    """Uniforms from a Gaussian copula: ``Phi(sum w_i z_i + sqrt(1 - sum w_i^2) e)``."""
+    """Uniforms from a Gaussian copula on ``g = sum w_i z_i + sqrt(1 - sum w_i^2) e`` (ranks of g)."""
     g = rng.standard_normal(n)
     rest = 1.0 - sum(w * w for w, _ in loads)
     g *= np.sqrt(max(rest, 0.0))
     for w, z in loads:
         g += w * z
-    return np.clip(ndtr(g), 1e-9, 1 - 1e-9)
+    # Empirical copula: ranks of g, jittered within their slot, so marginals are exact for any n.
+    ranks = np.empty(n, dtype=np.float64)
+    ranks[np.argsort(g, kind="stable")] = np.arange(n)
+    return np.asarray((ranks + rng.random(n)) / max(n, 1), dtype=np.float64)
 
 
 def _strat(rng: np.random.Generator, n: int) -> FArr:
     """Stratified uniforms (one per 1/n slice, shuffled): marginals match closely even for small n."""
     return (rng.permutation(n) + rng.random(n)) / max(n, 1)
+
+
+def _strat_present(rng: np.random.Generator, missing: BArr) -> FArr:
+    """Uniforms, stratified over the rows that are not missing."""
+    u = rng.random(len(missing))
+    u[~missing] = _strat(rng, int((~missing).sum()))
+    return u
 
 
 def _mask(rng: np.random.Generator, n: int, share: float) -> BArr:
@@ -301,11 +311,13 @@ def _fill_rest(table: str, cols: Cols, n: int, rng: np.random.Generator) -> None
     for col in table_spec(table).columns:
         if col.name in cols:
             continue
-        u = _strat(rng, n)
+        m = _marginal(table, col.name)
+        missing = _mask(rng, n, m.missing)
+        u = _strat_present(rng, missing)
         if col.kind == "category":
-            cols[col.name] = _cat(table, col.name, u, rng)
+            cols[col.name] = _cat(table, col.name, u, rng, missing=missing)
         else:
-            cols[col.name] = _num(table, col.name, u, rng)
+            cols[col.name] = _num(table, col.name, u, rng, missing=missing)
 
 
 def _group_index(counts: IArr) -> tuple[IArr, IArr]:
@@ -336,13 +348,17 @@ def _applications(table: str, n: int, lat: _Clients, rng: np.random.Generator) -
     c: Cols = {}
     cw, aff, age = lat.cw, lat.aff, lat.age
 
-    c["NAME_CONTRACT_TYPE"] = _cat(t, "NAME_CONTRACT_TYPE", rng.random(n), rng)
+    c["NAME_CONTRACT_TYPE"] = _cat(t, "NAME_CONTRACT_TYPE", _strat(rng, n), rng)
     revolving = c["NAME_CONTRACT_TYPE"] == _code(t, "NAME_CONTRACT_TYPE", "Revolving loans")
     male_u = _u(rng, n, (0.15, -cw))
     c["CODE_GENDER"] = _cat(t, "CODE_GENDER", male_u, rng, order=("F", "M"))
     male = c["CODE_GENDER"] == _code(t, "CODE_GENDER", "M")
     c["FLAG_OWN_CAR"] = _cat(
-        t, "FLAG_OWN_CAR", _u(rng, n, (0.45, aff), (0.2, male - 0.34)), rng, order=("N", "Y")
+        t,
+        "FLAG_OWN_CAR",
+        _u(rng, n, (0.45, aff), (0.2, male.astype(np.float64) - 0.34)),
+        rng,
+        order=("N", "Y"),
     )
     car = c["FLAG_OWN_CAR"] == _code(t, "FLAG_OWN_CAR", "Y")
     c["FLAG_OWN_REALTY"] = _cat(t, "FLAG_OWN_REALTY", _u(rng, n, (0.25, -age)), rng, order=("N", "Y"))
@@ -375,7 +391,7 @@ def _applications(table: str, n: int, lat: _Clients, rng: np.random.Generator) -
     worker = ~special
     emp[worker] = np.minimum(np.maximum(emp[worker], earliest[worker]), -1)
     c["DAYS_EMPLOYED"] = emp
-    c["ORGANIZATION_TYPE"] = _cat(t, "ORGANIZATION_TYPE", rng.random(n), rng, exclude=("XNA",))
+    c["ORGANIZATION_TYPE"] = _cat(t, "ORGANIZATION_TYPE", _strat(rng, n), rng, exclude=("XNA",))
     c["ORGANIZATION_TYPE"][special] = _code(t, "ORGANIZATION_TYPE", "XNA")
     c["FLAG_EMP_PHONE"] = np.where(special, 0.0, 1.0)
     occ_missing = _marginal(t, "OCCUPATION_TYPE").missing
@@ -424,7 +440,7 @@ def _applications(table: str, n: int, lat: _Clients, rng: np.random.Generator) -
     children = _num(t, "CNT_CHILDREN", _u(rng, n, (0.3, partner - 0.7), (0.2, age)), rng)
     c["CNT_CHILDREN"] = children
     c["CNT_FAM_MEMBERS"] = children + 1 + partner
-    c["OWN_CAR_AGE"] = _num(t, "OWN_CAR_AGE", rng.random(n), rng, missing=~car)
+    c["OWN_CAR_AGE"] = _num(t, "OWN_CAR_AGE", _strat(rng, n), rng, missing=~car)
 
     # Amounts: income, credit, annuity, goods price.
     income = _num(t, "AMT_INCOME_TOTAL", _u(rng, n, (0.8, aff)), rng)
@@ -482,7 +498,7 @@ def _applications(table: str, n: int, lat: _Clients, rng: np.random.Generator) -
     _housing(t, c, n, aff, rng)
     req_missing = rng.random(n) < _marginal(t, _BUREAU_REQ[0]).missing
     for name in _BUREAU_REQ:
-        c[name] = _num(t, name, rng.random(n), rng, missing=req_missing)
+        c[name] = _num(t, name, _strat(rng, n), rng, missing=req_missing)
     c["FLAG_MOBIL"] = np.ones(n)
     _fill_rest(t, c, n, rng)
     return c
@@ -515,7 +531,8 @@ def _housing(t: str, c: Cols, n: int, aff: FArr, rng: np.random.Generator) -> No
         t, "TOTALAREA_MODE", ndtr(0.9 * z_size), rng, missing=extra_missing("TOTALAREA_MODE")
     )
     for col in ("FONDKAPREMONT_MODE", "HOUSETYPE_MODE", "WALLSMATERIAL_MODE", "EMERGENCYSTATE_MODE"):
-        c[col] = _cat(t, col, rng.random(n), rng, missing=extra_missing(col))
+        miss = extra_missing(col)
+        c[col] = _cat(t, col, _strat_present(rng, miss), rng, missing=miss)
 
 
 def _app_risk(t: str, c: Cols) -> FArr:
@@ -726,18 +743,18 @@ def _previous(
     m = len(ci)
     bad = ch.bad[ci]
     p: Cols = {"SK_ID_PREV": ids.take(m, rng).astype(np.float64), "SK_ID_CURR": ch.ids[ci].astype(np.float64)}
-    ctype = _cat(t, "NAME_CONTRACT_TYPE", rng.random(m), rng)
+    ctype = _cat(t, "NAME_CONTRACT_TYPE", _strat(rng, m), rng)
     p["NAME_CONTRACT_TYPE"] = ctype
     revolving = ctype == _code(t, "NAME_CONTRACT_TYPE", "Revolving loans")
 
     refused_share = _level_share(t, "NAME_CONTRACT_STATUS", "Refused")
     refused = rng.random(m) < _sigmoid(_logit_intercept(refused_share, 1.1) + 1.1 * bad)
-    status = _cat(t, "NAME_CONTRACT_STATUS", rng.random(m), rng, exclude=("Refused",))
+    status = _cat(t, "NAME_CONTRACT_STATUS", _strat(rng, m), rng, exclude=("Refused",))
     status[refused] = _code(t, "NAME_CONTRACT_STATUS", "Refused")
     p["NAME_CONTRACT_STATUS"] = status
     approved = status == _code(t, "NAME_CONTRACT_STATUS", "Approved")
     unused = status == _code(t, "NAME_CONTRACT_STATUS", "Unused offer")
-    reason = _cat(t, "CODE_REJECT_REASON", rng.random(m), rng, exclude=("XAP", "CLIENT"))
+    reason = _cat(t, "CODE_REJECT_REASON", _strat(rng, m), rng, exclude=("XAP", "CLIENT"))
     reason[~refused] = _code(t, "CODE_REJECT_REASON", "XAP")
     reason[unused] = _code(t, "CODE_REJECT_REASON", "CLIENT")
     p["CODE_REJECT_REASON"] = reason
@@ -753,7 +770,9 @@ def _previous(
     extra = max(_marginal(t, "AMT_GOODS_PRICE").missing - zero_share, 0.0) / max(1 - zero_share, 1e-9)
     no_terms = (app == 0) | (rng.random(m) < extra)
     p["AMT_GOODS_PRICE"] = _num(t, "AMT_GOODS_PRICE", _u(rng, m, (0.97, z_app)), rng, missing=no_terms)
-    u_cnt = _u(rng, m, (0.75, z_app))
+    not_approved = (~approved).astype(np.float64)
+    not_approved = (not_approved - not_approved.mean()) / max(float(not_approved.std()), 1e-9)
+    u_cnt = _u(rng, m, (0.72, z_app), (0.14, not_approved))  # long terms are refused more often
     cnt = _num(t, "CNT_PAYMENT", u_cnt, rng, missing=no_terms)
     p["CNT_PAYMENT"] = cnt
     rate = rng.uniform(0.004, 0.022, m)
@@ -761,7 +780,7 @@ def _previous(
     annuity = np.where(
         (np.nan_to_num(cnt) > 0) & (credit > 0),
         np.round(credit * rate / (1 - (1 + rate) ** -term), 3),
-        _num(t, "AMT_ANNUITY", rng.random(m), rng, missing=np.zeros(m, dtype=bool)),
+        _num(t, "AMT_ANNUITY", _strat(rng, m), rng, missing=np.zeros(m, dtype=bool)),
     )
     annuity[no_terms] = np.nan
     p["AMT_ANNUITY"] = annuity
@@ -769,18 +788,18 @@ def _previous(
     # Dates: approved loans have the DAYS_* block (with the 365243 placeholder).
     days_missing_extra = max(_marginal(t, "DAYS_FIRST_DUE").missing - float((~approved).mean()), 0.0)
     no_days = ~approved | (rng.random(m) < days_missing_extra)
-    first_due = _num(t, "DAYS_FIRST_DUE", _u(rng, m, (0.5, _z(u_cnt))), rng, missing=no_days)
-    decision = _num(t, "DAYS_DECISION", rng.random(m), rng)
+    first_due = _num(t, "DAYS_FIRST_DUE", _u(rng, m, (0.3, _z(u_cnt))), rng, missing=no_days)
+    decision = _num(t, "DAYS_DECISION", _strat(rng, m), rng)
     due_ok = ~np.isnan(first_due) & (first_due != SPECIAL_DAYS)
     decision = np.where(due_ok, np.maximum(first_due - rng.integers(5, 40, m), -2922), decision)
     p["DAYS_DECISION"] = decision
     p["DAYS_FIRST_DUE"] = first_due
-    p["DAYS_FIRST_DRAWING"] = _num(t, "DAYS_FIRST_DRAWING", rng.random(m), rng, missing=no_days)
+    p["DAYS_FIRST_DRAWING"] = _num(t, "DAYS_FIRST_DRAWING", _strat(rng, m), rng, missing=no_days)
     last1 = np.where(due_ok, first_due + 30 * (term - 1), np.nan)
     last1 = np.where(
         due_ok & ~np.isnan(last1),
         last1,
-        _num(t, "DAYS_LAST_DUE_1ST_VERSION", rng.random(m), rng, missing=no_days),
+        _num(t, "DAYS_LAST_DUE_1ST_VERSION", _strat(rng, m), rng, missing=no_days),
     )
     sp1 = ~no_days & (rng.random(m) < _marginal(t, "DAYS_LAST_DUE_1ST_VERSION").special)
     last1[sp1] = SPECIAL_DAYS
@@ -799,7 +818,9 @@ def _previous(
     term_day[~no_days & (rng.random(m) < 0.015)] = SPECIAL_DAYS
     term_day[no_days] = np.nan
     p["DAYS_TERMINATION"] = term_day
-    p["NFLAG_INSURED_ON_APPROVAL"] = _num(t, "NFLAG_INSURED_ON_APPROVAL", rng.random(m), rng, missing=no_days)
+    p["NFLAG_INSURED_ON_APPROVAL"] = _num(
+        t, "NFLAG_INSURED_ON_APPROVAL", _strat(rng, m), rng, missing=no_days
+    )
     down_missing = rng.random(m) < _marginal(t, "AMT_DOWN_PAYMENT").missing
     u_down = rng.random(m)
     p["AMT_DOWN_PAYMENT"] = _num(t, "AMT_DOWN_PAYMENT", u_down, rng, missing=down_missing)
@@ -807,9 +828,9 @@ def _previous(
         t, "RATE_DOWN_PAYMENT", _u(rng, m, (0.8, _z(u_down))), rng, missing=down_missing
     )
     rate_missing = rng.random(m) < _marginal(t, "RATE_INTEREST_PRIMARY").missing
-    p["RATE_INTEREST_PRIMARY"] = _num(t, "RATE_INTEREST_PRIMARY", rng.random(m), rng, missing=rate_missing)
+    p["RATE_INTEREST_PRIMARY"] = _num(t, "RATE_INTEREST_PRIMARY", _strat(rng, m), rng, missing=rate_missing)
     p["RATE_INTEREST_PRIVILEGED"] = _num(
-        t, "RATE_INTEREST_PRIVILEGED", rng.random(m), rng, missing=rate_missing
+        t, "RATE_INTEREST_PRIVILEGED", _strat(rng, m), rng, missing=rate_missing
     )
     _fill_rest(t, p, m, rng)
 
@@ -869,7 +890,7 @@ def _pos_installments(
     n_term = term[rows].astype(np.int64)
     first_due = p["DAYS_FIRST_DUE"][rows]
     start = np.maximum(np.floor(p["DAYS_DECISION"][rows] / _DAYS_PER_MONTH), -96).astype(np.int64)
-    months = np.clip(np.minimum(n_term + 1, -start), 1, None).astype(np.int64)
+    months = np.clip(np.minimum(np.minimum(n_term + 1, -start), 24), 1, None).astype(np.int64)
     li, k = _group_index(months)
     r = len(li)
     t = "POS_CASH_balance"
@@ -946,8 +967,8 @@ def _cards(
     )
     limit_card = np.round(limit_card / 4500) * 4500
     card_bad = bad[rows]
-    user = rng.random(nc) < 0.5
-    util_card = _sigmoid(0.3 + 1.1 * card_bad + 0.6 * rng.standard_normal(nc))
+    user = rng.random(nc) < 0.55
+    util_card = _sigmoid(0.9 + 1.1 * card_bad + 0.6 * rng.standard_normal(nc))
     util = np.where(user[gi], np.clip(util_card[gi] * rng.uniform(0.7, 1.15, r), 0, 1.2), 0.0)
     limit = limit_card[gi]
     balance = np.round(util * limit, 3)
