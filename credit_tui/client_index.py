@@ -130,7 +130,7 @@ class ClientColumns:
 
         contract = applications["NAME_CONTRACT_TYPE"]
         if hasattr(contract, "cat"):
-            codes: IntArray = contract.cat.codes.to_numpy(dtype=np.int64)
+            codes: IntArray = np.asarray(contract.cat.codes.to_numpy(), dtype=np.int64)
             levels = tuple(str(c) for c in contract.cat.categories)
         else:
             values = contract.astype("string").fillna("")

@@ -66,7 +66,9 @@ class SearchScreen(Screen[None]):
         """Search bar, filter summary, progress, table."""
         yield Header(show_clock=False, icon="₿")
         with Horizontal(id="search-bar"):
-            yield Input(placeholder="Client ID…", id="search", restrict=r"[0-9]*", max_length=12)
+            yield Input(
+                placeholder="Client ID…", id="search", restrict=r"[0-9]*", max_length=12, select_on_focus=False
+            )
             yield Static("", id="filters")
         with Horizontal(id="status-bar"):
             yield Static(self.progress_text, id="status")
