@@ -618,7 +618,7 @@ def encode_category(values: Any, levels: Sequence[str]) -> FloatArray:
         value = array.reshape(-1)[0]
         code = index.get(value, np.nan) if isinstance(value, str) else np.nan
         return np.full(array.shape, code, dtype=np.float64)
-    codes = pd.Index(list(levels), dtype=object).get_indexer(array.reshape(-1)).reshape(array.shape)
+    codes = pd.Index(list(levels), dtype=object).get_indexer(pd.Index(array.reshape(-1))).reshape(array.shape)
     return np.where(codes < 0, np.nan, codes).astype(np.float64)
 
 
