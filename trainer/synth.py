@@ -259,7 +259,12 @@ def _u(rng: np.random.Generator, n: int, *loads: tuple[float, FArr]) -> FArr:
     g *= np.sqrt(max(rest, 0.0))
     for w, z in loads:
         g += w * z
-    # Empirical copula: ranks of g, jittered within their slot, so marginals are exact for any n.
+    return _rank_u(rng, g)
+
+
+def _rank_u(rng: np.random.Generator, g: FArr) -> FArr:
+    """Empirical copula: ranks of ``g``, jittered within their slot, so marginals are exact for any n."""
+    n = len(g)
     ranks = np.empty(n, dtype=np.float64)
     ranks[np.argsort(g, kind="stable")] = np.arange(n)
     return np.asarray((ranks + rng.random(n)) / max(n, 1), dtype=np.float64)
@@ -437,7 +442,7 @@ def _applications(table: str, n: int, lat: _Clients, rng: np.random.Generator) -
         c["NAME_FAMILY_STATUS"],
         [_code(t, "NAME_FAMILY_STATUS", "Married"), _code(t, "NAME_FAMILY_STATUS", "Civil marriage")],
     )
-    children = _num(t, "CNT_CHILDREN", _u(rng, n, (0.3, partner - 0.7), (0.2, age)), rng)
+    children = _num(t, "CNT_CHILDREN", _u(rng, n, (0.3, partner.astype(np.float64) - 0.7), (0.2, age)), rng)
     c["CNT_CHILDREN"] = children
     c["CNT_FAM_MEMBERS"] = children + 1 + partner
     c["OWN_CAR_AGE"] = _num(t, "OWN_CAR_AGE", _strat(rng, n), rng, missing=~car)
@@ -525,7 +530,7 @@ def _housing(t: str, c: Cols, n: int, aff: FArr, rng: np.random.Generator) -> No
         z = loading * z_size + np.sqrt(1 - loading**2) * rng.standard_normal(n)
         miss = extra_missing(f"{measure}_AVG")
         for suffix in _HOUSING_SUFFIXES:
-            u = ndtr(z + 0.08 * rng.standard_normal(n))
+            u = _rank_u(rng, z + 0.08 * rng.standard_normal(n))
             c[f"{measure}{suffix}"] = _num(t, f"{measure}{suffix}", u, rng, missing=miss)
     c["TOTALAREA_MODE"] = _num(
         t, "TOTALAREA_MODE", ndtr(0.9 * z_size), rng, missing=extra_missing("TOTALAREA_MODE")
@@ -789,7 +794,9 @@ def _previous(
     days_missing_extra = max(_marginal(t, "DAYS_FIRST_DUE").missing - float((~approved).mean()), 0.0)
     no_days = ~approved | (rng.random(m) < days_missing_extra)
     first_due = _num(t, "DAYS_FIRST_DUE", _u(rng, m, (0.3, _z(u_cnt))), rng, missing=no_days)
-    decision = _num(t, "DAYS_DECISION", _strat(rng, m), rng)
+    # Approved decisions follow their (older) first due dates; the others are drawn more recent so the
+    # column keeps the profile's marginal.
+    decision = _num(t, "DAYS_DECISION", 0.2 + 0.8 * _strat(rng, m), rng)
     due_ok = ~np.isnan(first_due) & (first_due != SPECIAL_DAYS)
     decision = np.where(due_ok, np.maximum(first_due - rng.integers(5, 40, m), -2922), decision)
     p["DAYS_DECISION"] = decision
