@@ -142,7 +142,10 @@ class CreditApp(App[int]):
     # ------------------------------------------------------------------ failures
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """Turn any failed worker into an error dialog (loading failures end the app with code 2)."""
+        """Turn any failed worker into an error dialog (loading failures end the app with code 2).
+
+        Worker events do not bubble: screens with workers forward theirs here.
+        """
         if event.state != WorkerState.ERROR:
             return
         error = event.worker.error

@@ -14,6 +14,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Label, Static
+from textual.worker import Worker
 
 from credit_tui.profile import history_rows, profile_rows
 from credit_tui.widgets.contribution_bars import ContributionBars
@@ -22,6 +23,7 @@ from credit_tui.widgets.population_plot import PopulationPlot
 from credit_tui.widgets.score_gauge import ScoreGauge
 
 if TYPE_CHECKING:
+    from credit_tui.app import CreditApp
     from credit_tui.client_index import ClientColumns
     from credit_tui.population import Population
     from credit_tui.services import Services
@@ -187,6 +189,15 @@ class ClientScreen(Screen[None]):
         for i, reason in enumerate(reasons):
             text.append(f"{'' if i == 0 else chr(10)}• {reason}")
         return text or Text("No single feature stands out.", style="dim")
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Hand worker failures to the app's single error handler."""
+        self.credit_app.on_worker_state_changed(event)
+
+    @property
+    def credit_app(self) -> CreditApp:
+        """The app, typed."""
+        return self.app  # type: ignore[return-value]
 
     # ------------------------------------------------------------------ population
 

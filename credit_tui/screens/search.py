@@ -67,7 +67,11 @@ class SearchScreen(Screen[None]):
         yield Header(show_clock=False, icon="₿")
         with Horizontal(id="search-bar"):
             yield Input(
-                placeholder="Client ID…", id="search", restrict=r"[0-9]*", max_length=12, select_on_focus=False
+                placeholder="Client ID…",
+                id="search",
+                restrict=r"[0-9]*",
+                max_length=12,
+                select_on_focus=False,
             )
             yield Static("", id="filters")
         with Horizontal(id="status-bar"):

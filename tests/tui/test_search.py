@@ -85,7 +85,9 @@ async def test_list_is_usable_before_scores_arrive(
         assert "…" not in table.render_line(1).text
 
 
-async def test_search_as_you_type_by_id_prefix(make_app: Callable[..., CreditApp], services: Services) -> None:
+async def test_search_as_you_type_by_id_prefix(
+    make_app: Callable[..., CreditApp], services: Services
+) -> None:
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)

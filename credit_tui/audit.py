@@ -1,0 +1,872 @@
+"""The advisors' decision log: an append-only, hash-chained SQLite file.
+
+Every decision an advisor records is one row, written in its own transaction; :meth:`AuditStore.record`
+returns only after the COMMIT, so whatever the UI confirms is on disk (WAL mode, ``synchronous=FULL``).
+Two processes may write at once: ``BEGIN IMMEDIATE`` serialises them and ``busy_timeout`` makes the
+second one wait instead of failing.
+
+The database itself refuses UPDATE and DELETE (triggers that abort). A correction is a new record that
+references the one it corrects. Each record stores the hash of the previous record and its own hash over
+its whole content, so :meth:`AuditStore.verify` finds the first edited, deleted or reordered record.
+Deleting the newest records cannot be seen from the chain alone: keep :meth:`AuditStore.head` somewhere
+else (a report, an e-mail) and pass it to :meth:`AuditStore.verify` as an anchor to detect that too.
+
+This module is UI-free (no Textual): the app, the ``credit-tui audit`` commands and the tests use it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import hashlib
+import json
+import math
+import os
+import sqlite3
+import tempfile
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, fields
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any, Final, Literal
+
+from trainer.errors import UserError
+
+FinalDecision = Literal["ACCEPT", "REFUSE"]
+ModelDecision = Literal["ACCEPT", "REFUSE", "REVIEW"]
+
+FINAL_DECISIONS: Final = ("ACCEPT", "REFUSE")
+MODEL_DECISIONS: Final = ("ACCEPT", "REFUSE", "REVIEW")
+#: Words a justification needs when the advisor overrides the model or decides a REVIEW case.
+MIN_JUSTIFICATION_WORDS: Final = 3
+#: ``PRAGMA application_id`` of a credit-tui audit file ("CTAU").
+APPLICATION_ID: Final = 0x43544155
+SCHEMA_VERSION: Final = 1
+#: prev_hash of the first record.
+GENESIS_HASH: Final = "0" * 64
+#: How long a writer waits for another one to finish (milliseconds).
+BUSY_TIMEOUT_MS: Final = 15_000
+_HASH_DOMAIN: Final = "credit-tui-audit/1\n"
+
+_COLUMNS: Final = (
+    "id",
+    "time",
+    "advisor",
+    "client_id",
+    "bundle_id",
+    "threshold",
+    "pd",
+    "model_decision",
+    "final_decision",
+    "override",
+    "justification",
+    "reasons",
+    "input_hash",
+    "corrects",
+    "prev_hash",
+    "hash",
+)
+
+_SCHEMA: Final = """
+CREATE TABLE IF NOT EXISTS decisions (
+    id             INTEGER PRIMARY KEY,
+    time           TEXT    NOT NULL,
+    advisor        TEXT    NOT NULL,
+    client_id      INTEGER NOT NULL,
+    bundle_id      TEXT    NOT NULL,
+    threshold      REAL    NOT NULL,
+    pd             REAL    NOT NULL,
+    model_decision TEXT    NOT NULL CHECK (model_decision IN ('ACCEPT', 'REFUSE', 'REVIEW')),
+    final_decision TEXT    NOT NULL CHECK (final_decision IN ('ACCEPT', 'REFUSE')),
+    override       INTEGER NOT NULL CHECK (override IN (0, 1)),
+    justification  TEXT    NOT NULL,
+    reasons        TEXT    NOT NULL,
+    input_hash     TEXT    NOT NULL,
+    corrects       INTEGER REFERENCES decisions(id),
+    prev_hash      TEXT    NOT NULL,
+    hash           TEXT    NOT NULL UNIQUE
+);
+CREATE INDEX IF NOT EXISTS decisions_client ON decisions(client_id, id);
+CREATE INDEX IF NOT EXISTS decisions_time ON decisions(time);
+CREATE TRIGGER IF NOT EXISTS decisions_no_update BEFORE UPDATE ON decisions
+BEGIN
+    SELECT RAISE(ABORT, 'audit records are append-only: UPDATE is refused; record a correction instead');
+END;
+CREATE TRIGGER IF NOT EXISTS decisions_no_delete BEFORE DELETE ON decisions
+BEGIN
+    SELECT RAISE(ABORT, 'audit records are append-only: DELETE is refused');
+END;
+"""
+
+
+class AuditError(UserError):
+    """The audit database cannot be opened, read or written (one sentence naming the file)."""
+
+
+class DecisionError(UserError):
+    """A decision that cannot be recorded as given (missing justification, bad value, ...)."""
+
+
+@dataclass(frozen=True)
+class DecisionRecord:
+    """One recorded decision, exactly as stored.
+
+    Attributes:
+        id: Position in the log (1, 2, 3, ... without gaps).
+        time: When it was recorded, UTC ISO 8601 with microseconds.
+        advisor: Who decided.
+        client_id: The client's SK_ID_CURR.
+        bundle_id: The model bundle's ``model_id``.
+        threshold: The bundle's decision threshold.
+        pd: The probability of default shown to the advisor (after any what-if edits).
+        model_decision: What the model said: ACCEPT, REFUSE or REVIEW.
+        final_decision: What the advisor decided: ACCEPT or REFUSE.
+        override: True when the advisor decided against the model's ACCEPT or REFUSE.
+        justification: The advisor's words (required for an override or a REVIEW case).
+        reasons: The reason codes shown to the advisor, in order.
+        input_hash: SHA-256 of the client's input row (:func:`input_row_hash`), what-if edits included.
+        corrects: Id of the record this one corrects, or None.
+        prev_hash: Hash of the previous record (:data:`GENESIS_HASH` for the first).
+        hash: SHA-256 over this record's content and ``prev_hash``.
+    """
+
+    id: int
+    time: str
+    advisor: str
+    client_id: int
+    bundle_id: str
+    threshold: float
+    pd: float
+    model_decision: str
+    final_decision: str
+    override: bool
+    justification: str
+    reasons: tuple[str, ...]
+    input_hash: str
+    corrects: int | None
+    prev_hash: str
+    hash: str
+
+    def as_row(self) -> dict[str, Any]:
+        """Column -> value as written to CSV (reasons as a JSON list, override as 0/1)."""
+        row = {f.name: getattr(self, f.name) for f in fields(self)}
+        row["reasons"] = json.dumps(list(self.reasons), ensure_ascii=False)
+        row["override"] = int(self.override)
+        return row
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    """The outcome of :meth:`AuditStore.verify`.
+
+    Attributes:
+        ok: True when every link holds.
+        checked: Records checked (up to and including the first broken one).
+        first_broken_id: Id of the first record that is edited, missing or out of place; None when ok.
+        message: One sentence for the advisor or auditor.
+        head_id: Id of the last record (0 for an empty log).
+        head_hash: Hash of the last record (:data:`GENESIS_HASH` for an empty log).
+    """
+
+    ok: bool
+    checked: int
+    first_broken_id: int | None
+    message: str
+    head_id: int = 0
+    head_hash: str = GENESIS_HASH
+
+
+# --------------------------------------------------------------------------------------------------
+# Canonical hashing
+# --------------------------------------------------------------------------------------------------
+
+
+def _canonical_value(value: Any) -> Any:
+    """Turn ``value`` into plain JSON data, the same for every equal input.
+
+    Missing values (None, NaN, pandas NA/NaT) become None; numpy scalars become Python ones; integral
+    floats become integers (so 312000, 312000.0 and numpy.float32(312000) hash alike); infinities become
+    the strings "Infinity" / "-Infinity"; dates and times their ISO text.
+    """
+    if value is None:
+        return None
+    kind = type(value)
+    if kind.__name__ in ("NAType", "NaTType"):
+        return None
+    if kind.__module__ == "numpy" and hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return None
+        if math.isinf(value):
+            return "Infinity" if value > 0 else "-Infinity"
+        if value.is_integer() and abs(value) < 2**53:
+            return int(value)
+        return float(value)
+    if isinstance(value, str):
+        return value
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.hex()
+    if isinstance(value, Mapping):
+        return {str(k): _canonical_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_canonical_value(v) for v in value]
+    # Decimal, pandas Timestamp and other number-likes.
+    if hasattr(value, "isoformat"):
+        return str(value.isoformat())
+    with contextlib.suppress(TypeError, ValueError):
+        return _canonical_value(float(value))
+    raise TypeError(f"cannot hash a value of type {kind.__name__} in an input row")
+
+
+def canonical_json(data: Any) -> str:
+    """Deterministic JSON text of ``data``: sorted keys, no spaces, canonical values (see above)."""
+    return json.dumps(
+        _canonical_value(data), sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
+
+
+def input_row_hash(record: Mapping[str, Any]) -> str:
+    """SHA-256 (hex) of a client's raw input row, what-if edits included.
+
+    Args:
+        record: Raw column -> value (e.g. ``Portfolio.record(id)`` merged with the what-if changes).
+            Keys are compared as text; missing values (None, NaN, pandas NA) hash alike.
+    """
+    return hashlib.sha256(canonical_json(dict(record)).encode("utf-8")).hexdigest()
+
+
+def _record_hash(content: Mapping[str, Any]) -> str:
+    """Hash of a record's content (every column but ``hash``), ``prev_hash`` and ``id`` included."""
+    body = {name: content[name] for name in _COLUMNS if name != "hash"}
+    body["override"] = bool(body["override"])
+    body["reasons"] = list(body["reasons"])
+    text = _HASH_DOMAIN + json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+# --------------------------------------------------------------------------------------------------
+# Validation
+# --------------------------------------------------------------------------------------------------
+
+
+def justification_words(text: str) -> int:
+    """Count the words of a justification (tokens holding at least one letter or digit)."""
+    return sum(1 for token in text.split() if any(ch.isalnum() for ch in token))
+
+
+def needs_justification(model_decision: str, final_decision: str) -> bool:
+    """True when the advisor overrides the model or decides a REVIEW case."""
+    return model_decision == "REVIEW" or final_decision != model_decision
+
+
+def _validate(
+    *,
+    advisor: str,
+    client_id: int,
+    bundle_id: str,
+    threshold: float,
+    pd: float,
+    model_decision: str,
+    final_decision: str,
+    justification: str,
+    reasons: Sequence[str],
+    input_hash: str,
+) -> None:
+    """Raise :class:`DecisionError` (one sentence) for a decision that must not be recorded."""
+    if final_decision not in FINAL_DECISIONS:
+        raise DecisionError(f"The final decision must be ACCEPT or REFUSE, not {final_decision!r}.")
+    if model_decision not in MODEL_DECISIONS:
+        raise DecisionError(f"The model decision must be ACCEPT, REFUSE or REVIEW, not {model_decision!r}.")
+    if not advisor.strip():
+        raise DecisionError("The advisor's name is empty; start the app with --advisor NAME.")
+    if isinstance(client_id, bool) or not isinstance(client_id, int):
+        raise DecisionError(f"The client ID must be a whole number, not {client_id!r}.")
+    if not bundle_id.strip():
+        raise DecisionError("The model bundle id is empty; load a verified model bundle first.")
+    for name, value in (("PD", pd), ("threshold", threshold)):
+        if not (math.isfinite(value) and 0.0 <= value <= 1.0):
+            raise DecisionError(f"The {name} must be a probability between 0 and 1, not {value!r}.")
+    if len(input_hash) != 64 or any(ch not in "0123456789abcdef" for ch in input_hash):
+        raise DecisionError("The input hash must be a SHA-256 hex digest; compute it with input_row_hash().")
+    if any(not isinstance(reason, str) for reason in reasons):
+        raise DecisionError("Every reason code shown must be text.")
+    if needs_justification(model_decision, final_decision):
+        words = justification_words(justification)
+        if words < MIN_JUSTIFICATION_WORDS:
+            why = (
+                f"the model left client {client_id} for review"
+                if model_decision == "REVIEW"
+                else f"{final_decision} goes against the model's {model_decision}"
+            )
+            raise DecisionError(
+                f"A justification of at least {MIN_JUSTIFICATION_WORDS} words is required because {why} "
+                f"(got {words})."
+            )
+
+
+# --------------------------------------------------------------------------------------------------
+# The store
+# --------------------------------------------------------------------------------------------------
+
+
+def default_audit_path() -> Path:
+    """The audit file in the user's data directory (not created here)."""
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("credit-tui")) / "audit.sqlite3"
+
+
+def open_audit_store(path: Path | None = None) -> AuditStore:
+    """Open the audit store at ``path``, or at :func:`default_audit_path` (creating its folder).
+
+    This is what ``--audit-db PATH`` maps to: an explicit path must be in an existing folder.
+
+    Raises:
+        AuditError: When the file cannot be used (one sentence).
+    """
+    if path is None:
+        path = default_audit_path()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise AuditError(
+                f"Cannot create the folder {path.parent} for the audit database ({exc.strerror or exc}); "
+                "pass --audit-db PATH to use another file."
+            ) from exc
+    return AuditStore(path)
+
+
+def _since_text(value: datetime | date | str) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, datetime):
+        moment = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+        return moment.astimezone(UTC).isoformat(timespec="microseconds")
+    return datetime.combine(value, time(), tzinfo=UTC).isoformat(timespec="microseconds")
+
+
+def _until_text(value: datetime | date | str) -> str:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return _since_text(value + timedelta(days=1))
+    return _since_text(value)
+
+
+class AuditStore:
+    """Append-only, hash-chained decision log in one SQLite file.
+
+    One store may be shared between threads (a lock serialises its calls); several processes may open
+    the same file at once.
+
+    Args:
+        path: The SQLite file; created with the schema when missing or empty. Its folder must exist.
+        clock: Returns the current time (tests inject one); must be timezone-aware.
+
+    Raises:
+        AuditError: When the path is not writable, the file is not SQLite, or it holds another schema.
+    """
+
+    def __init__(self, path: Path, clock: Callable[[], datetime] | None = None) -> None:
+        self.path = Path(path)
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self._lock = threading.RLock()
+        self._conn = self._connect()
+
+    # -- opening --------------------------------------------------------------------------------
+
+    def _fail(self, what: str, exc: BaseException | None = None) -> AuditError:
+        detail = f" ({exc})" if exc is not None else ""
+        return AuditError(
+            f"The audit database {self.path} {what}{detail}; pass --audit-db PATH to use another file."
+        )
+
+    def _connect(self) -> sqlite3.Connection:
+        if self.path.is_dir():
+            raise self._fail("is a folder, not a file")
+        parent = self.path.parent
+        if not parent.is_dir():
+            reason = (
+                "is inside a file, not a folder" if parent.exists() or _has_file_ancestor(parent) else None
+            )
+            raise self._fail(reason or f"cannot be created because the folder {parent} does not exist")
+        try:
+            conn = sqlite3.connect(
+                self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+            )
+        except sqlite3.Error as exc:
+            raise self._fail("cannot be opened", exc) from exc
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            self._prepare(conn)
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            text = str(exc)
+            if "not a database" in text or "malformed" in text:
+                raise self._fail("is not an SQLite database (it may be another kind of file)") from exc
+            if "readonly" in text or "read-only" in text or "unable to open" in text:
+                raise self._fail("is not writable", exc) from exc
+            raise self._fail("cannot be opened", exc) from exc
+        except AuditError:
+            conn.close()
+            raise
+        return conn
+
+    def _prepare(self, conn: sqlite3.Connection) -> None:
+        """Check the file is ours (or empty), set WAL + synchronous=FULL, and create the schema."""
+        self._check_schema(conn)
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            raise self._fail(f"cannot use write-ahead logging (journal mode {mode})")
+        conn.execute("PRAGMA synchronous = FULL")
+        # Schema creation happens in one immediate transaction so two first writers do not race.
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if self._check_schema(conn) == "empty":
+                for statement in _split_sql(_SCHEMA):
+                    conn.execute(statement)
+                conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+    def _check_schema(self, conn: sqlite3.Connection) -> Literal["empty", "ours"]:
+        """Say whether the file is empty or a credit-tui audit log; raise for anything else."""
+        tables = sorted(
+            str(row[0])
+            for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            if not str(row[0]).startswith("sqlite_")
+        )
+        app_id = int(conn.execute("PRAGMA application_id").fetchone()[0])
+        version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        if not tables and app_id in (0, APPLICATION_ID):
+            return "empty"
+        if app_id != APPLICATION_ID:
+            shown = ", ".join(tables[:5]) + (", ..." if len(tables) > 5 else "")
+            raise self._fail(
+                f"is an SQLite database but not a credit-tui audit log (it holds {shown or 'no tables'})"
+            )
+        if version > SCHEMA_VERSION:
+            raise self._fail(
+                f"was written by a newer credit-tui (audit schema {version}, "
+                f"this version reads {SCHEMA_VERSION})"
+            )
+        columns = tuple(str(row[1]) for row in conn.execute("PRAGMA table_info(decisions)"))
+        if columns != _COLUMNS:
+            raise self._fail("is a credit-tui audit log whose decisions table has been altered")
+        return "ours"
+
+    # -- life cycle -----------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the connection (idempotent)."""
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> AuditStore:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- writing --------------------------------------------------------------------------------
+
+    def record(
+        self,
+        *,
+        advisor: str,
+        client_id: int,
+        bundle_id: str,
+        threshold: float,
+        pd: float,
+        model_decision: str,
+        final_decision: str,
+        input_hash: str,
+        reasons: Sequence[str] = (),
+        justification: str = "",
+        corrects: int | None = None,
+    ) -> DecisionRecord:
+        """Validate and append one decision; return it once it is committed to disk.
+
+        Args:
+            advisor: Who decides.
+            client_id: The client's SK_ID_CURR.
+            bundle_id: The model bundle's ``model_id``.
+            threshold: The bundle's decision threshold.
+            pd: The PD shown to the advisor.
+            model_decision: ACCEPT, REFUSE or REVIEW, as the model said for that PD.
+            final_decision: ACCEPT or REFUSE.
+            input_hash: :func:`input_row_hash` of the row that was scored (what-if edits included).
+            reasons: The reason codes shown to the advisor.
+            justification: Required (at least three words) for an override or a REVIEW case.
+            corrects: Id of an earlier record of the same client that this one corrects.
+
+        Raises:
+            DecisionError: When the decision is invalid (nothing is written).
+            AuditError: When the database cannot be written (nothing is written).
+        """
+        client_id = (
+            int(client_id)
+            if not isinstance(client_id, bool) and hasattr(client_id, "__index__")
+            else client_id
+        )
+        threshold, pd = float(threshold), float(pd)
+        justification = justification.strip()
+        reasons = tuple(reasons)
+        _validate(
+            advisor=advisor,
+            client_id=client_id,
+            bundle_id=bundle_id,
+            threshold=threshold,
+            pd=pd,
+            model_decision=model_decision,
+            final_decision=final_decision,
+            justification=justification,
+            reasons=reasons,
+            input_hash=input_hash,
+        )
+        override = model_decision != "REVIEW" and final_decision != model_decision
+        with self._lock, self._write() as conn:
+            if corrects is not None:
+                row = conn.execute(
+                    "SELECT client_id FROM decisions WHERE id = ?", (int(corrects),)
+                ).fetchone()
+                if row is None:
+                    raise DecisionError(f"Record {corrects} does not exist, so it cannot be corrected.")
+                if int(row[0]) != client_id:
+                    raise DecisionError(
+                        f"Record {corrects} is about client {row[0]}, not client {client_id}; "
+                        "a correction must concern the same client."
+                    )
+            last = conn.execute("SELECT id, hash FROM decisions ORDER BY id DESC LIMIT 1").fetchone()
+            content: dict[str, Any] = {
+                "id": 1 if last is None else int(last[0]) + 1,
+                "time": self._now(),
+                "advisor": advisor.strip(),
+                "client_id": client_id,
+                "bundle_id": bundle_id,
+                "threshold": threshold,
+                "pd": pd,
+                "model_decision": model_decision,
+                "final_decision": final_decision,
+                "override": override,
+                "justification": justification,
+                "reasons": reasons,
+                "input_hash": input_hash,
+                "corrects": None if corrects is None else int(corrects),
+                "prev_hash": GENESIS_HASH if last is None else str(last[1]),
+            }
+            content["hash"] = _record_hash(content)
+            stored = dict(content)
+            stored["override"] = int(override)
+            stored["reasons"] = json.dumps(list(reasons), ensure_ascii=False)
+            conn.execute(
+                f"INSERT INTO decisions ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})",
+                tuple(stored[name] for name in _COLUMNS),
+            )
+        return DecisionRecord(**content)
+
+    def _now(self) -> str:
+        moment = self._clock()
+        if moment.tzinfo is None:
+            raise ValueError("the audit clock must return timezone-aware datetimes")
+        return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One immediate transaction: COMMIT on success (returns after it), ROLLBACK on any error."""
+        conn = self._conn
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise self._write_error(exc) from exc
+        try:
+            yield conn
+            conn.execute("COMMIT")
+        except BaseException as exc:
+            if conn.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error):
+                raise self._write_error(exc) from exc
+            raise
+
+    def _write_error(self, exc: sqlite3.Error) -> AuditError:
+        text = str(exc)
+        if "locked" in text or "busy" in text:
+            return self._fail(
+                f"stayed locked by another program for {BUSY_TIMEOUT_MS // 1000} s and nothing was recorded"
+            )
+        if "readonly" in text or "read-only" in text:
+            return self._fail("is not writable and nothing was recorded")
+        if "full" in text:
+            return self._fail("could not grow (the disk is full) and nothing was recorded")
+        return self._fail("could not be written and nothing was recorded", exc)
+
+    # -- reading --------------------------------------------------------------------------------
+
+    def _select(self, where: str = "", params: Sequence[Any] = (), suffix: str = "") -> list[DecisionRecord]:
+        sql = f"SELECT {', '.join(_COLUMNS)} FROM decisions {where} ORDER BY id {suffix}"
+        with self._lock:
+            try:
+                rows = self._conn.execute(sql, tuple(params)).fetchall()
+            except sqlite3.Error as exc:
+                raise self._fail("could not be read", exc) from exc
+        return [_from_row(row) for row in rows]
+
+    def get(self, record_id: int) -> DecisionRecord | None:
+        """The record with this id, or None."""
+        found = self._select("WHERE id = ?", (int(record_id),))
+        return found[0] if found else None
+
+    def latest_for(self, client_id: int) -> DecisionRecord | None:
+        """The client's most recent record (a correction supersedes what it corrects), or None."""
+        found = self._select("WHERE client_id = ?", (int(client_id),), "DESC LIMIT 1")
+        return found[0] if found else None
+
+    def decisions(
+        self,
+        client_id: int | None = None,
+        advisor: str | None = None,
+        since: datetime | date | str | None = None,
+        until: datetime | date | str | None = None,
+        final_decision: str | None = None,
+        override: bool | None = None,
+    ) -> list[DecisionRecord]:
+        """Records matching every given filter, oldest first.
+
+        Args:
+            client_id: Only this client.
+            advisor: Only this advisor (exact name).
+            since: Recorded at or after this moment (a date means its midnight UTC; naive datetimes are UTC).
+            until: Recorded before this moment (a date includes that whole day, UTC).
+            final_decision: Only ACCEPT or only REFUSE.
+            override: Only overrides (True) or only decisions that follow the model (False).
+        """
+        clauses: list[str] = []
+        params: list[Any] = []
+        if client_id is not None:
+            clauses.append("client_id = ?")
+            params.append(int(client_id))
+        if advisor is not None:
+            clauses.append("advisor = ?")
+            params.append(advisor)
+        if since is not None:
+            clauses.append("time >= ?")
+            params.append(_since_text(since))
+        if until is not None:
+            clauses.append("time < ?")
+            params.append(_until_text(until))
+        if final_decision is not None:
+            clauses.append("final_decision = ?")
+            params.append(final_decision)
+        if override is not None:
+            clauses.append("override = ?")
+            params.append(int(override))
+        where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+        return self._select(where, params)
+
+    def advisors(self) -> list[str]:
+        """Every advisor who recorded a decision, sorted (for a filter's choices)."""
+        with self._lock:
+            rows = self._conn.execute("SELECT DISTINCT advisor FROM decisions ORDER BY advisor").fetchall()
+        return [str(row[0]) for row in rows]
+
+    def count(self) -> int:
+        """Number of records."""
+        with self._lock:
+            return int(self._conn.execute("SELECT COUNT(*) FROM decisions").fetchone()[0])
+
+    def head(self) -> tuple[int, str]:
+        """Id and hash of the newest record ((0, GENESIS_HASH) when empty): an anchor for :meth:`verify`."""
+        with self._lock:
+            row = self._conn.execute("SELECT id, hash FROM decisions ORDER BY id DESC LIMIT 1").fetchone()
+        return (0, GENESIS_HASH) if row is None else (int(row[0]), str(row[1]))
+
+    # -- checking -------------------------------------------------------------------------------
+
+    def verify(self, anchor: tuple[int, str] | None = None) -> VerifyResult:
+        """Recompute the hash chain and report the first broken link.
+
+        Args:
+            anchor: An earlier :meth:`head` (id, hash) kept elsewhere; that record must still be there
+                with that hash, which also detects the newest records being deleted.
+        """
+        with self._lock:
+            try:
+                self._conn.execute("BEGIN")  # one consistent snapshot
+                try:
+                    cursor = self._conn.execute(f"SELECT {', '.join(_COLUMNS)} FROM decisions ORDER BY id")
+                    return _verify_rows(cursor, anchor)
+                finally:
+                    self._conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                raise self._fail("could not be read", exc) from exc
+
+    def integrity_check(self) -> str:
+        """SQLite's own ``PRAGMA integrity_check`` ("ok" when the file is sound)."""
+        with self._lock:
+            rows = self._conn.execute("PRAGMA integrity_check").fetchall()
+        return "; ".join(str(row[0]) for row in rows)
+
+    # -- export ---------------------------------------------------------------------------------
+
+    def export_csv(self, out: Path) -> int:
+        """Write every record to ``out`` as CSV (atomically: never half a file); return how many.
+
+        Raises:
+            AuditError: When the folder of ``out`` does not exist or cannot be written.
+        """
+        out = Path(out)
+        if not out.parent.is_dir():
+            raise AuditError(f"Folder {out.parent} does not exist; create it or choose another --out path.")
+        records = self._select()
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
+        except OSError as exc:
+            raise AuditError(
+                f"Cannot write {out} ({exc.strerror or exc}); choose another --out path."
+            ) from exc
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+                writer = csv.DictWriter(fh, fieldnames=list(_COLUMNS))
+                writer.writeheader()
+                for record in records:
+                    writer.writerow(record.as_row())
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, out)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return len(records)
+
+
+def _has_file_ancestor(path: Path) -> bool:
+    """True when some ancestor of ``path`` is a regular file (so nothing can be created under it)."""
+    return any(parent.is_file() for parent in (path, *path.parents))
+
+
+def _split_sql(script: str) -> list[str]:
+    """Split the schema script into statements (trigger bodies hold semicolons, so split on END;)."""
+    statements: list[str] = []
+    buffer: list[str] = []
+    for line in script.strip().splitlines():
+        buffer.append(line)
+        text = "\n".join(buffer).strip()
+        in_trigger = text.upper().startswith("CREATE TRIGGER")
+        if (in_trigger and text.endswith("END;")) or (not in_trigger and text.endswith(";")):
+            statements.append(text)
+            buffer = []
+    return statements
+
+
+def _from_row(row: Sequence[Any]) -> DecisionRecord:
+    data = dict(zip(_COLUMNS, row, strict=True))
+    return DecisionRecord(
+        id=int(data["id"]),
+        time=str(data["time"]),
+        advisor=str(data["advisor"]),
+        client_id=int(data["client_id"]),
+        bundle_id=str(data["bundle_id"]),
+        threshold=float(data["threshold"]),
+        pd=float(data["pd"]),
+        model_decision=str(data["model_decision"]),
+        final_decision=str(data["final_decision"]),
+        override=bool(data["override"]),
+        justification=str(data["justification"]),
+        reasons=tuple(_load_reasons(data["reasons"])),
+        input_hash=str(data["input_hash"]),
+        corrects=None if data["corrects"] is None else int(data["corrects"]),
+        prev_hash=str(data["prev_hash"]),
+        hash=str(data["hash"]),
+    )
+
+
+def _load_reasons(text: Any) -> list[str]:
+    try:
+        value = json.loads(str(text))
+    except json.JSONDecodeError:
+        return [str(text)]
+    return [str(v) for v in value] if isinstance(value, list) else [str(value)]
+
+
+def _verify_rows(
+    rows: Iterator[Sequence[Any]] | sqlite3.Cursor, anchor: tuple[int, str] | None
+) -> VerifyResult:
+    """Walk the records in id order and stop at the first broken link."""
+    expected_id, prev_hash, checked = 1, GENESIS_HASH, 0
+    anchor_seen = anchor is None or anchor[0] == 0
+
+    def broken(record_id: int, message: str) -> VerifyResult:
+        return VerifyResult(False, checked, record_id, message, expected_id - 1, prev_hash)
+
+    for row in rows:
+        data = dict(zip(_COLUMNS, row, strict=True))
+        checked += 1
+        try:
+            record_id = int(data["id"])
+            content = dict(data)
+            content["reasons"] = json.loads(str(data["reasons"]))
+            if not isinstance(content["reasons"], list):
+                raise ValueError("reasons is not a list")
+            content["override"] = bool(data["override"])
+            recomputed = _record_hash(content)
+        except (TypeError, ValueError) as exc:
+            return broken(expected_id, f"Record {expected_id} cannot be read back ({exc}): it was altered.")
+        if record_id != expected_id:
+            if record_id > expected_id:
+                gap = (
+                    f"{expected_id}" if record_id == expected_id + 1 else f"{expected_id} to {record_id - 1}"
+                )
+                return broken(
+                    expected_id,
+                    f"Record {gap} {'is' if record_id == expected_id + 1 else 'are'} missing "
+                    f"(the ids jump from {expected_id - 1} to {record_id}).",
+                )
+            return broken(expected_id, f"Record {expected_id} is out of place (found id {record_id}).")
+        if recomputed != data["hash"]:
+            return broken(
+                record_id,
+                f"Record {record_id} was changed after it was written "
+                "(its content no longer matches its hash).",
+            )
+        if data["prev_hash"] != prev_hash:
+            return broken(
+                record_id,
+                f"Record {record_id} does not follow record {record_id - 1} "
+                "(the link between them is broken: a record was removed, replaced or reordered).",
+            )
+        if anchor is not None and record_id == anchor[0]:
+            if data["hash"] != anchor[1]:
+                return broken(record_id, f"Record {record_id} no longer matches the anchor kept for it.")
+            anchor_seen = True
+        expected_id, prev_hash = record_id + 1, str(data["hash"])
+    if not anchor_seen and anchor is not None:
+        return VerifyResult(
+            False,
+            checked,
+            expected_id,
+            f"Record {anchor[0]} of the anchor is missing: "
+            f"the newest records from {expected_id} on were removed.",
+            expected_id - 1,
+            prev_hash,
+        )
+    return VerifyResult(
+        True,
+        checked,
+        None,
+        f"The audit log holds {checked} record{'s' if checked != 1 else ''} "
+        "and every link of its chain holds.",
+        expected_id - 1,
+        prev_hash,
+    )
