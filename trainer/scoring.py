@@ -149,11 +149,10 @@ class Scorer:
             history: The client's history features (:func:`trainer.features.history_record`) or None.
         """
         row = feature_row(application, history, self.spec)
-        pd_ = float(self.predict_matrix(row)[0])
-        dmatrix = xgb.DMatrix(
-            row, feature_names=self._names, feature_types=self._feature_types, enable_categorical=True
-        )
-        contribs = self._booster.predict(dmatrix, pred_contribs=True)[0].astype(np.float64)
+        pd_ = float(np.float32(self._single.inplace_predict(row, validate_features=False)[0]))
+        dmatrix = xgb.DMatrix(row, feature_types=self._feature_types, enable_categorical=True, nthread=1)
+        contribs = self._single.predict(dmatrix, pred_contribs=True, validate_features=False)[0]
+        contribs = contribs.astype(np.float64)
         values = row[0]
         items = []
         for j, name in enumerate(self._names):
