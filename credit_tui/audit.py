@@ -68,6 +68,8 @@ _COLUMNS: Final = (
     "hash",
 )
 
+_TRIGGERS: Final = frozenset({"decisions_no_update", "decisions_no_delete", "decisions_append_only"})
+
 _SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS decisions (
     id             INTEGER PRIMARY KEY,
@@ -96,6 +98,13 @@ END;
 CREATE TRIGGER IF NOT EXISTS decisions_no_delete BEFORE DELETE ON decisions
 BEGIN
     SELECT RAISE(ABORT, 'audit records are append-only: DELETE is refused');
+END;
+CREATE TRIGGER IF NOT EXISTS decisions_append_only BEFORE INSERT ON decisions
+WHEN NEW.id IS NOT (SELECT COALESCE(MAX(id), 0) + 1 FROM decisions)
+  OR NEW.prev_hash IS NOT COALESCE((SELECT hash FROM decisions ORDER BY id DESC LIMIT 1),
+                              '0000000000000000000000000000000000000000000000000000000000000000')
+BEGIN
+    SELECT RAISE(ABORT, 'audit records are append-only: a new record must follow the last one');
 END;
 """
 
@@ -711,6 +720,12 @@ class AuditStore:
                     self._conn.execute("COMMIT")
             except sqlite3.Error as exc:
                 raise self._fail("could not be read", exc) from exc
+
+    def protections_intact(self) -> bool:
+        """True when the triggers that refuse UPDATE, DELETE and out-of-order INSERT are all in place."""
+        with self._lock:
+            rows = self._conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall()
+        return {str(row[0]) for row in rows} >= _TRIGGERS
 
     def integrity_check(self) -> str:
         """SQLite's own ``PRAGMA integrity_check`` ("ok" when the file is sound)."""

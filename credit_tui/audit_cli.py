@@ -42,12 +42,18 @@ def verify_main(db: Path | None) -> int:
         with open_audit_store(db) as store:
             integrity = store.integrity_check()
             result = store.verify()
+            protected = store.protections_intact()
     except UserError as exc:
         return _error(str(exc))
     if integrity != "ok":
         return _error(f"SQLite reports {store.path} as damaged ({integrity}); restore it from a backup.")
     if not result.ok:
         return _error(f"{store.path}: {result.message}")
+    if not protected:
+        return _error(
+            f"{store.path}: the chain holds but the triggers that make the log append-only were removed; "
+            "find out who changed the file."
+        )
     _console().print(
         f"[green]ok[/green] {store.path}: {result.message} Head: record {result.head_id}, "
         f"hash {result.head_hash[:16]}."
