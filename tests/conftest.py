@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,14 @@ from trainer.train import FitConfig, fit_bundle
 
 #: Clients in the shared synthetic application_train (application_test gets ~16 % more).
 SMALL_CLIENTS = 2000
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_tracking_into_the_repo() -> Iterator[None]:
+    """CLI runs in tests (subprocesses too) track nothing unless a test passes --tracking-uri itself."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TRAINER_TRACKING_URI", "off")
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,6 @@
-"""The ``trainer`` command line: synth, check, fit, evaluate, predict, explain.
+"""The ``trainer`` command line: synth, check, fit, evaluate, predict, explain, and the analyst toolkit.
+
+The toolkit (compare, tune, report, explore) needs the ``analyst`` extra for tuning, tracking and figures.
 
 Every command turns a :class:`~trainer.errors.UserError` into one line on stderr and exit code 2.
 """
@@ -23,6 +25,10 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 err_console = Console(stderr=True)
+_TRACKING_OPTION = typer.Option(
+    "--tracking-uri",
+    help="MLflow tracking URI or folder (default: a SQLite store in mlruns/ of the project; 'off' disables).",
+)
 
 
 @app.command()
@@ -74,9 +80,11 @@ def fit(
     ] = None,
     max_rounds: Annotated[int, typer.Option("--max-rounds", min=1, help="Maximum number of trees.")] = 2000,
     threads: Annotated[int, typer.Option("--threads", min=0, help="XGBoost threads (0 = all cores).")] = 0,
+    tracking_uri: Annotated[str | None, _TRACKING_OPTION] = None,
 ) -> None:
     """Train the model, choose the threshold by business cost, and write a verified bundle."""
     from trainer.reports import fit_summary, progress_bar
+    from trainer.tracking import resolve_uri
     from trainer.train import FitConfig, fit_bundle
 
     config = FitConfig(
@@ -90,9 +98,10 @@ def fit(
         params=_read_params(params),
         num_boost_round=max_rounds,
         nthread=threads,
+        tracking_uri=resolve_uri(tracking_uri),
     )
     with progress_bar(err_console) as progress:
-        bundle = fit_bundle(config, progress)
+        bundle = fit_bundle(config, progress, err_console)
     Console().print(fit_summary(bundle))
 
 
@@ -191,6 +200,159 @@ def _clients_file(data: Path | None, clients: Path | None) -> Path:
             f"{data} has no application_test.csv or .parquet; pass --clients FILE with the clients to score."
         )
     return found
+
+
+@app.command()
+def compare(
+    data: Annotated[Path, typer.Option("--data", help="Folder holding the Home Credit tables.")],
+    models: Annotated[
+        str, typer.Option("--models", help="Comma-separated subset of lr,tree,rf,hgb,xgb.")
+    ] = "lr,tree,rf,hgb,xgb",
+    folds: Annotated[int, typer.Option("--folds", min=2, max=20, help="Stratified folds.")] = 5,
+    sample: Annotated[
+        int | None, typer.Option("--sample", min=100, help="Use a stratified sample of N clients.")
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Folder for comparison.csv and .json (default reports/compare)."),
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the folds, sample and models.")] = DEFAULT_SEED,
+    cost_fn: Annotated[
+        float, typer.Option("--cost-fn", min=0.0, help="Cost of accepting a defaulter.")
+    ] = 10.0,
+    cost_fp: Annotated[
+        float, typer.Option("--cost-fp", min=0.0, help="Cost of refusing a good client.")
+    ] = 1.0,
+    no_history: Annotated[bool, typer.Option("--no-history", help="Use the application table only.")] = False,
+    threads: Annotated[int, typer.Option("--threads", min=0, help="Threads per model (0 = all cores).")] = 0,
+    tracking_uri: Annotated[str | None, _TRACKING_OPTION] = None,
+) -> None:
+    """Cross-validate LR, tree, random forest, HistGradientBoosting and XGBoost on the same folds."""
+    from trainer.compare import (
+        CompareConfig,
+        compare_table,
+        load_dataset,
+        parse_models,
+        run_compare,
+        track_compare,
+        write_outputs,
+    )
+    from trainer.reports import progress_bar
+    from trainer.tracking import resolve_uri, tracked
+
+    config = CompareConfig(
+        data_dir=data,
+        models=parse_models(models),
+        n_folds=folds,
+        sample=sample,
+        seed=seed,
+        cost_fn=cost_fn,
+        cost_fp=cost_fp,
+        use_history=not no_history,
+        threads=threads,
+    )
+    with tracked("compare", resolve_uri(tracking_uri), console=err_console) as run:
+        with progress_bar(err_console) as progress:
+            task = progress.add_task("Reading tables and building features", total=None)
+            dataset = load_dataset(data, use_history=not no_history, sample=sample, seed=seed)
+            progress.remove_task(task)
+            result = run_compare(config, dataset, progress)
+        target = out if out is not None else _default_out(Path("reports") / "compare")
+        files = write_outputs(result, target, run.run_id)
+        track_compare(run, result, files)
+    Console().print(compare_table(result))
+    err_console.print(f"wrote {', '.join(str(f) for f in files)}")
+
+
+@app.command()
+def tune(
+    data: Annotated[Path, typer.Option("--data", help="Folder holding the Home Credit tables.")],
+    budget: Annotated[float, typer.Option("--budget", min=0.01, help="Time budget in minutes.")],
+    out: Annotated[Path, typer.Option("--out", help="JSON file of the best XGBoost parameters.")] = Path(
+        "params.json"
+    ),
+    storage: Annotated[
+        Path | None,
+        typer.Option("--storage", help="SQLite file of the optuna study (resume by passing it again)."),
+    ] = None,
+    folds: Annotated[int, typer.Option("--folds", min=2, max=10, help="Stratified folds per trial.")] = 3,
+    trials: Annotated[int | None, typer.Option("--trials", min=1, help="Stop after N trials.")] = None,
+    sample: Annotated[
+        int | None, typer.Option("--sample", min=100, help="Use a stratified sample of N clients.")
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of sampler, folds, boosters.")] = DEFAULT_SEED,
+    no_history: Annotated[bool, typer.Option("--no-history", help="Use the application table only.")] = False,
+    threads: Annotated[int, typer.Option("--threads", min=0, help="XGBoost threads (0 = all cores).")] = 0,
+    tracking_uri: Annotated[str | None, _TRACKING_OPTION] = None,
+) -> None:
+    """Search XGBoost parameters on cross-validated ROC AUC within a time budget (optuna, resumable)."""
+    from trainer.compare import load_dataset
+    from trainer.reports import progress_bar
+    from trainer.tracking import resolve_uri, tracked
+    from trainer.tune import TuneConfig, run_tune, track_tune, tune_table, write_params
+
+    config = TuneConfig(
+        budget_minutes=budget,
+        n_folds=folds,
+        max_trials=trials,
+        seed=seed,
+        storage=storage,
+        threads=threads,
+    )
+    with tracked("tune", resolve_uri(tracking_uri), console=err_console) as run:
+        with progress_bar(err_console) as progress:
+            task = progress.add_task("Reading tables and building features", total=None)
+            dataset = load_dataset(data, use_history=not no_history, sample=sample, seed=seed)
+            progress.remove_task(task)
+            result = run_tune(config, dataset, progress)
+        write_params(result, out)
+        track_tune(run, result, out, dataset.fingerprint)
+    Console().print(tune_table(result))
+    err_console.print(f"wrote {out}; train with `trainer fit --data {data} --params {out} --out models/NAME`")
+
+
+@app.command()
+def report(
+    model: Annotated[Path, typer.Option("--model", help="Bundle folder.")],
+    data: Annotated[
+        Path | None,
+        typer.Option("--data", help="Labelled data folder (default: the bundle's training data)."),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Folder for report.html and the PNGs (default reports/NAME).")
+    ] = None,
+) -> None:
+    """Write the model-risk report: curves, calibration, cost, SHAP, segments and PSI, as one HTML file."""
+    from trainer.report import build_report
+
+    target = out if out is not None else _default_out(Path("reports") / model.name)
+    with err_console.status("Building the report"):
+        html = build_report(model, data, target)
+    err_console.print(f"wrote {html}")
+
+
+@app.command()
+def explore(
+    data: Annotated[Path, typer.Option("--data", help="Folder holding the Home Credit tables.")],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Folder for explore.html and PNGs (default reports/explore)."),
+    ] = None,
+) -> None:
+    """Write an exploratory data report: missing values, distributions, default rates, correlations."""
+    from trainer.explore import build_explore
+
+    target = out if out is not None else _default_out(Path("reports") / "explore")
+    with err_console.status("Exploring the data"):
+        html = build_explore(data, target)
+    err_console.print(f"wrote {html}")
+
+
+def _default_out(relative: Path) -> Path:
+    """Default output folders live under the project, never under the current directory."""
+    from trainer.config import PROJECT_ROOT
+
+    return PROJECT_ROOT / relative
 
 
 def main() -> None:

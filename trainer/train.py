@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from rich.console import Console
 from rich.progress import Progress, TaskID
 
 from trainer.bundle import Bundle, save_bundle
@@ -48,6 +49,7 @@ class FitConfig:
         params: XGBoost parameters overriding the defaults.
         num_boost_round: Maximum trees. early_stopping_rounds: Patience of early stopping.
         nthread: XGBoost threads (0 = all cores).
+        tracking_uri: MLflow tracking URI (:func:`trainer.tracking.resolve_uri`); None: no tracking.
     """
 
     data_dir: Path
@@ -62,6 +64,7 @@ class FitConfig:
     num_boost_round: int = DEFAULT_NUM_BOOST_ROUND
     early_stopping_rounds: int = DEFAULT_EARLY_STOPPING_ROUNDS
     nthread: int = 0
+    tracking_uri: str | None = None
 
 
 @contextlib.contextmanager
@@ -78,7 +81,7 @@ def _stage(
     )
 
 
-def fit_bundle(config: FitConfig, progress: Progress | None = None) -> Bundle:
+def fit_bundle(config: FitConfig, progress: Progress | None = None, console: Console | None = None) -> Bundle:
     """Train the model described by ``config`` and write its bundle atomically.
 
     Raises:
@@ -86,11 +89,24 @@ def fit_bundle(config: FitConfig, progress: Progress | None = None) -> Bundle:
     """
     with _stage(progress, "Reading tables"):
         data = load_data(config.data_dir, need_train=True, history=config.use_history)
-    return fit_on_data(data, config, progress)
+    return fit_on_data(data, config, progress, console)
 
 
-def fit_on_data(data: HomeCreditData, config: FitConfig, progress: Progress | None = None) -> Bundle:
-    """Like :func:`fit_bundle`, for tables already in memory."""
+def fit_on_data(
+    data: HomeCreditData, config: FitConfig, progress: Progress | None = None, console: Console | None = None
+) -> Bundle:
+    """Like :func:`fit_bundle`, for tables already in memory; tracked with MLflow when configured."""
+    from trainer.tracking import log_fit, tracked
+
+    with tracked("fit", config.tracking_uri, name=f"fit {config.out.name}", console=console) as run:
+        bundle = _fit(data, config, progress, run.reference())
+        log_fit(run, bundle)
+    return bundle
+
+
+def _fit(
+    data: HomeCreditData, config: FitConfig, progress: Progress | None, tracking: dict[str, str] | None
+) -> Bundle:
     train = data.train
     if "TARGET" not in train.columns:
         raise DataError(
@@ -176,5 +192,7 @@ def fit_on_data(data: HomeCreditData, config: FitConfig, progress: Progress | No
             "best_iteration": booster.num_boosted_rounds(),
         },
     }
+    if tracking is not None:
+        details["tracking"] = tracking
     with _stage(progress, f"Writing bundle {config.out}"):
         return save_bundle(config.out, booster, spec, details)
