@@ -1,0 +1,338 @@
+"""The decision letter sent to a client: Markdown and self-contained HTML.
+
+It states the decision, the date, the principal reasons (at most four, in plain language, for a refusal),
+the advisor, the version of the scoring model, and how to ask for a human review and contest the decision
+(GDPR Art. 22, Consumer Credit Directive 2023/2225 Art. 18), with no internal jargon and no raw feature
+names. The HTML has inline CSS only: no scripts, no links, no external resources; every value is escaped.
+
+UI-free: ``credit-tui letter --client ID`` and the client screen's key both call :func:`write_letter`.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Final
+
+from credit_tui.audit import DecisionRecord
+from trainer.errors import UserError
+
+LENDER: Final = "Prêt à Dépenser"
+DEFAULT_CONTACT: Final = (
+    "Prêt à Dépenser, Customer Review Service — by letter at your branch, "
+    "or by e-mail to review@pret-a-depenser.example"
+)
+MAX_REASONS: Final = 4
+#: What a raw feature name looks like (``AMT_CREDIT``, ``EXT_SOURCE_3``): never shown to a client.
+JARGON: Final = re.compile(r"\b[A-Z]{2,}_[A-Z0-9_]+\b")
+_MD_SPECIAL: Final = re.compile(r"([\\`*_\[\]<>|])")
+
+
+class LetterError(UserError):
+    """A letter that cannot be written (no final decision, folder missing, ...)."""
+
+
+@dataclass(frozen=True)
+class LetterContent:
+    """Everything a decision letter says.
+
+    Attributes:
+        client_id: The client's reference (SK_ID_CURR).
+        decision: The final decision, ACCEPT or REFUSE.
+        date: The date of the decision.
+        reasons: Plain-language reasons (at most four are shown; only for a refusal).
+        advisor: The advisor who took the decision.
+        model_id: The scoring model's version (bundle ``model_id``; the first 12 characters are shown).
+        lender: The lender's name.
+        contact: Where to ask for a human review.
+    """
+
+    client_id: int
+    decision: str
+    date: date
+    reasons: tuple[str, ...]
+    advisor: str
+    model_id: str
+    lender: str = LENDER
+    contact: str = DEFAULT_CONTACT
+
+
+def plain(text: str) -> str:
+    """Replace any raw feature name left in ``text`` by its human label (defensive: reasons are plain)."""
+    from trainer.labels import feature_label
+
+    cleaned = JARGON.sub(lambda m: feature_label(m.group(0)).label.lower(), text)
+    return cleaned[:1].upper() + cleaned[1:]
+
+
+def _long_date(day: date) -> str:
+    return f"{day.day} {day.strftime('%B')} {day.year}"
+
+
+def _content(
+    client_id: int,
+    decision: str,
+    day: date | datetime,
+    reasons: Sequence[str],
+    advisor: str,
+    model_id: str,
+    lender: str,
+    contact: str,
+) -> LetterContent:
+    if decision not in ("ACCEPT", "REFUSE"):
+        raise LetterError(
+            f"Client {client_id} has no final decision yet ({decision}); record ACCEPT or REFUSE first."
+        )
+    if isinstance(day, datetime):
+        day = day.date()
+    shown = tuple(plain(r.strip()) for r in reasons if r.strip())[:MAX_REASONS]
+    return LetterContent(int(client_id), decision, day, shown, advisor.strip(), model_id, lender, contact)
+
+
+def _sections(letter: LetterContent) -> list[tuple[str, list[str]]]:
+    """The letter as (heading, paragraphs) in plain text; both renderings are built from this."""
+    accepted = letter.decision == "ACCEPT"
+    decision_text = (
+        "We are pleased to tell you that your credit application has been accepted."
+        if accepted
+        else "We are sorry to tell you that we cannot grant the credit you applied for."
+    )
+    sections: list[tuple[str, list[str]]] = [
+        ("Our decision", [decision_text]),
+    ]
+    if not accepted:
+        if letter.reasons:
+            sections.append(
+                (
+                    "The main reasons",
+                    [
+                        "These are the main points that led to this decision, most important first:",
+                        *[f"- {reason}" for reason in letter.reasons],
+                    ],
+                )
+            )
+        else:
+            sections.append(
+                (
+                    "The main reasons",
+                    [
+                        "Your advisor took this decision after a personal review of your application. "
+                        "You can ask us to explain the reasons in writing (see below)."
+                    ],
+                )
+            )
+    sections.append(
+        (
+            "How this decision was made",
+            [
+                f"Your application was assessed with the help of an automated credit-scoring model "
+                f"(version {letter.model_id[:12]}), which estimates the risk that a credit cannot be "
+                f"repaid. The final decision was taken and checked by your advisor, {letter.advisor}.",
+            ],
+        )
+    )
+    sections.append(
+        (
+            "Your right to a human review",
+            [
+                "You have the right to ask for this decision to be looked at again by a person at "
+                f"{letter.lender}, to give us your point of view, to receive an explanation of the "
+                "decision, and to contest it. This does not cost anything.",
+                f"To do so, contact {letter.contact}, quoting your reference {letter.client_id}. "
+                "A member of staff who was not involved in the decision will review it and answer you "
+                "in writing.",
+                "You can also complain to your national data protection authority.",
+            ],
+        )
+    )
+    return sections
+
+
+def render_letter(
+    *,
+    client_id: int,
+    decision: str,
+    date: date | datetime,
+    reasons: Sequence[str],
+    advisor: str,
+    model_id: str,
+    lender: str = LENDER,
+    contact: str = DEFAULT_CONTACT,
+) -> tuple[str, str]:
+    """Render a decision letter.
+
+    Args:
+        client_id: The client's reference.
+        decision: ACCEPT or REFUSE (a REVIEW case must be decided first).
+        date: The date of the decision.
+        reasons: Plain reasons (``Scorer.reasons`` or the recorded reason codes); at most four are shown,
+            and only in a refusal.
+        advisor: The advisor's name.
+        model_id: The model bundle's ``model_id``.
+        lender: The lender's name.
+        contact: Where the client asks for a human review.
+
+    Returns:
+        (Markdown text, self-contained HTML text).
+
+    Raises:
+        LetterError: When the decision is not ACCEPT or REFUSE.
+    """
+    letter = _content(client_id, decision, date, reasons, advisor, model_id, lender, contact)
+    return _markdown(letter), _html(letter)
+
+
+def _md(text: str) -> str:
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def _markdown(letter: LetterContent) -> str:
+    lines = [
+        f"# {_md(letter.lender)}: decision on your credit application",
+        "",
+        f"Date: {_long_date(letter.date)}  ",
+        f"Your reference: {letter.client_id}  ",
+        f"Decision: **{'Accepted' if letter.decision == 'ACCEPT' else 'Refused'}**",
+        "",
+    ]
+    for heading, paragraphs in _sections(letter):
+        lines += [f"## {_md(heading)}", ""]
+        for paragraph in paragraphs:
+            if paragraph.startswith("- "):
+                lines.append(f"- {_md(paragraph[2:])}")
+            else:
+                lines += [_md(paragraph), ""]
+        if lines[-1] != "":
+            lines.append("")
+    lines += [f"{_md(letter.advisor)}, for {_md(letter.lender)}", ""]
+    return "\n".join(lines)
+
+
+_CSS: Final = (
+    "body{font-family:Georgia,'Times New Roman',serif;max-width:42em;margin:2em auto;padding:0 1em;"
+    "color:#1a1a1a;line-height:1.5}"
+    "h1{font-size:1.4em;border-bottom:2px solid #1f4e79;padding-bottom:.3em}"
+    "h2{font-size:1.1em;color:#1f4e79;margin-top:1.5em}"
+    ".meta{color:#444}.decision{font-weight:bold}"
+    ".accept .decision{color:#1b5e20}.refuse .decision{color:#8b1a1a}"
+    "@media print{body{margin:0}}"
+)
+
+
+def _html(letter: LetterContent) -> str:
+    e = html.escape
+    verdict = "Accepted" if letter.decision == "ACCEPT" else "Refused"
+    body: list[str] = [
+        f"<h1>{e(letter.lender)}: decision on your credit application</h1>",
+        '<p class="meta">',
+        f"Date: {e(_long_date(letter.date))}<br>",
+        f"Your reference: {e(str(letter.client_id))}<br>",
+        f'Decision: <span class="decision">{e(verdict)}</span>',
+        "</p>",
+    ]
+    for heading, paragraphs in _sections(letter):
+        body.append(f"<h2>{e(heading)}</h2>")
+        items = [p[2:] for p in paragraphs if p.startswith("- ")]
+        for paragraph in paragraphs:
+            if not paragraph.startswith("- "):
+                body.append(f"<p>{e(paragraph)}</p>")
+        if items:
+            body.append("<ol>" + "".join(f"<li>{e(item)}</li>" for item in items) + "</ol>")
+    body.append(f"<p>{e(letter.advisor)}, for {e(letter.lender)}</p>")
+    css_class = "accept" if letter.decision == "ACCEPT" else "refuse"
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f"<title>{e(letter.lender)}: decision for reference {e(str(letter.client_id))}</title>\n"
+        f"<style>{_CSS}</style>\n</head>\n"
+        f'<body class="{css_class}">\n' + "\n".join(body) + "\n</body>\n</html>\n"
+    )
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_letter(
+    out_dir: Path,
+    client_id: int,
+    *,
+    decision: str,
+    date: date | datetime,
+    reasons: Sequence[str],
+    advisor: str,
+    model_id: str,
+    lender: str = LENDER,
+    contact: str = DEFAULT_CONTACT,
+) -> tuple[Path, Path]:
+    """Write ``letter-<client>-<date>.md`` and ``.html`` into ``out_dir`` (each atomically).
+
+    Arguments are those of :func:`render_letter`.
+
+    Returns:
+        (Markdown path, HTML path).
+
+    Raises:
+        LetterError: When the folder does not exist or cannot be written, or there is no final decision.
+    """
+    out_dir = Path(out_dir)
+    if not out_dir.is_dir():
+        raise LetterError(f"Folder {out_dir} does not exist; create it or choose another folder for letters.")
+    markdown, page = render_letter(
+        client_id=client_id,
+        decision=decision,
+        date=date,
+        reasons=reasons,
+        advisor=advisor,
+        model_id=model_id,
+        lender=lender,
+        contact=contact,
+    )
+    day = date.date() if isinstance(date, datetime) else date
+    stem = f"letter-{int(client_id)}-{day.isoformat()}"
+    md_path, html_path = out_dir / f"{stem}.md", out_dir / f"{stem}.html"
+    try:
+        _write_atomic(md_path, markdown)
+        _write_atomic(html_path, page)
+    except OSError as exc:
+        md_path.unlink(missing_ok=True)
+        raise LetterError(
+            f"Cannot write the letter into {out_dir} ({exc.strerror or exc}); choose another folder."
+        ) from exc
+    return md_path, html_path
+
+
+def write_record_letter(out_dir: Path, record: DecisionRecord, **extra: str) -> tuple[Path, Path]:
+    """Write the letter of a recorded decision (final decision, reasons shown, advisor, model, date).
+
+    Args:
+        out_dir: Existing folder for the two files.
+        record: The decision as recorded in the audit log (:meth:`AuditStore.latest_for`).
+        **extra: ``lender`` and/or ``contact`` to override the defaults.
+    """
+    return write_letter(
+        out_dir,
+        record.client_id,
+        decision=record.final_decision,
+        date=datetime.fromisoformat(record.time),
+        reasons=record.reasons,
+        advisor=record.advisor,
+        model_id=record.bundle_id,
+        lender=extra.get("lender", LENDER),
+        contact=extra.get("contact", DEFAULT_CONTACT),
+    )
