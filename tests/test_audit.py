@@ -83,7 +83,7 @@ def test_record_returns_the_stored_record(store: AuditStore) -> None:
         reasons=["The amount requested (900,000) is high."],
     )
     assert second.id == 2 and second.prev_hash == first.hash
-    assert store.get(2) == second and store.get(2).reasons == ("The amount requested (900,000) is high.",)
+    assert store.get(2) == second and second.reasons == ("The amount requested (900,000) is high.",)
     assert store.count() == 2 and store.head() == (2, second.hash)
 
 
