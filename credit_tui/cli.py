@@ -88,14 +88,17 @@ def resolve_paths(model: Path | None, clients: Path | None) -> tuple[Path, Path]
 
 
 def _start_loading(model: Path, clients: Path, advisor: str) -> tuple[Future[Scorer], Future[Services]]:
-    from credit_tui.services import Services, load_portfolio, load_scorer
+    """Verify the bundle and read the portfolio in parallel threads; combine them in a third."""
+    from credit_tui.services import load_portfolio_for, load_scorer, manifest_history_tables, services_from
 
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="credit-tui-load")
+    hint = manifest_history_tables(model)
+    pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix="credit-tui-load")
     scorer_future: Future[Scorer] = pool.submit(load_scorer, model)
+    portfolio_future = pool.submit(load_portfolio_for, clients, hint)
 
     def services() -> Services:
-        scorer = scorer_future.result()
-        return Services(scorer, load_portfolio(clients, scorer), advisor)
+        scorer = scorer_future.result()  # a bundle error wins over a data error
+        return services_from(scorer, portfolio_future.result(), hint, advisor)
 
     services_future: Future[Services] = pool.submit(services)
     pool.shutdown(wait=False)

@@ -49,6 +49,37 @@ def load_portfolio(clients: Path, scorer: Scorer) -> Portfolio:
     return Portfolio.load(clients, tables=scorer.spec.history_tables)
 
 
+def manifest_history_tables(model: Path) -> tuple[str, ...] | None:
+    """The history tables a bundle's manifest lists, read without verification (None if unreadable).
+
+    Only a hint to start aggregating history while the bundle is verified in parallel;
+    :func:`check_history` confirms it against the verified spec.
+    """
+    import json
+
+    try:
+        manifest = json.loads((Path(model) / "manifest.json").read_text(encoding="utf-8"))
+        return tuple(str(t) for t in manifest["history_tables"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def load_portfolio_for(clients: Path, tables: tuple[str, ...] | None) -> Portfolio:
+    """Read a clients file, aggregating only ``tables`` (all found when None); raises ``DataError``."""
+    from trainer.portfolio import Portfolio
+
+    return Portfolio.load(clients, tables=tables)
+
+
+def services_from(
+    scorer: Scorer, portfolio: Portfolio, hint: tuple[str, ...] | None, advisor: str
+) -> Services:
+    """Combine a verified scorer with a portfolio loaded on a manifest hint (reloaded if the hint was off)."""
+    if hint is None or tuple(hint) != tuple(scorer.spec.history_tables):
+        portfolio = load_portfolio(portfolio.source, scorer)
+    return Services(scorer, portfolio, advisor)
+
+
 def load_services(model: Path, clients: Path, advisor: str) -> Services:
     """Load the bundle, then the portfolio.
 

@@ -139,14 +139,15 @@ class ClientScreen(Screen[None]):
     def show_client(self, client_id: int) -> None:
         """Switch to another client; the explanation runs in a worker (stale ones are cancelled)."""
         self.client_id = client_id
-        self.explanation = None
         self.query_one("#client-title", Static).update(Text(f"Client {client_id}", style="bold"))
         badge = self.query_one("#badge", Static)
         badge.update(" … ")
         badge.set_classes("badge")
         self.query_one("#distance", Static).update("Scoring…")
-        self.query_one(ContributionBars).show(None)
-        self.query_one(ScoreGauge).show(None, self.services.scorer.threshold, None, "ACCEPT")
+        if self.explanation is None:  # first client: placeholders; later ones keep the layout until ready
+            self.query_one(ContributionBars).show(None)
+            self.query_one(ScoreGauge).show(None, self.services.scorer.threshold, None, "ACCEPT")
+        self.explanation = None
         self._explain(client_id)
 
     @work(thread=True, exclusive=True, group="explain", exit_on_error=False)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.table import Table
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -17,6 +18,8 @@ from credit_tui.widgets.importance_bars import ImportanceBars
 
 if TYPE_CHECKING:
     from trainer.scoring import Scorer
+
+NARROW_WIDTH = 100
 
 
 def _table(rows: list[tuple[str, str]]) -> Table:
@@ -132,6 +135,14 @@ class ModelCardScreen(Screen[None]):
                 yield Label("Global importance (mean |SHAP|, log-odds)", classes="panel-title")
                 yield ImportanceBars(list(m.get("importance", [])), id="card-importance")
         yield Footer()
+
+    def on_mount(self) -> None:
+        """Lay out for the terminal width."""
+        self.set_class(self.size.width < NARROW_WIDTH, "-narrow")
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Stack the fact panels below ~100 cells."""
+        self.set_class(event.size.width < NARROW_WIDTH, "-narrow")
 
     def action_back(self) -> None:
         """Back to where the advisor was."""

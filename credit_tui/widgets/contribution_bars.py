@@ -35,8 +35,9 @@ class ContributionBars(Widget):
 
     def show(self, explanation: Explanation | None) -> None:
         """Display an explanation (None while it is being computed)."""
+        before = len(self.rows())
         self.explanation = explanation
-        self.refresh(layout=True)
+        self.refresh(layout=len(self.rows()) != before)
 
     def rows(self) -> list[tuple[str, str, float]]:
         """(label, value shown, contribution) for each bar, the "all others" bar last."""

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+from textual.app import App
 from textual.pilot import Pilot
 
 from credit_tui.services import Services
@@ -37,3 +40,30 @@ def scores_of(services: Services) -> dict[int, tuple[float, str]]:
         int(i): (float(p), str(d))
         for i, p, d in zip(ids, frame["PD"].to_numpy(), frame["DECISION"].to_numpy(), strict=True)
     }
+
+
+SNAPSHOT_DIR = Path(__file__).parent / "snapshots"
+UPDATE_ENV = "UPDATE_SNAPSHOTS"
+
+
+def assert_snapshot(app: App[Any], name: str) -> None:
+    """Compare the app's SVG screenshot with ``snapshots/<name>.svg`` (``UPDATE_SNAPSHOTS=1`` rewrites it).
+
+    The SVG is deterministic for fixed data: no clock, fixed manifest, cursor blink off, fixed size.
+    """
+    svg = app.export_screenshot(title="credit-tui")
+    path = SNAPSHOT_DIR / f"{name}.svg"
+    if os.environ.get(UPDATE_ENV) == "1":
+        SNAPSHOT_DIR.mkdir(parents=True, exist_ok=True)
+        path.write_text(svg, encoding="utf-8")
+        return
+    if not path.exists():
+        raise AssertionError(f"No snapshot {path}; run the tests with {UPDATE_ENV}=1 to create it.")
+    expected = path.read_text(encoding="utf-8")
+    if svg != expected:
+        actual = path.with_suffix(".actual.svg")
+        actual.write_text(svg, encoding="utf-8")
+        raise AssertionError(
+            f"Screenshot differs from {path} (new one written to {actual}); inspect both, and if the change "
+            f"is intended rerun with {UPDATE_ENV}=1."
+        )
