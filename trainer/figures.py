@@ -1,0 +1,160 @@
+"""Matplotlib figures (Agg backend, no display needed) and a small self-contained HTML page builder.
+
+Used by ``trainer report`` and ``trainer explore``: every figure is saved as a PNG and embedded in the
+HTML page as base64, so the page is one file that opens anywhere.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from trainer.errors import UserError
+
+
+def pyplot() -> Any:
+    """Return ``matplotlib.pyplot`` on the Agg backend (raises a UserError without matplotlib)."""
+    try:
+        import matplotlib
+    except ImportError:
+        raise UserError(
+            "Figures need matplotlib; install the analyst extra: pip install 'credit-tui[analyst]'."
+        ) from None
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A saved figure: its PNG file and a caption."""
+
+    name: str
+    path: Path
+    caption: str = ""
+
+    def img(self) -> str:
+        """An ``<img>`` tag holding the PNG as base64 (self-contained)."""
+        data = base64.b64encode(self.path.read_bytes()).decode("ascii")
+        alt = html.escape(self.caption or self.name)
+        return (
+            f'<figure><img src="data:image/png;base64,{data}" alt="{alt}">'
+            f"<figcaption>{alt}</figcaption></figure>"
+        )
+
+
+def save(fig: Any, folder: Path, name: str, caption: str = "") -> Figure:
+    """Save ``fig`` as ``folder/name.png`` and close it."""
+    plt = pyplot()
+    path = folder / f"{name}.png"
+    fig.tight_layout()
+    fig.savefig(path, dpi=90, bbox_inches="tight")
+    plt.close(fig)
+    return Figure(name, path, caption)
+
+
+def table_html(frame: pd.DataFrame, float_format: str = "{:.4f}") -> str:
+    """Render a small frame as an HTML table (numbers formatted, text escaped)."""
+
+    def cell(value: Any) -> str:
+        if isinstance(value, float | np.floating):
+            return "" if np.isnan(value) else float_format.format(value)
+        if isinstance(value, int | np.integer):
+            return f"{int(value):,}"
+        return html.escape(str(value))
+
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{cell(v)}</td>" for v in row) + "</tr>"
+        for row in frame.itertuples(index=False)
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+@dataclass(frozen=True)
+class Section:
+    """One section of a report page: an anchor id, a title and its HTML body."""
+
+    id: str
+    title: str
+    body: str
+
+
+_STYLE = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1100px;margin:2em auto;
+color:#222;line-height:1.45;padding:0 1em}
+h1{border-bottom:2px solid #2b6cb0}h2{color:#2b6cb0;margin-top:2em}
+table{border-collapse:collapse;margin:.5em 0;font-size:.9em}
+th,td{border:1px solid #ccc;padding:.25em .6em;text-align:right}th{background:#f0f4f8}
+td:first-child,th:first-child{text-align:left}
+figure{display:inline-block;margin:.5em}img{max-width:100%}figcaption{font-size:.85em;color:#555}
+nav a{margin-right:1em}.note{color:#555;font-size:.9em}
+"""
+
+
+def page(title: str, intro: str, sections: Sequence[Section]) -> str:
+    """A complete HTML document with a table of contents."""
+    nav = "".join(f'<a href="#{s.id}">{html.escape(s.title)}</a>' for s in sections)
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head><body>",
+        f"<h1>{html.escape(title)}</h1>",
+        f"<p>{intro}</p>",
+        f"<nav>{nav}</nav>",
+    ]
+    for s in sections:
+        parts.append(f'<section id="{s.id}"><h2>{html.escape(s.title)}</h2>{s.body}</section>')
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def beeswarm(
+    plt: Any, contribs: np.ndarray[Any, Any], values: np.ndarray[Any, Any], labels: Sequence[str]
+) -> Any:
+    """SHAP summary plot: one row per feature (largest first), dots = clients, colour = feature value.
+
+    Args:
+        plt: ``matplotlib.pyplot``.
+        contribs: (clients, features) SHAP values of the features to show, in display order.
+        values: The same clients' feature values (colour is the within-feature rank; missing is grey).
+        labels: Feature labels, in the same order.
+    """
+    n_feat = len(labels)
+    fig, ax = plt.subplots(figsize=(9, 0.45 * n_feat + 1.5))
+    rng = np.random.default_rng(0)
+    cmap = plt.get_cmap("coolwarm")
+    for row in range(n_feat):
+        s = contribs[:, row]
+        v = values[:, row].astype(np.float64)
+        y = n_feat - 1 - row
+        counts, edges = np.histogram(s, bins=40)
+        bin_of = np.clip(np.searchsorted(edges, s, side="right") - 1, 0, len(counts) - 1)
+        density = counts[bin_of] / max(int(counts.max()), 1)
+        jitter = rng.uniform(-1, 1, len(s)) * 0.38 * density
+        finite = ~np.isnan(v)
+        colour = np.full(len(v), 0.5)
+        if finite.any():
+            ranks = pd.Series(v[finite]).rank(pct=True).to_numpy()
+            colour[finite] = ranks
+        ax.scatter(s[~finite], y + jitter[~finite], s=6, color="#999999", alpha=0.6, linewidths=0)
+        ax.scatter(s[finite], y + jitter[finite], s=6, c=colour[finite], cmap=cmap, vmin=0, vmax=1,
+                   alpha=0.8, linewidths=0)  # fmt: skip
+    ax.axvline(0, color="#444", lw=0.8)
+    ax.set_yticks(range(n_feat))
+    ax.set_yticklabels(list(reversed(labels)))
+    ax.set_xlabel("SHAP contribution (log-odds; > 0 raises the risk)")
+    sm = plt.cm.ScalarMappable(cmap=cmap)
+    bar = fig.colorbar(sm, ax=ax, fraction=0.03, pad=0.02)
+    bar.set_ticks([0, 1])
+    bar.set_ticklabels(["low", "high"])
+    bar.set_label("Feature value (rank; grey = missing)")
+    return fig
