@@ -56,7 +56,7 @@ def save(fig: Any, folder: Path, name: str, caption: str = "") -> Figure:
     plt = pyplot()
     path = folder / f"{name}.png"
     fig.tight_layout()
-    fig.savefig(path, dpi=90, bbox_inches="tight")
+    fig.savefig(path, dpi=90)
     plt.close(fig)
     return Figure(name, path, caption)
 

@@ -40,6 +40,8 @@ TOP_FEATURES = 12
 PSI_SHIFT = 0.25
 PSI_MODERATE = 0.1
 AGE_BANDS = (0, 30, 40, 50, 60, 200)
+AGE_LABELS = ("<30", "30-39", "40-49", "50-59", "60+")
+INCOME_LABELS = ("Q1 (lowest)", "Q2", "Q3", "Q4 (highest)")
 
 
 def cost_curve(y: Vector, pd_: Vector, cost_fn: float, cost_fp: float) -> tuple[Vector, Vector]:
@@ -125,7 +127,7 @@ def _segments(frame: pd.DataFrame, y: Vector, p: Vector, choice: ThresholdChoice
         pd.Series(age), AGE_BANDS, right=False, labels=["<30", "30-39", "40-49", "50-59", "60+"]
     )
     income = pd.Series(frame["AMT_INCOME_TOTAL"].to_numpy(dtype=np.float64))
-    income_band = pd.qcut(income, 4, labels=["Q1 (lowest)", "Q2", "Q3", "Q4 (highest)"], duplicates="drop")
+    income_band = pd.qcut(income, 4, labels=list(INCOME_LABELS), duplicates="drop")
     dims = {
         "Contract type": pd.Series(frame["NAME_CONTRACT_TYPE"].astype("string").to_numpy()),
         "Gender": pd.Series(frame["CODE_GENDER"].astype("string").to_numpy()),
@@ -135,7 +137,9 @@ def _segments(frame: pd.DataFrame, y: Vector, p: Vector, choice: ThresholdChoice
     rows = []
     refuse = p >= choice.threshold
     for dim, values in dims.items():
-        for level in sorted(values.dropna().unique()):
+        present = set(values.dropna().unique())
+        order = {"Age band": AGE_LABELS, "Income band": INCOME_LABELS}.get(dim, sorted(present))
+        for level in [lv for lv in order if lv in present]:
             mask = (values == level).to_numpy(dtype=bool)
             ys, ps, rs = y[mask], p[mask], refuse[mask]
             n = int(mask.sum())
