@@ -251,11 +251,10 @@ def compare(
         use_history=not no_history,
         threads=threads,
     )
+    with err_console.status("Reading tables and building features"):
+        dataset = load_dataset(data, use_history=not no_history, sample=sample, seed=seed)
     with tracked("compare", resolve_uri(tracking_uri), console=err_console) as run:
         with progress_bar(err_console) as progress:
-            task = progress.add_task("Reading tables and building features", total=None)
-            dataset = load_dataset(data, use_history=not no_history, sample=sample, seed=seed)
-            progress.remove_task(task)
             result = run_compare(config, dataset, progress)
         target = out if out is not None else _default_out(Path("reports") / "compare")
         files = write_outputs(result, target, run.run_id)
@@ -299,11 +298,10 @@ def tune(
         storage=storage,
         threads=threads,
     )
+    with err_console.status("Reading tables and building features"):
+        dataset = load_dataset(data, use_history=not no_history, sample=sample, seed=seed)
     with tracked("tune", resolve_uri(tracking_uri), console=err_console) as run:
         with progress_bar(err_console) as progress:
-            task = progress.add_task("Reading tables and building features", total=None)
-            dataset = load_dataset(data, use_history=not no_history, sample=sample, seed=seed)
-            progress.remove_task(task)
             result = run_tune(config, dataset, progress)
         write_params(result, out)
         track_tune(run, result, out, dataset.fingerprint)

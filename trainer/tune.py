@@ -122,10 +122,11 @@ def run_tune(config: TuneConfig, dataset: Dataset, progress: Progress | None = N
     splits = folds(dataset.y, config.n_folds, config.seed)
     sampler = optuna.samplers.TPESampler(seed=config.seed)
     pruner = optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=1)
+    storage = _storage_url(config.storage)
     try:
         study = optuna.create_study(
             study_name=STUDY_NAME,
-            storage=_storage_url(config.storage),
+            storage=storage,
             sampler=sampler,
             pruner=pruner,
             direction="maximize",
