@@ -24,7 +24,7 @@ from rich.console import Console
 from trainer.config import PROJECT_ROOT
 from trainer.errors import UserError
 
-#: Where runs go when no URI is given: ``mlflow.db`` and ``artifacts/`` in this folder (git-ignored).
+#: Where runs go when no URI is given, in a source checkout: ``mlflow.db`` and ``artifacts/`` (git-ignored).
 DEFAULT_TRACKING_DIR = PROJECT_ROOT / "mlruns"
 #: The MLflow experiment every trainer run belongs to.
 EXPERIMENT_NAME = "credit-tui"
@@ -53,12 +53,21 @@ def resolve_uri(uri: str | None) -> str | None:
     if uri is None:
         uri = os.environ.get(TRACKING_ENV) or os.environ.get("MLFLOW_TRACKING_URI")
     if uri is None:
-        return _sqlite_uri(DEFAULT_TRACKING_DIR)
+        return _sqlite_uri(default_tracking_dir())
     if uri.strip().lower() in OFF_VALUES:
         return None
     if "://" in uri or uri.startswith(("sqlite:", "databricks")):
         return uri
     return _sqlite_uri(Path(uri))
+
+
+def default_tracking_dir() -> Path:
+    """``mlruns/`` of the source checkout; for an installed package, the user's data folder."""
+    if (PROJECT_ROOT / "pyproject.toml").is_file():
+        return DEFAULT_TRACKING_DIR
+    import platformdirs
+
+    return platformdirs.user_data_path("credit-tui") / "mlruns"
 
 
 def _sqlite_uri(folder: Path) -> str:
