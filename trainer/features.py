@@ -15,7 +15,7 @@ human units; the 365243 placeholder becomes missing with a flag.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -207,214 +207,188 @@ _RECENT_DAYS = -365
 _RECENT_MONTHS = -12
 
 
-def _per_client(frame: pd.DataFrame) -> pd.DataFrame:
-    """Return ``frame`` indexed by SK_ID_CURR with float64 columns."""
-    frame.index = frame.index.astype(np.int64)
-    frame.index.name = "SK_ID_CURR"
-    return frame.astype(np.float64)
+class _Groups:
+    """Per-key reductions over one table with ``np.bincount``: no wide temporary frames.
+
+    Missing values are skipped like pandas' groupby does: sums treat them as 0, means and maxima ignore
+    them (a group with no value gets NaN).
+    """
+
+    def __init__(self, keys: Any) -> None:
+        codes, uniques = pd.factorize(np.asarray(keys, dtype=np.int64), sort=True)
+        self.codes = codes
+        self.index = pd.Index(np.asarray(uniques, dtype=np.int64), name="SK_ID_CURR")
+        self.size = len(uniques)
+
+    def count(self) -> FloatArray:
+        return np.bincount(self.codes, minlength=self.size).astype(np.float64)
+
+    def sum(self, values: Any) -> FloatArray:
+        weights = np.nan_to_num(np.asarray(values, dtype=np.float64))
+        return np.bincount(self.codes, weights=weights, minlength=self.size).astype(np.float64)
+
+    def mean(self, values: Any) -> FloatArray:
+        values = np.asarray(values, dtype=np.float64)
+        known = ~np.isnan(values)
+        return safe_divide(self.sum(values), np.bincount(self.codes[known], minlength=self.size))
+
+    def max(self, values: Any) -> FloatArray:
+        out = np.full(self.size, -np.inf)
+        np.fmax.at(out, self.codes, np.asarray(values, dtype=np.float64))
+        return np.where(np.isneginf(out), np.nan, out)
 
 
 def _num(frame: pd.DataFrame, column: str) -> FloatArray:
     return frame[column].to_numpy(dtype=np.float64, na_value=np.nan)
 
 
+def _is(frame: pd.DataFrame, column: str, *levels: str) -> np.ndarray[Any, np.dtype[np.bool_]]:
+    """True where a category column holds one of ``levels`` (missing counts as False)."""
+    return frame[column].astype("string").isin(levels).to_numpy(dtype=bool, na_value=False)
+
+
 def bureau_features(bureau: pd.DataFrame, bureau_balance: pd.DataFrame | None) -> pd.DataFrame:
     """Aggregate the credit bureau's records (and their monthly balances) per client."""
-    status = bureau["CREDIT_ACTIVE"].astype("string")
+    g = _Groups(bureau["SK_ID_CURR"])
+    active = _is(bureau, "CREDIT_ACTIVE", "Active")
     days_credit = _num(bureau, "DAYS_CREDIT")
-    debt = _num(bureau, "AMT_CREDIT_SUM_DEBT")
-    credit = _num(bureau, "AMT_CREDIT_SUM")
-    active = (status == "Active").to_numpy(dtype=bool, na_value=False)
-    work = pd.DataFrame(
+    active_debt = g.sum(np.where(active, np.nan_to_num(_num(bureau, "AMT_CREDIT_SUM_DEBT")), 0.0))
+    active_credit = g.sum(np.where(active, np.nan_to_num(_num(bureau, "AMT_CREDIT_SUM")), 0.0))
+    out = pd.DataFrame(
         {
-            "SK_ID_CURR": bureau["SK_ID_CURR"].to_numpy(),
-            "BUREAU_COUNT": 1.0,
-            "BUREAU_ACTIVE_COUNT": active.astype(np.float64),
-            "BUREAU_CLOSED_COUNT": (status == "Closed").to_numpy(dtype=np.float64, na_value=0.0),
-            "BUREAU_BAD_DEBT_COUNT": status.isin(["Bad debt", "Sold"]).to_numpy(
-                dtype=np.float64, na_value=0.0
-            ),
-            "BUREAU_RECENT_COUNT": (days_credit > _RECENT_DAYS).astype(np.float64),
-            "BUREAU_ACTIVE_DEBT": np.where(active, np.nan_to_num(debt), 0.0),
-            "BUREAU_ACTIVE_CREDIT": np.where(active, np.nan_to_num(credit), 0.0),
-            "BUREAU_OVERDUE_SUM": np.nan_to_num(_num(bureau, "AMT_CREDIT_SUM_OVERDUE")),
-            "BUREAU_MAX_DAYS_OVERDUE": _num(bureau, "CREDIT_DAY_OVERDUE"),
-            "BUREAU_MAX_OVERDUE_AMOUNT": _num(bureau, "AMT_CREDIT_MAX_OVERDUE"),
-            "BUREAU_PROLONG_COUNT": np.nan_to_num(_num(bureau, "CNT_CREDIT_PROLONG")),
-            "BUREAU_LAST_CREDIT_DAYS": days_credit,
-        }
+            "BUREAU_COUNT": g.count(),
+            "BUREAU_ACTIVE_COUNT": g.sum(active),
+            "BUREAU_CLOSED_COUNT": g.sum(_is(bureau, "CREDIT_ACTIVE", "Closed")),
+            "BUREAU_BAD_DEBT_COUNT": g.sum(_is(bureau, "CREDIT_ACTIVE", "Bad debt", "Sold")),
+            "BUREAU_RECENT_COUNT": g.sum(days_credit > _RECENT_DAYS),
+            "BUREAU_ACTIVE_DEBT": active_debt,
+            "BUREAU_ACTIVE_CREDIT": active_credit,
+            "BUREAU_OVERDUE_SUM": g.sum(_num(bureau, "AMT_CREDIT_SUM_OVERDUE")),
+            "BUREAU_PROLONG_COUNT": g.sum(_num(bureau, "CNT_CREDIT_PROLONG")),
+            "BUREAU_MAX_DAYS_OVERDUE": g.max(_num(bureau, "CREDIT_DAY_OVERDUE")),
+            "BUREAU_MAX_OVERDUE_AMOUNT": g.max(_num(bureau, "AMT_CREDIT_MAX_OVERDUE")),
+            "BUREAU_DEBT_CREDIT_RATIO": safe_divide(active_debt, active_credit),
+            "BUREAU_YEARS_SINCE_LAST_CREDIT": _days_to_years(g.max(days_credit)),
+        },
+        index=g.index,
     )
-    grouped = work.groupby("SK_ID_CURR", sort=True)
-    out = grouped[
-        [
-            "BUREAU_COUNT",
-            "BUREAU_ACTIVE_COUNT",
-            "BUREAU_CLOSED_COUNT",
-            "BUREAU_BAD_DEBT_COUNT",
-            "BUREAU_RECENT_COUNT",
-            "BUREAU_ACTIVE_DEBT",
-            "BUREAU_ACTIVE_CREDIT",
-            "BUREAU_OVERDUE_SUM",
-            "BUREAU_PROLONG_COUNT",
-        ]
-    ].sum()
-    maxima = grouped[
-        ["BUREAU_MAX_DAYS_OVERDUE", "BUREAU_MAX_OVERDUE_AMOUNT", "BUREAU_LAST_CREDIT_DAYS"]
-    ].max()
-    out = out.join(maxima)
-    out["BUREAU_DEBT_CREDIT_RATIO"] = safe_divide(out["BUREAU_ACTIVE_DEBT"], out["BUREAU_ACTIVE_CREDIT"])
-    out["BUREAU_YEARS_SINCE_LAST_CREDIT"] = _days_to_years(out.pop("BUREAU_LAST_CREDIT_DAYS").to_numpy())
     if bureau_balance is not None:
         out = out.join(_bureau_balance_features(bureau, bureau_balance))
-    return _per_client(out)
+    return out
 
 
 def _bureau_balance_features(bureau: pd.DataFrame, bureau_balance: pd.DataFrame) -> pd.DataFrame:
     """Monthly statuses of bureau credits: months known and share of months past due (status 1-5)."""
-    status = bureau_balance["STATUS"].astype("string")
-    late = status.isin(["1", "2", "3", "4", "5"]).to_numpy(dtype=np.float64, na_value=0.0)
-    months = pd.DataFrame({"SK_ID_BUREAU": bureau_balance["SK_ID_BUREAU"].to_numpy(), "late": late})
-    per_credit = months.groupby("SK_ID_BUREAU", sort=False)["late"].agg(["sum", "count"])
-    owners = pd.Series(bureau["SK_ID_CURR"].to_numpy(), index=bureau["SK_ID_BUREAU"].to_numpy())
-    per_credit = per_credit.join(owners.rename("SK_ID_CURR"), how="inner")
-    per_client = per_credit.groupby("SK_ID_CURR", sort=True)[["sum", "count"]].sum()
+    owners = pd.Series(bureau["SK_ID_CURR"].to_numpy(dtype=np.int64), index=bureau["SK_ID_BUREAU"].to_numpy())
+    owner = owners.reindex(bureau_balance["SK_ID_BUREAU"].to_numpy()).to_numpy()
+    linked = ~np.isnan(owner)
+    late = _is(bureau_balance, "STATUS", "1", "2", "3", "4", "5")[linked]
+    g = _Groups(owner[linked])
+    months = g.count()
     return pd.DataFrame(
-        {
-            "BUREAU_BALANCE_MONTHS": per_client["count"],
-            "BUREAU_BALANCE_LATE_SHARE": safe_divide(per_client["sum"], per_client["count"]),
-        },
-        index=per_client.index,
+        {"BUREAU_BALANCE_MONTHS": months, "BUREAU_BALANCE_LATE_SHARE": safe_divide(g.sum(late), months)},
+        index=g.index,
     )
 
 
 def previous_features(previous: pd.DataFrame) -> pd.DataFrame:
     """Aggregate the client's previous applications at Home Credit."""
-    status = previous["NAME_CONTRACT_STATUS"].astype("string")
-    refused = (status == "Refused").to_numpy(dtype=np.float64, na_value=0.0)
+    g = _Groups(previous["SK_ID_CURR"])
+    refused = _is(previous, "NAME_CONTRACT_STATUS", "Refused")
     days = _num(previous, "DAYS_DECISION")
-    work = pd.DataFrame(
+    count = g.count()
+    refused_count = g.sum(refused)
+    return pd.DataFrame(
         {
-            "SK_ID_CURR": previous["SK_ID_CURR"].to_numpy(),
-            "PREV_COUNT": 1.0,
-            "PREV_APPROVED_COUNT": (status == "Approved").to_numpy(dtype=np.float64, na_value=0.0),
-            "PREV_REFUSED_COUNT": refused,
-            "PREV_RECENT_REFUSED_COUNT": refused * (days > _RECENT_DAYS),
-            "PREV_CREDIT_APPLICATION_RATIO": safe_divide(
-                _num(previous, "AMT_CREDIT"), _num(previous, "AMT_APPLICATION")
+            "PREV_COUNT": count,
+            "PREV_APPROVED_COUNT": g.sum(_is(previous, "NAME_CONTRACT_STATUS", "Approved")),
+            "PREV_REFUSED_COUNT": refused_count,
+            "PREV_RECENT_REFUSED_COUNT": g.sum(refused & (days > _RECENT_DAYS)),
+            "PREV_CREDIT_APPLICATION_RATIO": g.mean(
+                safe_divide(_num(previous, "AMT_CREDIT"), _num(previous, "AMT_APPLICATION"))
             ),
-            "PREV_AMT_CREDIT_MEAN": _num(previous, "AMT_CREDIT"),
-            "PREV_LAST_DECISION_DAYS": days,
-        }
+            "PREV_AMT_CREDIT_MEAN": g.mean(_num(previous, "AMT_CREDIT")),
+            "PREV_REFUSED_SHARE": safe_divide(refused_count, count),
+            "PREV_YEARS_SINCE_LAST_DECISION": _days_to_years(g.max(days)),
+        },
+        index=g.index,
     )
-    grouped = work.groupby("SK_ID_CURR", sort=True)
-    out = grouped[
-        ["PREV_COUNT", "PREV_APPROVED_COUNT", "PREV_REFUSED_COUNT", "PREV_RECENT_REFUSED_COUNT"]
-    ].sum()
-    out = out.join(grouped[["PREV_CREDIT_APPLICATION_RATIO", "PREV_AMT_CREDIT_MEAN"]].mean())
-    out["PREV_REFUSED_SHARE"] = safe_divide(out["PREV_REFUSED_COUNT"], out["PREV_COUNT"])
-    out["PREV_YEARS_SINCE_LAST_DECISION"] = _days_to_years(
-        grouped["PREV_LAST_DECISION_DAYS"].max().to_numpy()
-    )
-    return _per_client(out)
 
 
 def installments_features(installments: pd.DataFrame) -> pd.DataFrame:
     """Aggregate repayments of previous credits: lateness and underpayment."""
+    g = _Groups(installments["SK_ID_CURR"])
     due = _num(installments, "DAYS_INSTALMENT")
     paid = _num(installments, "DAYS_ENTRY_PAYMENT")
-    instalment = _num(installments, "AMT_INSTALMENT")
-    payment = _num(installments, "AMT_PAYMENT")
     days_late = np.clip(paid - due, 0.0, None)
-    late = (paid > due).astype(np.float64)
+    late = paid > due
     recent = due > _RECENT_DAYS
-    work = pd.DataFrame(
+    count = g.count()
+    underpaid = _num(installments, "AMT_PAYMENT") < _num(installments, "AMT_INSTALMENT") - 0.01
+    return pd.DataFrame(
         {
-            "SK_ID_CURR": installments["SK_ID_CURR"].to_numpy(),
-            "INST_COUNT": 1.0,
-            "late": late,
-            "days_late": days_late,
-            "INST_DAYS_LATE_MAX": days_late,
-            "underpaid": (payment < instalment - 0.01).astype(np.float64),
-            "instalment": np.nan_to_num(instalment),
-            "payment": np.nan_to_num(payment),
-            "recent": recent.astype(np.float64),
-            "recent_late": late * recent,
-        }
+            "INST_COUNT": count,
+            "INST_LATE_SHARE": safe_divide(g.sum(late), count),
+            "INST_DAYS_LATE_MEAN": safe_divide(g.sum(days_late), count),
+            "INST_DAYS_LATE_MAX": g.max(days_late),
+            "INST_UNDERPAID_SHARE": safe_divide(g.sum(underpaid), count),
+            "INST_PAYMENT_RATIO": safe_divide(
+                g.sum(_num(installments, "AMT_PAYMENT")), g.sum(_num(installments, "AMT_INSTALMENT"))
+            ),
+            "INST_RECENT_LATE_SHARE": safe_divide(g.sum(late & recent), g.sum(recent)),
+        },
+        index=g.index,
     )
-    grouped = work.groupby("SK_ID_CURR", sort=True)
-    sums = grouped[
-        ["INST_COUNT", "late", "days_late", "underpaid", "instalment", "payment", "recent", "recent_late"]
-    ].sum()
-    out = pd.DataFrame(index=sums.index)
-    out["INST_COUNT"] = sums["INST_COUNT"]
-    out["INST_LATE_SHARE"] = safe_divide(sums["late"], sums["INST_COUNT"])
-    out["INST_DAYS_LATE_MEAN"] = safe_divide(sums["days_late"], sums["INST_COUNT"])
-    out["INST_DAYS_LATE_MAX"] = grouped["INST_DAYS_LATE_MAX"].max()
-    out["INST_UNDERPAID_SHARE"] = safe_divide(sums["underpaid"], sums["INST_COUNT"])
-    out["INST_PAYMENT_RATIO"] = safe_divide(sums["payment"], sums["instalment"])
-    out["INST_RECENT_LATE_SHARE"] = safe_divide(sums["recent_late"], sums["recent"])
-    return _per_client(out)
 
 
 def pos_cash_features(pos: pd.DataFrame) -> pd.DataFrame:
     """Aggregate monthly balances of point-of-sale and cash loans: days past due."""
+    g = _Groups(pos["SK_ID_CURR"])
     dpd = np.nan_to_num(_num(pos, "SK_DPD"))
     recent = _num(pos, "MONTHS_BALANCE") >= _RECENT_MONTHS
-    work = pd.DataFrame(
+    count = g.count()
+    return pd.DataFrame(
         {
-            "SK_ID_CURR": pos["SK_ID_CURR"].to_numpy(),
-            "POS_MONTHS": 1.0,
-            "POS_DPD_MAX": dpd,
-            "POS_DPD_MEAN": dpd,
-            "POS_DPD_DEF_MAX": np.nan_to_num(_num(pos, "SK_DPD_DEF")),
-            "POS_LATE_SHARE": (dpd > 0).astype(np.float64),
-            "POS_RECENT_DPD_MAX": np.where(recent, dpd, 0.0),
-        }
+            "POS_MONTHS": count,
+            "POS_DPD_MAX": g.max(dpd),
+            "POS_DPD_DEF_MAX": g.max(np.nan_to_num(_num(pos, "SK_DPD_DEF"))),
+            "POS_RECENT_DPD_MAX": g.max(np.where(recent, dpd, 0.0)),
+            "POS_DPD_MEAN": safe_divide(g.sum(dpd), count),
+            "POS_LATE_SHARE": safe_divide(g.sum(dpd > 0), count),
+        },
+        index=g.index,
     )
-    grouped = work.groupby("SK_ID_CURR", sort=True)
-    out = grouped[["POS_MONTHS"]].sum()
-    out = out.join(grouped[["POS_DPD_MAX", "POS_DPD_DEF_MAX", "POS_RECENT_DPD_MAX"]].max())
-    out = out.join(grouped[["POS_DPD_MEAN", "POS_LATE_SHARE"]].mean())
-    return _per_client(out)
 
 
 def credit_card_features(cards: pd.DataFrame) -> pd.DataFrame:
     """Aggregate monthly credit card balances: utilisation (overall, recent, active cards) and lateness."""
-    balance = _num(cards, "AMT_BALANCE")
-    limit = _num(cards, "AMT_CREDIT_LIMIT_ACTUAL")
-    utilisation = safe_divide(balance, limit)
+    g = _Groups(cards["SK_ID_CURR"])
+    utilisation = safe_divide(_num(cards, "AMT_BALANCE"), _num(cards, "AMT_CREDIT_LIMIT_ACTUAL"))
     months = _num(cards, "MONTHS_BALANCE")
     dpd = np.nan_to_num(_num(cards, "SK_DPD"))
-    work = pd.DataFrame(
-        {
-            "SK_ID_CURR": cards["SK_ID_CURR"].to_numpy(),
-            "SK_ID_PREV": cards["SK_ID_PREV"].to_numpy(),
-            "months": months,
-            "CC_MONTHS": 1.0,
-            "CC_UTILISATION_MEAN": utilisation,
-            "CC_UTILISATION_MAX": utilisation,
-            "CC_RECENT_UTILISATION": np.where(months >= -6, utilisation, np.nan),
-            "CC_DPD_MAX": dpd,
-            "CC_LATE_SHARE": (dpd > 0).astype(np.float64),
-            "CC_DRAWINGS_MEAN": _num(cards, "AMT_DRAWINGS_CURRENT"),
-            "active": (cards["NAME_CONTRACT_STATUS"].astype("string") == "Active").to_numpy(
-                dtype=bool, na_value=False
-            ),
-        }
-    )
-    grouped = work.groupby("SK_ID_CURR", sort=True)
-    out = grouped[["CC_MONTHS"]].sum()
-    out = out.join(grouped[["CC_UTILISATION_MAX", "CC_DPD_MAX"]].max())
-    out = out.join(
-        grouped[["CC_UTILISATION_MEAN", "CC_RECENT_UTILISATION", "CC_LATE_SHARE", "CC_DRAWINGS_MEAN"]].mean()
-    )
+    count = g.count()
     # Utilisation of each card at its latest month, averaged over the cards still active then.
-    latest = (
-        work.sort_values(["SK_ID_PREV", "months"], kind="stable").groupby("SK_ID_PREV", sort=False).tail(1)
+    order = np.lexsort((months, cards["SK_ID_PREV"].to_numpy()))
+    card_ids = cards["SK_ID_PREV"].to_numpy()[order]
+    last = np.ones(len(order), dtype=bool)
+    last[:-1] = card_ids[1:] != card_ids[:-1]
+    latest = order[last]
+    latest = latest[_is(cards, "NAME_CONTRACT_STATUS", "Active")[latest]]
+    active = _Groups(cards["SK_ID_CURR"].to_numpy()[latest])
+    active_utilisation = pd.Series(active.mean(utilisation[latest]), index=active.index)
+    return pd.DataFrame(
+        {
+            "CC_MONTHS": count,
+            "CC_UTILISATION_MAX": g.max(utilisation),
+            "CC_DPD_MAX": g.max(dpd),
+            "CC_UTILISATION_MEAN": g.mean(utilisation),
+            "CC_RECENT_UTILISATION": g.mean(np.where(months >= -6, utilisation, np.nan)),
+            "CC_LATE_SHARE": safe_divide(g.sum(dpd > 0), count),
+            "CC_DRAWINGS_MEAN": g.mean(_num(cards, "AMT_DRAWINGS_CURRENT")),
+            "CC_ACTIVE_UTILISATION": active_utilisation.reindex(g.index).to_numpy(),
+        },
+        index=g.index,
     )
-    latest = latest[latest["active"]]
-    out = out.join(latest.groupby("SK_ID_CURR")["CC_UTILISATION_MEAN"].mean().rename("CC_ACTIVE_UTILISATION"))
-    return _per_client(out)
 
 
 #: History features per table, in the order they appear in the model; bureau_balance adds to bureau's.
@@ -494,9 +468,56 @@ HISTORY_COUNTS: frozenset[str] = frozenset(
 )
 
 
-def history_tables_used(history: Mapping[str, pd.DataFrame]) -> list[str]:
-    """Return the history tables usable from ``history`` (bureau_balance needs bureau)."""
-    used = [name for name in HISTORY_FEATURES if name in history]
+#: Raw columns each history aggregation reads (so large files are read column-pruned).
+HISTORY_INPUT_COLUMNS: dict[str, tuple[str, ...]] = {
+    "bureau": (
+        "SK_ID_CURR",
+        "SK_ID_BUREAU",
+        "CREDIT_ACTIVE",
+        "DAYS_CREDIT",
+        "CREDIT_DAY_OVERDUE",
+        "AMT_CREDIT_MAX_OVERDUE",
+        "CNT_CREDIT_PROLONG",
+        "AMT_CREDIT_SUM",
+        "AMT_CREDIT_SUM_DEBT",
+        "AMT_CREDIT_SUM_OVERDUE",
+    ),
+    "bureau_balance": ("SK_ID_BUREAU", "STATUS"),
+    "previous_application": (
+        "SK_ID_PREV",
+        "SK_ID_CURR",
+        "AMT_APPLICATION",
+        "AMT_CREDIT",
+        "NAME_CONTRACT_STATUS",
+        "DAYS_DECISION",
+    ),
+    "installments_payments": (
+        "SK_ID_CURR",
+        "DAYS_INSTALMENT",
+        "DAYS_ENTRY_PAYMENT",
+        "AMT_INSTALMENT",
+        "AMT_PAYMENT",
+    ),
+    "POS_CASH_balance": ("SK_ID_CURR", "MONTHS_BALANCE", "SK_DPD", "SK_DPD_DEF"),
+    "credit_card_balance": (
+        "SK_ID_PREV",
+        "SK_ID_CURR",
+        "MONTHS_BALANCE",
+        "AMT_BALANCE",
+        "AMT_CREDIT_LIMIT_ACTUAL",
+        "AMT_DRAWINGS_CURRENT",
+        "NAME_CONTRACT_STATUS",
+        "SK_DPD",
+    ),
+}
+
+#: Reads one history table: (table name, columns) -> raw frame.
+TableReader = Callable[[str, Sequence[str]], pd.DataFrame]
+
+
+def history_tables_used(available: Collection[str]) -> list[str]:
+    """Return the history tables usable from those ``available`` (bureau_balance needs bureau)."""
+    used = [name for name in HISTORY_FEATURES if name in available]
     if "bureau_balance" in used and "bureau" not in used:
         used.remove("bureau_balance")
     return used
@@ -508,32 +529,39 @@ def history_feature_names(tables: Iterable[str]) -> list[str]:
     return [name for table, names in HISTORY_FEATURES.items() if table in chosen for name in names]
 
 
-def history_features(
-    history: Mapping[str, pd.DataFrame], client_ids: Sequence[int] | None = None
+def aggregate_history(
+    read: TableReader, available: Collection[str], client_ids: Sequence[int] | None = None
 ) -> pd.DataFrame:
-    """Aggregate every present history table into one row per client.
+    """Aggregate history tables one at a time, so only one raw table is in memory at once.
 
     Args:
-        history: Table name -> raw table, for the history tables that are present (any subset).
+        read: Returns a raw table given its name and the columns to read (e.g. from a folder).
+        available: Names of the history tables that can be read.
         client_ids: When given, the result has exactly these clients (in this order): clients without
             rows in a present table get zero counts and missing rates.
 
     Returns:
         A float64 frame indexed by SK_ID_CURR with the columns of
-        ``history_feature_names(history_tables_used(history))``.
+        ``history_feature_names(history_tables_used(available))``.
     """
-    used = history_tables_used(history)
+    used = history_tables_used(available)
     parts: list[pd.DataFrame] = []
     if "bureau" in used:
-        parts.append(bureau_features(history["bureau"], history.get("bureau_balance")))
-    if "previous_application" in used:
-        parts.append(previous_features(history["previous_application"]))
-    if "installments_payments" in used:
-        parts.append(installments_features(history["installments_payments"]))
-    if "POS_CASH_balance" in used:
-        parts.append(pos_cash_features(history["POS_CASH_balance"]))
-    if "credit_card_balance" in used:
-        parts.append(credit_card_features(history["credit_card_balance"]))
+        bureau = read("bureau", HISTORY_INPUT_COLUMNS["bureau"])
+        balance = None
+        if "bureau_balance" in used:
+            balance = read("bureau_balance", HISTORY_INPUT_COLUMNS["bureau_balance"])
+        parts.append(bureau_features(bureau, balance))
+        del bureau, balance
+    single: dict[str, Callable[[pd.DataFrame], pd.DataFrame]] = {
+        "previous_application": previous_features,
+        "installments_payments": installments_features,
+        "POS_CASH_balance": pos_cash_features,
+        "credit_card_balance": credit_card_features,
+    }
+    for name, aggregate in single.items():
+        if name in used:
+            parts.append(aggregate(read(name, HISTORY_INPUT_COLUMNS[name])))
     names = history_feature_names(used)
     if parts:
         frame = pd.concat(parts, axis=1, join="outer", sort=True)
@@ -546,6 +574,18 @@ def history_features(
     frame[counts] = frame[counts].fillna(0.0)
     frame.index.name = "SK_ID_CURR"
     return frame
+
+
+def history_features(
+    history: Mapping[str, pd.DataFrame], client_ids: Sequence[int] | None = None
+) -> pd.DataFrame:
+    """Aggregate history tables already in memory into one row per client (see :func:`aggregate_history`).
+
+    Args:
+        history: Table name -> raw table, for the history tables that are present (any subset).
+        client_ids: When given, the result has exactly these clients, in this order.
+    """
+    return aggregate_history(lambda name, _columns: history[name], list(history), client_ids)
 
 
 # --------------------------------------------------------------------------------------------------

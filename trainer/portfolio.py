@@ -14,9 +14,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from trainer.data import load_history, read_applications
+from trainer.data import find_table, read_applications, read_table
 from trainer.errors import UnknownClientError
-from trainer.features import history_features, history_record, history_tables_used
+from trainer.features import aggregate_history, history_record, history_tables_used
+from trainer.schema import HISTORY_TABLES
 
 
 @dataclass
@@ -56,14 +57,17 @@ class Portfolio:
         """
         clients_file = Path(clients_file)
         applications = read_applications(clients_file)
-        found = load_history(history_dir if history_dir is not None else clients_file.parent)
+        folder = history_dir if history_dir is not None else clients_file.parent
+        paths = {name: path for name in HISTORY_TABLES if (path := find_table(folder, name)) is not None}
         if tables is not None:
-            found = {name: frame for name, frame in found.items() if name in set(tables)}
-        used = history_tables_used(found)
+            paths = {name: path for name, path in paths.items() if name in set(tables)}
+        used = history_tables_used(paths)
         history = None
         if used:
             ids = applications["SK_ID_CURR"].to_numpy(dtype=np.int64)
-            history = history_features({t: found[t] for t in used}, client_ids=list(ids))
+            history = aggregate_history(
+                lambda name, cols: read_table(paths[name], name, cols), used, list(ids)
+            )
         return cls(clients_file, applications, history, tuple(used))
 
     @property
