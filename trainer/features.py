@@ -27,6 +27,8 @@ from trainer.config import DAYS_PLACEHOLDER
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
 
 DAYS_PER_YEAR = 365.25
+#: Bump when a feature's definition changes: cached history aggregates of older versions are then rebuilt.
+FEATURES_VERSION = 1
 
 #: Application columns used as categories by the model.
 APP_CATEGORICAL: tuple[str, ...] = (
@@ -562,11 +564,21 @@ def aggregate_history(
     for name, aggregate in single.items():
         if name in used:
             parts.append(aggregate(read(name, HISTORY_INPUT_COLUMNS[name])))
-    names = history_feature_names(used)
     if parts:
         frame = pd.concat(parts, axis=1, join="outer", sort=True)
     else:
         frame = pd.DataFrame(index=pd.Index([], dtype=np.int64, name="SK_ID_CURR"))
+    return align_history(frame, used, client_ids)
+
+
+def align_history(
+    frame: pd.DataFrame, tables: Sequence[str], client_ids: Sequence[int] | None
+) -> pd.DataFrame:
+    """Give aggregated history exactly the feature columns of ``tables`` and, if asked, these clients.
+
+    Clients absent from the aggregates get zero counts and missing rates.
+    """
+    names = history_feature_names(tables)
     if client_ids is not None:
         frame = frame.reindex(pd.Index(np.asarray(client_ids, dtype=np.int64), name="SK_ID_CURR"))
     frame = frame.reindex(columns=names).astype(np.float64)

@@ -16,7 +16,8 @@ import pandas as pd
 
 from trainer.data import find_table, read_applications, read_table
 from trainer.errors import UnknownClientError
-from trainer.features import aggregate_history, history_record, history_tables_used
+from trainer.features import aggregate_history, align_history, history_record, history_tables_used
+from trainer.history_cache import load_history_features
 from trainer.schema import HISTORY_TABLES
 
 
@@ -43,7 +44,12 @@ class Portfolio:
 
     @classmethod
     def load(
-        cls, clients_file: Path, history_dir: Path | None = None, tables: Sequence[str] | None = None
+        cls,
+        clients_file: Path,
+        history_dir: Path | None = None,
+        tables: Sequence[str] | None = None,
+        *,
+        cache: bool = False,
     ) -> Portfolio:
         """Read a clients file and aggregate the history tables beside it (or in ``history_dir``).
 
@@ -51,6 +57,8 @@ class Portfolio:
             clients_file: CSV or parquet of application rows.
             history_dir: Where to look for history tables; defaults to the clients file's folder.
             tables: Only aggregate these history tables (e.g. those a bundle uses); None for all found.
+            cache: Reuse (or build and keep) the aggregates in a cache (see :mod:`trainer.history_cache`):
+                for the advisor app, which opens the same portfolio again and again.
 
         Raises:
             DataError: When a file cannot be used (one clear sentence).
@@ -64,10 +72,12 @@ class Portfolio:
         used = history_tables_used(paths)
         history = None
         if used:
-            ids = applications["SK_ID_CURR"].to_numpy(dtype=np.int64)
-            history = aggregate_history(
-                lambda name, cols: read_table(paths[name], name, cols), used, list(ids)
-            )
+            ids = list(applications["SK_ID_CURR"].to_numpy(dtype=np.int64))
+            if cache:
+                aggregated = load_history_features({name: paths[name] for name in used}, beside=folder)
+                history = align_history(aggregated, used, ids)
+            else:
+                history = aggregate_history(lambda name, cols: read_table(paths[name], name, cols), used, ids)
         return cls(clients_file, applications, history, tuple(used))
 
     @property

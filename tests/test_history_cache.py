@@ -1,0 +1,93 @@
+"""The history cache gives the same features as aggregating afresh, and rebuilds whenever it must."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from trainer import history_cache
+from trainer.portfolio import Portfolio
+
+
+@pytest.fixture
+def data(synth_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "data"
+    shutil.copytree(synth_dir, folder)
+    monkeypatch.setattr(history_cache, "user_cache_dir", lambda: tmp_path / "cache")
+    return folder
+
+
+def cached_files(tmp_path: Path) -> list[Path]:
+    return sorted((tmp_path / "cache").glob("history_features.*.parquet"))
+
+
+def test_cached_history_equals_fresh_aggregation(data: Path, tmp_path: Path) -> None:
+    fresh = Portfolio.load(data / "application_test.csv")
+    first = Portfolio.load(data / "application_test.csv", cache=True)
+    assert len(cached_files(tmp_path)) == 1
+    second = Portfolio.load(data / "application_test.csv", cache=True)
+    assert fresh.history is not None
+    pd.testing.assert_frame_equal(first.history, fresh.history)
+    pd.testing.assert_frame_equal(second.history, fresh.history)
+
+
+def test_second_load_reads_the_cache(data: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    Portfolio.load(data / "application_test.csv", cache=True)
+
+    def no_rebuild(paths: object) -> pd.DataFrame:
+        raise AssertionError("the cache should have been used")
+
+    monkeypatch.setattr(history_cache, "build_history", no_rebuild)
+    assert Portfolio.load(data / "application_test.csv", cache=True).history is not None
+
+
+def test_a_changed_table_rebuilds(data: Path, tmp_path: Path) -> None:
+    before = Portfolio.load(data / "application_test.csv", cache=True).history
+    lines = (data / "previous_application.csv").read_text().splitlines()
+    (data / "previous_application.csv").write_text("\n".join(lines[: len(lines) // 2]) + "\n")
+    after = Portfolio.load(data / "application_test.csv", cache=True).history
+    assert len(cached_files(tmp_path)) == 2
+    assert before is not None and after is not None
+    assert not before["PREV_COUNT"].equals(after["PREV_COUNT"])
+
+
+def test_a_damaged_cache_is_rebuilt(data: Path, tmp_path: Path) -> None:
+    fresh = Portfolio.load(data / "application_test.csv").history
+    Portfolio.load(data / "application_test.csv", cache=True)
+    cached_files(tmp_path)[0].write_bytes(b"not parquet")
+    again = Portfolio.load(data / "application_test.csv", cache=True).history
+    assert again is not None and fresh is not None
+    pd.testing.assert_frame_equal(again, fresh)
+
+
+def test_an_unwritable_cache_folder_is_not_an_error(
+    data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where a folder should be")
+    monkeypatch.setattr(history_cache, "user_cache_dir", lambda: blocker / "cache")
+    portfolio = Portfolio.load(data / "application_test.csv", cache=True)
+    assert portfolio.history is not None and len(portfolio.history) == len(portfolio)
+
+
+def test_large_builds_run_in_a_child_process(
+    data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(history_cache, "ISOLATE_ABOVE", 0)
+    fresh = Portfolio.load(data / "application_test.csv").history
+    isolated = Portfolio.load(data / "application_test.csv", cache=True).history
+    assert isolated is not None and fresh is not None
+    pd.testing.assert_frame_equal(isolated, fresh)
+    assert len(cached_files(tmp_path)) == 1
+
+
+def test_a_ready_cache_beside_the_clients_is_used(
+    data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    Portfolio.load(data / "application_test.csv", cache=True)
+    shutil.move(cached_files(tmp_path)[0], data)
+    monkeypatch.setattr(history_cache, "build_history", lambda paths: (_ for _ in ()).throw(AssertionError()))
+    assert Portfolio.load(data / "application_test.csv", cache=True).history is not None
