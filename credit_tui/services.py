@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from credit_tui.audit import AuditStore
     from trainer.portfolio import Portfolio
     from trainer.scoring import Scorer
 
@@ -24,11 +25,13 @@ class Services:
         scorer: The verified model bundle's scorer.
         portfolio: The clients being worked on, with their history aggregates.
         advisor: Name of the advisor using the app (shown in the header).
+        audit: The decision log the advisor records into (None: decisions cannot be recorded).
     """
 
     scorer: Scorer
     portfolio: Portfolio
     advisor: str
+    audit: AuditStore | None = None
 
 
 ServicesLoader = Callable[[], Services]
@@ -46,7 +49,7 @@ def load_portfolio(clients: Path, scorer: Scorer) -> Portfolio:
     """Read a clients file and the history tables the model uses (raises ``DataError``)."""
     from trainer.portfolio import Portfolio
 
-    return Portfolio.load(clients, tables=scorer.spec.history_tables)
+    return Portfolio.load(clients, tables=scorer.spec.history_tables, cache=True)
 
 
 def manifest_history_tables(model: Path) -> tuple[str, ...] | None:
@@ -68,23 +71,27 @@ def load_portfolio_for(clients: Path, tables: tuple[str, ...] | None) -> Portfol
     """Read a clients file, aggregating only ``tables`` (all found when None); raises ``DataError``."""
     from trainer.portfolio import Portfolio
 
-    return Portfolio.load(clients, tables=tables)
+    return Portfolio.load(clients, tables=tables, cache=True)
 
 
 def services_from(
-    scorer: Scorer, portfolio: Portfolio, hint: tuple[str, ...] | None, advisor: str
+    scorer: Scorer,
+    portfolio: Portfolio,
+    hint: tuple[str, ...] | None,
+    advisor: str,
+    audit: AuditStore | None = None,
 ) -> Services:
     """Combine a verified scorer with a portfolio loaded on a manifest hint (reloaded if the hint was off)."""
     if hint is None or tuple(hint) != tuple(scorer.spec.history_tables):
         portfolio = load_portfolio(portfolio.source, scorer)
-    return Services(scorer, portfolio, advisor)
+    return Services(scorer, portfolio, advisor, audit)
 
 
-def load_services(model: Path, clients: Path, advisor: str) -> Services:
+def load_services(model: Path, clients: Path, advisor: str, audit: AuditStore | None = None) -> Services:
     """Load the bundle, then the portfolio.
 
     Raises:
         trainer.errors.UserError: When the bundle or the clients file cannot be used.
     """
     scorer = load_scorer(model)
-    return Services(scorer, load_portfolio(clients, scorer), advisor)
+    return Services(scorer, load_portfolio(clients, scorer), advisor, audit)
