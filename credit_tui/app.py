@@ -7,6 +7,7 @@ one place where a failed worker becomes an error dialog.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -49,6 +50,7 @@ class CreditApp(App[int]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f1,question_mark", "help", "Help", key_display="?"),
         Binding("m", "model_card", "Model card"),
+        Binding("h", "decisions", "Decisions"),
         Binding("ctrl+t", "toggle_theme", "Theme"),
         Binding("q", "quit", "Quit"),
     ]
@@ -75,6 +77,7 @@ class CreditApp(App[int]):
         *,
         dark: bool = True,
         score_chunk: int = SCORE_CHUNK,
+        letters_dir: Path | None = None,
     ) -> None:
         """Build the app.
 
@@ -82,10 +85,12 @@ class CreditApp(App[int]):
             loader: Blocking callable returning the services (run in a thread worker).
             dark: Start with the dark theme (False: light).
             score_chunk: Clients scored per step of the portfolio scoring worker.
+            letters_dir: Folder for decision letters (None: the current folder when a letter is written).
         """
         super().__init__()
         self._loader = loader
         self._score_chunk = score_chunk
+        self._letters_dir = letters_dir
         self.services: Services | None = None
         self.columns: ClientColumns | None = None
         self.population: Population | None = None
@@ -184,6 +189,33 @@ class CreditApp(App[int]):
         if not isinstance(self.screen, ModelCardScreen):
             self.push_screen(ModelCardScreen(self.services.scorer))
 
+    @property
+    def letters_dir(self) -> Path:
+        """Where decision letters are written."""
+        return self._letters_dir if self._letters_dir is not None else Path.cwd()
+
+    def current_client_id(self) -> int | None:
+        """The client of the topmost client screen, if one is open."""
+        from credit_tui.screens.client import ClientScreen
+
+        for screen in reversed(self.screen_stack):
+            if isinstance(screen, ClientScreen):
+                return screen.client_id
+        return None
+
+    def action_decisions(self) -> None:
+        """Show the recorded decisions (for the open client when there is one, else everyone's)."""
+        from credit_tui.screens.decisions import DecisionsScreen
+
+        if self.services is None:
+            self.notify("The model is still loading.", severity="warning")
+            return
+        if self.services.audit is None:
+            self.notify("No audit database is open, so there are no decisions to show.", severity="error")
+            return
+        if not isinstance(self.screen, DecisionsScreen):
+            self.push_screen(DecisionsScreen(self.services.audit, self.current_client_id()))
+
     def action_toggle_theme(self) -> None:
         """Switch between the dark and the light theme."""
         self.theme = LIGHT_THEME if self.theme == DARK_THEME else DARK_THEME
@@ -235,7 +267,7 @@ def create_app(
     Args:
         loader: Blocking callable returning the services (the CLI's background load).
         services: Ready services (tests), used when no loader is given.
-        **kwargs: Passed to :class:`CreditApp` (``dark``, ``score_chunk``).
+        **kwargs: Passed to :class:`CreditApp` (``dark``, ``score_chunk``, ``letters_dir``).
     """
     if loader is None:
         if services is None:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from credit_tui.audit import AuditStore
     from credit_tui.services import Services
     from trainer.scoring import Scorer
 
@@ -34,12 +35,15 @@ def build_parser() -> argparse.ArgumentParser:
         prog="credit-tui",
         description=(
             "Terminal app for credit advisors: search a portfolio of clients, see each client's "
-            "probability of default, decision and the reasons behind it, and read the model card. "
-            "With no arguments it opens the bundled demo."
+            "probability of default, decision and the reasons behind it, record accept/refuse decisions "
+            "in an append-only audit log, try what-if changes, and write decision letters. "
+            "With no arguments it opens the bundled demo. Also: `credit-tui audit verify|export` and "
+            "`credit-tui letter --client ID`."
         ),
         epilog=(
-            "Keys: / search, enter open, d/c/p filters, s/r sort, m model card, ? help, ctrl+p commands, "
-            "q quit. Exit code 2 when the model bundle or the clients file cannot be used."
+            "Keys: / search, enter open, d/c/p filters, s/r sort, m model card, h decisions, ? help, "
+            "ctrl+p commands, q quit; on a client: a accept, r refuse, w what-if, l letter. Exit code 2 when "
+            "the model bundle, the clients file or the audit database cannot be used."
         ),
     )
     parser.add_argument(
@@ -55,6 +59,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--advisor", default=None, metavar="NAME", help="advisor name (default: your user name)"
+    )
+    parser.add_argument(
+        "--audit-db",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="the audit database of decisions (default: audit.sqlite3 in your user data folder)",
+    )
+    parser.add_argument(
+        "--letters-dir",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="existing folder for decision letters written with the l key (default: the current folder)",
     )
     parser.add_argument("--light", action="store_true", help="start with the light theme")
     return parser
@@ -87,7 +105,9 @@ def resolve_paths(model: Path | None, clients: Path | None) -> tuple[Path, Path]
     return model, clients
 
 
-def _start_loading(model: Path, clients: Path, advisor: str) -> tuple[Future[Scorer], Future[Services]]:
+def _start_loading(
+    model: Path, clients: Path, advisor: str, audit: AuditStore | None = None
+) -> tuple[Future[Scorer], Future[Services]]:
     """Verify the bundle and read the portfolio in parallel threads; combine them in a third."""
     from credit_tui.services import load_portfolio_for, load_scorer, manifest_history_tables, services_from
 
@@ -98,7 +118,7 @@ def _start_loading(model: Path, clients: Path, advisor: str) -> tuple[Future[Sco
 
     def services() -> Services:
         scorer = scorer_future.result()  # a bundle error wins over a data error
-        return services_from(scorer, portfolio_future.result(), hint, advisor)
+        return services_from(scorer, portfolio_future.result(), hint, advisor, audit)
 
     services_future: Future[Services] = pool.submit(services)
     pool.shutdown(wait=False)
@@ -106,14 +126,41 @@ def _start_loading(model: Path, clients: Path, advisor: str) -> tuple[Future[Sco
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run ``credit-tui``; returns the exit code (0, or 2 on a user error)."""
+    """Run ``credit-tui`` (or its ``audit`` / ``letter`` commands); returns the exit code (0, or 2)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "audit":
+        from credit_tui.audit_cli import audit_main
+
+        return audit_main(argv[1:])
+    if argv and argv[0] == "letter":
+        from credit_tui.letter_cli import letter_main
+
+        return letter_main(argv[1:])
     args = build_parser().parse_args(argv)
+    from credit_tui.audit import open_audit_store
     from trainer.errors import UserError
 
     advisor = args.advisor or _user()
+    letters_dir: Path = args.letters_dir if args.letters_dir is not None else Path.cwd()
+    if not letters_dir.is_dir():
+        return _fail(f"letters folder {letters_dir} does not exist; create it or pass another --letters-dir.")
+    try:
+        store = open_audit_store(args.audit_db)
+    except UserError as error:
+        return _fail(str(error))
+    try:
+        return _run(args, advisor, letters_dir, store)
+    finally:
+        store.close()
+
+
+def _run(args: argparse.Namespace, advisor: str, letters_dir: Path, store: AuditStore) -> int:
+    """Load the bundle and the portfolio, then run the app until it quits."""
+    from trainer.errors import UserError
+
     try:
         model, clients = resolve_paths(args.model, args.clients)
-        scorer_future, services_future = _start_loading(model, clients, advisor)
+        scorer_future, services_future = _start_loading(model, clients, advisor, store)
         from credit_tui.app import create_app  # imports Textual while the bundle loads
 
         scorer_future.result()
@@ -124,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as error:  # never a traceback for a file we could not read
         return _fail(f"could not open the model or the clients ({type(error).__name__}: {error}).")
 
-    app = create_app(services_future.result, dark=not args.light)
+    app = create_app(services_future.result, dark=not args.light, letters_dir=letters_dir)
     app.run()
     if app.error_message:
         return _fail(app.error_message)

@@ -46,6 +46,7 @@ class CreditCommands(Provider):
             ),
             ("Search clients by ID", on_list(search.action_focus_search), "Focus the search box"),
             ("Show model card", app.action_model_card, "Bundle, data, metrics, threshold, importance"),
+            ("Show decisions (audit log)", app.action_decisions, "Recorded decisions, with filters"),
             ("Show help (keys)", app.action_help, "Every key of the app"),
             ("Toggle dark / light theme", app.action_toggle_theme, "Switch the colour theme"),
             ("Back to client list", app.action_back_to_list, "Close the screens above the list"),
@@ -53,6 +54,7 @@ class CreditCommands(Provider):
             ("Filter PD range…", on_list(search.action_pd_range), "Only PDs between two values"),
             ("Reverse sort order", on_list(search.action_reverse_sort), "Ascending / descending"),
         ]
+        commands.extend(self._client_commands())
         for decision in (*DECISIONS, None):
             label = decision or "all decisions"
             commands.append(
@@ -69,6 +71,21 @@ class CreditCommands(Provider):
                 (f"Sort by {COLUMN_TITLES[key]}", on_list(search.set_query, sort=key), "Sort the client list")
             )
         return commands
+
+    def _client_commands(self) -> list[Command]:
+        """Decision, what-if and letter entries when the palette was opened on a client screen."""
+        from credit_tui.screens.client import ClientScreen
+
+        screen = self.screen
+        if not isinstance(screen, ClientScreen):
+            return []
+        cid = screen.client_id
+        return [
+            (f"Accept client {cid}…", partial(screen.action_decide, "ACCEPT"), "Record an ACCEPT decision"),
+            (f"Refuse client {cid}…", partial(screen.action_decide, "REFUSE"), "Record a REFUSE decision"),
+            ("What-if: open / close the form", screen.action_whatif, "Edit negotiable fields and rescore"),
+            (f"Write decision letter for client {cid}", screen.action_letter, "Markdown and HTML letter"),
+        ]
 
     async def discover(self) -> Hits:
         """Shown when the palette opens with nothing typed."""

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -13,7 +15,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Label, Static
+from textual.widgets import Button, Footer, Header, Input, Label, Static
 from textual.worker import Worker
 
 from credit_tui.profile import history_rows, profile_rows
@@ -21,13 +23,17 @@ from credit_tui.widgets.contribution_bars import ContributionBars
 from credit_tui.widgets.key_values import KeyValuePanel
 from credit_tui.widgets.population_plot import PopulationPlot
 from credit_tui.widgets.score_gauge import ScoreGauge
+from credit_tui.widgets.what_if_form import WhatIfForm
+from credit_tui.widgets.what_if_result import WhatIfResult
 
 if TYPE_CHECKING:
     from credit_tui.app import CreditApp
+    from credit_tui.audit import DecisionRecord
     from credit_tui.client_index import ClientColumns
     from credit_tui.population import Population
     from credit_tui.services import Services
     from trainer.scoring import Explanation
+    from trainer.whatif import Hint
 
 NARROW_WIDTH = 110
 
@@ -43,6 +49,25 @@ def verdict_text(explanation: Explanation, band: tuple[float, float] | None) -> 
     return f"PD {explanation.pd:.1%} · {where}"
 
 
+def decision_line(record: DecisionRecord | None, recording: bool = True) -> Text:
+    """The client's latest recorded decision in one line (time UTC, advisor, decision, override)."""
+    if not recording:
+        return Text("Decisions are not recorded: no audit database is open.", style="dim")
+    if record is None:
+        return Text("No decision recorded yet · a accept · r refuse", style="dim")
+    text = Text()
+    text.append(f"Last decision #{record.id}: ", style="dim")
+    text.append(record.final_decision, style="bold")
+    if record.override:
+        text.append(f" (override of {record.model_decision})", style="bold")
+    elif record.model_decision == "REVIEW":
+        text.append(" (review case)")
+    text.append(f" · {record.advisor} · {record.time[:16].replace('T', ' ')} UTC", style="dim")
+    if record.corrects is not None:
+        text.append(f" · corrects #{record.corrects}", style="dim")
+    return text
+
+
 class ClientScreen(Screen[None]):
     """Everything an advisor needs to decide on one client."""
 
@@ -51,6 +76,12 @@ class ClientScreen(Screen[None]):
         Binding("right_square_bracket,n", "step(1)", "Next client", key_display="]"),
         Binding("left_square_bracket,b", "step(-1)", "Previous", key_display="["),
         Binding("f", "next_feature", "Feature"),
+        Binding("a", "decide('ACCEPT')", "Accept"),
+        Binding("r", "decide('REFUSE')", "Refuse"),
+        Binding("w", "whatif", "What-if"),
+        Binding("l", "letter", "Letter"),
+        Binding("ctrl+y", "apply_hint", "Apply hint"),
+        Binding("ctrl+r", "reset_whatif", "Reset what-if"),
     ]
 
     class Explained(Message):
@@ -63,12 +94,38 @@ class ClientScreen(Screen[None]):
             history: Mapping[str, float] | None,
             explanation: Explanation,
             reasons: list[str],
+            latest: DecisionRecord | None,
         ) -> None:
             self.client_id = client_id
             self.record = record
             self.history = history
             self.explanation = explanation
             self.reasons = reasons
+            self.latest = latest
+            super().__init__()
+
+    class WhatIfScored(Message):
+        """The what-if worker rescored the client with some edited fields."""
+
+        def __init__(
+            self,
+            client_id: int,
+            changes: dict[str, tuple[Any, float | None]],
+            explanation: Explanation | None,
+            hint: Hint,
+        ) -> None:
+            self.client_id = client_id
+            self.changes = changes
+            self.explanation = explanation
+            self.hint = hint
+            super().__init__()
+
+    class LetterDone(Message):
+        """The letter worker finished (paths written, or an error sentence)."""
+
+        def __init__(self, paths: tuple[Path, Path] | None, error: str | None) -> None:
+            self.paths = paths
+            self.error = error
             super().__init__()
 
     class PopulationReady(Message):
@@ -97,6 +154,15 @@ class ClientScreen(Screen[None]):
         self.feature_index = 0
         self.explanation: Explanation | None = None
         self.reasons: list[str] = []
+        self.record: dict[str, Any] | None = None
+        self.history: Mapping[str, float] | None = None
+        self.latest: DecisionRecord | None = None
+        self.whatif_open = False
+        self.whatif_changes: dict[str, tuple[Any, float | None]] = {}
+        self.whatif_errors: dict[str, str] = {}
+        self.whatif_for: dict[str, tuple[Any, float | None]] | None = None
+        self.whatif_explanation: Explanation | None = None
+        self.hint: Hint | None = None
 
     def compose(self) -> ComposeResult:
         """Verdict, gauge, then two columns (one when narrow)."""
@@ -106,7 +172,20 @@ class ClientScreen(Screen[None]):
                 yield Static("", id="client-title")
                 yield Static("", id="badge")
                 yield Static("", id="distance")
+            yield Static("", id="decision-line")
             yield ScoreGauge(id="gauge")
+            with Vertical(id="whatif-panel", classes="panel"):
+                yield Label(
+                    "What-if: edits are never saved to the client's file (w closes, esc leaves the form)",
+                    classes="panel-title",
+                )
+                with Horizontal(id="whatif-row"):
+                    yield WhatIfForm(id="whatif-form")
+                    yield WhatIfResult(id="whatif-result")
+                yield Static("", id="whatif-hint")
+                with Horizontal(id="whatif-buttons"):
+                    yield Button("Apply hint (ctrl+y)", id="whatif-apply-hint")
+                    yield Button("Reset (ctrl+r)", id="whatif-reset")
             with Horizontal(id="client-main"):
                 with Vertical(id="client-left", classes="panel"):
                     yield Label("Why this score (log-odds; red raises the risk)", classes="panel-title")
@@ -144,6 +223,10 @@ class ClientScreen(Screen[None]):
         badge.update(" … ")
         badge.set_classes("badge")
         self.query_one("#distance", Static).update("Scoring…")
+        self.query_one("#decision-line", Static).update("")
+        self.latest = None
+        if self.whatif_open:
+            self._close_whatif()
         if self.explanation is None:  # first client: placeholders; later ones keep the layout until ready
             self.query_one(ContributionBars).show(None)
             self.query_one(ScoreGauge).show(None, self.services.scorer.threshold, None, "ACCEPT")
@@ -158,7 +241,9 @@ class ClientScreen(Screen[None]):
         history = portfolio.history_record(client_id)
         explanation = scorer.explain(record, history)
         reasons = scorer.reasons(explanation)
-        self.post_message(self.Explained(client_id, record, history, explanation, reasons))
+        store = self.services.audit
+        latest = store.latest_for(client_id) if store is not None else None
+        self.post_message(self.Explained(client_id, record, history, explanation, reasons, latest))
 
     def on_client_screen_explained(self, message: Explained) -> None:
         """Fill every panel with the finished explanation."""
@@ -168,6 +253,9 @@ class ClientScreen(Screen[None]):
         scorer = self.services.scorer
         self.explanation = explanation
         self.reasons = message.reasons
+        self.record = dict(message.record)
+        self.history = message.history
+        self._show_latest(message.latest)
         badge = self.query_one("#badge", Static)
         badge.update(f" {explanation.decision} ")
         badge.set_classes(f"badge -{explanation.decision.lower()}")
@@ -253,3 +341,220 @@ class ClientScreen(Screen[None]):
         """Show the next feature in the population histogram."""
         self.feature_index = (self.feature_index + 1) % len(self.population.features)
         self._plot_population()
+
+    # ------------------------------------------------------------------ decisions
+
+    def _show_latest(self, record: DecisionRecord | None) -> None:
+        self.latest = record
+        line = decision_line(record, recording=self.services.audit is not None)
+        self.query_one("#decision-line", Static).update(line)
+
+    def action_decide(self, final_decision: str) -> None:
+        """Open the decision dialog for ACCEPT or REFUSE (the what-if values when a what-if is active)."""
+        from credit_tui.decision_flow import DecisionDraft, record_decision
+        from credit_tui.screens.decision_dialog import DecisionDialog
+
+        if self.services.audit is None:
+            self.notify("No audit database is open, so decisions cannot be recorded.", severity="error")
+            return
+        if self.explanation is None or self.record is None:
+            self.notify("The client is still being scored; try again in a moment.", severity="warning")
+            return
+        changes = self.whatif_changes if self.whatif_open else {}
+        effective = self.explanation
+        if changes:
+            if self.whatif_errors:
+                field = next(iter(self.whatif_errors))
+                self.notify(
+                    f"Fix the what-if form first ({field}: {self.whatif_errors[field]}) "
+                    "or reset it (ctrl+r).",
+                    severity="warning",
+                )
+                return
+            if self.whatif_for != changes or self.whatif_explanation is None:
+                self.notify("The what-if is still being rescored; try again in a moment.", severity="warning")
+                return
+            effective = self.whatif_explanation
+        row = {**self.record, **{name: new for name, (_, new) in changes.items() if new is not None}}
+        draft = DecisionDraft(
+            client_id=self.client_id,
+            final_decision=final_decision,
+            model_decision=effective.decision,
+            pd=effective.pd,
+            row=row,
+            history=self.history,
+            whatif=dict(changes),
+            previous=self.latest,
+        )
+        self.app.push_screen(
+            DecisionDialog(draft, partial(record_decision, self.services, draft)), self._decided
+        )
+
+    def _decided(self, record: DecisionRecord | None) -> None:
+        if record is None:
+            return
+        if record.client_id == self.client_id:
+            self._show_latest(record)
+        kind = " (override)" if record.override else ""
+        self.notify(
+            f"Decision #{record.id} recorded: {record.final_decision}{kind} for client {record.client_id}.",
+            title="Recorded",
+        )
+
+    # ------------------------------------------------------------------ letter
+
+    def action_letter(self) -> None:
+        """Write the letter of the latest recorded decision (Markdown and HTML) in the letters folder."""
+        if self.services.audit is None:
+            self.notify("No audit database is open, so there is no decision to write.", severity="error")
+            return
+        if self.latest is None:
+            self.notify(
+                f"No decision is recorded for client {self.client_id} yet; record one (a / r) first.",
+                severity="warning",
+            )
+            return
+        self._write_letter(self.latest, self.credit_app.letters_dir)
+
+    @work(thread=True, exclusive=True, group="letter", exit_on_error=False)
+    def _write_letter(self, record: DecisionRecord, folder: Path) -> None:
+        from credit_tui.letter import write_record_letter
+        from trainer.errors import UserError
+
+        try:
+            paths = write_record_letter(folder, record)
+        except UserError as error:
+            self.post_message(self.LetterDone(None, str(error)))
+            return
+        self.post_message(self.LetterDone(paths, None))
+
+    def on_client_screen_letter_done(self, message: LetterDone) -> None:
+        """Say where the letter is (or why it is not)."""
+        if message.paths is None:
+            self.notify(message.error or "The letter could not be written.", severity="error", timeout=8)
+            return
+        md_path, html_path = message.paths
+        self.notify(
+            f"Written to {md_path.parent}: {md_path.name} and {html_path.name}",
+            title="Decision letter",
+            timeout=8,
+        )
+
+    # ------------------------------------------------------------------ what-if
+
+    @property
+    def whatif_form(self) -> WhatIfForm:
+        """The what-if form."""
+        return self.query_one(WhatIfForm)
+
+    @property
+    def whatif_result(self) -> WhatIfResult:
+        """The what-if result panel."""
+        return self.query_one(WhatIfResult)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Show the hint and reset keys only while the what-if panel is open."""
+        if action in ("apply_hint", "reset_whatif"):
+            return self.whatif_open
+        return True
+
+    def action_whatif(self) -> None:
+        """Open the what-if form on the client's values, or close it (the edits are dropped)."""
+        if self.whatif_open:
+            self._close_whatif()
+            return
+        if self.explanation is None or self.record is None:
+            self.notify("The client is still being scored; try again in a moment.", severity="warning")
+            return
+        self.whatif_open = True
+        self.add_class("-whatif")
+        self.whatif_changes, self.whatif_errors = {}, {}
+        self.whatif_for, self.whatif_explanation, self.hint = None, None, None
+        self.whatif_form.load(self.record)
+        self.whatif_result.show(self.explanation, None, "Edit a field to rescore the client.")
+        self.query_one("#whatif-hint", Static).update(Text("Looking for a change that gives ACCEPT…", "dim"))
+        self.refresh_bindings()
+        self.whatif_form.input_for("AMT_CREDIT").focus()
+        self._rescore({})
+
+    def _close_whatif(self) -> None:
+        self.whatif_open = False
+        self.remove_class("-whatif")
+        self.whatif_changes, self.whatif_errors = {}, {}
+        self.whatif_for, self.whatif_explanation, self.hint = None, None, None
+        self.workers.cancel_group(self, "whatif")
+        if isinstance(self.focused, Input):
+            self.set_focus(None)
+        self.refresh_bindings()
+
+    def on_what_if_form_edited(self, message: WhatIfForm.Edited) -> None:
+        """Rescore on every valid change; show a note while a field is invalid."""
+        if not self.whatif_open or self.explanation is None:
+            return
+        self.whatif_changes, self.whatif_errors = message.changes, message.errors
+        if message.errors:
+            self.whatif_result.show(
+                self.explanation,
+                self.whatif_explanation if self.whatif_for == message.changes else None,
+                "A field is invalid (in red): the result uses the last valid values.",
+            )
+            return
+        if message.changes == self.whatif_for:
+            note = "" if message.changes else "Edit a field to rescore the client."
+            self.whatif_result.show(self.explanation, self.whatif_explanation, note)
+            return
+        self._rescore(message.changes)
+
+    @work(thread=True, exclusive=True, group="whatif", exit_on_error=False)
+    def _rescore(self, changes: dict[str, tuple[Any, float | None]]) -> None:
+        from trainer.whatif import decision_change_hint
+
+        record, history = self.record, self.history
+        if record is None:
+            return
+        scorer = self.services.scorer
+        edits = {name: new for name, (_, new) in changes.items() if new is not None}
+        explanation = scorer.what_if(record, edits, history) if changes else None
+        hint = decision_change_hint(scorer, {**record, **edits}, history)
+        self.post_message(self.WhatIfScored(self.client_id, changes, explanation, hint))
+
+    def on_client_screen_what_if_scored(self, message: WhatIfScored) -> None:
+        """Show the new PD, decision and changed contributions beside the original, and the hint."""
+        if (
+            not self.whatif_open
+            or message.client_id != self.client_id
+            or message.changes != self.whatif_changes
+            or self.whatif_errors
+        ):
+            return
+        self.whatif_for = message.changes
+        self.whatif_explanation = message.explanation
+        self.hint = message.hint
+        note = "" if message.changes else "Edit a field to rescore the client."
+        self.whatif_result.show(self.explanation, message.explanation, note)
+        hint_text = Text("What would change the decision: ", style="bold")
+        hint_text.append(message.hint.sentence, style="")
+        self.query_one("#whatif-hint", Static).update(hint_text)
+        self.query_one("#whatif-apply-hint", Button).disabled = not message.hint.changes
+
+    def action_apply_hint(self) -> None:
+        """Type the hint's changes into the form."""
+        if not self.whatif_open:
+            return
+        if self.hint is None or not self.hint.changes:
+            self.notify("There is no change to apply.", severity="information")
+            return
+        self.whatif_form.apply(self.hint.changes)
+
+    def action_reset_whatif(self) -> None:
+        """Put the client's own values back into the form."""
+        if self.whatif_open and self.record is not None:
+            self.whatif_form.load(self.record)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        """The what-if buttons."""
+        event.stop()
+        if event.button.id == "whatif-apply-hint":
+            self.action_apply_hint()
+        elif event.button.id == "whatif-reset":
+            self.action_reset_whatif()

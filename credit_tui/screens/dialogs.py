@@ -1,7 +1,8 @@
-"""Modal dialogs: an error message, and the PD range filter."""
+"""Modal dialogs: an error message, the PD range filter, and the date range of the decisions screen."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -95,6 +96,65 @@ class PdRangeDialog(ModalScreen[tuple[float, float] | None | bool]):
             self.query_one("#pd-error", Static).update(str(exc))
             return
         self.dismiss(answer)
+
+    def action_cancel(self) -> None:
+        """Close without changing the filter."""
+        self.dismiss(False)
+
+
+def parse_day(text: str, what: str) -> date | None:
+    """Parse a YYYY-MM-DD date ("" means no limit).
+
+    Raises:
+        ValueError: With a sentence saying what was expected.
+    """
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"The {what} date {text!r} is not a date like 2026-01-31.") from None
+
+
+class DateRangeDialog(ModalScreen[tuple[date | None, date | None] | bool]):
+    """Ask for a date range (UTC days, both ends included); answers (from, to) or False when cancelled."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, since: date | None, until: date | None) -> None:
+        super().__init__(classes="dialog-screen")
+        self.since = since
+        self.until = until
+
+    def compose(self) -> ComposeResult:
+        """Two inputs and an error line."""
+        with Vertical(id="date-dialog", classes="dialog"):
+            yield Label("Decisions recorded between (UTC days, empty for no limit)", classes="dialog-title")
+            yield Label("From (YYYY-MM-DD)")
+            since = self.since.isoformat() if self.since else ""
+            yield Input(value=since, placeholder="2026-01-01", id="date-from")
+            yield Label("To (YYYY-MM-DD, included)")
+            until = self.until.isoformat() if self.until else ""
+            yield Input(value=until, placeholder="2026-12-31", id="date-to")
+            yield Static("", id="date-error")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Enter in "from" moves to "to"; enter in "to" validates and answers."""
+        event.stop()
+        if event.input.id == "date-from":
+            self.query_one("#date-to", Input).focus()
+            return
+        try:
+            since = parse_day(self.query_one("#date-from", Input).value, "from")
+            until = parse_day(self.query_one("#date-to", Input).value, "to")
+        except ValueError as exc:
+            self.query_one("#date-error", Static).update(str(exc))
+            return
+        if since is not None and until is not None and since > until:
+            self.query_one("#date-error", Static).update("The from date must not be after the to date.")
+            return
+        self.dismiss((since, until))
 
     def action_cancel(self) -> None:
         """Close without changing the filter."""

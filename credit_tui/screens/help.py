@@ -20,6 +20,17 @@ EXTRA_KEYS: dict[str, list[tuple[str, str]]] = {
         ("enter", "Open the highlighted client"),
         ("click a title", "Sort by that column (again: reverse)"),
     ],
+    "What-if form": [
+        ("tab shift+tab", "Next / previous field (enter: next field)"),
+        ("esc", "Leave the form (the client keys work again)"),
+        ("ctrl+y", "Apply the hint: the change that would bring the decision to ACCEPT"),
+        ("ctrl+r", "Reset the form to the client's own values"),
+    ],
+    "Decision dialog": [
+        ("enter", "Record (a justification of 3+ words when overriding or deciding a REVIEW client)"),
+        ("esc", "Cancel: nothing is recorded"),
+    ],
+    "Decisions": [("enter", "Open the client of the highlighted decision")],
 }
 
 
@@ -39,6 +50,7 @@ def help_sections() -> list[tuple[str, list[tuple[str, str]]]]:
     """(section title, [(key, what it does)]) for the whole app."""
     from credit_tui.app import CreditApp
     from credit_tui.screens.client import ClientScreen
+    from credit_tui.screens.decisions import DecisionsScreen
     from credit_tui.screens.model_card import ModelCardScreen
     from credit_tui.screens.search import SearchScreen
     from credit_tui.widgets.client_table import ClientTable
@@ -48,6 +60,9 @@ def help_sections() -> list[tuple[str, list[tuple[str, str]]]]:
         ("Client list", _rows(SearchScreen.BINDINGS) + EXTRA_KEYS["Client list"]),
         ("Client list table", [r for r in _rows(ClientTable.BINDINGS) if r[1] != "Open client"]),
         ("Client", _rows(ClientScreen.BINDINGS)),
+        ("What-if form", EXTRA_KEYS["What-if form"]),
+        ("Decision dialog", EXTRA_KEYS["Decision dialog"]),
+        ("Decisions", _rows(DecisionsScreen.BINDINGS) + EXTRA_KEYS["Decisions"]),
         ("Model card", _rows(ModelCardScreen.BINDINGS)),
         ("Help", _rows(HelpScreen.BINDINGS)),
     ]

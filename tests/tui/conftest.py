@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from credit_tui.app import CreditApp, create_app
+from credit_tui.audit import AuditStore, open_audit_store
 from credit_tui.services import Services, load_services
 from trainer.scoring import Scorer
 from trainer.synth import generate
@@ -66,11 +67,39 @@ def snapshot_services(services: Services) -> Services:
     return Services(scorer, services.portfolio, "advisor")
 
 
+@pytest.fixture(autouse=True)
+def no_user_data(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Never touch the user's real data folder: the default audit file goes to a temporary folder."""
+    data_home = tmp_path_factory.mktemp("xdg_data")
+    monkeypatch.setenv("XDG_DATA_HOME", str(data_home))
+    monkeypatch.setattr("credit_tui.audit.default_audit_path", lambda: data_home / "audit.sqlite3")
+
+
 @pytest.fixture
-def make_app(services: Services) -> Callable[..., CreditApp]:
-    """Build an app on the session's services (keyword arguments go to :func:`create_app`)."""
+def audit_store(tmp_path: Path) -> Iterator[AuditStore]:
+    """A fresh audit log in the test's temporary folder."""
+    store = open_audit_store(tmp_path / "audit.sqlite3")
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def letters_dir(tmp_path: Path) -> Path:
+    """A folder for decision letters."""
+    folder = tmp_path / "letters"
+    folder.mkdir()
+    return folder
+
+
+@pytest.fixture
+def make_app(services: Services, audit_store: AuditStore, letters_dir: Path) -> Callable[..., CreditApp]:
+    """Build an app on the session's services with a temporary audit log (kwargs go to :func:`create_app`)."""
 
     def build(**kwargs: Any) -> CreditApp:
-        return create_app(services=kwargs.pop("services", services), **kwargs)
+        base = kwargs.pop("services", services)
+        if base.audit is None:
+            base = dataclasses.replace(base, audit=audit_store)
+        kwargs.setdefault("letters_dir", letters_dir)
+        return create_app(services=base, **kwargs)
 
     return build

@@ -137,6 +137,8 @@ def test_subprocess_exit_code_and_no_traceback(tui_data: TuiData, tmp_path: Path
             str(tmp_path / "x"),
             "--clients",
             str(tui_data.clients),
+            "--audit-db",
+            str(tmp_path / "audit.sqlite3"),
         ],
         capture_output=True,
         text=True,

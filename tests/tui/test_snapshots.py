@@ -6,10 +6,14 @@ pytest < 9. Update with ``UPDATE_SNAPSHOTS=1 pytest tests/tui/test_snapshots.py`
 
 from __future__ import annotations
 
+import dataclasses
+from pathlib import Path
+
 import pytest
 from tui_helpers import assert_snapshot, ready, scores_of, settle
 
 from credit_tui.app import create_app
+from credit_tui.audit import open_audit_store
 from credit_tui.screens.client import ClientScreen
 from credit_tui.screens.model_card import ModelCardScreen
 from credit_tui.services import Services
@@ -33,16 +37,17 @@ async def test_search_screen(snapshot_services: Services, size: tuple[int, int])
 
 
 @pytest.mark.parametrize("size", SIZES, ids=size_id)
-async def test_client_screen(snapshot_services: Services, size: tuple[int, int]) -> None:
+async def test_client_screen(snapshot_services: Services, size: tuple[int, int], tmp_path: Path) -> None:
     refused = min(i for i, (_, d) in scores_of(snapshot_services).items() if d == "REFUSE")
-    app = create_app(services=snapshot_services)
-    async with app.run_test(size=size) as pilot:
-        await ready(pilot)
-        assert app.open_client(refused)
-        await settle(pilot)
-        assert isinstance(app.screen, ClientScreen)
-        assert app.screen.explanation is not None
-        assert_snapshot(app, f"client_{size_id(size)}")
+    with open_audit_store(tmp_path / "audit.sqlite3") as store:
+        app = create_app(services=dataclasses.replace(snapshot_services, audit=store))
+        async with app.run_test(size=size) as pilot:
+            await ready(pilot)
+            assert app.open_client(refused)
+            await settle(pilot)
+            assert isinstance(app.screen, ClientScreen)
+            assert app.screen.explanation is not None
+            assert_snapshot(app, f"client_{size_id(size)}")
 
 
 @pytest.mark.parametrize("size", SIZES, ids=size_id)
