@@ -251,8 +251,12 @@ class CreditApp(App[int]):
             return False
         if neighbours is None:
             neighbours = self.search_screen.ids_in_order()
-        if isinstance(self.screen, ClientScreen):
-            self.screen.show_client(client_id)
+        open_screens = [screen for screen in self.screen_stack if isinstance(screen, ClientScreen)]
+        if open_screens:  # reuse the client screen (a second one would clash with its id)
+            target = open_screens[-1]
+            while self.screen is not target:
+                self.pop_screen()
+            target.show_client(client_id)
             return True
         self.action_back_to_list()
         self.push_screen(ClientScreen(self.services, self.columns, self.population, client_id, neighbours))

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import io
 from typing import TYPE_CHECKING
 
-from rich.console import Group, RenderableType
+from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
@@ -30,13 +31,21 @@ class WhatIfResult(Static):
         self.original: Explanation | None = None
         self.whatif: Explanation | None = None
         self.changed: list[tuple[str, float, float]] = []
+        self.note = ""
 
     def show(self, original: Explanation | None, whatif: Explanation | None, note: str = "") -> None:
         """Display the comparison (``whatif`` None: nothing edited yet, or ``note`` says why)."""
         self.original = original
         self.whatif = whatif
         self.changed = self._changed(original, whatif)
+        self.note = note
         self.update(self._renderable(note))
+
+    def plain(self, width: int = 100) -> str:
+        """What the panel shows, as plain text."""
+        console = Console(width=width, file=io.StringIO(), record=True, color_system=None)
+        console.print(self._renderable(self.note))
+        return console.export_text()
 
     @staticmethod
     def _changed(original: Explanation | None, whatif: Explanation | None) -> list[tuple[str, float, float]]:

@@ -1,0 +1,60 @@
+"""Helpers of the decision, what-if and letter tests: pick clients, open them, seed the audit log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.pilot import Pilot
+from tui_helpers import scores_of, settle
+
+from credit_tui.app import CreditApp
+from credit_tui.audit import AuditStore, DecisionRecord, input_row_hash
+from credit_tui.screens.client import ClientScreen
+from credit_tui.services import Services
+
+_SCORES: dict[int, dict[int, tuple[float, str]]] = {}
+
+
+def clients_with(services: Services, decision: str) -> list[int]:
+    """IDs of the portfolio's clients the model gives ``decision``, sorted (scores cached per scorer)."""
+    key = id(services.scorer)
+    if key not in _SCORES:
+        _SCORES[key] = scores_of(services)
+    return sorted(i for i, (_, d) in _SCORES[key].items() if d == decision)
+
+
+async def open_client(app: CreditApp, pilot: Pilot[Any], client_id: int) -> ClientScreen:
+    """Open a client and wait for its explanation."""
+    assert app.open_client(client_id)
+    await settle(pilot)
+    screen = app.screen
+    assert isinstance(screen, ClientScreen)
+    assert screen.explanation is not None
+    return screen
+
+
+def seed(
+    store: AuditStore,
+    services: Services,
+    client_id: int,
+    final: str,
+    *,
+    advisor: str = "tester",
+    justification: str = "checked the file with the client",
+) -> DecisionRecord:
+    """Record a decision for ``client_id`` straight into the store (as the app would)."""
+    scorer, portfolio = services.scorer, services.portfolio
+    record = portfolio.record(client_id)
+    explanation = scorer.explain(record, portfolio.history_record(client_id))
+    return store.record(
+        advisor=advisor,
+        client_id=client_id,
+        bundle_id=scorer.bundle.model_id,
+        threshold=scorer.threshold,
+        pd=explanation.pd,
+        model_decision=explanation.decision,
+        final_decision=final,
+        input_hash=input_row_hash(record),
+        reasons=scorer.reasons(explanation),
+        justification=justification,
+    )
