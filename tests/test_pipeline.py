@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +13,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from trainer.bundle import MANIFEST_FILE, MODEL_FILE, SCHEMA_VERSION, Bundle, load_bundle
+from trainer.bundle import MANIFEST_FILE, MODEL_FILE, SCHEMA_VERSION, Bundle, load_bundle, verify_bundle
 from trainer.cli import app
 from trainer.errors import BundleError, UnknownClientError
 from trainer.portfolio import Portfolio
@@ -184,3 +186,18 @@ def test_what_if_changes_the_score_without_touching_the_portfolio(
     assert after.pd != before.pd
     assert scorer.explain({**record, **changes}, history).pd == after.pd
     assert portfolio.record(client_id) == record
+
+
+def test_verify_bundle_checks_files_without_loading_the_model(fitted_bundle: Bundle, tmp_path: Path) -> None:
+    code = (
+        "import sys; from trainer.bundle import verify_bundle; "
+        f"m = verify_bundle({str(fitted_bundle.path)!r}); "
+        "print(m['model_id'], 'xgboost' in sys.modules)"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert proc.stdout.split() == [fitted_bundle.model_id, "False"]
+    target = copy_bundle(fitted_bundle, tmp_path)
+    with (target / MODEL_FILE).open("ab") as fh:
+        fh.write(b"!")
+    with pytest.raises(BundleError, match="SHA-256"):
+        verify_bundle(target)

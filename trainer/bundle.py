@@ -17,12 +17,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Any
-
-import xgboost as xgb
+from typing import TYPE_CHECKING, Any
 
 from trainer.errors import BundleError
 from trainer.features import FeatureSpec
+
+if TYPE_CHECKING:
+    import xgboost as xgb
 
 SCHEMA_VERSION = 1
 MODEL_FILE = "model.ubj"
@@ -53,7 +54,9 @@ def library_versions() -> dict[str, str]:
             versions[dist] = metadata.version(dist)
         except metadata.PackageNotFoundError:
             continue
-    versions["xgboost_runtime"] = xgb.__version__
+    import xgboost
+
+    versions["xgboost_runtime"] = xgboost.__version__
     return versions
 
 
@@ -137,13 +140,15 @@ def save_bundle(target: Path, booster: xgb.Booster, spec: FeatureSpec, details: 
     return load_bundle(target)
 
 
-def load_bundle(path: Path) -> Bundle:
-    """Load a bundle and verify it completely.
+def verify_bundle(path: Path) -> dict[str, Any]:
+    """Check a bundle's files without loading the model (no model library is imported): fast.
+
+    Returns:
+        The parsed manifest.
 
     Raises:
         BundleError: One sentence naming the bundle and the problem, for a missing directory or file,
-            unreadable JSON, a newer schema version, a changed byte in any file, or a model that does not
-            match its manifest.
+            unreadable JSON, a newer schema version, or a changed byte in any file.
     """
     path = Path(path)
     if not path.is_dir():
@@ -190,6 +195,20 @@ def load_bundle(path: Path) -> Bundle:
             f"{manifest_path} has been edited since the bundle was written (its content no longer matches "
             f"model_id {manifest.get('model_id')}); restore the original bundle or retrain it."
         )
+    return manifest
+
+
+def load_bundle(path: Path) -> Bundle:
+    """Load a bundle and verify it completely (:func:`verify_bundle`, then the model itself).
+
+    Raises:
+        BundleError: As :func:`verify_bundle`, or when the model does not match its manifest.
+    """
+    import xgboost as xgb
+
+    path = Path(path)
+    manifest = verify_bundle(path)
+    manifest_path = path / MANIFEST_FILE
     try:
         spec = FeatureSpec.from_dict(manifest)
         booster = xgb.Booster()
