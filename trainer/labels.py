@@ -292,10 +292,9 @@ def format_value(value: float | str | None, unit: Unit) -> str:
         return f"{value:,.0f}"
     if unit == "flag":
         return "yes" if value >= 0.5 else "no"
-    if unit == "months":
-        return f"{value:.0f} months"
-    if unit == "days":
-        return f"{value:,.0f} days"
+    if unit in ("months", "days"):
+        whole = round(value)
+        return f"{whole:,} {unit[:-1] if whole == 1 else unit}"
     return f"{value:,.4g}"
 
 

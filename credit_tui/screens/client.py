@@ -15,10 +15,11 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Header, Input, Label, Static
+from textual.widgets import Button, Footer, Input, Label, Static
 from textual.worker import Worker
 
 from credit_tui.profile import history_rows, profile_rows
+from credit_tui.widgets.app_header import app_header
 from credit_tui.widgets.contribution_bars import ContributionBars
 from credit_tui.widgets.key_values import KeyValuePanel
 from credit_tui.widgets.population_plot import PopulationPlot
@@ -166,7 +167,7 @@ class ClientScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         """Verdict, gauge, then two columns (one when narrow)."""
-        yield Header(show_clock=False, icon="₿")
+        yield app_header()
         with VerticalScroll(id="client-body"):
             with Horizontal(id="verdict-row"):
                 yield Static("", id="client-title")

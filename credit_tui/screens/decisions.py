@@ -11,8 +11,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Footer, Static
 from textual.worker import Worker
+
+from credit_tui.widgets.app_header import app_header
 
 if TYPE_CHECKING:
     from credit_tui.app import CreditApp
@@ -119,7 +121,7 @@ class DecisionsScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         """Filter line, count, table."""
-        yield Header(show_clock=False, icon="₿")
+        yield app_header()
         yield Static("", id="decisions-filters")
         yield Static("Loading…", id="decisions-count")
         yield DataTable(id="decisions-table", cursor_type="row", zebra_stripes=True)

@@ -10,7 +10,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Footer, Static
+
+from credit_tui.widgets.app_header import app_header
 
 EXTRA_KEYS: dict[str, list[tuple[str, str]]] = {
     "Everywhere": [("ctrl+p", "Command palette: open a client by ID, filters, sort, screens, theme")],
@@ -75,7 +77,7 @@ class HelpScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         """One table per section."""
-        yield Header(show_clock=False, icon="₿")
+        yield app_header()
         with VerticalScroll(id="help-body"):
             for title, rows in help_sections():
                 table = Table.grid(padding=(0, 2))

@@ -12,8 +12,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Label, Static
+from textual.widgets import Footer, Label, Static
 
+from credit_tui.widgets.app_header import app_header
 from credit_tui.widgets.importance_bars import ImportanceBars
 
 if TYPE_CHECKING:
@@ -112,7 +113,7 @@ class ModelCardScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         """Four fact panels and the importance chart."""
         m = self.manifest
-        yield Header(show_clock=False, icon="₿")
+        yield app_header()
         with VerticalScroll(id="card-body"):
             with Horizontal(classes="card-row"):
                 with Vertical(classes="panel"):

@@ -12,9 +12,10 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Header, Input, ProgressBar, Static
+from textual.widgets import Footer, Input, ProgressBar, Static
 
 from credit_tui.client_index import COLUMN_TITLES, DECISIONS, SORT_KEYS, ClientColumns, Query, SortKey
+from credit_tui.widgets.app_header import app_header
 from credit_tui.widgets.client_table import ClientTable
 
 if TYPE_CHECKING:
@@ -64,7 +65,7 @@ class SearchScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         """Search bar, filter summary, progress, table."""
-        yield Header(show_clock=False, icon="₿")
+        yield app_header()
         with Horizontal(id="search-bar"):
             yield Input(
                 placeholder="Client ID…",
