@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import multiprocessing
+import json
 import os
+import subprocess
+import sys
 import tempfile
 from collections.abc import Mapping
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pandas as pd
@@ -82,6 +83,38 @@ def _build_and_write(paths: dict[str, Path], target: Path) -> None:
     write_history(build_history(paths), target)
 
 
+def _child_main(spec: str) -> None:
+    """Entry point of the child process started by :func:`_build_in_child` (``spec``: JSON)."""
+    args = json.loads(spec)
+    _build_and_write({name: Path(path) for name, path in args["paths"].items()}, Path(args["target"]))
+
+
+def _build_in_child(paths: Mapping[str, Path], target: Path) -> bool:
+    """Build and write the cache in a fresh Python process; False when that did not work.
+
+    A plain subprocess rather than ``multiprocessing``: its spawn start needs ``sys.stderr.fileno()``
+    (for the resource tracker), which fails inside a running Textual app ("bad value(s) in
+    fds_to_keep"), where the advisor app loads a portfolio. The child's output is kept off the terminal.
+    """
+    spec = json.dumps({"paths": {name: str(path) for name, path in paths.items()}, "target": str(target)})
+    code = "import sys; from trainer.history_cache import _child_main; _child_main(sys.argv[1])"
+    env = dict(os.environ)
+    root = str(Path(__file__).resolve().parents[1])
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", code, spec],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            env=env,
+            check=False,
+        )
+    except OSError:
+        return False
+    return done.returncode == 0 and target.is_file()
+
+
 def load_history_features(paths: Mapping[str, Path], beside: Path | None = None) -> pd.DataFrame:
     """Return the aggregated history of ``paths``, from a cache when one matches.
 
@@ -103,14 +136,10 @@ def load_history_features(paths: Mapping[str, Path], beside: Path | None = None)
                 continue  # a damaged cache is rebuilt below
     target = candidates[-1]
     total = sum(path.stat().st_size for path in paths.values())
-    if total > ISOLATE_ABOVE:
-        try:
-            context = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
-                pool.submit(_build_and_write, dict(paths), target).result()
+    if total > ISOLATE_ABOVE and _build_in_child(paths, target):
+        # on failure (unwritable cache folder, unreadable data) build here, which raises a clear error
+        with contextlib.suppress(OSError, ValueError):
             return pd.read_parquet(target)
-        except OSError:
-            pass  # cache folder not writable: build in this process instead
     frame = build_history(paths)
     with contextlib.suppress(OSError):  # caching is an optimisation: carry on without it
         write_history(frame, target)
