@@ -1,29 +1,39 @@
 """Benchmarks of the advisor app: launch, search keystroke, opening a client, peak memory.
 
-Prints medians and their ratio to the targets (<= 1.0 meets the target). Not run as a test.
+Prints medians and their ratio to the targets (<= 1.0 meets the target), with the load average at the
+time of each measurement. Not run as a test.
 
 Usage:
     python bench/bench_tui.py [--demo-model DIR --demo-clients FILE] [--big-model DIR --big-clients FILE]
-                              [--launch-repeats 5] [--keystrokes 100] [--clients-opened 30] [--skip-launch]
+                              [--launch-repeats 5] [--keystrokes 100] [--clients-opened 30]
+                              [--skip-launch] [--skip-cold] [--only terminal|launch|in-app|rss ...]
 
 Defaults: the bundled demo (credit_tui/demo) when built; the big portfolio at /tmp/big356/clients.parquet
 (356,255 synthetic clients: application_train + application_test of `trainer synth --clients 307511`,
 history tables beside it) scored with the demo-sized model.
 
-* launch: `credit-tui` is started in a detached tmux pane; the time until the first client row is drawn
-  (and until every client is scored) is read from outside by polling the pane.
-* keystroke: in-process (headless `run_test`), 100 digits/backspaces into the search box at 356,255
-  clients, keystrokes 120 ms apart (the search applies at once when idle for 100 ms, else debounced);
-  reports press -> table redrawn, and the query alone (numpy filter/sort + table update).
-* open client: `open_client` -> explanation shown and screen redrawn, median over 30 clients.
-* peak RSS: a child process loads the big portfolio, scores it, opens a client (VmHWM).
+Everything measured from outside runs `credit-tui` in a detached tmux pane (120x40) and polls
+`tmux capture-pane -p` in a tight loop, so the figures are what an advisor sees in a real terminal:
+
+* launch: time until the first client row is drawn (and until every client is scored); for the big
+  portfolio with a cold history cache (the cache file of that portfolio deleted first: the history is
+  aggregated in a child process) and with a warm one, separately.
+* keystroke (terminal): 100 keys (digits building a 5-digit ID prefix, then 5 backspaces, repeated) sent
+  with `tmux send-keys`, each timed until the pane shows the expected "N of TOTAL" count and first row;
+  keys 0.2 s apart after the previous change was seen (an advisor typing; an idle key applies at once).
+  The app's own share (filter/sort + table update, per key) is written by the app when
+  CREDIT_TUI_TIMINGS=FILE is set and reported beside it.
+* open client (terminal): Enter on a row until the explanation is drawn, median over the clients opened.
+* peak RSS: VmHWM of the credit-tui process itself (from /proc/PID/status) while it runs in tmux, after
+  every client is scored and one client was opened; with the history cache cold and warm.
+* in-app (headless `run_test`): the query alone (numpy filter/sort + table update) and `open_client`
+  -> explanation shown, median over 30 clients, plus `scorer.explain` alone.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import re
 import shutil
@@ -34,9 +44,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "credit_tui" / "demo"
-TARGETS = {"launch_demo": 2.0, "keystroke": 0.050, "open_client": 0.150, "rss_gb": 1.5}
+TARGETS = {"launch_demo": 2.0, "launch_big": 5.0, "keystroke": 0.050, "open_client": 0.150, "rss_gb": 1.5}
 ROW = re.compile(r"^\s*\d{6,}\s+(ACCEPT|REVIEW|REFUSE|…)", re.MULTILINE)
 
 
@@ -45,54 +57,267 @@ def _bin() -> str:
     return str(local) if local.exists() else "credit-tui"
 
 
-def launch_once(args: list[str], size: str = "120x40", timeout: float = 300.0) -> tuple[float, float | None]:
-    """Seconds to the first client row, and to "clients scored" (None if not seen within the timeout)."""
-    session = f"bench-tui-{os.getpid()}-{time.monotonic_ns()}"
-    cols, rows = size.split("x")
-    command = " ".join([_bin(), *args])
-    tmux = ["tmux", "new-session", "-d", "-s", session, "-x", cols, "-y", rows]
-    for attempt in range(3):  # a tmux server that is just exiting can refuse the first connection
-        if subprocess.run([*tmux, f"TERM=xterm-256color {command}"], check=False).returncode == 0:
-            break
-        time.sleep(0.5 * (attempt + 1))
-    else:
-        raise RuntimeError(f"tmux could not start {command}")
-    started = time.perf_counter()
+def load_average() -> str:
+    """The 1-minute load average and the number of cores, e.g. "load 1.23/2 cores"."""
+    return f"load {os.getloadavg()[0]:.2f}/{os.cpu_count()} cores"
+
+
+class Pane:
+    """`credit-tui` running in a detached tmux session (a real terminal for the app)."""
+
+    def __init__(self, args: list[str], size: str = "120x40", env: dict[str, str] | None = None) -> None:
+        self.session = f"bench-tui-{os.getpid()}-{time.monotonic_ns()}"
+        cols, rows = size.split("x")
+        exports = " ".join(f"{k}={v}" for k, v in {"TERM": "xterm-256color", **(env or {})}.items())
+        self.command = " ".join([_bin(), *args])
+        tmux = ["tmux", "new-session", "-d", "-s", self.session, "-x", cols, "-y", rows]
+        for attempt in range(3):  # a tmux server that is just exiting can refuse the first connection
+            if subprocess.run([*tmux, f"exec env {exports} {self.command}"], check=False).returncode == 0:
+                break
+            time.sleep(0.5 * (attempt + 1))
+        else:
+            raise RuntimeError(f"tmux could not start {self.command}")
+        self.started = time.perf_counter()
+
+    def capture(self) -> str:
+        return subprocess.run(
+            ["tmux", "capture-pane", "-p", "-t", self.session], capture_output=True, text=True, check=False
+        ).stdout
+
+    def send(self, *keys: str) -> None:
+        subprocess.run(["tmux", "send-keys", "-t", self.session, *keys], check=False)
+
+    def wait_for(self, found: Any, timeout: float = 60.0, pause: float = 0.0) -> tuple[float, str]:
+        """Poll the pane until ``found(screen)`` is true; seconds since the call and the screen."""
+        t0 = time.perf_counter()
+        while True:
+            screen = self.capture()
+            now = time.perf_counter() - t0
+            if found(screen):
+                return now, screen
+            if now > timeout:
+                raise TimeoutError(f"pane never showed the expected screen; last screen:\n{screen}")
+            if pause:
+                time.sleep(pause)
+
+    def app_pid(self) -> int:
+        """PID of the credit-tui process (the pane's process: it is started with exec)."""
+        out = subprocess.run(
+            ["tmux", "list-panes", "-t", self.session, "-F", "#{pane_pid}"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        return int(out.split()[0])
+
+    def close(self) -> None:
+        self.send("q")
+        time.sleep(0.3)
+        subprocess.run(["tmux", "kill-session", "-t", self.session], check=False, capture_output=True)
+
+
+def vm_hwm_gb(pid: int) -> float:
+    """Peak resident memory (VmHWM) of a running process, in GB."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(re.search(r"VmHWM:\s+(\d+)", status).group(1)) / 1024 / 1024  # type: ignore[union-attr]
+
+
+def launch_once(
+    args: list[str], size: str = "120x40", timeout: float = 300.0, open_one: bool = False
+) -> dict[str, Any]:
+    """Seconds to the first client row and to "clients scored"; with ``open_one``, the app's VmHWM after
+    scoring and opening the first client."""
+    pane = Pane(args, size)
     first = scored = None
+    result: dict[str, Any] = {}
     try:
-        while time.perf_counter() - started < timeout:
-            screen = subprocess.run(
-                ["tmux", "capture-pane", "-p", "-t", session], capture_output=True, text=True, check=False
-            ).stdout
-            now = time.perf_counter() - started
+        while time.perf_counter() - pane.started < timeout:
+            screen = pane.capture()
+            now = time.perf_counter() - pane.started
             if first is None and ROW.search(screen):
                 first = now
             if first is not None and "clients scored" in screen:
                 scored = now
                 break
             time.sleep(0.01)
+        if open_one and scored is not None:
+            pane.send("Enter")
+            pane.wait_for(lambda screen: EXPLAINED in screen, timeout=60, pause=0.01)
+            time.sleep(1.0)  # the population histogram is computed in a worker after the explanation
+            result["peak_rss_gb"] = vm_hwm_gb(pane.app_pid())
     finally:
-        subprocess.run(["tmux", "send-keys", "-t", session, "q"], check=False)
-        time.sleep(0.3)
-        subprocess.run(["tmux", "kill-session", "-t", session], check=False, capture_output=True)
+        pane.close()
     if first is None:
-        raise RuntimeError(f"no client row within {timeout} s for {command}")
-    return first, scored
+        raise RuntimeError(f"no client row within {timeout} s for {pane.command}")
+    result.update(first=first, scored=scored)
+    return result
 
 
-def bench_launch(name: str, args: list[str], repeats: int) -> dict[str, Any]:
-    firsts, scoreds = [], []
+EXPLAINED = " the threshold ("  # in the distance line of a client screen once the explanation is shown
+
+
+def bench_launch(name: str, args: list[str], repeats: int, before: Any = None) -> dict[str, Any]:
+    firsts, scoreds, rss = [], [], []
+    loads = []
     for _ in range(repeats):
-        first, scored = launch_once(args)
-        firsts.append(first)
-        if scored is not None:
-            scoreds.append(scored)
+        if before is not None:
+            before()
+        loads.append(os.getloadavg()[0])
+        run = launch_once(args, open_one=True)
+        firsts.append(run["first"])
+        if run["scored"] is not None:
+            scoreds.append(run["scored"])
+        if "peak_rss_gb" in run:
+            rss.append(run["peak_rss_gb"])
     return {
         "name": name,
         "first_usable_s": statistics.median(firsts),
         "all_scored_s": statistics.median(scoreds) if scoreds else None,
+        "peak_rss_gb": max(rss) if rss else None,
         "runs": len(firsts),
+        "load": f"load {statistics.median(loads):.2f}/{os.cpu_count()} cores",
     }
+
+
+def history_cache_file(model: Path, clients: Path) -> Path | None:
+    """The user-cache file holding the big portfolio's history aggregates (None: no history)."""
+    from credit_tui.services import manifest_history_tables
+    from trainer.data import find_table
+    from trainer.features import history_tables_used
+    from trainer.history_cache import cache_file_name, user_cache_dir
+    from trainer.schema import HISTORY_TABLES
+
+    tables = manifest_history_tables(model)
+    folder = clients.parent
+    paths = {name: path for name in HISTORY_TABLES if (path := find_table(folder, name)) is not None}
+    if tables is not None:
+        paths = {name: path for name, path in paths.items() if name in set(tables)}
+    used = history_tables_used(paths)
+    if not used:
+        return None
+    return user_cache_dir() / cache_file_name({name: paths[name] for name in used})
+
+
+def _ids_of(clients: Path) -> np.ndarray[Any, Any]:
+    import pandas as pd
+
+    if clients.suffix == ".parquet":
+        frame = pd.read_parquet(clients, columns=["SK_ID_CURR"])
+    else:
+        frame = pd.read_csv(clients, usecols=["SK_ID_CURR"])
+    return frame["SK_ID_CURR"].to_numpy(dtype=np.int64)
+
+
+def keystroke_plan(ids: np.ndarray[Any, Any], keystrokes: int) -> list[tuple[str, str]]:
+    """(tmux key, prefix after it): 5 digits of a client ID, then 5 backspaces, over spread-out clients."""
+    plan: list[tuple[str, str]] = []
+    for client in ids[:: max(1, len(ids) // 50)]:
+        digits = str(int(client))[:5]
+        for i in range(len(digits)):
+            plan.append((digits[i], digits[: i + 1]))
+        for i in range(len(digits) - 1, -1, -1):
+            plan.append(("BSpace", digits[:i]))
+        if len(plan) >= keystrokes:
+            break
+    return plan[:keystrokes]
+
+
+def expected_count(ids: np.ndarray[Any, Any], id_strings: np.ndarray[Any, Any], prefix: str) -> str:
+    """The "N of TOTAL" text the pane shows for ``prefix``."""
+    hits = int(np.char.startswith(id_strings, prefix).sum()) if prefix else len(ids)
+    return f"{hits:,} of {len(ids):,}"
+
+
+def table_shows(screen: str, count: str, prefix: str) -> bool:
+    """The pane shows ``count`` and a table whose rows all match ``prefix`` (at least one row unless empty).
+
+    The first row is not predictable (the cursor stays on the highlighted client when it still matches),
+    so every visible row is checked instead.
+    """
+    if count not in screen:
+        return False
+    rows = [match.group(0).split()[0] for match in ROW.finditer(screen)]
+    if count.startswith("0 of"):
+        return not rows
+    return bool(rows) and all(row.startswith(prefix) for row in rows)
+
+
+def bench_terminal(model: Path, clients: Path, keystrokes: int, opened: int) -> dict[str, Any]:
+    """Keystroke -> updated table and Enter -> client explained, in a tmux pane (see the module doc)."""
+    ids = _ids_of(clients)
+    id_strings = ids.astype(str)
+    plan = keystroke_plan(ids, keystrokes)
+    expected = [expected_count(ids, id_strings, prefix) for _, prefix in plan]
+    timings_file = Path(f"/tmp/bench-tui-timings-{os.getpid()}.txt")
+    timings_file.unlink(missing_ok=True)
+    pane = Pane(
+        ["--model", str(model), "--clients", str(clients)], env={"CREDIT_TUI_TIMINGS": str(timings_file)}
+    )
+    result: dict[str, Any] = {"clients": len(ids)}
+    try:
+        pane.wait_for(lambda screen: "clients scored" in screen, timeout=600, pause=0.05)
+        time.sleep(1.0)
+        # the cost of one poll bounds the resolution of every figure below
+        polls = []
+        for _ in range(20):
+            t0 = time.perf_counter()
+            pane.capture()
+            polls.append(time.perf_counter() - t0)
+        result["poll_s"] = statistics.median(polls)
+        pane.send("/")
+        time.sleep(0.3)
+        loads = [os.getloadavg()[0]]
+        times, previous = [], expected_count(ids, id_strings, "")
+        skipped = 0
+        for (key, prefix), count in zip(plan, expected, strict=True):
+            time.sleep(0.2)
+            t0 = time.perf_counter()
+            pane.send(key)
+            pane.wait_for(lambda screen, c=count, p=prefix: table_shows(screen, c, p), timeout=30)
+            if count == previous:
+                skipped += 1  # the count does not change: not a measurement of the table update
+            else:
+                times.append(time.perf_counter() - t0)
+            previous = count
+        loads.append(os.getloadavg()[0])
+        result["keystroke_s"] = statistics.median(times)
+        result["keystroke_p95_s"] = sorted(times)[int(0.95 * (len(times) - 1))]
+        result["keystrokes"] = len(times)
+        result["keystrokes_skipped"] = skipped
+        result["keystroke_load"] = f"load {statistics.mean(loads):.2f}/{os.cpu_count()} cores"
+        app_times = [
+            float(line.split()[1])
+            for line in timings_file.read_text().splitlines()
+            if line.startswith("apply ")
+        ]
+        app_times = app_times[-len(plan) :]
+        result["apply_s"] = statistics.median(app_times) if app_times else None
+
+        pane.send("Escape")  # back to the table, which keeps the last (empty) prefix
+        time.sleep(0.5)
+        open_times = []
+        loads = [os.getloadavg()[0]]
+        for _ in range(opened):
+            time.sleep(0.2)
+            t0 = time.perf_counter()
+            pane.send("Enter")
+            pane.wait_for(lambda screen: EXPLAINED in screen, timeout=30)
+            open_times.append(time.perf_counter() - t0)
+            time.sleep(0.3)
+            pane.send("Escape")
+            pane.wait_for(
+                lambda screen: EXPLAINED not in screen and ROW.search(screen) is not None, timeout=30
+            )
+            pane.send("Down")
+        loads.append(os.getloadavg()[0])
+        result["open_s"] = statistics.median(open_times)
+        result["open_p95_s"] = sorted(open_times)[int(0.95 * (len(open_times) - 1))]
+        result["opened"] = len(open_times)
+        result["open_load"] = f"load {statistics.mean(loads):.2f}/{os.cpu_count()} cores"
+    finally:
+        pane.close()
+        timings_file.unlink(missing_ok=True)
+    return result
 
 
 async def bench_in_app(model: Path, clients: Path, keystrokes: int, opened: int) -> dict[str, Any]:
@@ -169,45 +394,11 @@ async def bench_in_app(model: Path, clients: Path, keystrokes: int, opened: int)
     return result
 
 
-def rss_child(model: Path, clients: Path) -> None:
-    """Load, score and open one client in the app; print peak RSS in GB (VmHWM)."""
-
-    async def run() -> None:
-        from credit_tui.app import create_app
-        from credit_tui.screens.client import ClientScreen
-        from credit_tui.services import load_services
-
-        services = load_services(model, clients, "bench")
-        app = create_app(services=services)
-        async with app.run_test(size=(120, 40)) as pilot:
-            while not app.scoring_done:
-                await pilot.pause(0.05)
-            await app.workers.wait_for_complete()
-            app.open_client(int(services.portfolio.client_ids[0]))
-            while not (isinstance(app.screen, ClientScreen) and app.screen.explanation is not None):
-                await pilot.pause(0.01)
-            await pilot.press("f")
-            await app.workers.wait_for_complete()
-            await pilot.pause()
-
-    asyncio.run(run())
-    status = Path("/proc/self/status").read_text()
-    hwm_kb = int(re.search(r"VmHWM:\s+(\d+)", status).group(1))  # type: ignore[union-attr]
-    print(json.dumps({"peak_rss_gb": hwm_kb / 1024 / 1024}))
-
-
-def bench_rss(model: Path, clients: Path) -> float:
-    out = subprocess.run(
-        [sys.executable, __file__, "--rss-child", "--big-model", str(model), "--big-clients", str(clients)],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    return float(json.loads(out.strip().splitlines()[-1])["peak_rss_gb"])
-
-
 def ratio(value: float | None, target: float) -> str:
     return "n/a" if value is None else f"{value / target:.2f}"
+
+
+SECTIONS = ("launch", "terminal", "in-app")
 
 
 def main() -> None:
@@ -225,58 +416,91 @@ def main() -> None:
     parser.add_argument("--launch-repeats", type=int, default=5)
     parser.add_argument("--keystrokes", type=int, default=100)
     parser.add_argument("--clients-opened", type=int, default=30)
-    parser.add_argument("--skip-launch", action="store_true")
-    parser.add_argument("--rss-child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--skip-launch", action="store_true", help="same as --only terminal in-app")
+    parser.add_argument(
+        "--skip-cold", action="store_true", help="no cold-cache launch (it aggregates the whole history)"
+    )
+    parser.add_argument("--only", nargs="+", choices=SECTIONS, default=list(SECTIONS))
     args = parser.parse_args()
-    if args.rss_child:
-        rss_child(args.big_model, args.big_clients)
-        return
+    sections = set(args.only) - ({"launch"} if args.skip_launch else set())
+    if sections & {"launch", "terminal"} and shutil.which("tmux") is None:
+        sys.exit("bench_tui: tmux is needed (apt-get install -y tmux)")
 
     print(f"demo:  {args.demo_model} + {args.demo_clients}")
     print(f"big:   {args.big_model} + {args.big_clients}")
-    if not args.skip_launch:
-        if shutil.which("tmux") is None:
-            sys.exit("bench_tui: tmux is needed for the launch benchmark (apt-get install -y tmux)")
+    big_args = ["--model", str(args.big_model), "--clients", str(args.big_clients)]
+    if "launch" in sections:
         demo = bench_launch(
             "demo",
             ["--model", str(args.demo_model), "--clients", str(args.demo_clients)],
             args.launch_repeats,
         )
         print(
-            f"launch demo      first usable {demo['first_usable_s']:.2f} s "
+            f"launch demo        first usable {demo['first_usable_s']:.2f} s "
             f"(ratio {ratio(demo['first_usable_s'], TARGETS['launch_demo'])}), "
-            f"all scored {demo['all_scored_s'] or float('nan'):.2f} s, median of {demo['runs']}"
+            f"all scored {demo['all_scored_s'] or float('nan'):.2f} s, median of {demo['runs']} "
+            f"[{demo['load']}]"
         )
-        big = bench_launch(
-            "big",
-            ["--model", str(args.big_model), "--clients", str(args.big_clients)],
-            max(1, args.launch_repeats // 2),
+        cache = history_cache_file(args.big_model, args.big_clients)
+        runs: list[tuple[str, Any, int]] = []
+        if cache is not None and not args.skip_cold:
+            runs.append(("cold", lambda: cache.unlink(missing_ok=True), 1))
+        runs.append(("warm" if cache is not None else "no history", None, max(1, args.launch_repeats // 2)))
+        for label, before, repeats in runs:
+            if label == "warm" and cache is not None and not cache.is_file():
+                launch_once(big_args)  # build the cache first
+            big = bench_launch(f"big {label}", big_args, repeats, before)
+            print(
+                f"launch 356k {label:<6} first usable {big['first_usable_s']:.2f} s "
+                f"(ratio {ratio(big['first_usable_s'], TARGETS['launch_big'])}), "
+                f"all scored {big['all_scored_s'] or float('nan'):.2f} s, median of {big['runs']} "
+                f"[{big['load']}]"
+            )
+            print(
+                f"peak RSS {label:<9} {big['peak_rss_gb'] or float('nan'):.2f} GB, credit-tui process VmHWM "
+                f"after scoring and opening a client (ratio {ratio(big['peak_rss_gb'], TARGETS['rss_gb'])})"
+            )
+    if "terminal" in sections:
+        term = bench_terminal(args.big_model, args.big_clients, args.keystrokes, args.clients_opened)
+        apply_ms = "n/a" if term["apply_s"] is None else f"{term['apply_s'] * 1000:.2f} ms"
+        print(
+            f"terminal (tmux 120x40, {term['clients']:,} clients; "
+            f"one capture-pane poll {term['poll_s'] * 1000:.1f} ms)"
         )
         print(
-            f"launch 356k      first usable {big['first_usable_s']:.2f} s, "
-            f"all scored {big['all_scored_s'] or float('nan'):.2f} s, median of {big['runs']}"
+            f"keystroke          key->table median {term['keystroke_s'] * 1000:.1f} ms "
+            f"(ratio {ratio(term['keystroke_s'], TARGETS['keystroke'])}), "
+            f"p95 {term['keystroke_p95_s'] * 1000:.1f} ms, {term['keystrokes']} keystrokes "
+            f"({term['keystrokes_skipped']} without visible change skipped); "
+            f"app's query+table update median {apply_ms} [{term['keystroke_load']}]"
         )
-    in_app = asyncio.run(bench_in_app(args.big_model, args.big_clients, args.keystrokes, args.clients_opened))
-    print(f"in-app ({in_app['clients']:,} clients, services loaded in {in_app['load_s']:.1f} s)")
-    print(
-        f"keystroke        press->redraw median {in_app['keystroke_press_to_redraw_s'] * 1000:.1f} ms "
-        f"(ratio {ratio(in_app['keystroke_press_to_redraw_s'], TARGETS['keystroke'])}), "
-        f"p95 {in_app['keystroke_p95_s'] * 1000:.1f} ms, "
-        f"query only {in_app['keystroke_query_s'] * 1000:.2f} ms, "
-        f"{in_app['keystrokes']} keystrokes, rows shown {in_app['rows_shown_range']}"
-    )
-    print(
-        f"open client      median {in_app['open_client_s'] * 1000:.1f} ms "
-        f"(ratio {ratio(in_app['open_client_s'], TARGETS['open_client'])}), "
-        f"p95 {in_app['open_client_p95_s'] * 1000:.1f} ms, "
-        f"scorer.explain alone {in_app['explain_only_s'] * 1000:.1f} ms, "
-        f"{in_app['opened']} clients"
-    )
-    rss = bench_rss(args.big_model, args.big_clients)
-    print(
-        f"peak RSS         {rss:.2f} GB at {in_app['clients']:,} clients "
-        f"(ratio {ratio(rss, TARGETS['rss_gb'])})"
-    )
+        print(
+            f"open client        Enter->explained median {term['open_s'] * 1000:.1f} ms "
+            f"(ratio {ratio(term['open_s'], TARGETS['open_client'])}), "
+            f"p95 {term['open_p95_s'] * 1000:.1f} ms, {term['opened']} clients [{term['open_load']}]"
+        )
+    if "in-app" in sections:
+        load = load_average()
+        in_app = asyncio.run(
+            bench_in_app(args.big_model, args.big_clients, args.keystrokes, args.clients_opened)
+        )
+        print(
+            f"in-app headless ({in_app['clients']:,} clients, services loaded in {in_app['load_s']:.1f} s) "
+            f"[{load}]"
+        )
+        print(
+            f"keystroke          query only median {in_app['keystroke_query_s'] * 1000:.2f} ms; "
+            f"pilot press->redraw {in_app['keystroke_press_to_redraw_s'] * 1000:.1f} ms "
+            f"(includes the pilot harness), p95 {in_app['keystroke_p95_s'] * 1000:.1f} ms, "
+            f"{in_app['keystrokes']} keystrokes, rows shown {in_app['rows_shown_range']}"
+        )
+        print(
+            f"open client        median {in_app['open_client_s'] * 1000:.1f} ms "
+            f"(ratio {ratio(in_app['open_client_s'], TARGETS['open_client'])}), "
+            f"p95 {in_app['open_client_p95_s'] * 1000:.1f} ms, "
+            f"scorer.explain alone {in_app['explain_only_s'] * 1000:.1f} ms, "
+            f"{in_app['opened']} clients"
+        )
 
 
 if __name__ == "__main__":

@@ -49,7 +49,7 @@ class CreditApp(App[int]):
     COMMANDS: ClassVar[set[Any]] = {*App.COMMANDS, CreditCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f1,question_mark", "help", "Help", key_display="?"),
-        Binding("m", "model_card", "Model card"),
+        Binding("m", "model_card", "Model", tooltip="Model card"),
         Binding("h", "decisions", "Decisions"),
         Binding("ctrl+t", "toggle_theme", "Theme"),
         Binding("q", "quit", "Quit"),

@@ -73,9 +73,11 @@ class ClientScreen(Screen[None]):
     """Everything an advisor needs to decide on one client."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        # Footer labels are short so every shown key fits at 120 columns; the help screen shows the
+        # tooltip (the long description) and lists every key, the hidden ones included.
         Binding("escape,backspace", "back", "Back"),
-        Binding("right_square_bracket,n", "step(1)", "Next client", key_display="]"),
-        Binding("left_square_bracket,b", "step(-1)", "Previous", key_display="["),
+        Binding("right_square_bracket,n", "step(1)", "Next", key_display="]", tooltip="Next client"),
+        Binding("left_square_bracket,b", "step(-1)", "Prev", key_display="[", tooltip="Previous"),
         Binding("f", "next_feature", "Feature"),
         Binding("a", "decide('ACCEPT')", "Accept"),
         Binding("r", "decide('REFUSE')", "Refuse"),
@@ -83,6 +85,9 @@ class ClientScreen(Screen[None]):
         Binding("l", "letter", "Letter"),
         Binding("ctrl+y", "apply_hint", "Apply hint"),
         Binding("ctrl+r", "reset_whatif", "Reset what-if"),
+        # App keys kept out of this footer for room (still active, in the help screen and the palette).
+        Binding("m", "app.model_card", "Model card", show=False),
+        Binding("ctrl+t", "app.toggle_theme", "Theme", show=False),
     ]
 
     class Explained(Message):

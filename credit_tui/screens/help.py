@@ -42,9 +42,9 @@ _KEY_NAMES = {"right_square_bracket": "]", "left_square_bracket": "[", "question
 def _rows(bindings: list[BindingType]) -> list[tuple[str, str]]:
     rows = []
     for item in bindings:
-        if isinstance(item, Binding):
+        if isinstance(item, Binding) and not item.action.startswith("app."):  # app keys: "Everywhere"
             keys = " ".join(_KEY_NAMES.get(key, key) for key in item.key.split(","))
-            rows.append((keys, item.description))
+            rows.append((keys, item.tooltip or item.description))
     return rows
 
 

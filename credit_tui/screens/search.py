@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -23,19 +24,25 @@ if TYPE_CHECKING:
     from credit_tui.services import Services
 
 DEBOUNCE_SECONDS = 0.1
+TIMINGS_ENV = "CREDIT_TUI_TIMINGS"
+"""Set to a file path to append the duration of every query (``apply SECONDS ROWS``), for bench/."""
 
 
 class SearchScreen(Screen[None]):
     """Client list with search-as-you-type, filters and sorting."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        # Short footer labels so the shown keys fit at 120 columns; the help screen shows the tooltips
+        # and lists every key, the hidden ones included.
         Binding("slash", "focus_search", "Search", key_display="/"),
         Binding("d", "cycle_decision", "Decision"),
         Binding("c", "cycle_contract", "Contract"),
-        Binding("p", "pd_range", "PD range"),
+        Binding("p", "pd_range", "PD", tooltip="PD range"),
         Binding("s", "cycle_sort", "Sort"),
-        Binding("r", "reverse_sort", "Reverse"),
+        Binding("r", "reverse_sort", "Reverse", show=False),
         Binding("x", "clear_filters", "Clear"),
+        # App keys kept out of this footer for room (still active, in the help screen and the palette).
+        Binding("ctrl+t", "app.toggle_theme", "Theme", show=False),
     ]
 
     def __init__(self) -> None:
@@ -47,6 +54,8 @@ class SearchScreen(Screen[None]):
         self._last_apply = 0.0
         self.last_apply_seconds = 0.0
         self.progress_text = "Loading clients…"
+        self._timings = os.environ.get(TIMINGS_ENV) or None
+        self._filters_text = ""
 
     @property
     def credit_app(self) -> CreditApp:
@@ -139,6 +148,9 @@ class SearchScreen(Screen[None]):
         self._show_filters(len(index))
         self.last_apply_seconds = time.perf_counter() - started
         self._last_apply = time.monotonic()
+        if self._timings is not None:
+            with open(self._timings, "a", encoding="utf-8") as out:
+                out.write(f"apply {self.last_apply_seconds:.6f} {len(index)}\n")
 
     def _show_filters(self, shown: int) -> None:
         query = self.query_state
@@ -151,7 +163,10 @@ class SearchScreen(Screen[None]):
             f"Sort: {COLUMN_TITLES[query.sort]} {'▼' if query.descending else '▲'}",
             f"{shown:,} of {total:,}",
         ]
-        self.query_one("#filters", Static).update(" · ".join(parts))
+        text = " · ".join(parts)
+        if text != self._filters_text:  # fixed-size label: repaint it only, no layout pass
+            self._filters_text = text
+            self.query_one("#filters", Static).update(text, layout=False)
 
     def on_input_changed(self, event: Input.Changed) -> None:
         """Search as you type: apply at once if idle, else once typing pauses (~100 ms)."""

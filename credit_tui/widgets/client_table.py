@@ -55,7 +55,7 @@ class ClientTable(ScrollView, can_focus=True):
         Binding("pagedown", "page(1)", "Page down", show=False),
         Binding("home", "first", "First", show=False),
         Binding("end", "last", "Last", show=False),
-        Binding("enter", "select", "Open client"),
+        Binding("enter", "select", "Open", tooltip="Open client"),
     ]
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -145,11 +145,22 @@ class ClientTable(ScrollView, can_focus=True):
                 hits = np.flatnonzero(index == position)
                 if len(hits):
                     row = int(hits[0])
-        self.virtual_size = Size(self.size.width, len(index) + 1)
+        self._set_virtual_height(len(index) + 1)
         self.cursor_row = row
         self._scroll_cursor_into_view()
         self.refresh()
         self.post_message(self.Highlighted(self.highlighted_id))
+
+    def _set_virtual_height(self, height: int) -> None:
+        """Resize the scrollable area without a layout pass of the whole screen.
+
+        The table's own size is fixed by CSS; the scrollbars are updated (a scrollbar appearing or going
+        still lays out).
+        """
+        size = Size(self.size.width, height)
+        if size != self.virtual_size:
+            self.set_reactive(ClientTable.virtual_size, size)
+            self._scroll_update(size)
 
     def refresh_values(self) -> None:
         """Redraw after scores arrived (the index is unchanged)."""
