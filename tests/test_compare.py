@@ -11,14 +11,14 @@ import pytest
 from typer.testing import CliRunner
 
 from trainer.cli import app
-from trainer.compare import MODEL_NAMES, SUMMARY_COLUMNS, folds, parse_models, score_fold
+from trainer.compare import MODEL_LABELS, MODEL_NAMES, SUMMARY_COLUMNS, folds, parse_models, score_fold
 from trainer.errors import UserError
 from trainer.model import choose_threshold
 
 
 def test_compare_runs_every_model(synth_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "cmp"
-    result = CliRunner(env={"COLUMNS": "160"}).invoke(
+    result = CliRunner(env={"COLUMNS": "80"}).invoke(
         app,
         [
             "compare",
@@ -37,8 +37,8 @@ def test_compare_runs_every_model(synth_dir: Path, tmp_path: Path) -> None:
         ],
     )
     assert result.exit_code == 0, result.output
-    for name in MODEL_NAMES.values():
-        assert name in result.stdout
+    for label in MODEL_LABELS.values():
+        assert label in result.stdout
     table = pd.read_csv(out / "comparison.csv")
     assert list(table.columns) == list(SUMMARY_COLUMNS)
     assert list(table["model"]) == list(MODEL_NAMES)

@@ -58,6 +58,14 @@ MODEL_NAMES: dict[str, str] = {
     "hgb": "HistGradientBoosting",
     "xgb": "XGBoost",
 }
+#: Short labels for the terminal table (fits 80 columns).
+MODEL_LABELS: dict[str, str] = {
+    "lr": "LogReg",
+    "tree": "Tree",
+    "rf": "RandForest",
+    "hgb": "HistGB",
+    "xgb": "XGBoost",
+}
 #: Share of each training fold held out for XGBoost's early stopping.
 INNER_VALID_SHARE = 0.1
 
@@ -468,17 +476,22 @@ def compare_table(result: CompareResult) -> Table:
             f"{cfg.n_folds}-fold stratified CV on {result.n_clients:,} clients (seed {cfg.seed}; "
             f"cost FN:FP = {cfg.cost_fn:g}:{cfg.cost_fp:g})"
         ),
-        caption="AUC = ROC AUC mean over folds; F1, accuracy, cost per client at each model's "
-        "cost-optimal threshold; fit s = seconds per fold",
+        caption="LogReg = Logistic Regression, RandForest = Random Forest, HistGB = HistGradientBoosting. "
+        "AUC = ROC AUC mean over folds; F1, accuracy and cost per client at each model's cost-optimal "
+        "threshold; fit s = seconds per fold.",
         box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+        padding=(0, 1),
+        collapse_padding=True,
     )
-    table.add_column("Model", overflow="fold")
+    table.add_column("Model", no_wrap=True, min_width=10)
     for header in ("AUC", "std", "PR AUC", "F1", "Acc", "Cost", "Thr", "Fit s"):
         table.add_column(header, justify="right", no_wrap=True)
     best = result.best().key
     for s in result.scores:
         table.add_row(
-            s.name,
+            MODEL_LABELS[s.key],
             f"{s.roc_auc_mean:.4f}",
             f"{s.roc_auc_std:.4f}",
             f"{s.pr_auc:.4f}",
