@@ -49,7 +49,8 @@ def test_compare_runs_every_model(synth_dir: Path, tmp_path: Path) -> None:
     assert payload["n_clients"] == 700
     assert payload["best_model"] == table.loc[table["roc_auc_mean"].idxmax(), "model"]
     assert all(len(m["folds"]) == 2 for m in payload["models"])
-    assert not list(out.glob(".*.tmp"))
+    assert (out / "comparison.png").read_bytes()[:4] == b"\x89PNG"
+    assert not list(out.glob(".*"))
 
 
 def test_folds_are_seeded_and_stratified() -> None:

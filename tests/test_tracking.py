@@ -96,4 +96,19 @@ def test_compare_logs_the_metrics_it_printed(synth_dir: Path, tmp_path: Path, st
         assert f"{logged:.4f}" in result.stdout
         assert f"{metrics[model['key'] + '.business_cost']:.4f}" in result.stdout
     artifacts = Path(tracking._artifact_root(store).removeprefix("file://"))  # type: ignore[union-attr]
-    assert list(artifacts.rglob("comparison.csv"))
+    assert list(artifacts.rglob("comparison.csv")) and list(artifacts.rglob("comparison.png"))
+
+
+def test_report_attaches_its_figures_to_the_bundle_run(synth_dir: Path, tmp_path: Path, store: str) -> None:
+    config = FitConfig(
+        data_dir=synth_dir, out=tmp_path / "m", seed=6, num_boost_round=20, nthread=1, tracking_uri=store
+    )
+    bundle = fit_bundle(config)
+    result = CliRunner().invoke(
+        app, ["report", "--model", str(bundle.path), "--out", str(tmp_path / "r"), "--tracking-uri", store]
+    )
+    assert result.exit_code == 0, result.output
+    run_id = bundle.manifest["tracking"]["run_id"]
+    artifacts = Path(tracking._artifact_root(store).removeprefix("file://"))  # type: ignore[union-attr]
+    attached = {p.name for p in artifacts.rglob(f"{run_id}/**/report/*")}
+    assert {"report.html", "cost.png", "shap_beeswarm.png"} <= attached

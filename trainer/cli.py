@@ -319,14 +319,29 @@ def report(
     out: Annotated[
         Path | None, typer.Option("--out", help="Folder for report.html and the PNGs (default reports/NAME).")
     ] = None,
+    tracking_uri: Annotated[
+        str | None,
+        typer.Option(
+            "--tracking-uri",
+            help="Store of the bundle's MLflow run (default: the manifest's; 'off': no upload).",
+        ),
+    ] = None,
 ) -> None:
     """Write the model-risk report: curves, calibration, cost, SHAP, segments and PSI, as one HTML file."""
+    from trainer.bundle import load_bundle
     from trainer.report import build_report
+    from trainer.tracking import attach_files, resolve_uri
 
     target = out if out is not None else _default_out(Path("reports") / model.name)
     with err_console.status("Building the report"):
         html = build_report(model, data, target)
     err_console.print(f"wrote {html}")
+    run = load_bundle(model).manifest.get("tracking")
+    if run and resolve_uri(tracking_uri) is not None:
+        uri = resolve_uri(tracking_uri) if tracking_uri is not None else run["uri"]
+        files = [*sorted(html.parent.glob("*.png")), html]
+        if attach_files(uri, run["run_id"], files, "report"):
+            err_console.print(f"attached the report to MLflow run {run['run_id']}")
 
 
 @app.command()

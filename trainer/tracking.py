@@ -277,3 +277,27 @@ def log_fit(run: Run, bundle: Any) -> None:
         }
     )
     run.log_artifact(Path(bundle.path) / "manifest.json", "bundle")
+
+
+def attach_files(uri: str | None, run_id: str, files: list[Path], folder: str) -> bool:
+    """Add files (e.g. a report's HTML and figures) to an existing run; False when that cannot be done.
+
+    Args:
+        uri: Tracking URI of the run (None: tracking is off, nothing happens).
+        run_id: The run, e.g. a bundle's ``tracking.run_id``.
+        files: Files to copy into the run's artifacts.
+        folder: Artifact sub-folder.
+    """
+    if uri is None or not mlflow_available():
+        return False
+    _quiet_mlflow_logs()
+    from mlflow.tracking import MlflowClient
+
+    try:
+        client = MlflowClient(tracking_uri=uri)
+        client.get_run(run_id)
+        for path in files:
+            client.log_artifact(run_id, str(path), folder)
+    except Exception:  # an unreachable store or a deleted run must not fail the report itself
+        return False
+    return True
