@@ -1,8 +1,12 @@
 """CreditApp: screens, global bindings, the command palette, and the workers that load and score.
 
-Services (scorer, portfolio) are injected through a loader (:func:`create_app`), so the CLI and the
-tests build the same app. Workers only post messages; :meth:`CreditApp.on_worker_state_changed` is the
-one place where a failed worker becomes an error dialog.
+Services (scorer, portfolio) are injected through loaders (:func:`create_app`), so the CLI and the
+tests build the same app. Start-up has three stages, each behind the first screen: the services without
+history (the client list appears: searchable, sortable and filterable on its application columns), then
+the history aggregates (``history`` loader; "Aggregating client history…"), then the scores (progress
+bar). A client opened before the history is ready waits on a "Loading history…" screen and opens when it
+arrives. Workers only post messages; :meth:`CreditApp.on_worker_state_changed` is the one place where a
+failed worker becomes an error dialog (a loading stage's failure then ends the app with code 2).
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from credit_tui.client_index import ClientColumns
 from credit_tui.commands import CreditCommands
 from credit_tui.screens.dialogs import ErrorDialog
 from credit_tui.screens.search import SearchScreen
-from credit_tui.services import Services, ServicesLoader
+from credit_tui.services import HistoryLoader, Services, ServicesLoader
 
 if TYPE_CHECKING:
     from credit_tui.population import Population
@@ -56,11 +60,18 @@ class CreditApp(App[int]):
     ]
 
     class ServicesReady(Message):
-        """The bundle and the portfolio are loaded."""
+        """The bundle and the application rows are loaded (the history may still be loading)."""
 
         def __init__(self, services: Services, columns: ClientColumns) -> None:
             self.services = services
             self.columns = columns
+            super().__init__()
+
+    class HistoryReady(Message):
+        """The portfolio's history is loaded: clients can be explained and scored."""
+
+        def __init__(self, services: Services) -> None:
+            self.services = services
             super().__init__()
 
     class ScoresProgress(Message):
@@ -75,6 +86,7 @@ class CreditApp(App[int]):
         self,
         loader: ServicesLoader,
         *,
+        history: HistoryLoader | None = None,
         dark: bool = True,
         score_chunk: int = SCORE_CHUNK,
         letters_dir: Path | None = None,
@@ -82,19 +94,25 @@ class CreditApp(App[int]):
         """Build the app.
 
         Args:
-            loader: Blocking callable returning the services (run in a thread worker).
+            loader: Blocking callable returning the services (run in a thread worker); without
+                ``history``, their portfolio is complete.
+            history: Blocking callable adding the history to the loader's services (run in a thread
+                worker after the list is shown); None when the loader's services already have it.
             dark: Start with the dark theme (False: light).
             score_chunk: Clients scored per step of the portfolio scoring worker.
             letters_dir: Folder for decision letters (None: the current folder when a letter is written).
         """
         super().__init__()
         self._loader = loader
+        self._history_loader = history
+        self._pending_open: tuple[int, np.ndarray[Any, np.dtype[np.int64]] | None] | None = None
         self._score_chunk = score_chunk
         self._letters_dir = letters_dir
         self.services: Services | None = None
         self.columns: ClientColumns | None = None
         self.population: Population | None = None
         self.error_message: str | None = None
+        self.history_ready = False
         self.scoring_done = False
         self.theme = DARK_THEME if dark else LIGHT_THEME
         self.search_screen = SearchScreen()
@@ -113,16 +131,36 @@ class CreditApp(App[int]):
         self.post_message(self.ServicesReady(services, columns))
 
     def on_credit_app_services_ready(self, message: ServicesReady) -> None:
-        """Hand the services down to the search screen and start scoring."""
-        from credit_tui.population import Population
-
+        """Hand the services down to the search screen, then load the history (or start scoring)."""
         self.services = message.services
         self.columns = message.columns
-        self.population = Population(message.services, message.columns)
         model_id = message.services.scorer.bundle.manifest.get("model_id", "?")
         self.sub_title = f"{message.services.advisor} · model {str(model_id)[:8]}"
-        self.search_screen.set_data(message.services, message.columns)
-        self._score_portfolio(message.services, message.columns)
+        history_pending = self._history_loader is not None
+        self.search_screen.set_data(message.services, message.columns, history_pending=history_pending)
+        if self._history_loader is not None:
+            self._load_history(self._history_loader, message.services)
+        else:
+            self.post_message(self.HistoryReady(message.services))
+
+    @work(thread=True, exit_on_error=False, group="load", name="history")
+    def _load_history(self, loader: HistoryLoader, services: Services) -> None:
+        self.post_message(self.HistoryReady(loader(services)))
+
+    def on_credit_app_history_ready(self, message: HistoryReady) -> None:
+        """Every client can now be explained: start scoring, open a client that was waiting."""
+        from credit_tui.population import Population
+        from credit_tui.screens.loading import HistoryWaitScreen
+
+        if self.columns is None:
+            return
+        self.services = message.services
+        self.population = Population(message.services, self.columns)
+        self.history_ready = True
+        self.search_screen.history_loaded(message.services)
+        self._score_portfolio(message.services, self.columns)
+        if isinstance(self.screen, HistoryWaitScreen):
+            self.screen.dismiss(True)
 
     @work(thread=True, exit_on_error=False, group="score", name="score")
     def _score_portfolio(self, services: Services, columns: ClientColumns) -> None:
@@ -235,11 +273,11 @@ class CreditApp(App[int]):
             neighbours: Client IDs in list order, for next/previous client (default: the list shown).
 
         Returns:
-            Whether the client was opened.
+            Whether the client was opened (or will open as soon as the history is loaded).
         """
         from credit_tui.screens.client import ClientScreen
 
-        if self.services is None or self.columns is None or self.population is None:
+        if self.services is None or self.columns is None:
             self.notify("The clients are still loading; try again in a moment.", severity="warning")
             return False
         if self.columns.position(client_id) is None:
@@ -251,6 +289,9 @@ class CreditApp(App[int]):
             return False
         if neighbours is None:
             neighbours = self.search_screen.ids_in_order()
+        if not self.history_ready or self.population is None:
+            self._wait_for_history(client_id, neighbours)
+            return True
         open_screens = [screen for screen in self.screen_stack if isinstance(screen, ClientScreen)]
         if open_screens:  # reuse the client screen (a second one would clash with its id)
             target = open_screens[-1]
@@ -261,6 +302,22 @@ class CreditApp(App[int]):
         self.action_back_to_list()
         self.push_screen(ClientScreen(self.services, self.columns, self.population, client_id, neighbours))
         return True
+
+    def _wait_for_history(self, client_id: int, neighbours: np.ndarray[Any, np.dtype[np.int64]]) -> None:
+        """Show "Loading history…" and open the client when the history arrives (Escape cancels)."""
+        from credit_tui.screens.loading import HistoryWaitScreen
+
+        self._pending_open = (client_id, neighbours)
+        waiting = [screen for screen in self.screen_stack if isinstance(screen, HistoryWaitScreen)]
+        if waiting:
+            waiting[-1].wait_for(client_id)
+            return
+        self.push_screen(HistoryWaitScreen(client_id), self._history_wait_closed)
+
+    def _history_wait_closed(self, ready: bool | None) -> None:
+        pending, self._pending_open = self._pending_open, None
+        if ready and pending is not None and self.history_ready:
+            self.open_client(*pending)
 
 
 def create_app(

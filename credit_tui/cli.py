@@ -1,9 +1,11 @@
 """The ``credit-tui`` command: parse arguments, start loading, run the app.
 
-Loading starts in a background thread while Textual is imported. The bundle is always verified before
-the app starts; the portfolio too when it loads within a short grace period (any demo-sized file), so a
-bad bundle or clients file is one line on stderr and exit code 2, never a traceback. A larger portfolio
-finishes loading behind the first screen, and a late failure still ends with that line and code 2.
+Loading starts in background threads while Textual is imported, in two stages: the application rows
+(all the client list needs), then the history aggregates (read from the cache, or built in a child
+process). The bundle is always verified before the app starts; the portfolio too when both stages end
+within a short grace period (any demo-sized file), so a bad bundle or clients file is one line on stderr
+and exit code 2, never a traceback. A larger portfolio finishes loading behind the first screen (the list
+first, its history and scores later), and a late failure still ends with that line and code 2.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import argparse
 import contextlib
 import getpass
 import sys
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
@@ -19,7 +22,8 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from credit_tui.audit import AuditStore
-    from credit_tui.services import Services
+    from credit_tui.services import HistoryLoader, Services
+    from trainer.portfolio import Portfolio
     from trainer.scoring import Scorer
 
 EXIT_USAGE = 2
@@ -107,22 +111,42 @@ def resolve_paths(model: Path | None, clients: Path | None) -> tuple[Path, Path]
 
 def _start_loading(
     model: Path, clients: Path, advisor: str, audit: AuditStore | None = None
-) -> tuple[Future[Scorer], Future[Services]]:
-    """Verify the bundle and read the portfolio in parallel threads; combine them in a third."""
-    from credit_tui.services import load_portfolio_for, load_scorer, manifest_history_tables, services_from
+) -> tuple[Future[Scorer], Future[Services], Future[Portfolio], HistoryLoader]:
+    """Verify the bundle and read the application rows in parallel threads, then add the history.
+
+    Returns the futures of the scorer, of the services without history (the first screen) and of the
+    portfolio with its history (aggregated on the manifest's hint as soon as the rows are read), and the
+    app's history loader, which waits for the latter.
+    """
+    from credit_tui.services import (
+        Services,
+        add_history,
+        load_applications,
+        load_scorer,
+        manifest_history_tables,
+        with_history_on_hint,
+    )
 
     hint = manifest_history_tables(model)
-    pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix="credit-tui-load")
+    pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="credit-tui-load")
     scorer_future: Future[Scorer] = pool.submit(load_scorer, model)
-    portfolio_future = pool.submit(load_portfolio_for, clients, hint)
+    applications_future: Future[Portfolio] = pool.submit(load_applications, clients)
 
     def services() -> Services:
         scorer = scorer_future.result()  # a bundle error wins over a data error
-        return services_from(scorer, portfolio_future.result(), hint, advisor, audit)
+        return Services(scorer, applications_future.result(), advisor, audit)
+
+    def history() -> Portfolio:
+        return add_history(applications_future.result(), hint)
 
     services_future: Future[Services] = pool.submit(services)
+    history_future: Future[Portfolio] = pool.submit(history)
     pool.shutdown(wait=False)
-    return scorer_future, services_future
+
+    def history_loader(loaded: Services) -> Services:
+        return with_history_on_hint(loaded, history_future.result(), hint)
+
+    return scorer_future, services_future, history_future, history_loader
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -160,18 +184,24 @@ def _run(args: argparse.Namespace, advisor: str, letters_dir: Path, store: Audit
 
     try:
         model, clients = resolve_paths(args.model, args.clients)
-        scorer_future, services_future = _start_loading(model, clients, advisor, store)
+        scorer_future, services_future, history_future, history_loader = _start_loading(
+            model, clients, advisor, store
+        )
         from credit_tui.app import create_app  # imports Textual while the bundle loads
 
         scorer_future.result()
+        deadline = time.monotonic() + PORTFOLIO_GRACE_SECONDS
         with contextlib.suppress(FutureTimeout):  # a big portfolio keeps loading behind the first screen
             services_future.result(timeout=PORTFOLIO_GRACE_SECONDS)
+            history_future.result(timeout=max(0.0, deadline - time.monotonic()))
     except UserError as error:
         return _fail(str(error))
     except Exception as error:  # never a traceback for a file we could not read
         return _fail(f"could not open the model or the clients ({type(error).__name__}: {error}).")
 
-    app = create_app(services_future.result, dark=not args.light, letters_dir=letters_dir)
+    app = create_app(
+        services_future.result, history=history_loader, dark=not args.light, letters_dir=letters_dir
+    )
     app.run()
     if app.error_message:
         return _fail(app.error_message)

@@ -1,11 +1,15 @@
 """The services the app works with (scorer, portfolio, advisor), built once and injected into the App.
 
-The CLI builds them in a background thread while Textual is imported; tests build them from a fixture
-bundle. The App only ever sees a :data:`ServicesLoader`, a blocking callable it runs in a thread worker.
+The CLI builds them in background threads while Textual is imported; tests build them from a fixture
+bundle. The App only ever sees loaders, blocking callables it runs in thread workers: a
+:data:`ServicesLoader` (the verified bundle and the application rows: enough for the client list) and,
+optionally, a :data:`HistoryLoader` that adds the history aggregates behind the first screen (the slow
+part of a big portfolio with a cold history cache).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -37,6 +41,9 @@ class Services:
 
 ServicesLoader = Callable[[], Services]
 """A blocking callable returning the services or raising :class:`trainer.errors.UserError`."""
+
+HistoryLoader = Callable[[Services], Services]
+"""A blocking callable adding the history to services loaded without it (raises ``UserError``)."""
 
 
 def import_xgboost_without_sklearn() -> None:
@@ -88,24 +95,29 @@ def manifest_history_tables(model: Path) -> tuple[str, ...] | None:
         return None
 
 
-def load_portfolio_for(clients: Path, tables: tuple[str, ...] | None) -> Portfolio:
-    """Read a clients file, aggregating only ``tables`` (all found when None); raises ``DataError``."""
+def load_applications(clients: Path) -> Portfolio:
+    """Read only the application rows of a clients file (no history yet); raises ``DataError``."""
     from trainer.portfolio import Portfolio
 
-    return Portfolio.load(clients, tables=tables, cache=True)
+    return Portfolio.load_applications(clients)
 
 
-def services_from(
-    scorer: Scorer,
-    portfolio: Portfolio,
-    hint: tuple[str, ...] | None,
-    advisor: str,
-    audit: AuditStore | None = None,
-) -> Services:
-    """Combine a verified scorer with a portfolio loaded on a manifest hint (reloaded if the hint was off)."""
-    if hint is None or tuple(hint) != tuple(scorer.spec.history_tables):
-        portfolio = load_portfolio(portfolio.source, scorer)
-    return Services(scorer, portfolio, advisor, audit)
+def add_history(portfolio: Portfolio, tables: tuple[str, ...] | None) -> Portfolio:
+    """The portfolio with ``tables`` of its history aggregated (all found when None), cached."""
+    return portfolio.with_history(tables=tables, cache=True)
+
+
+def with_history(services: Services) -> Services:
+    """Services whose portfolio has the history tables the bundle uses (raises ``DataError``)."""
+    portfolio = add_history(services.portfolio, tuple(services.scorer.spec.history_tables))
+    return dataclasses.replace(services, portfolio=portfolio)
+
+
+def with_history_on_hint(services: Services, portfolio: Portfolio, hint: tuple[str, ...] | None) -> Services:
+    """Services with a portfolio whose history was aggregated on a manifest hint (redone if it was off)."""
+    if hint is None or tuple(hint) != tuple(services.scorer.spec.history_tables):
+        return with_history(services)
+    return dataclasses.replace(services, portfolio=portfolio)
 
 
 def load_services(model: Path, clients: Path, advisor: str, audit: AuditStore | None = None) -> Services:

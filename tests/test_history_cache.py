@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from trainer import history_cache
+from trainer.history_cache import build_history as build
 from trainer.portfolio import Portfolio
 
 
@@ -91,3 +92,31 @@ def test_a_ready_cache_beside_the_clients_is_used(
     shutil.move(cached_files(tmp_path)[0], data)
     monkeypatch.setattr(history_cache, "build_history", lambda paths: (_ for _ in ()).throw(AssertionError()))
     assert Portfolio.load(data / "application_test.csv", cache=True).history is not None
+
+
+def test_applications_first_then_history_equals_a_full_load(
+    data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads: list[str] = []
+    monkeypatch.setattr(history_cache, "build_history", lambda paths: reads.append("history") or build(paths))
+    tables = ["bureau", "previous_application"]
+    full = Portfolio.load(data / "application_test.csv", tables=tables)
+    rows = Portfolio.load_applications(data / "application_test.csv")
+    assert reads == [] and rows.history is None and rows.history_tables == ()
+    pd.testing.assert_frame_equal(rows.applications, full.applications)
+    assert rows.record(int(full.client_ids[0])) == full.record(int(full.client_ids[0]))
+    later = rows.with_history(tables=tables, cache=True)
+    assert reads == ["history"]
+    assert later.history_tables == full.history_tables == ("bureau", "previous_application")
+    assert later.applications is rows.applications and rows.history is None
+    assert later.history is not None and full.history is not None
+    pd.testing.assert_frame_equal(later.history, full.history)
+
+
+def test_with_history_reports_a_broken_history_table(data: Path) -> None:
+    from trainer.errors import DataError
+
+    rows = Portfolio.load_applications(data / "application_test.csv")
+    (data / "bureau.csv").write_text("SK_ID_CURR,SK_ID_BUREAU\n1,2\n")
+    with pytest.raises(DataError, match="bureau"):
+        rows.with_history(cache=True)

@@ -1,7 +1,9 @@
 """A portfolio: the clients an advisor works on, with their history aggregates computed once.
 
 Loaded from a clients file (application rows, e.g. the real ``application_test.csv``); history tables
-found in the same folder are aggregated at load time, so scoring one client later is a lookup.
+found in the same folder are aggregated at load time, so scoring one client later is a lookup. A caller
+that must show the clients before their history is ready loads in two steps:
+``Portfolio.load_applications(file)`` (fast), then ``.with_history(...)``.
 """
 
 from __future__ import annotations
@@ -53,6 +55,8 @@ class Portfolio:
     ) -> Portfolio:
         """Read a clients file and aggregate the history tables beside it (or in ``history_dir``).
 
+        The same as :meth:`load_applications` followed by :meth:`with_history`.
+
         Args:
             clients_file: CSV or parquet of application rows.
             history_dir: Where to look for history tables; defaults to the clients file's folder.
@@ -63,9 +67,40 @@ class Portfolio:
         Raises:
             DataError: When a file cannot be used (one clear sentence).
         """
+        return cls.load_applications(clients_file).with_history(history_dir, tables, cache=cache)
+
+    @classmethod
+    def load_applications(cls, clients_file: Path) -> Portfolio:
+        """Read only the application rows of a clients file: a portfolio without history yet.
+
+        Fast (no history table is read), for a caller that shows the clients first and adds their
+        history later with :meth:`with_history`. Its ``history`` is None and ``history_tables`` empty.
+
+        Raises:
+            DataError: When the clients file cannot be used (one clear sentence).
+        """
         clients_file = Path(clients_file)
-        applications = read_applications(clients_file)
-        folder = history_dir if history_dir is not None else clients_file.parent
+        return cls(clients_file, read_applications(clients_file), None, ())
+
+    def with_history(
+        self,
+        history_dir: Path | None = None,
+        tables: Sequence[str] | None = None,
+        *,
+        cache: bool = False,
+    ) -> Portfolio:
+        """A new portfolio with the same application rows and the history tables aggregated.
+
+        Args:
+            history_dir: Where to look for history tables; defaults to the clients file's folder.
+            tables: Only aggregate these history tables (e.g. those a bundle uses); None for all found.
+            cache: Reuse (or build and keep) the aggregates in a cache (see :mod:`trainer.history_cache`).
+
+        Raises:
+            DataError: When a history file cannot be used (one clear sentence).
+        """
+        applications = self.applications
+        folder = history_dir if history_dir is not None else self.source.parent
         paths = {name: path for name in HISTORY_TABLES if (path := find_table(folder, name)) is not None}
         if tables is not None:
             paths = {name: path for name, path in paths.items() if name in set(tables)}
@@ -78,7 +113,7 @@ class Portfolio:
                 history = align_history(aggregated, used, ids)
             else:
                 history = aggregate_history(lambda name, cols: read_table(paths[name], name, cols), used, ids)
-        return cls(clients_file, applications, history, tuple(used))
+        return Portfolio(self.source, applications, history, tuple(used))
 
     @property
     def client_ids(self) -> np.ndarray[Any, np.dtype[np.int64]]:

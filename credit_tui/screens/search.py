@@ -97,15 +97,27 @@ class SearchScreen(Screen[None]):
 
     # ------------------------------------------------------------------ data in (from the app)
 
-    def set_data(self, services: Services, columns: ClientColumns) -> None:
-        """Receive the loaded services and the column arrays."""
+    def set_data(self, services: Services, columns: ClientColumns, *, history_pending: bool = False) -> None:
+        """Receive the loaded services and the column arrays (and whether the history is still loading)."""
         self.services = services
         self.columns = columns
-        self.progress_text = f"Scoring {len(columns):,} clients…"
-        if self.is_mounted:
-            self.query_one("#status", Static).update(self.progress_text)
-            self.query_one("#score-progress", ProgressBar).update(total=max(len(columns), 1), progress=0)
+        if history_pending:
+            self._show_progress("Aggregating client history…", None)
+        else:
+            self._show_progress(f"Scoring {len(columns):,} clients…", max(len(columns), 1))
         self.apply_query()
+
+    def history_loaded(self, services: Services) -> None:
+        """The history is there: scoring starts."""
+        self.services = services
+        if self.columns is not None:
+            self._show_progress(f"Scoring {len(self.columns):,} clients…", max(len(self.columns), 1))
+
+    def _show_progress(self, text: str, total: int | None) -> None:
+        self.progress_text = text
+        if self.is_mounted:
+            self.query_one("#status", Static).update(text)
+            self.query_one("#score-progress", ProgressBar).update(total=total, progress=0)
 
     def scores_updated(self, done: int, total: int) -> None:
         """Show scoring progress; re-run the query when every client is scored."""
