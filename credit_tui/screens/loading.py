@@ -12,7 +12,7 @@ from textual.widgets import Label, LoadingIndicator, Static
 
 
 class HistoryWaitScreen(ModalScreen[bool]):
-    """ "Loading history…" until the app has the history, then it closes and the client opens.
+    """Shows "Loading history…" until the app has the history, then closes so the client opens.
 
     Nothing is explained before the history is there (an explanation without it would show wrong
     numbers). The app dismisses this screen with True when the history arrives (or the screen does,

@@ -1,0 +1,176 @@
+"""Staged launch: the client list is usable before the history is loaded; clients wait for it."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import TuiData
+from textual.pilot import Pilot
+from textual.widgets import Label, Static
+from tui_helpers import ready, scores_of, settle
+
+from credit_tui import cli
+from credit_tui.app import CreditApp
+from credit_tui.screens.client import ClientScreen
+from credit_tui.screens.dialogs import ErrorDialog
+from credit_tui.screens.loading import HistoryWaitScreen
+from credit_tui.services import Services
+from trainer.errors import DataError
+from trainer.portfolio import Portfolio
+
+WAIT = 10.0
+
+
+@pytest.fixture
+def release() -> Iterator[threading.Event]:
+    """The event a test's history loader blocks on (set at the end so no thread is left waiting)."""
+    event = threading.Event()
+    yield event
+    event.set()
+
+
+def without_history(services: Services) -> Services:
+    """The services as the first stage of a launch has them: application rows only."""
+    rows = Portfolio(services.portfolio.source, services.portfolio.applications, None, ())
+    return dataclasses.replace(services, portfolio=rows)
+
+
+def blocking_history(services: Services, release: threading.Event) -> Callable[[Services], Services]:
+    """A history loader that returns ``services``' history once ``release`` is set."""
+
+    def load(loaded: Services) -> Services:
+        assert loaded.portfolio.history is None
+        if not release.wait(WAIT):
+            raise TimeoutError("the test never released the history")
+        return dataclasses.replace(loaded, portfolio=services.portfolio)
+
+    return load
+
+
+async def until(pilot: Pilot[CreditApp], condition: Callable[[], bool]) -> None:
+    for _ in range(250):
+        if condition():
+            return
+        await pilot.pause(0.02)
+    raise AssertionError("the app never reached the expected state")
+
+
+def status(app: CreditApp) -> str:
+    return str(app.search_screen.query_one("#status", Static).render())
+
+
+async def test_the_list_is_usable_while_the_history_loads(
+    make_app: Callable[..., CreditApp], services: Services, release: threading.Event
+) -> None:
+    app = make_app(services=without_history(services), history=blocking_history(services, release))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.columns is not None)
+        await pilot.pause()
+        table = app.search_screen.table
+        columns = app.columns
+        assert columns is not None
+        assert status(app) == "Aggregating client history…"
+        assert len(table.index) == len(services.portfolio) and not app.history_ready
+        assert columns.scored == 0 and np.isnan(columns.pd).all()  # no score without the history
+
+        prefix = str(int(columns.ids[0]))[:4]
+        await pilot.press(*prefix)
+        expected_ids = sorted(int(i) for i in columns.ids if str(i).startswith(prefix))
+        await until(pilot, lambda: sorted(int(i) for i in columns.ids[table.index]) == expected_ids)
+        assert 0 < len(expected_ids) < len(columns)
+        await pilot.press("escape", "x")  # back to the table, clear the search
+        await until(pilot, lambda: len(table.index) == len(columns))
+        await pilot.press("s", "s", "s", "s")  # id -> decision -> pd -> contract -> credit
+        await until(pilot, lambda: app.search_screen.query_state.sort == "credit")
+        credits = columns.credit[table.index]
+        assert np.all(np.diff(credits[~np.isnan(credits)]) <= 0)  # credit sorts largest first
+        await pilot.press("c")  # first contract type
+        await until(pilot, lambda: app.search_screen.query_state.contract is not None)
+        assert np.all(columns.contract_codes[table.index] == 0)
+        assert not app.history_ready and columns.scored == 0
+
+        release.set()
+        await ready(pilot)
+        assert app.history_ready and app.scoring_done
+        assert status(app) == f"{len(services.portfolio):,} clients scored"
+        expected = scores_of(services)
+        for position in table.index[:20]:
+            assert columns.pd[position] == expected[int(columns.ids[position])][0]
+
+
+async def test_opening_a_client_while_the_history_loads_waits_for_it(
+    make_app: Callable[..., CreditApp], services: Services, release: threading.Event
+) -> None:
+    app = make_app(services=without_history(services), history=blocking_history(services, release))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: app.columns is not None)
+        await pilot.pause()
+        client_id = int(app.search_screen.ids_in_order()[0])
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, HistoryWaitScreen))
+        await pilot.pause(0.1)  # the UI keeps running: nothing is explained without the history
+        wait = app.screen
+        assert isinstance(wait, HistoryWaitScreen) and wait.client_id == client_id
+        assert str(wait.query_one(Label).render()) == "Loading history…"
+        assert str(client_id) in str(wait.query_one("#history-wait-message", Static).render())
+        assert not any(isinstance(screen, ClientScreen) for screen in app.screen_stack)
+
+        await pilot.press("escape")  # cancel: back to the list, still loading
+        await until(pilot, lambda: app.screen is app.search_screen)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, HistoryWaitScreen))
+
+        release.set()
+        await until(pilot, lambda: isinstance(app.screen, ClientScreen))
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ClientScreen) and screen.client_id == client_id
+        portfolio = services.portfolio
+        expected = services.scorer.explain(portfolio.record(client_id), portfolio.history_record(client_id))
+        await until(pilot, lambda: screen.explanation is not None)
+        assert screen.explanation is not None and screen.explanation.pd == expected.pd
+        await ready(pilot)
+
+
+async def test_a_history_failure_after_the_first_screen_ends_in_the_error_dialog(
+    make_app: Callable[..., CreditApp], services: Services, release: threading.Event
+) -> None:
+    def broken(loaded: Services) -> Services:
+        release.wait(WAIT)
+        raise DataError("bureau.csv: column DAYS_CREDIT is missing; use the Home Credit bureau table.")
+
+    app = make_app(services=without_history(services), history=broken)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: app.columns is not None)
+        await pilot.pause()
+        assert len(app.search_screen.table.index) == len(services.portfolio)  # the list came first
+        release.set()
+        await until(pilot, lambda: isinstance(app.screen, ErrorDialog))
+        message = str(app.screen.query_one("#error-message", Static).render())
+        assert "column DAYS_CREDIT is missing" in message
+        await pilot.press("enter")
+        await pilot.pause()
+    assert app.return_code == 2
+    assert app.error_message is not None and "DAYS_CREDIT" in app.error_message
+
+
+def test_the_cli_loads_the_rows_first_and_reports_a_broken_history_table_later(
+    tui_data: TuiData, tmp_path: Path
+) -> None:
+    folder = tmp_path / "data"
+    shutil.copytree(tui_data.data_dir, folder)
+    (folder / "bureau.parquet").write_bytes(b"not parquet")
+    _, services_future, history_future, history_loader = cli._start_loading(
+        tui_data.model_dir, folder / "application_test.parquet", "tester"
+    )
+    first = services_future.result(timeout=WAIT)  # the list does not wait for the history
+    assert first.portfolio.history is None and len(first.portfolio) > 0
+    with pytest.raises(DataError, match="bureau"):
+        history_loader(first)
+    assert isinstance(history_future.exception(timeout=WAIT), DataError)
