@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from time import monotonic, sleep
 from typing import Any, Final, Literal
 
 from trainer.errors import UserError
@@ -413,7 +414,7 @@ class AuditStore:
             raise self._fail("cannot be opened", exc) from exc
         try:
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            self._prepare(conn)
+            self._prepare_with_retry(conn)
         except sqlite3.DatabaseError as exc:
             conn.close()
             text = str(exc)
@@ -426,6 +427,25 @@ class AuditStore:
             conn.close()
             raise
         return conn
+
+    def _prepare_with_retry(self, conn: sqlite3.Connection) -> None:
+        """:meth:`_prepare`, retried while another process holds the lock it needs.
+
+        Switching a new file to WAL needs an exclusive lock, and SQLite may answer "database is locked"
+        at once (without waiting ``busy_timeout``) when two processes create the same log together.
+        """
+        deadline = monotonic() + BUSY_TIMEOUT_MS / 1000
+        while True:
+            try:
+                self._prepare(conn)
+                return
+            except sqlite3.OperationalError as exc:
+                busy = "locked" in str(exc) or "busy" in str(exc)
+                if not busy or monotonic() > deadline:
+                    raise
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                sleep(0.01)
 
     def _prepare(self, conn: sqlite3.Connection) -> None:
         """Check the file is ours (or empty), set WAL + synchronous=FULL, and create the schema."""
