@@ -18,6 +18,23 @@ if TYPE_CHECKING:
 
 PD_FEATURE = "PD"
 MAX_FEATURES = 8
+BINS = 30
+
+#: Histogram of a feature: bin centres, counts, bin width.
+Bins = tuple[list[float], list[int], float]
+
+
+def histogram(values: np.ndarray[Any, Any]) -> Bins:
+    """Bin centres, counts and bin width of the finite values, outliers (1 %/99 %) clipped."""
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return [], [], 1.0
+    low, high = np.percentile(finite, [1, 99]) if finite.size > 100 else (finite.min(), finite.max())
+    if high <= low:
+        high = low + 1.0
+    counts, edges = np.histogram(np.clip(finite, low, high), bins=BINS, range=(low, high))
+    centres = ((edges[:-1] + edges[1:]) / 2).tolist()
+    return [float(c) for c in centres], [int(c) for c in counts], float(edges[1] - edges[0])
 
 
 class Population:
@@ -27,6 +44,7 @@ class Population:
         self._services = services
         self._columns = columns
         self._cache: dict[str, FloatArray] = {}
+        self._bins: dict[str, tuple[int, Bins]] = {}
         self._lock = threading.Lock()
         self.features = self._choose_features()
 
@@ -75,6 +93,20 @@ class Population:
             if name not in self._cache:
                 self._compute(name)
             return self._cache[name]
+
+    def bins(self, name: str) -> Bins:
+        """The histogram of ``name`` over the portfolio, computed once per feature and cached.
+
+        The PD's is computed again only after more clients were scored. Call it from a worker: the first
+        call per feature reads every client.
+        """
+        version = self._columns.scored if name == PD_FEATURE else 0
+        cached = self._bins.get(name)
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        bins = histogram(self.values(name))
+        self._bins[name] = (version, bins)
+        return bins
 
     def _compute(self, name: str) -> None:
         from trainer.features import APP_INPUT_NUMERIC, application_features

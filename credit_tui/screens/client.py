@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from credit_tui.app import CreditApp
     from credit_tui.audit import DecisionRecord
     from credit_tui.client_index import ClientColumns
-    from credit_tui.population import Population
+    from credit_tui.population import Bins, Population
     from credit_tui.services import Services
     from trainer.scoring import Explanation
     from trainer.whatif import Hint
@@ -90,26 +90,6 @@ class ClientScreen(Screen[None]):
         Binding("ctrl+t", "app.toggle_theme", "Theme", show=False),
     ]
 
-    class Explained(Message):
-        """The explain worker finished for a client."""
-
-        def __init__(
-            self,
-            client_id: int,
-            record: Mapping[str, Any],
-            history: Mapping[str, float] | None,
-            explanation: Explanation,
-            reasons: list[str],
-            latest: DecisionRecord | None,
-        ) -> None:
-            self.client_id = client_id
-            self.record = record
-            self.history = history
-            self.explanation = explanation
-            self.reasons = reasons
-            self.latest = latest
-            super().__init__()
-
     class WhatIfScored(Message):
         """The what-if worker rescored the client with some edited fields."""
 
@@ -135,12 +115,12 @@ class ClientScreen(Screen[None]):
             super().__init__()
 
     class PopulationReady(Message):
-        """Population values for the histogram are ready."""
+        """The histogram of a feature over the portfolio is ready."""
 
-        def __init__(self, client_id: int, feature: str, values: np.ndarray[Any, Any]) -> None:
+        def __init__(self, client_id: int, feature: str, bins: Bins) -> None:
             self.client_id = client_id
             self.feature = feature
-            self.values = values
+            self.bins = bins
             super().__init__()
 
     def __init__(
@@ -222,46 +202,64 @@ class ClientScreen(Screen[None]):
     # ------------------------------------------------------------------ client in
 
     def show_client(self, client_id: int) -> None:
-        """Switch to another client; the explanation runs in a worker (stale ones are cancelled)."""
+        """Switch to another client: score, explain and fill every panel at once, in one batch.
+
+        Explaining one client takes a few ms, less than a frame: the screen is laid out and drawn once
+        with everything in it instead of once with placeholders and again when a worker answers. The
+        population histogram follows after that frame.
+        """
         self.client_id = client_id
+        self.latest = None
+        if self.whatif_open:
+            self._close_whatif()
+        portfolio, scorer = self.services.portfolio, self.services.scorer
+        store = self.services.audit
+        try:
+            record = portfolio.record(client_id)
+            history = portfolio.history_record(client_id)
+            explanation = scorer.explain(record, history)
+            reasons = scorer.reasons(explanation)
+            latest = store.latest_for(client_id) if store is not None else None
+        except Exception as error:  # shown like any failed worker: a dialog, not a crash
+            from credit_tui.app import describe_error
+
+            with self.app.batch_update():
+                self._show_unexplained(client_id)
+            self.credit_app.show_error("Something went wrong", describe_error(error))
+            return
+        with self.app.batch_update():
+            self._show_explained(client_id, record, history, explanation, reasons, latest)
+        self.call_after_refresh(self._plot_population)
+
+    def _show_unexplained(self, client_id: int) -> None:
+        self.explanation = None
+        self.record = None
         self.query_one("#client-title", Static).update(Text(f"Client {client_id}", style="bold"))
         badge = self.query_one("#badge", Static)
         badge.update(" … ")
         badge.set_classes("badge")
-        self.query_one("#distance", Static).update("Scoring…")
+        self.query_one("#distance", Static).update("Not scored.")
         self.query_one("#decision-line", Static).update("")
-        self.latest = None
-        if self.whatif_open:
-            self._close_whatif()
-        if self.explanation is None:  # first client: placeholders; later ones keep the layout until ready
-            self.query_one(ContributionBars).show(None)
-            self.query_one(ScoreGauge).show(None, self.services.scorer.threshold, None, "ACCEPT")
-        self.explanation = None
-        self._explain(client_id)
+        self.query_one(ContributionBars).show(None)
+        self.query_one(ScoreGauge).show(None, self.services.scorer.threshold, None, "ACCEPT")
 
-    @work(thread=True, exclusive=True, group="explain", exit_on_error=False)
-    def _explain(self, client_id: int) -> None:
-        portfolio = self.services.portfolio
-        scorer = self.services.scorer
-        record = portfolio.record(client_id)
-        history = portfolio.history_record(client_id)
-        explanation = scorer.explain(record, history)
-        reasons = scorer.reasons(explanation)
-        store = self.services.audit
-        latest = store.latest_for(client_id) if store is not None else None
-        self.post_message(self.Explained(client_id, record, history, explanation, reasons, latest))
-
-    def on_client_screen_explained(self, message: Explained) -> None:
-        """Fill every panel with the finished explanation."""
-        if message.client_id != self.client_id:
-            return
-        explanation = message.explanation
+    def _show_explained(
+        self,
+        client_id: int,
+        record: Mapping[str, Any],
+        history: Mapping[str, float] | None,
+        explanation: Explanation,
+        reasons: list[str],
+        latest: DecisionRecord | None,
+    ) -> None:
+        """Fill every panel (call inside ``app.batch_update``)."""
         scorer = self.services.scorer
         self.explanation = explanation
-        self.reasons = message.reasons
-        self.record = dict(message.record)
-        self.history = message.history
-        self._show_latest(message.latest)
+        self.reasons = reasons
+        self.record = dict(record)
+        self.history = history
+        self.query_one("#client-title", Static).update(Text(f"Client {client_id}", style="bold"))
+        self._show_latest(latest)
         badge = self.query_one("#badge", Static)
         badge.update(f" {explanation.decision} ")
         badge.set_classes(f"badge -{explanation.decision.lower()}")
@@ -270,11 +268,9 @@ class ClientScreen(Screen[None]):
             explanation.pd, scorer.threshold, scorer.review_band, explanation.decision
         )
         self.query_one(ContributionBars).show(explanation)
-        self.query_one("#reasons", Static).update(self._reasons_text(explanation, message.reasons))
-        self.query_one("#profile", KeyValuePanel).show(profile_rows(message.record, explanation))
-        history = self.query_one("#history", KeyValuePanel)
-        history.show(history_rows(message.history))
-        self._plot_population()
+        self.query_one("#reasons", Static).update(self._reasons_text(explanation, reasons))
+        self.query_one("#profile", KeyValuePanel).show(profile_rows(record, explanation))
+        self.query_one("#history", KeyValuePanel).show(history_rows(history))
 
     @staticmethod
     def _reasons_text(explanation: Explanation, reasons: list[str]) -> Text:
@@ -302,12 +298,12 @@ class ClientScreen(Screen[None]):
         return self.population.features[self.feature_index % len(self.population.features)]
 
     def _plot_population(self) -> None:
-        self._population_values(self.client_id, self.feature)
+        self._population_bins(self.client_id, self.feature)
 
     @work(thread=True, exclusive=True, group="population", exit_on_error=False)
-    def _population_values(self, client_id: int, feature: str) -> None:
-        values = self.population.values(feature)
-        self.post_message(self.PopulationReady(client_id, feature, values))
+    def _population_bins(self, client_id: int, feature: str) -> None:
+        bins = self.population.bins(feature)  # cached per feature for the portfolio
+        self.post_message(self.PopulationReady(client_id, feature, bins))
 
     def on_client_screen_population_ready(self, message: PopulationReady) -> None:
         """Draw the histogram with the client's value marked."""
@@ -322,7 +318,7 @@ class ClientScreen(Screen[None]):
             value = match[0].value if match else None
         number = float(value) if isinstance(value, int | float) else None
         self.query_one(PopulationPlot).show(
-            self.population.label(feature), message.values, number, self.population.format(feature, value)
+            self.population.label(feature), message.bins, number, self.population.format(feature, value)
         )
 
     # ------------------------------------------------------------------ actions

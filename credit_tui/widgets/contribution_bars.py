@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.console import RenderableType
-from rich.table import Table
 from rich.text import Text
 from textual.widget import Widget
 
@@ -15,6 +14,15 @@ if TYPE_CHECKING:
     from trainer.scoring import Explanation
 
 TOP_N = 12
+
+
+def fit(value: str, width: int, right: bool = False) -> str:
+    """``value`` in exactly ``width`` cells: padded (right-aligned when ``right``) or cut with an ellipsis."""
+    if width <= 0:
+        return ""
+    if len(value) > width:
+        value = value[: width - 1] + "…"
+    return value.rjust(width) if right else value.ljust(width)
 
 
 class ContributionBars(Widget):
@@ -51,7 +59,7 @@ class ContributionBars(Widget):
         return rows
 
     def render(self) -> RenderableType:
-        """A table: label, value, bar, log-odds."""
+        """One line per bar: label, value, bar, log-odds (pre-formatted; no table to measure)."""
         rows = self.rows()
         if not rows:
             return Text("Computing the explanation…", style="dim")
@@ -62,20 +70,18 @@ class ContributionBars(Widget):
         label_width = min(34, max(16, int(width * 0.4)))
         half = max(4, (width - label_width - value_width - 6 - 4) // 2)
         scale = max(abs(c) for _, _, c in rows) or 1.0
-        table = Table.grid(padding=(0, 1))
-        table.add_column(width=label_width, no_wrap=True, overflow="ellipsis")
-        table.add_column(width=value_width, justify="right", no_wrap=True, overflow="ellipsis")
-        table.add_column(width=2 * half + 1, no_wrap=True)
-        table.add_column(width=6, justify="right", no_wrap=True)
-        for label, value, contribution in rows:
-            style = up if contribution > 0 else down
-            table.add_row(
-                Text(label, style="italic" if label.startswith("All ") else ""),
-                value,
-                signed_bar_text(contribution, scale, half, str(up), str(down)),
-                Text(f"{contribution:+.2f}", style=style),
-            )
-        return table
+        text = Text(no_wrap=True, overflow="crop", end="")
+        for i, (label, value, contribution) in enumerate(rows):
+            if i:
+                text.append("\n")
+            text.append(fit(label, label_width), style="italic" if label.startswith("All ") else "")
+            text.append(" ")
+            text.append(fit(value, value_width, right=True))
+            text.append(" ")
+            text.append_text(signed_bar_text(contribution, scale, half, str(up), str(down)))
+            text.append(" ")
+            text.append(f"{contribution:+.2f}".rjust(6), style=up if contribution > 0 else down)
+        return text
 
     def get_content_height(self, container: object, viewport: object, width: int) -> int:
         """One line per bar (or one line while computing)."""

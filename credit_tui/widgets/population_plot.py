@@ -3,25 +3,17 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING
 
-import numpy as np
+from rich.text import Text
 from textual_plotext import PlotextPlot
 
-BINS = 30
+from credit_tui.population import BINS, histogram
 
+if TYPE_CHECKING:
+    from credit_tui.population import Bins
 
-def histogram(values: np.ndarray[Any, Any]) -> tuple[list[float], list[int], float]:
-    """Bin centres, counts and bin width of the finite values, outliers (1 %/99 %) clipped."""
-    finite = values[np.isfinite(values)]
-    if finite.size == 0:
-        return [], [], 1.0
-    low, high = np.percentile(finite, [1, 99]) if finite.size > 100 else (finite.min(), finite.max())
-    if high <= low:
-        high = low + 1.0
-    counts, edges = np.histogram(np.clip(finite, low, high), bins=BINS, range=(low, high))
-    centres = ((edges[:-1] + edges[1:]) / 2).tolist()
-    return [float(c) for c in centres], [int(c) for c in counts], float(edges[1] - edges[0])
+__all__ = ["BINS", "PopulationPlot", "histogram"]
 
 
 class PopulationPlot(PlotextPlot):
@@ -31,19 +23,25 @@ class PopulationPlot(PlotextPlot):
     PopulationPlot { height: 12; min-height: 8; }
     """
 
-    def show(self, title: str, values: np.ndarray[Any, Any], client_value: float | None, shown: str) -> None:
-        """Plot ``values`` and mark ``client_value``.
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._drawn: tuple[object, ...] | None = None
+        self._text: Text | None = None
+        self._version = 0
+
+    def show(self, title: str, bins: Bins, client_value: float | None, shown: str) -> None:
+        """Plot a histogram and mark ``client_value``.
 
         Args:
             title: Feature label.
-            values: Every client's value (NaN for missing).
+            bins: Bin centres, counts and bin width (:meth:`credit_tui.population.Population.bins`).
             client_value: The client's value (None or NaN when unknown).
             shown: The client's value in human units, for the title.
         """
         plt = self.plt
         plt.clear_data()
         plt.clear_figure()
-        centres, counts, width = histogram(values)
+        centres, counts, width = bins
         plt.title(f"{title}: this client {shown}")
         if centres:
             plt.bar(centres, counts, width=width * 0.9, color="blue")
@@ -51,4 +49,14 @@ class PopulationPlot(PlotextPlot):
                 mark = min(max(client_value, centres[0] - width / 2), centres[-1] + width / 2)
                 plt.vertical_line(mark, color="red")
         plt.ylabel("clients")
+        self._version += 1
         self.refresh()
+
+    def render(self) -> Text:
+        """The plot, built by plotext only when the data, the size or the theme changed."""
+        key = (self._version, self.size, self.app.theme, self.theme)
+        text = self._text
+        if text is None or key != self._drawn:
+            text = self._text = super().render()  # type: ignore[assignment]
+            self._drawn = key
+        return text  # type: ignore[return-value]
