@@ -11,6 +11,9 @@ failed worker becomes an error dialog (a loading stage's failure then ends the a
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -19,7 +22,7 @@ from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.message import Message
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from credit_tui.client_index import ClientColumns
 from credit_tui.commands import CreditCommands
@@ -145,7 +148,30 @@ class CreditApp(App[int]):
 
     @work(thread=True, exit_on_error=False, group="load", name="history")
     def _load_history(self, loader: HistoryLoader, services: Services) -> None:
-        self.post_message(self.HistoryReady(loader(services)))
+        """Wait for the history without holding the app open: quitting must not wait for a child build.
+
+        The loader runs in a daemon thread; this worker polls it and gives up when cancelled (on exit),
+        since a thread worker blocked on a 15 s aggregation would keep ``app.run()`` from returning.
+        """
+        result: Future[Services] = Future()
+
+        def run() -> None:
+            try:
+                result.set_result(loader(services))
+            except BaseException as error:  # handed to the worker below, which turns it into the dialog
+                result.set_exception(error)
+
+        threading.Thread(target=run, name="credit-tui-history", daemon=True).start()
+        worker = get_current_worker()
+        while True:
+            try:
+                loaded = result.result(timeout=0.05)
+            except FutureTimeout:
+                if worker.is_cancelled:
+                    return
+                continue
+            self.post_message(self.HistoryReady(loaded))
+            return
 
     def on_credit_app_history_ready(self, message: HistoryReady) -> None:
         """Every client can now be explained: start scoring, open a client that was waiting."""

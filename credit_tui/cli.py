@@ -14,17 +14,21 @@ import argparse
 import contextlib
 import getpass
 import sys
+import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     from credit_tui.audit import AuditStore
     from credit_tui.services import HistoryLoader, Services
     from trainer.portfolio import Portfolio
     from trainer.scoring import Scorer
+
+T = TypeVar("T")
 
 EXIT_USAGE = 2
 PORTFOLIO_GRACE_SECONDS = 1.0
@@ -109,6 +113,26 @@ def resolve_paths(model: Path | None, clients: Path | None) -> tuple[Path, Path]
     return model, clients
 
 
+def _in_background(function: Callable[..., T], *args: Any) -> Future[T]:
+    """Run ``function(*args)`` in a daemon thread: quitting the app never waits for a load to finish.
+
+    (A ``ThreadPoolExecutor``'s threads are joined at exit: quitting while a cold history cache is built
+    in a child process would hang until it is done. The child itself finishes and writes the cache.)
+    """
+    future: Future[T] = Future()
+
+    def run() -> None:
+        if not future.set_running_or_notify_cancel():
+            return
+        try:
+            future.set_result(function(*args))
+        except BaseException as error:  # the caller gets it from the future
+            future.set_exception(error)
+
+    threading.Thread(target=run, name="credit-tui-load", daemon=True).start()
+    return future
+
+
 def _start_loading(
     model: Path, clients: Path, advisor: str, audit: AuditStore | None = None
 ) -> tuple[Future[Scorer], Future[Services], Future[Portfolio], HistoryLoader]:
@@ -128,9 +152,8 @@ def _start_loading(
     )
 
     hint = manifest_history_tables(model)
-    pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="credit-tui-load")
-    scorer_future: Future[Scorer] = pool.submit(load_scorer, model)
-    applications_future: Future[Portfolio] = pool.submit(load_applications, clients)
+    scorer_future: Future[Scorer] = _in_background(load_scorer, model)
+    applications_future: Future[Portfolio] = _in_background(load_applications, clients)
 
     def services() -> Services:
         scorer = scorer_future.result()  # a bundle error wins over a data error
@@ -139,9 +162,8 @@ def _start_loading(
     def history() -> Portfolio:
         return add_history(applications_future.result(), hint)
 
-    services_future: Future[Services] = pool.submit(services)
-    history_future: Future[Portfolio] = pool.submit(history)
-    pool.shutdown(wait=False)
+    services_future: Future[Services] = _in_background(services)
+    history_future: Future[Portfolio] = _in_background(history)
 
     def history_loader(loaded: Services) -> Services:
         return with_history_on_hint(loaded, history_future.result(), hint)

@@ -174,3 +174,29 @@ def test_the_cli_loads_the_rows_first_and_reports_a_broken_history_table_later(
     with pytest.raises(DataError, match="bureau"):
         history_loader(first)
     assert isinstance(history_future.exception(timeout=WAIT), DataError)
+
+
+async def test_quitting_while_the_history_loads_does_not_wait_for_it(
+    make_app: Callable[..., CreditApp], services: Services, release: threading.Event
+) -> None:
+    threads: list[threading.Thread] = []
+    blocked = blocking_history(services, release)
+
+    def history(loaded: Services) -> Services:
+        threads.append(threading.current_thread())
+        return blocked(loaded)
+
+    app = make_app(services=without_history(services), history=history)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: bool(threads))
+        await pilot.press("q")
+    # app.run() returns, and the interpreter exits, without joining the thread still in the loader
+    # (a cold history build takes 15 s): it is a daemon thread, not one of the worker pool's.
+    assert threads[0].is_alive() and threads[0].daemon
+    assert not release.is_set() and not app.history_ready
+
+
+def test_the_cli_loads_in_threads_that_do_not_hold_the_exit() -> None:
+    assert cli._in_background(lambda: threading.current_thread().daemon).result(timeout=WAIT)
+    with pytest.raises(DataError, match="bad"):
+        cli._in_background(lambda: (_ for _ in ()).throw(DataError("bad file"))).result(timeout=WAIT)
