@@ -15,6 +15,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Button, Footer, Input, Label, Static
 from textual.worker import Worker
 
@@ -160,18 +161,8 @@ class ClientScreen(Screen[None]):
                 yield Static("", id="distance")
             yield Static("", id="decision-line")
             yield ScoreGauge(id="gauge")
-            with Vertical(id="whatif-panel", classes="panel"):
-                yield Label(
-                    "What-if: edits are never saved to the client's file (w closes, esc leaves the form)",
-                    classes="panel-title",
-                )
-                with Horizontal(id="whatif-row"):
-                    yield WhatIfForm(id="whatif-form")
-                    yield WhatIfResult(id="whatif-result")
-                yield Static("", id="whatif-hint")
-                with Horizontal(id="whatif-buttons"):
-                    yield Button("Apply hint (ctrl+y)", id="whatif-apply-hint")
-                    yield Button("Reset (ctrl+r)", id="whatif-reset")
+            # Filled on the first `w` (about half the screen's widgets): opening a client stays cheap.
+            yield Vertical(id="whatif-panel", classes="panel")
             with Horizontal(id="client-main"):
                 with Vertical(id="client-left", classes="panel"):
                     yield Label("Why this score (log-odds; red raises the risk)", classes="panel-title")
@@ -460,7 +451,23 @@ class ClientScreen(Screen[None]):
             return self.whatif_open
         return True
 
-    def action_whatif(self) -> None:
+    @staticmethod
+    def _whatif_widgets() -> list[Widget]:
+        return [
+            Label(
+                "What-if: edits are never saved to the client's file (w closes, esc leaves the form)",
+                classes="panel-title",
+            ),
+            Horizontal(WhatIfForm(id="whatif-form"), WhatIfResult(id="whatif-result"), id="whatif-row"),
+            Static("", id="whatif-hint"),
+            Horizontal(
+                Button("Apply hint (ctrl+y)", id="whatif-apply-hint"),
+                Button("Reset (ctrl+r)", id="whatif-reset"),
+                id="whatif-buttons",
+            ),
+        ]
+
+    async def action_whatif(self) -> None:
         """Open the what-if form on the client's values, or close it (the edits are dropped)."""
         if self.whatif_open:
             self._close_whatif()
@@ -468,6 +475,9 @@ class ClientScreen(Screen[None]):
         if self.explanation is None or self.record is None:
             self.notify("The client is still being scored; try again in a moment.", severity="warning")
             return
+        panel = self.query_one("#whatif-panel", Vertical)
+        if not panel.children:
+            await panel.mount_all(self._whatif_widgets())
         self.whatif_open = True
         self.add_class("-whatif")
         self.whatif_changes, self.whatif_errors = {}, {}
