@@ -579,11 +579,11 @@ def align_history(
     Clients absent from the aggregates get zero counts and missing rates.
     """
     names = history_feature_names(tables)
-    if client_ids is not None:
-        frame = frame.reindex(pd.Index(np.asarray(client_ids, dtype=np.int64), name="SK_ID_CURR"))
-    frame = frame.reindex(columns=names).astype(np.float64)
-    counts = [c for c in names if c in HISTORY_COUNTS]
-    frame[counts] = frame[counts].fillna(0.0)
+    rows = None if client_ids is None else pd.Index(np.asarray(client_ids, dtype=np.int64), name="SK_ID_CURR")
+    frame = frame.reindex(index=rows, columns=names).astype(np.float64)  # copy-on-write: one copy at most
+    for name in names:
+        if name in HISTORY_COUNTS:
+            frame[name] = frame[name].fillna(0.0)
     frame.index.name = "SK_ID_CURR"
     return frame
 

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pandas as pd
 import platformdirs
+import pyarrow.parquet as pq
 
 from trainer.data import read_table
 from trainer.features import FEATURES_VERSION, aggregate_history
@@ -64,6 +65,12 @@ def cache_file_name(paths: Mapping[str, Path]) -> str:
 def build_history(paths: Mapping[str, Path]) -> pd.DataFrame:
     """Aggregate the history tables at ``paths`` (every client they mention)."""
     return aggregate_history(lambda name, columns: read_table(paths[name], name, columns), list(paths))
+
+
+def read_history(path: Path) -> pd.DataFrame:
+    """Read a cached history frame, freeing each Arrow column as soon as it is converted."""
+    frame: pd.DataFrame = pq.read_table(path).to_pandas(self_destruct=True, split_blocks=True)
+    return frame
 
 
 def write_history(frame: pd.DataFrame, target: Path) -> None:
@@ -131,7 +138,7 @@ def load_history_features(paths: Mapping[str, Path], beside: Path | None = None)
     for candidate in candidates:
         if candidate.is_file():
             try:
-                return pd.read_parquet(candidate)
+                return read_history(candidate)
             except (OSError, ValueError):
                 continue  # a damaged cache is rebuilt below
     target = candidates[-1]
@@ -139,7 +146,7 @@ def load_history_features(paths: Mapping[str, Path], beside: Path | None = None)
     if total > ISOLATE_ABOVE and _build_in_child(paths, target):
         # on failure (unwritable cache folder, unreadable data) build here, which raises a clear error
         with contextlib.suppress(OSError, ValueError):
-            return pd.read_parquet(target)
+            return read_history(target)
     frame = build_history(paths)
     with contextlib.suppress(OSError):  # caching is an optimisation: carry on without it
         write_history(frame, target)
