@@ -11,14 +11,13 @@ import hashlib
 import json
 import os
 import platform
-import shutil
-import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from trainer.atomic import atomic_directory
 from trainer.errors import BundleError
 from trainer.features import FeatureSpec
 
@@ -108,9 +107,7 @@ def save_bundle(target: Path, booster: xgb.Booster, spec: FeatureSpec, details: 
         The bundle, loaded back and verified.
     """
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    try:
+    with atomic_directory(target) as staging:
         booster.save_model(staging / MODEL_FILE)
         manifest: dict[str, Any] = {
             "schema_version": SCHEMA_VERSION,
@@ -126,17 +123,6 @@ def save_bundle(target: Path, booster: xgb.Booster, spec: FeatureSpec, details: 
             fh.write("\n")
             fh.flush()
             os.fsync(fh.fileno())
-        if target.exists():
-            backup = target.with_name(f".{target.name}.old")
-            shutil.rmtree(backup, ignore_errors=True)
-            target.rename(backup)
-            staging.rename(target)
-            shutil.rmtree(backup, ignore_errors=True)
-        else:
-            staging.rename(target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return load_bundle(target)
 
 

@@ -7,14 +7,13 @@ Key numbers are shown in human units through the shared feature code (age in yea
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from trainer.atomic import atomic_directory
 from trainer.data import find_table, load_data
 from trainer.errors import DataError
 from trainer.features import APP_INPUT_NUMERIC, application_features
@@ -161,9 +160,7 @@ def build_explore(data_dir: Path, out: Path) -> Path:
         }
     )
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with atomic_directory(out) as staging:
         figs = _figures(train, numbers, staging)
         source = find_table(data_dir, "application_train")
         intro = (
@@ -183,10 +180,4 @@ def build_explore(data_dir: Path, out: Path) -> Path:
             Section("correlations", "Correlations", figs["correlations"].img()),
         ]
         (staging / "explore.html").write_text(page("Data exploration", intro, sections), encoding="utf-8")
-        if out.exists():
-            shutil.rmtree(out)
-        staging.rename(out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return out / "explore.html"

@@ -12,8 +12,6 @@ seed), where the threshold was chosen, so the marked threshold is the minimum of
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +21,7 @@ import pandas as pd
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import precision_recall_curve, roc_auc_score, roc_curve
 
+from trainer.atomic import atomic_directory
 from trainer.bundle import Bundle, load_bundle
 from trainer.data import load_data
 from trainer.errors import DataError
@@ -416,18 +415,10 @@ def build_report(model: Path, data: Path | None, out: Path) -> Path:
     """Compute, draw and write the report to ``out`` atomically; return the HTML file."""
     r = compute_report(model, data)
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with atomic_directory(out) as staging:
         figs = _figures(r, staging)
         (staging / "report.html").write_text(render_html(r, figs), encoding="utf-8")
         r.segments.to_csv(staging / "segments.csv", index=False)
         if len(r.psi):
             r.psi.to_csv(staging / "psi.csv", index=False)
-        if out.exists():
-            shutil.rmtree(out)
-        staging.rename(out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return out / "report.html"
