@@ -25,6 +25,12 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 err_console = Console(stderr=True)
+#: Options shared by several commands (same flag, same meaning everywhere).
+DataDir = Annotated[Path, typer.Option("--data", help="Folder holding the Home Credit tables.")]
+BundleDir = Annotated[Path, typer.Option("--model", help="Bundle folder.")]
+NoHistory = Annotated[bool, typer.Option("--no-history", help="Use the application table only.")]
+Threads = Annotated[int, typer.Option("--threads", min=0, help="XGBoost threads (0 = all cores).")]
+
 _TRACKING_OPTION = typer.Option(
     "--tracking-uri",
     help="MLflow tracking URI or folder (default: a SQLite store in mlruns/ of the project; 'off' disables).",
@@ -59,7 +65,7 @@ def check(
 
 @app.command()
 def fit(
-    data: Annotated[Path, typer.Option("--data", help="Folder holding the Home Credit tables.")],
+    data: DataDir,
     out: Annotated[Path, typer.Option("--out", help="Bundle folder to write, e.g. models/default.")],
     seed: Annotated[int, typer.Option("--seed", help="Seed of the split and the booster.")] = DEFAULT_SEED,
     cost_fn: Annotated[
@@ -74,12 +80,12 @@ def fit(
             "--review-band", min=0.0, max=0.5, help="PD points either side of the threshold sent to REVIEW."
         ),
     ] = None,
-    no_history: Annotated[bool, typer.Option("--no-history", help="Use the application table only.")] = False,
+    no_history: NoHistory = False,
     params: Annotated[
         Path | None, typer.Option("--params", help="JSON file of XGBoost parameters overriding the defaults.")
     ] = None,
     max_rounds: Annotated[int, typer.Option("--max-rounds", min=1, help="Maximum number of trees.")] = 2000,
-    threads: Annotated[int, typer.Option("--threads", min=0, help="XGBoost threads (0 = all cores).")] = 0,
+    threads: Threads = 0,
     tracking_uri: Annotated[str | None, _TRACKING_OPTION] = None,
 ) -> None:
     """Train the model, choose the threshold by business cost, and write a verified bundle."""
@@ -127,7 +133,7 @@ def _read_params(path: Path | None) -> dict[str, object]:
 
 @app.command()
 def evaluate(
-    model: Annotated[Path, typer.Option("--model", help="Bundle folder.")],
+    model: BundleDir,
     data: Annotated[Path, typer.Option("--data", help="Folder holding a labelled application_train table.")],
 ) -> None:
     """Evaluate a bundle on labelled data (its own validation clients when it is its training data)."""
@@ -140,7 +146,7 @@ def evaluate(
 
 @app.command()
 def predict(
-    model: Annotated[Path, typer.Option("--model", help="Bundle folder.")],
+    model: BundleDir,
     out: Annotated[
         Path, typer.Option("--out", help="CSV to write (SK_ID_CURR,TARGET like a Kaggle submission).")
     ],
@@ -163,7 +169,7 @@ def predict(
 
 @app.command()
 def explain(
-    model: Annotated[Path, typer.Option("--model", help="Bundle folder.")],
+    model: BundleDir,
     client: Annotated[int, typer.Option("--client", help="SK_ID_CURR of the client.")],
     data: Annotated[
         Path | None, typer.Option("--data", help="Folder with application_test and history.")
@@ -204,7 +210,7 @@ def _clients_file(data: Path | None, clients: Path | None) -> Path:
 
 @app.command()
 def compare(
-    data: Annotated[Path, typer.Option("--data", help="Folder holding the Home Credit tables.")],
+    data: DataDir,
     models: Annotated[
         str, typer.Option("--models", help="Comma-separated subset of lr,tree,rf,hgb,xgb.")
     ] = "lr,tree,rf,hgb,xgb",
@@ -223,7 +229,7 @@ def compare(
     cost_fp: Annotated[
         float, typer.Option("--cost-fp", min=0.0, help="Cost of refusing a good client.")
     ] = 1.0,
-    no_history: Annotated[bool, typer.Option("--no-history", help="Use the application table only.")] = False,
+    no_history: NoHistory = False,
     threads: Annotated[int, typer.Option("--threads", min=0, help="Threads per model (0 = all cores).")] = 0,
     tracking_uri: Annotated[str | None, _TRACKING_OPTION] = None,
 ) -> None:
@@ -265,7 +271,7 @@ def compare(
 
 @app.command()
 def tune(
-    data: Annotated[Path, typer.Option("--data", help="Folder holding the Home Credit tables.")],
+    data: DataDir,
     budget: Annotated[float, typer.Option("--budget", min=0.01, help="Time budget in minutes.")],
     out: Annotated[Path, typer.Option("--out", help="JSON file of the best XGBoost parameters.")] = Path(
         "params.json"
@@ -280,8 +286,8 @@ def tune(
         int | None, typer.Option("--sample", min=100, help="Use a stratified sample of N clients.")
     ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of sampler, folds, boosters.")] = DEFAULT_SEED,
-    no_history: Annotated[bool, typer.Option("--no-history", help="Use the application table only.")] = False,
-    threads: Annotated[int, typer.Option("--threads", min=0, help="XGBoost threads (0 = all cores).")] = 0,
+    no_history: NoHistory = False,
+    threads: Threads = 0,
     tracking_uri: Annotated[str | None, _TRACKING_OPTION] = None,
 ) -> None:
     """Search XGBoost parameters on cross-validated ROC AUC within a time budget (optuna, resumable)."""
@@ -311,7 +317,7 @@ def tune(
 
 @app.command()
 def report(
-    model: Annotated[Path, typer.Option("--model", help="Bundle folder.")],
+    model: BundleDir,
     data: Annotated[
         Path | None,
         typer.Option("--data", help="Labelled data folder (default: the bundle's training data)."),
@@ -346,7 +352,7 @@ def report(
 
 @app.command()
 def explore(
-    data: Annotated[Path, typer.Option("--data", help="Folder holding the Home Credit tables.")],
+    data: DataDir,
     out: Annotated[
         Path | None,
         typer.Option("--out", help="Folder for explore.html and PNGs (default reports/explore)."),
