@@ -53,7 +53,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from scipy.special import ndtr, ndtri
 
 from trainer.errors import DataError
-from trainer.schema import load_profile, table_spec
+from trainer.schema import HISTORY_TABLES, load_profile, table_spec
 
 FArr = npt.NDArray[np.float64]
 IArr = npt.NDArray[np.int64]
@@ -1257,17 +1257,7 @@ def generate(
         parts[name] = cols
         app_logit[mask] = _app_risk(name, cols)
 
-    writers = {
-        name: _Writer(out_dir, name, fmt)
-        for name in (
-            "bureau",
-            "bureau_balance",
-            "previous_application",
-            "POS_CASH_balance",
-            "installments_payments",
-            "credit_card_balance",
-        )
-    }
+    writers = {name: _Writer(out_dir, name, fmt) for name in HISTORY_TABLES}
     all_writers = list(writers.values())
     try:
         hist_logit = np.zeros(total)
