@@ -92,15 +92,16 @@ def _add_audit_commands(parser: argparse.ArgumentParser) -> None:
     verify = commands.add_parser(
         "verify", help="recompute the hash chain and report the first broken link (exit 0 ok, 2 broken)"
     )
-    _add_db_option(verify)
+    add_audit_db_option(verify)
     verify.set_defaults(audit_func=lambda args: verify_main(args.audit_db))
     export = commands.add_parser("export", help="write every decision to a CSV file")
     export.add_argument("--out", type=Path, required=True, metavar="FILE.csv", help="CSV file to write")
-    _add_db_option(export)
+    add_audit_db_option(export)
     export.set_defaults(audit_func=lambda args: export_main(args.audit_db, args.out))
 
 
-def _add_db_option(parser: argparse.ArgumentParser) -> None:
+def add_audit_db_option(parser: argparse.ArgumentParser) -> None:
+    """Add ``--audit-db PATH`` (the same option for the app, ``audit`` and ``letter``)."""
     parser.add_argument(
         "--audit-db",
         type=Path,

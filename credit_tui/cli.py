@@ -39,6 +39,8 @@ DEMO_CLIENTS = DEMO_DIR / "clients" / "application_test.parquet"
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line of ``credit-tui``."""
+    from credit_tui.audit_cli import add_audit_db_option
+
     parser = argparse.ArgumentParser(
         prog="credit-tui",
         description=(
@@ -68,13 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--advisor", default=None, metavar="NAME", help="advisor name (default: your user name)"
     )
-    parser.add_argument(
-        "--audit-db",
-        type=Path,
-        default=None,
-        metavar="PATH",
-        help="the audit database of decisions (default: audit.sqlite3 in your user data folder)",
-    )
+    add_audit_db_option(parser)
     parser.add_argument(
         "--letters-dir",
         type=Path,

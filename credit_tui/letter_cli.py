@@ -10,6 +10,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from credit_tui.audit_cli import add_audit_db_option
+
 EXIT_OK = 0
 EXIT_FAIL = 2
 
@@ -32,13 +34,7 @@ def build_letter_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--out", type=Path, default=None, metavar="DIR", help="existing folder for the letter (default: .)"
     )
-    parser.add_argument(
-        "--audit-db",
-        type=Path,
-        default=None,
-        metavar="PATH",
-        help="the audit database (default: audit.sqlite3 in your user data folder)",
-    )
+    add_audit_db_option(parser)
     return parser
 
 
