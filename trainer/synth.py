@@ -54,6 +54,7 @@ from scipy.special import ndtr, ndtri
 
 from trainer.errors import DataError
 from trainer.schema import HISTORY_TABLES, load_profile, table_spec
+from trainer.synth_effects import LEVEL_CURVES, RiskGroup, load_effects, rake, risk_groups
 
 FArr = npt.NDArray[np.float64]
 IArr = npt.NDArray[np.int64]
@@ -69,8 +70,10 @@ REAL_TEST_ROWS = 48744
 TARGET_DEFAULT_RATE = 0.0807
 #: First SK_ID_CURR of the real files.
 FIRST_CLIENT_ID = 100002
-#: Overall strength of the hidden risk function (sets the oracle AUC near 0.80).
+#: Overall strength of the structural risk function, before the real curves are planted.
 RISK_SCALE = 0.56
+#: Weight of the mean external score in the structural application logit.
+EXT_MEAN_WEIGHT = 3.2
 #: Clients per history chunk (bounds peak memory at full scale).
 CHUNK_CLIENTS = 25_000
 #: Rows per application write batch.
@@ -347,6 +350,60 @@ class _Clients:
     age: FArr  # youth (high = young)
 
 
+#: Cash-loan products: (months, lowest and highest monthly rate, share). Fitted to the real deciles of
+#: AMT_CREDIT / AMT_ANNUITY (``home_credit_effects.json``): the annuity factor of n months at rate r is
+#: (1 - (1 + r)^-n) / r, so the same nominal term gives a shorter "term" at a higher rate.
+CASH_PRODUCTS: tuple[tuple[int, float, float, float], ...] = (
+    (6, 0.004, 0.010, 0.09),
+    (12, 0.004, 0.010, 0.11),
+    (18, 0.004, 0.010, 0.11),
+    (24, 0.016, 0.022, 0.15),
+    (30, 0.004, 0.010, 0.07),
+    (30, 0.010, 0.016, 0.15),
+    (30, 0.022, 0.030, 0.10),
+    (36, 0.004, 0.010, 0.09),
+    (48, 0.010, 0.016, 0.13),
+)
+#: Goods price / credit of cash loans: quantile points of the part below 1 (credits that finance fees
+#: and insurance), then the share with goods price = credit and the share above it (a down payment).
+_GOODS_RATIO_BELOW = (
+    (0.0, 0.55),
+    (0.15, 0.783),
+    (0.30, 0.826),
+    (0.449, 0.857),
+    (0.599, 0.873),
+    (0.749, 0.894),
+    (0.897, 0.927),
+    (1.0, 0.995),
+)
+_GOODS_RATIO_EQUAL = 0.20
+_GOODS_RATIO_ABOVE = 0.06
+
+
+def _cash_terms(u: FArr, rng: np.random.Generator) -> tuple[FArr, FArr]:
+    """Nominal months and monthly rate per loan: products ordered by annuity factor, chosen by ``u``."""
+    factor = [(1 - (1 + (lo + hi) / 2) ** -n) / ((lo + hi) / 2) for n, lo, hi, _ in CASH_PRODUCTS]
+    order = np.argsort(factor, kind="stable")
+    share = np.array([CASH_PRODUCTS[i][3] for i in order])
+    k = np.minimum(np.searchsorted(np.cumsum(share) / share.sum(), u, side="right"), len(order) - 1)
+    product = order[k]
+    months = np.array([float(p[0]) for p in CASH_PRODUCTS])[product]
+    lo = np.array([p[1] for p in CASH_PRODUCTS])[product]
+    hi = np.array([p[2] for p in CASH_PRODUCTS])[product]
+    return months, lo + (hi - lo) * rng.random(len(u))
+
+
+def _goods_credit_ratio(n: int, rng: np.random.Generator) -> FArr:
+    """Goods price / credit of cash loans, with the real quantiles (U-shaped risk lives on both sides)."""
+    u = rng.random(n)
+    below = 1.0 - _GOODS_RATIO_EQUAL - _GOODS_RATIO_ABOVE
+    xp, fp = zip(*_GOODS_RATIO_BELOW, strict=True)
+    ratio = np.interp(u / below, xp, fp)
+    ratio = np.where(u >= below, 1.0, ratio)
+    ratio = np.where(u >= below + _GOODS_RATIO_EQUAL, rng.uniform(1.02, 1.2, n), ratio)
+    return np.asarray(ratio, dtype=np.float64)
+
+
 def _applications(table: str, n: int, lat: _Clients, rng: np.random.Generator) -> Cols:
     """Application rows (without SK_ID_CURR and TARGET) for ``n`` clients."""
     t = table
@@ -453,18 +510,16 @@ def _applications(table: str, n: int, lat: _Clients, rng: np.random.Generator) -
     u_credit = _u(rng, n, (0.45, aff))
     credit = _num(t, "AMT_CREDIT", u_credit, rng)
     credit[revolving] = np.maximum(np.round(credit[revolving] / 22500 * 0.55) * 22500, 45000.0)
-    rate = rng.uniform(0.009, 0.022, n)
-    lo_factor = rate / (1 - (1 + rate) ** -60.0)
-    hi_factor = rate / (1 - (1 + rate) ** -6.0)
-    annuity = _num(t, "AMT_ANNUITY", _u(rng, n, (0.85, _z(u_credit)), (0.2, aff)), rng)
-    annuity = np.clip(annuity, credit * lo_factor, credit * hi_factor)
+    # Cash loans: a product term and a monthly rate give the annuity (larger credits run longer).
+    months, rate = _cash_terms(_u(rng, n, (0.5, _z(u_credit))), rng)
+    annuity = credit * rate / (1 - (1 + rate) ** -months)
     annuity[revolving] = credit[revolving] * np.where(rng.random(int(revolving.sum())) < 0.8, 0.05, 0.1)
     c["AMT_CREDIT"] = np.round(credit, 1)
     c["AMT_ANNUITY"] = np.round(annuity * 2) / 2
-    markup = np.where(rng.random(n) < 0.3, 1.0, 1 + rng.gamma(2.0, 0.06, n))
-    markup = np.where(rng.random(n) < 0.04, rng.uniform(0.85, 1.0, n), markup)
-    goods = np.maximum(np.round(credit / markup / 4500) * 4500, 4500.0)
-    goods = np.where(markup == 1.0, credit, goods)
+    ratio = _goods_credit_ratio(n, rng)
+    goods = np.clip(np.round(credit * ratio / 4500) * 4500, 4500.0, credit * 1.2)
+    goods = np.where(ratio < 1, np.minimum(goods, credit), goods)
+    goods = np.where(ratio == 1, credit, goods)
     goods[revolving] = credit[revolving]
     goods_missing_share = _marginal(t, "AMT_GOODS_PRICE").missing / max(float(revolving.mean()), 1e-9)
     goods[revolving & (rng.random(n) < goods_missing_share)] = np.nan
@@ -550,12 +605,16 @@ def _app_risk(t: str, c: Cols) -> FArr:
         return np.asarray(table[c[col]], dtype=np.float64)
 
     e1, e2, e3 = (c[f"EXT_SOURCE_{i}"] for i in (1, 2, 3))
+    ext = np.stack([e1, e2, e3])
+    present = (~np.isnan(ext)).sum(axis=0)
+    mean = np.nansum(ext, axis=0) / np.maximum(present, 1)
     logit = (
-        -2.4 * np.nan_to_num(e1 - 0.5)
-        + 0.05 * np.isnan(e1)
-        - 2.9 * np.nan_to_num(e2 - 0.52)
-        - 2.9 * np.nan_to_num(e3 - 0.5)
-        + 0.25 * np.isnan(e3)
+        -EXT_MEAN_WEIGHT * np.where(present > 0, mean - 0.5, 0.0)
+        + 0.4 * (present == 0)
+        - 1.6 * np.nan_to_num(e3 - 0.5)
+        + 0.15 * np.isnan(e3)
+        - 0.9 * np.nan_to_num(e2 - 0.52)
+        - 0.4 * np.nan_to_num(e1 - 0.5)
     )
     years = -c["DAYS_BIRTH"] / 365.25
     logit += 0.018 * np.clip(45 - years, -20, 25)
@@ -583,10 +642,6 @@ def _app_risk(t: str, c: Cols) -> FArr:
     emp_years = np.where(emp == SPECIAL_DAYS, 10.0, -emp / 365.25)
     logit -= 0.035 * np.clip(emp_years, 0, 15)
     logit += 0.6 * (c["REGION_RATING_CLIENT"] - 2)
-    burden = c["AMT_ANNUITY"] / c["AMT_INCOME_TOTAL"]
-    logit += 0.9 * np.clip(burden, 0, 0.6)
-    goods = c["AMT_GOODS_PRICE"]
-    logit += 0.3 * np.nan_to_num(np.clip(c["AMT_CREDIT"] / goods - 1, 0, 0.5))
     logit += 0.12 * np.clip(np.nan_to_num(c["DEF_30_CNT_SOCIAL_CIRCLE"]), 0, 3)
     logit -= 0.1 * (c["FLAG_OWN_CAR"] == _code(t, "FLAG_OWN_CAR", "Y"))
     return np.asarray(logit, dtype=np.float64)
@@ -1199,6 +1254,25 @@ def _solve_intercept(logit: FArr, target: float) -> float:
     return (lo + hi) / 2
 
 
+def _risk_groups(parts: dict[str, Cols], is_test: BArr) -> list[RiskGroup]:
+    """The real curves' bins for every client (train and test in ID order)."""
+    total = len(is_test)
+    masks = (("application_train", ~is_test), ("application_test", is_test))
+    numeric: dict[str, FArr] = {}
+    for name in ("AMT_CREDIT", "AMT_ANNUITY", "AMT_GOODS_PRICE", "AMT_INCOME_TOTAL", "DAYS_BIRTH"):
+        numeric[name] = np.empty(total)
+    for name in ("DAYS_EMPLOYED", "CNT_FAM_MEMBERS", "EXT_SOURCE_1", "EXT_SOURCE_2", "EXT_SOURCE_3"):
+        numeric[name] = np.empty(total)
+    levels: dict[str, npt.NDArray[Any]] = {name: np.empty(total, dtype=object) for name in LEVEL_CURVES}
+    for table, mask in masks:
+        for name, values in numeric.items():
+            values[mask] = parts[table][name]
+        for name, values in levels.items():
+            lookup = np.array([*table_spec(table).column(name).levels, None], dtype=object)
+            values[mask] = lookup[parts[table][name]]
+    return risk_groups(numeric, levels)
+
+
 def generate(
     out_dir: Path,
     n_clients: int,
@@ -1292,6 +1366,13 @@ def generate(
 
             # Target: hidden risk of observable columns, intercept solved for the real default rate.
             logit = RISK_SCALE * (app_logit + hist_logit)
+            logit = rake(
+                logit,
+                _risk_groups(parts, is_test),
+                ~is_test,
+                TARGET_DEFAULT_RATE,
+                real_rate=float(load_effects()["default_rate"]),
+            )
             intercept = _solve_intercept(logit[~is_test], TARGET_DEFAULT_RATE)
             true_pd = _sigmoid(logit + intercept)
             target = (rng_target.random(total) < true_pd).astype(np.float64)
