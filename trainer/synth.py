@@ -74,6 +74,12 @@ FIRST_CLIENT_ID = 100002
 RISK_SCALE = 0.56
 #: Weight of the mean external score in the structural application logit.
 EXT_MEAN_WEIGHT = 3.2
+#: Share of bureau credits with monthly bureau_balance statuses (sets the real rows per client).
+BUREAU_BALANCE_SHARE = 0.408
+#: Share of approved card applications with monthly credit_card_balance rows (real rows per client).
+CARD_HISTORY_SHARE = 0.856
+#: Share of instalments paid in two or three parts (rows).
+SPLIT_PAYMENT_SHARE = 0.08
 #: Clients per history chunk (bounds peak memory at full scale).
 CHUNK_CLIENTS = 25_000
 #: Rows per application write batch.
@@ -350,6 +356,10 @@ class _Clients:
     age: FArr  # youth (high = young)
 
 
+#: How strongly larger cash credits take longer products (Gaussian copula loading).
+TERM_CREDIT_LOADING = 0.8
+#: Power applied to the product choice: application_test (a later period) has shorter terms.
+TERM_SKEW = {"application_train": 1.0, "application_test": 1.5}
 #: Cash-loan products: (months, lowest and highest monthly rate, share). Fitted to the real deciles of
 #: AMT_CREDIT / AMT_ANNUITY (``home_credit_effects.json``): the annuity factor of n months at rate r is
 #: (1 - (1 + r)^-n) / r, so the same nominal term gives a shorter "term" at a higher rate.
@@ -511,7 +521,8 @@ def _applications(table: str, n: int, lat: _Clients, rng: np.random.Generator) -
     credit = _num(t, "AMT_CREDIT", u_credit, rng)
     credit[revolving] = np.maximum(np.round(credit[revolving] / 22500 * 0.55) * 22500, 45000.0)
     # Cash loans: a product term and a monthly rate give the annuity (larger credits run longer).
-    months, rate = _cash_terms(_u(rng, n, (0.5, _z(u_credit))), rng)
+    u_term = _u(rng, n, (TERM_CREDIT_LOADING, _z(u_credit))) ** TERM_SKEW[t]
+    months, rate = _cash_terms(u_term, rng)
     annuity = credit * rate / (1 - (1 + rate) ** -months)
     annuity[revolving] = credit[revolving] * np.where(rng.random(int(revolving.sum())) < 0.8, 0.05, 0.1)
     c["AMT_CREDIT"] = np.round(credit, 1)
@@ -746,7 +757,7 @@ def _bureau(ch: _ChunkInput, ids: _IdRange, rng: np.random.Generator) -> tuple[C
     _fill_rest(t, b, m, rng)
 
     # bureau_balance: monthly statuses for about half of the bureau credits.
-    has_bb = rng.random(m) < 0.5
+    has_bb = rng.random(m) < BUREAU_BALANCE_SHARE
     start = np.maximum(np.floor(dc / _DAYS_PER_MONTH), -96).astype(np.int64)
     end = -rng.integers(0, 2, m)
     nmonths = np.where(has_bb, np.maximum(end - start + 1, 1), 0).astype(np.int64)
@@ -900,7 +911,7 @@ def _previous(
     p_late = _sigmoid(_logit_intercept(0.07, 1.4) + 1.4 * bad + 0.4 * rng.standard_normal(m))
     p_under = _sigmoid(_logit_intercept(0.05, 1.3) + 1.3 * bad + 0.4 * rng.standard_normal(m))
     loans = approved & ~revolving & due_ok & (first_due <= 0)
-    cards = approved & revolving
+    cards = approved & revolving & (rng.random(m) < CARD_HISTORY_SHARE)
     pos, inst_loans = _pos_installments(p, loans, term, annuity, credit, bad, p_late, p_under, rng)
     cc, inst_cards = _cards(p, cards, ch.aff[ci], bad, p_late, rng)
     inst = {k: np.concatenate([inst_loans[k], inst_cards[k]]) for k in inst_loans}
@@ -931,9 +942,39 @@ def _previous(
         - 0.35 * (inst_n > 0)
         - 0.1 * (n_prev > 0)
     )
+    inst = _split_payments(inst, rng)
     for d in (pos, inst, cc):
         del d["_row"]
     return p, pos, inst, cc, g
+
+
+def _split_payments(inst: Cols, rng: np.random.Generator) -> Cols:
+    """Pay some instalments in two or three parts (rows), like the real table.
+
+    The parts of one instalment share its number, version, due date and amount; their payments add
+    up to the instalment's payment and they arrive on the same or later days.
+    """
+    pay = inst["AMT_PAYMENT"]
+    q = len(pay)
+    split = (rng.random(q) < SPLIT_PAYMENT_SHARE) & (pay > 1)
+    parts = np.where(split, np.where(rng.random(q) < 0.8, 2, 3), 1).astype(np.int64)
+    gi, pos = _group_index(parts)
+    out = {name: values[gi] for name, values in inst.items()}
+    weight = rng.uniform(0.2, 1.0, len(gi))
+    total = np.bincount(gi, weights=weight, minlength=q)[gi]
+    amount = np.round(pay[gi] * weight / total, 3)
+    last = pos == parts[gi] - 1
+    paid_before = np.bincount(gi, weights=np.where(last, 0.0, amount), minlength=q)[gi]
+    out["AMT_PAYMENT"] = np.where(last, np.round(pay[gi] - paid_before, 3), amount)
+    gap = np.where(pos > 0, rng.integers(1, 25, len(gi)), 0).astype(np.float64)
+    delay = (
+        np.cumsum(gap)
+        - (np.cumsum(np.bincount(gi, weights=gap, minlength=q)) - np.bincount(gi, weights=gap, minlength=q))[
+            gi
+        ]
+    )
+    out["DAYS_ENTRY_PAYMENT"] = np.minimum(out["DAYS_ENTRY_PAYMENT"] + delay, 0.0)
+    return out
 
 
 def _pos_installments(
