@@ -29,6 +29,10 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import xgboost as xgb
+from rich.columns import Columns
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
@@ -324,3 +328,85 @@ def check_synthetic(data_dir: Path, *, folds: int = 5, seed: int = 42, nthread: 
         folds=folds,
         failures=tuple(failures),
     )
+
+
+def _pct(value: float) -> str:
+    return "" if np.isnan(value) else f"{value * 100:.1f}"
+
+
+def curve_rows(curve: CurveCheck) -> list[tuple[str, str, str, str, str]]:
+    """One row per bin: label, real %, synthetic %, mean true PD %, synthetic clients."""
+    return [
+        (label, _pct(real), _pct(synth), _pct(true), str(count))
+        for label, real, synth, true, count in zip(
+            curve.labels, curve.real, curve.synth, curve.true_pd, curve.counts, strict=True
+        )
+    ]
+
+
+def summary_lines(report: SynthCheck) -> list[str]:
+    """The verdicts, one plain sentence each."""
+    lines = [
+        f"{report.clients:,} clients; {report.folds}-fold ROC AUC: logistic regression "
+        f"{report.auc_logistic:.4f}, XGBoost {report.auc_xgboost:.4f}, gap {report.auc_gap:+.4f} "
+        f"(allowed {AUC_GAP_RANGE[0]}-{AUC_GAP_RANGE[1]}; real 0.7571 / 0.7662 / +0.0090)",
+        f"top-10 importance overlap with the real ranking: {report.overlap} of 10 "
+        f"(at least {MIN_TOP10_OVERLAP})",
+    ]
+    if report.oracle_auc is not None:
+        lines.append(f"oracle AUC (true PD vs TARGET): {report.oracle_auc:.4f}")
+    worst = max((*report.curves, report.two_way), key=lambda c: c.max_gap)
+    lines.append(
+        f"default-rate curves: largest gap {worst.max_gap:.1f} points ({worst.name}; "
+        f"allowed {CURVE_TOL_POINTS:g}, {worst.judged} rates, bins of at least {MIN_BIN_CLIENTS} clients)"
+    )
+    lines.extend(f"FAILED: {failure}" for failure in report.failures)
+    lines.append("PASSED" if report.passed else "FAILED")
+    return lines
+
+
+def to_markdown(report: SynthCheck, *, categories: bool = False) -> str:
+    """The report as markdown: one small table per curve (real vs synthetic), importance, AUCs."""
+    out: list[str] = []
+    shown = [c for c in report.curves if categories or c.name not in LEVEL_CURVES]
+    for curve in (*shown, report.two_way):
+        out.append(f"**{curve.name}** (largest gap {curve.max_gap:.1f} points, {curve.judged})\n")
+        out.append("| bin | real % | synthetic % | true PD % | clients |")
+        out.append("| --- | ---: | ---: | ---: | ---: |")
+        out.extend("| " + " | ".join(row) + " |" for row in curve_rows(curve))
+        out.append("")
+    synth_top = [name for name, _ in report.importance[:10]]
+    out.append("| rank | real top 10 | synthetic top 10 |")
+    out.append("| ---: | --- | --- |")
+    for i, (real, synth) in enumerate(zip(report.real_top10, synth_top, strict=False), start=1):
+        out.append(f"| {i} | {real} | {synth} |")
+    out.append("")
+    out.extend(f"- {line}" for line in summary_lines(report))
+    return "\n".join(out) + "\n"
+
+
+def render(report: SynthCheck) -> Group:
+    """Rich tables for the terminal: the nine curves and the two-way table side by side, then verdicts."""
+    tables: list[Table] = []
+    for curve in (*(c for c in report.curves if c.name not in LEVEL_CURVES), report.two_way):
+        table = Table(title=f"{curve.name} (gap {curve.max_gap:.1f})", title_justify="left")
+        for header in ("bin", "real %", "synth %", "true PD %", "clients"):
+            table.add_column(header, justify="left" if header == "bin" else "right")
+        for row in curve_rows(curve):
+            table.add_row(*(Text(cell) for cell in row))
+        tables.append(table)
+    levels = Table(title="categories (largest gap, points)", title_justify="left")
+    levels.add_column("category")
+    levels.add_column("gap", justify="right")
+    for curve in report.curves:
+        if curve.name in LEVEL_CURVES:
+            levels.add_row(Text(curve.name), f"{curve.max_gap:.1f}")
+    importance = Table(title="top 10 inputs", title_justify="left")
+    importance.add_column("real")
+    importance.add_column("synthetic")
+    for real, (synth, _) in zip(report.real_top10, report.importance[:10], strict=False):
+        importance.add_row(Text(real), Text(synth))
+    verdicts = [
+        Text(line, style="red" if line.startswith("FAILED") else "") for line in summary_lines(report)
+    ]
+    return Group(Columns([*tables, levels, importance]), *verdicts)
