@@ -10,14 +10,24 @@ The generator is driven by the packaged profile of the real data (:func:`trainer
   at the profile rate, the ``365243`` placeholder at the profile share.
 - Structure on top: three latent client factors (creditworthiness, affluence, age) enter the columns
   through a Gaussian copula (rank-preserving), so correlated columns move together while marginals stay
-  close; business rules keep rows consistent (annuity vs credit and term, goods price vs credit,
-  pensioners with ``DAYS_EMPLOYED = 365243`` and organisation ``XNA``, housing fields missing as a block,
-  history keys that join, late payments, overdue bureau credits, card balance vs limit).
-- ``TARGET`` is planted by a hidden risk function of observable columns only: application columns and
-  history aggregates computed from the generated rows (installment late and underpayment shares,
-  bureau overdue, bureau_balance late statuses, refused previous applications, POS days past due,
-  card utilisation). The intercept is solved so the mean true PD of the train clients is 8.07 %;
-  ``TARGET ~ Bernoulli(TRUE_PD)``. ``synth_truth.csv`` keeps every client's true PD (oracle AUC).
+  close; business rules keep rows consistent (pensioners with ``DAYS_EMPLOYED = 365243`` and organisation
+  ``XNA``, housing fields missing as a block, history keys that join, late and split payments, overdue
+  bureau credits, card balance vs limit).
+- Loan structure: a cash loan's annuity follows from its amount, a product term (6 to 48 months, larger
+  credits longer, shorter in application_test) and a monthly rate (:data:`CASH_PRODUCTS`, fitted to the
+  real deciles of credit / annuity); revolving loans repay 5 % or 10 % a month; the goods price is the
+  credit times a ratio with the real quantiles (below 1 when fees are financed, 1, or above 1).
+- ``TARGET`` is planted by a hidden risk function of observable columns only. A structural logit of
+  application columns (external scores first) and history aggregates computed from the generated rows
+  (installment late and underpayment shares, bureau overdue, bureau_balance late statuses, refused
+  previous applications, POS days past due, card utilisation) is then raked
+  (:func:`trainer.synth_effects.rake`) so that the default rate per real decile of the credit term,
+  goods / credit, annuity / income, credit / income, employed / age, income per person, the mean
+  external score, age and the credit amount, per external-score x term tercile, and per level of the
+  main categories equals the real one (``home_credit_effects.json``, the profile). The intercept is
+  solved so the mean true PD of the train clients is 8.07 %; ``TARGET ~ Bernoulli(TRUE_PD)``.
+  ``synth_truth.csv`` keeps every client's true PD (oracle AUC). ``trainer synth --check``
+  (:mod:`trainer.synth_check`) compares the result with the real data.
 
 Stated tolerances (checked by ``tests/test_synth.py`` against the profile):
 
@@ -25,7 +35,10 @@ Stated tolerances (checked by ``tests/test_synth.py`` against the profile):
   (``|q_synth - q_profile| <= 0.10 * (q95 - q5)``, at least 1 unit for whole-number columns), or, where
   the distribution is sparse (long tails, point masses), within 4 percentile points in rank (the
   profile's quantile value falls between the synthetic quantiles at ``level - 0.04`` and ``level + 0.04``);
-- missing rates within 3 points; category frequencies within 3 points (levels of at least 3 %).
+- missing rates within 3 points; category frequencies within 3 points (levels of at least 3 %);
+- rows per client of each history table within 5 % of the real average (``full_table_rows``), 10 % for
+  POS_CASH_balance;
+- the real curves, importance ranking and AUC gap: the tolerances of :mod:`trainer.synth_check`.
 
 Identifier columns are excluded from the quantile check (the profiled sample is not uniform over IDs);
 they lie in the real ranges instead. Randomness: ``numpy.random.default_rng`` seeded from ``seed`` with

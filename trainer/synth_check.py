@@ -183,6 +183,21 @@ _NUMERIC = (
 )
 
 
+def compare_curves(
+    train: pd.DataFrame, true_pd: npt.NDArray[np.float64] | None
+) -> tuple[tuple[CurveCheck, ...], CurveCheck]:
+    """Every real curve against ``train`` (with TARGET): (decile and category curves, two-way table).
+
+    Realised rates are judged from :data:`FULL_CHECK_CLIENTS` clients on, or when ``true_pd`` is None;
+    below that, the mean true PD of each bin.
+    """
+    target = train["TARGET"].to_numpy(dtype=np.float64)
+    judge_true = len(train) < FULL_CHECK_CLIENTS and true_pd is not None
+    checks = [compare_curve(g, target, true_pd, judge_true) for g in _groups(train)]
+    two_way = next(c for c in checks if c.name == TWO_WAY)
+    return tuple(c for c in checks if c.name != TWO_WAY), two_way
+
+
 def real_top10() -> tuple[str, ...]:
     """The real application-only model's 10 most important inputs."""
     return tuple(str(name) for name, _ in load_effects()["mean_abs_shap_top25"][:10])
@@ -295,12 +310,7 @@ def check_synthetic(data_dir: Path, *, folds: int = 5, seed: int = 42, nthread: 
         truth = pd.read_csv(truth_path).set_index("SK_ID_CURR")["TRUE_PD"]
         true_pd = truth.reindex(train["SK_ID_CURR"].to_numpy()).to_numpy(dtype=np.float64)
         oracle = float(roc_auc_score(train["TARGET"], true_pd))
-    target = train["TARGET"].to_numpy(dtype=np.float64)
-    judge_true = len(train) < FULL_CHECK_CLIENTS and true_pd is not None
-    groups = _groups(train)
-    checks = [compare_curve(g, target, true_pd, judge_true) for g in groups]
-    two_way = next(c for c in checks if c.name == TWO_WAY)
-    curves = tuple(c for c in checks if c.name != TWO_WAY)
+    curves, two_way = compare_curves(train, true_pd)
     auc_lr, auc_xgb, importance = cross_validated_aucs(train, folds=folds, seed=seed, nthread=nthread)
     top = list(importance)[:10]
     real = real_top10()
