@@ -23,7 +23,7 @@ from trainer.synth_check import (
     curve_rows,
     real_top10,
 )
-from trainer.synth_effects import DECILE_CURVES, load_effects
+from trainer.synth_effects import DECILE_CURVES, RiskGroup, load_effects, rake
 
 N_CLIENTS = 6000
 SEED = 7
@@ -468,3 +468,22 @@ def test_synth_check_reports_side_by_side() -> None:
 def test_synth_check_on_a_folder_without_data(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="no application_train"):
         check_synthetic(tmp_path)
+
+
+def test_rake_matches_every_bin_and_the_mean() -> None:
+    rng = np.random.default_rng(0)
+    n = 20_000
+    base = rng.normal(-2.5, 1.0, n)
+    a = RiskGroup("a", ("0", "1", "2", "3"), rng.integers(0, 4, n), np.array([0.05, 0.10, 0.17, 0.08]))
+    # A second, correlated grouping (a shares half its clients' bins), with one bin left free (NaN).
+    b_index = np.where(rng.random(n) < 0.5, a.index % 2, rng.integers(0, 2, n))
+    b = RiskGroup("b", ("x", "y"), b_index, np.array([0.09, np.nan]))
+    fit = rng.random(n) < 0.8
+    logit = rake(base, [a, b], fit, 0.1, real_rate=0.1, sweeps=30)
+    pd_ = 1 / (1 + np.exp(-logit))
+    assert abs(pd_[fit].mean() - 0.1) < 1e-6
+    for group in (a, b):
+        for k, target in enumerate(group.real):
+            if not np.isnan(target):
+                got = pd_[fit & (group.index == k)].mean()
+                assert abs(got - target) < 0.002, (group.name, k, got, target)
