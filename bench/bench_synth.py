@@ -32,6 +32,7 @@ def main() -> None:
     parser.add_argument("--work", type=Path, required=True)
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--model-sample", type=int, default=None, help="Clients the models are fitted on.")
     parser.add_argument("--skip-generate", action="store_true", help="Check the data already in --work.")
     args = parser.parse_args()
 
@@ -50,7 +51,9 @@ def main() -> None:
                 print(f"| {name} | {ours:.2f} | {theirs:.2f} | {ours / theirs - 1:+.1%} |")
         print()
     start = time.perf_counter()
-    report = check_synthetic(data, folds=args.folds, seed=args.seed, nthread=args.threads)
+    report = check_synthetic(
+        data, folds=args.folds, seed=args.seed, nthread=args.threads, model_sample=args.model_sample
+    )
     check_seconds = time.perf_counter() - start
     print(to_markdown(report))
     print(f"check ({args.folds} folds): {check_seconds:.0f} s (load {os.getloadavg()})")

@@ -55,6 +55,10 @@ def synth(
         bool, typer.Option("--check-only", help="Check the data already in --out without generating.")
     ] = False,
     folds: Annotated[int, typer.Option("--folds", min=2, help="Cross-validation folds of the check.")] = 5,
+    model_sample: Annotated[
+        int | None,
+        typer.Option("--model-sample", min=1000, help="Fit the check's models on this many clients only."),
+    ] = None,
     threads: Threads = 0,
 ) -> None:
     """Generate realistic synthetic Home Credit tables (application_test gets 15.9 % as many clients)."""
@@ -66,7 +70,7 @@ def synth(
         from trainer.synth_check import check_synthetic, render
 
         with err_console.status("Fitting the application-only models…"):
-            report = check_synthetic(out, folds=folds, seed=seed, nthread=threads)
+            report = check_synthetic(out, folds=folds, seed=seed, nthread=threads, model_sample=model_sample)
         Console().print(render(report))
         if not report.passed:
             raise typer.Exit(code=1)
