@@ -138,8 +138,8 @@ class CreditApp(App[int]):
         """Hand the services down to the search screen, then load the history (or start scoring)."""
         self.services = message.services
         self.columns = message.columns
-        model_id = message.services.scorer.bundle.manifest.get("model_id", "?")
-        self.sub_title = f"{message.services.advisor} · model {str(model_id)[:8]}"
+        model_id = message.services.scorer.bundle.model_id
+        self.sub_title = f"{message.services.advisor} · model {model_id[:8]}"
         history_pending = self._history_loader is not None
         self.search_screen.set_data(message.services, message.columns, history_pending=history_pending)
         if self._history_loader is not None:

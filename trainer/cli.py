@@ -342,7 +342,7 @@ def report(
     with err_console.status("Building the report"):
         html = build_report(model, data, target)
     err_console.print(f"wrote {html}")
-    run = load_bundle(model).manifest.get("tracking")
+    run = load_bundle(model).manifest.tracking
     if run and resolve_uri(tracking_uri) is not None:
         uri = resolve_uri(tracking_uri) if tracking_uri is not None else run["uri"]
         files = [*sorted(html.parent.glob("*.png")), html]

@@ -181,7 +181,7 @@ def compute_report(model: Path, data_dir: Path | None = None) -> ReportData:
     """Score the evaluation clients and compute every number the report shows."""
     bundle = load_bundle(model)
     spec: FeatureSpec = bundle.spec
-    source = data_dir if data_dir is not None else Path(bundle.manifest["training_data"]["source"])
+    source = data_dir if data_dir is not None else Path(bundle.manifest.training_data.source)
     data = load_data(source, need_train=True, history=bool(spec.history_tables))
     if "TARGET" not in data.train.columns:
         raise DataError(f"application_train in {source} has no TARGET column; the report needs labels.")
@@ -190,19 +190,17 @@ def compute_report(model: Path, data_dir: Path | None = None) -> ReportData:
     y_all = data.train["TARGET"].to_numpy(dtype=np.int64)
     rows = np.arange(len(y_all))
     title = f"all {len(y_all):,} labelled clients of {source}"
-    if bundle.manifest["training_data"].get("fingerprint") == data.fingerprint():
-        settings = bundle.manifest["training"]
-        train_rows, rows = stratified_split(y_all, settings["valid_share"], settings["seed"])
+    if bundle.manifest.training_data.fingerprint == data.fingerprint():
+        settings = bundle.manifest.training
+        train_rows, rows = stratified_split(y_all, settings.valid_share, settings.seed)
         title = f"the bundle's {len(rows):,} validation clients"
     else:
         train_rows = rows
     x_all = feature_matrix(data.train, history, spec)
     x, y = x_all[rows], y_all[rows]
     p = Scorer(bundle).predict_matrix(x)
-    thr = bundle.manifest["threshold"]
-    choice = ThresholdChoice(
-        thr["value"], thr["cost_false_negative"], thr["cost_false_positive"], float("nan")
-    )
+    thr = bundle.manifest.threshold
+    choice = ThresholdChoice(thr.value, thr.cost_false_negative, thr.cost_false_positive, float("nan"))
     thresholds, costs = cost_curve(y, p, choice.cost_fn, choice.cost_fp)
 
     sample = np.sort(np.random.default_rng(0).permutation(len(rows))[:SHAP_SAMPLE])
@@ -365,12 +363,12 @@ def _metrics_frame(metrics: dict[str, Any]) -> pd.DataFrame:
 def render_html(r: ReportData, figs: dict[str, Figure]) -> str:
     """The report page (figures embedded as base64 PNG)."""
     b = r.bundle
-    thr = b.manifest["threshold"]
+    thr = b.manifest.threshold
     best = float(np.minimum(r.curve_thresholds[int(np.argmin(r.curve_costs))], 1.0))
-    tracking = b.manifest.get("tracking") or {}
+    tracking = b.manifest.tracking or {}
     intro = (
         f"Bundle <code>{b.path}</code>, model_id <code>{b.model_id}</code>, "
-        f"created {b.manifest['created_at']}; "
+        f"created {b.manifest.created_at}; "
         f"{len(b.spec.names)} features; evaluated on {r.title}."
         + (f" MLflow run <code>{tracking.get('run_id')}</code>." if tracking else "")
     )
@@ -390,8 +388,8 @@ def render_html(r: ReportData, figs: dict[str, Figure]) -> str:
         Section(
             "cost",
             "Business cost and threshold",
-            f"<p>Cost of a false negative {thr['cost_false_negative']:g}, of a false positive "
-            f"{thr['cost_false_positive']:g}. Bundle threshold <b>{r.threshold:.6f}</b>; "
+            f"<p>Cost of a false negative {thr.cost_false_negative:g}, of a false positive "
+            f"{thr.cost_false_positive:g}. Bundle threshold <b>{r.threshold:.6f}</b>; "
             f"minimum of the plotted curve at {best:.6f}.</p>" + figs["cost"].img(),
         ),
         Section("confusion", "Confusion matrix at the threshold", figs["confusion"].img()),

@@ -17,6 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from trainer.bundle import Bundle
+from trainer.decision import Decision
 from trainer.scoring import Explanation
 
 _METRIC_LABELS = {
@@ -67,21 +68,21 @@ def fit_summary(bundle: Bundle) -> Group:
     manifest = bundle.manifest
     info = Table.grid(padding=(0, 2))
     info.add_row("Bundle", f"{bundle.path} (model_id {bundle.model_id})")
-    data = manifest["training_data"]
-    info.add_row("Training data", f"{data['n_clients']:,} clients, default rate {data['default_rate']:.2%}")
+    data = manifest.training_data
+    info.add_row("Training data", f"{data.n_clients:,} clients, default rate {data.default_rate:.2%}")
     info.add_row("History tables", ", ".join(bundle.spec.history_tables) or "none (application table only)")
     info.add_row("Features", f"{len(bundle.spec.names)}")
-    info.add_row("Trees", f"{manifest['training']['best_iteration']}")
-    thr = manifest["threshold"]
+    info.add_row("Trees", f"{manifest.training.best_iteration}")
+    thr = manifest.threshold
     info.add_row(
         "Threshold",
-        f"{thr['value']:.4f} (refuse when PD >= threshold; cost FN:FP = "
-        f"{thr['cost_false_negative']:g}:{thr['cost_false_positive']:g})",
+        f"{thr.value:.4f} (refuse when PD >= threshold; cost FN:FP = "
+        f"{thr.cost_false_negative:g}:{thr.cost_false_positive:g})",
     )
-    if thr.get("review_band"):
-        low, high = thr["review_band"]
+    if thr.review_band:
+        low, high = thr.review_band
         info.add_row("Review band", f"{low:.4f} <= PD < {high:.4f}")
-    return Group(info, metrics_table(manifest["metrics"]["validation"], title="Validation metrics"))
+    return Group(info, metrics_table(manifest.validation.to_dict(), title="Validation metrics"))
 
 
 def contribution_bar(value: float, scale: float, width: int = 10) -> Text:
@@ -94,7 +95,9 @@ def contribution_bar(value: float, scale: float, width: int = 10) -> Text:
 
 def explanation_view(client_id: int, explanation: Explanation, reasons: list[str], top: int) -> Group:
     """PD, decision, reasons and a table of the largest contributions with bars."""
-    colour = {"ACCEPT": "green", "REFUSE": "red", "REVIEW": "yellow"}[explanation.decision]
+    colour = {Decision.ACCEPT: "green", Decision.REFUSE: "red", Decision.REVIEW: "yellow"}[
+        explanation.decision
+    ]
     head = Text.assemble(
         (f"Client {client_id}  ", "bold"),
         (f"PD {explanation.pd:.2%}  ", "bold"),

@@ -17,12 +17,15 @@ import math
 import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
 from trainer.config import PROJECT_ROOT
 from trainer.errors import UserError
+
+if TYPE_CHECKING:
+    from trainer.bundle import Bundle
 
 #: Where runs go when no URI is given, in a source checkout: ``mlflow.db`` and ``artifacts/`` (git-ignored).
 DEFAULT_TRACKING_DIR = PROJECT_ROOT / "mlruns"
@@ -240,7 +243,7 @@ def get_run_data(uri: str, run_id: str) -> tuple[dict[str, float], dict[str, str
     return dict(data.metrics), dict(data.params), dict(data.tags)
 
 
-def log_fit(run: Run, bundle: Any) -> None:
+def log_fit(run: Run, bundle: Bundle) -> None:
     """Log a freshly written bundle: training settings, validation metrics, data fingerprint, bundle id.
 
     Args:
@@ -250,28 +253,28 @@ def log_fit(run: Run, bundle: Any) -> None:
     if not run.active:
         return
     manifest = bundle.manifest
-    training = manifest["training"]
-    data = manifest["training_data"]
-    threshold = manifest["threshold"]
+    training = manifest.training
+    data = manifest.training_data
+    threshold = manifest.threshold
     run.log_params(
         {
-            "seed": training["seed"],
-            "valid_share": training["valid_share"],
-            "num_boost_round": training["num_boost_round"],
-            "early_stopping_rounds": training["early_stopping_rounds"],
-            "cost_fn": threshold["cost_false_negative"],
-            "cost_fp": threshold["cost_false_positive"],
-            "history_tables": ",".join(manifest.get("history_tables", [])) or "none",
-            "n_features": len(manifest["features"]),
-            **{f"xgb.{k}": v for k, v in training["params"].items()},
+            "seed": training.seed,
+            "valid_share": training.valid_share,
+            "num_boost_round": training.num_boost_round,
+            "early_stopping_rounds": training.early_stopping_rounds,
+            "cost_fn": threshold.cost_false_negative,
+            "cost_fp": threshold.cost_false_positive,
+            "history_tables": ",".join(manifest.history_tables) or "none",
+            "n_features": len(manifest.spec.names),
+            **{f"xgb.{k}": v for k, v in training.params.items()},
         }
     )
-    validation = manifest["metrics"]["validation"]
-    run.log_metrics({**validation, "threshold": threshold["value"], "trees": training["best_iteration"]})
+    validation = manifest.validation.to_dict()
+    run.log_metrics({**validation, "threshold": threshold.value, "trees": training.best_iteration})
     run.set_tags(
         {
-            "data.fingerprint": data["fingerprint"],
-            "data.source": data["source"],
+            "data.fingerprint": data.fingerprint,
+            "data.source": data.source,
             "bundle.model_id": bundle.model_id,
             "bundle.path": str(bundle.path),
         }
