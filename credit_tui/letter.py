@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Final
 
 from credit_tui.audit import DecisionRecord
+from trainer.decision import FINAL_DECISIONS, Decision
 from trainer.errors import UserError
 
 LENDER: Final = "Prêt à Dépenser"
@@ -85,7 +86,7 @@ def _content(
     lender: str,
     contact: str,
 ) -> LetterContent:
-    if decision not in ("ACCEPT", "REFUSE"):
+    if decision not in FINAL_DECISIONS:
         raise LetterError(
             f"Client {client_id} has no final decision yet ({decision}); record ACCEPT or REFUSE first."
         )
@@ -97,7 +98,7 @@ def _content(
 
 def _sections(letter: LetterContent) -> list[tuple[str, list[str]]]:
     """The letter as (heading, paragraphs) in plain text; both renderings are built from this."""
-    accepted = letter.decision == "ACCEPT"
+    accepted = letter.decision == Decision.ACCEPT
     decision_text = (
         "We are pleased to tell you that your credit application has been accepted."
         if accepted
@@ -227,7 +228,7 @@ _CSS: Final = (
 
 def _html(letter: LetterContent) -> str:
     e = html.escape
-    verdict = "Accepted" if letter.decision == "ACCEPT" else "Refused"
+    verdict = "Accepted" if letter.decision == Decision.ACCEPT else "Refused"
     body: list[str] = [
         f"<h1>{e(letter.lender)}: decision on your credit application</h1>",
         '<p class="meta">',
@@ -245,7 +246,7 @@ def _html(letter: LetterContent) -> str:
         if items:
             body.append("<ol>" + "".join(f"<li>{e(item)}</li>" for item in items) + "</ol>")
     body.append(f"<p>{e(letter.advisor)}, for {e(letter.lender)}</p>")
-    css_class = "accept" if letter.decision == "ACCEPT" else "refuse"
+    css_class = "accept" if letter.decision == Decision.ACCEPT else "refuse"
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
