@@ -21,9 +21,7 @@ import csv
 import hashlib
 import json
 import math
-import os
 import sqlite3
-import tempfile
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
@@ -32,6 +30,7 @@ from pathlib import Path
 from time import monotonic, sleep
 from typing import Any, Final, Literal
 
+from trainer.atomic import atomic_file
 from trainer.decision import FINAL_DECISIONS, MODEL_DECISIONS, Decision, sql_in_check
 from trainer.errors import UserError
 
@@ -762,23 +761,15 @@ class AuditStore:
             raise AuditError(f"Folder {out.parent} does not exist; create it or choose another --out path.")
         records = self._select()
         try:
-            fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
-        except OSError as exc:
-            raise AuditError(
-                f"Cannot write {out} ({exc.strerror or exc}); choose another --out path."
-            ) from exc
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            with atomic_file(out, newline="") as fh:
                 writer = csv.DictWriter(fh, fieldnames=list(_COLUMNS))
                 writer.writeheader()
                 for record in records:
                     writer.writerow(record.as_row())
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, out)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        except OSError as exc:
+            raise AuditError(
+                f"Cannot write {out} ({exc.strerror or exc}); choose another --out path."
+            ) from exc
         return len(records)
 
 

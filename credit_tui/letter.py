@@ -11,9 +11,7 @@ UI-free: ``credit-tui letter --client ID`` and the client screen's key both call
 from __future__ import annotations
 
 import html
-import os
 import re
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -21,6 +19,7 @@ from pathlib import Path
 from typing import Final
 
 from credit_tui.audit import DecisionRecord
+from trainer.atomic import write_text_atomic
 from trainer.decision import FINAL_DECISIONS, Decision
 from trainer.errors import UserError
 
@@ -256,19 +255,6 @@ def _html(letter: LetterContent) -> str:
     )
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_letter(
     out_dir: Path,
     client_id: int,
@@ -308,8 +294,8 @@ def write_letter(
     stem = f"letter-{int(client_id)}-{day.isoformat()}"
     md_path, html_path = out_dir / f"{stem}.md", out_dir / f"{stem}.html"
     try:
-        _write_atomic(md_path, markdown)
-        _write_atomic(html_path, page)
+        write_text_atomic(md_path, markdown)
+        write_text_atomic(html_path, page)
     except OSError as exc:
         md_path.unlink(missing_ok=True)
         raise LetterError(

@@ -156,3 +156,17 @@ def test_sql_check_built_from_the_enum_accepts_exactly_its_values() -> None:
         conn.execute("INSERT INTO t (f) VALUES (?)", (Decision.REVIEW,))
     with pytest.raises(sqlite3.IntegrityError):
         conn.execute("INSERT INTO t (m) VALUES ('accept')")
+
+
+def test_atomic_write_replaces_whole_or_leaves_the_old_file(tmp_path: Path) -> None:
+    from trainer.atomic import atomic_file, write_text_atomic
+
+    target = tmp_path / "out.csv"
+    write_text_atomic(target, "old\n")
+    with pytest.raises(RuntimeError), atomic_file(target) as fh:
+        fh.write("half")
+        raise RuntimeError("disk full")
+    assert target.read_text() == "old\n"
+    write_text_atomic(target, "new\n")
+    assert target.read_text() == "new\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]

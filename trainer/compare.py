@@ -32,6 +32,7 @@ from sklearn.metrics import accuracy_score, average_precision_score, f1_score, r
 from sklearn.model_selection import StratifiedKFold, train_test_split
 from threadpoolctl import threadpool_limits
 
+from trainer.atomic import atomic_path, write_text_atomic
 from trainer.config import (
     DEFAULT_COST_FN,
     DEFAULT_COST_FP,
@@ -505,17 +506,11 @@ def compare_table(result: CompareResult) -> Table:
     return table
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
-
-
 def write_outputs(result: CompareResult, out: Path, run_id: str | None = None) -> list[Path]:
     """Write ``comparison.csv`` (summary), ``comparison.json`` (summary, folds, settings) and the figure."""
     out.mkdir(parents=True, exist_ok=True)
     csv_path, json_path = out / "comparison.csv", out / "comparison.json"
-    _atomic_write(csv_path, result.frame().to_csv(index=False, float_format="%.6f"))
+    write_text_atomic(csv_path, result.frame().to_csv(index=False, float_format="%.6f"))
     cfg = asdict(result.config)
     cfg["data_dir"] = str(result.config.data_dir)
     payload = {
@@ -527,7 +522,7 @@ def write_outputs(result: CompareResult, out: Path, run_id: str | None = None) -
         "mlflow_run_id": run_id,
         "models": [asdict(s) for s in result.scores],
     }
-    _atomic_write(json_path, json.dumps(payload, indent=2) + "\n")
+    write_text_atomic(json_path, json.dumps(payload, indent=2) + "\n")
     written = [csv_path, json_path]
     figure = comparison_figure(result, out)
     if figure is not None:
@@ -556,7 +551,8 @@ def comparison_figure(result: CompareResult, out: Path) -> Path | None:
     right.bar(labels, [s.fit_seconds for s in result.scores], color="#718096")
     right.set_ylabel("Seconds per fold (fit + predict)")
     target = out / "comparison.png"
-    save(fig, out, ".comparison.tmp").path.replace(target)  # written whole, then renamed
+    with atomic_path(target) as tmp:
+        save(fig, tmp.parent, tmp.name.removesuffix(".png"))
     return target
 
 

@@ -25,6 +25,7 @@ from rich.progress import Progress
 from rich.table import Table
 from sklearn.metrics import roc_auc_score
 
+from trainer.atomic import write_text_atomic
 from trainer.compare import Dataset, folds, xgb_fold_predict
 from trainer.config import DEFAULT_SEED, DEFAULT_XGB_PARAMS
 from trainer.errors import UserError
@@ -210,9 +211,7 @@ def run_tune(config: TuneConfig, dataset: Dataset, progress: Progress | None = N
 def write_params(result: TuneResult, out: Path) -> None:
     """Write the best parameters as a JSON object (atomically) for ``trainer fit --params``."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
-    tmp.write_text(json.dumps(result.best_params, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    tmp.replace(out)
+    write_text_atomic(out, json.dumps(result.best_params, indent=2, sort_keys=True) + "\n")
 
 
 def tune_table(result: TuneResult) -> Table:
