@@ -28,7 +28,7 @@ from trainer.errors import DataError
 from trainer.features import FeatureSpec, feature_matrix, history_features, history_tables_used
 from trainer.figures import Figure, Section, beeswarm, page, pyplot, save, table_html
 from trainer.labels import feature_label
-from trainer.model import ThresholdChoice, Vector, evaluate, make_dmatrix, stratified_split
+from trainer.model import ThresholdChoice, Vector, cost_curve, evaluate, make_dmatrix, stratified_split
 from trainer.scoring import Scorer
 
 #: Clients used for SHAP plots (exact TreeSHAP; enough for stable pictures, bounded cost).
@@ -41,28 +41,6 @@ PSI_MODERATE = 0.1
 AGE_BANDS = (0, 30, 40, 50, 60, 200)
 AGE_LABELS = ("<30", "30-39", "40-49", "50-59", "60+")
 INCOME_LABELS = ("Q1 (lowest)", "Q2", "Q3", "Q4 (highest)")
-
-
-def cost_curve(y: Vector, pd_: Vector, cost_fn: float, cost_fp: float) -> tuple[Vector, Vector]:
-    """Expected cost per client when refusing PD >= t, for every threshold that separates distinct PDs.
-
-    The same candidates and arithmetic as :func:`trainer.model.choose_threshold` (the first threshold is
-    "refuse nobody"), so the curve's minimum is the threshold it chooses on the same data.
-
-    Returns:
-        (thresholds in decreasing order, cost per client).
-    """
-    y = np.asarray(y, dtype=np.int64)
-    p = np.asarray(pd_, dtype=np.float64)
-    order = np.argsort(-p, kind="stable")
-    p_sorted, y_sorted = p[order], y[order]
-    tp = np.concatenate([[0], np.cumsum(y_sorted)])
-    k = np.arange(len(p) + 1)
-    cost = cost_fn * (int(y.sum()) - tp) + cost_fp * (k - tp)
-    valid = np.ones(len(p) + 1, dtype=bool)
-    valid[1:-1] = p_sorted[1:] != p_sorted[:-1]
-    thresholds = np.concatenate([[1.0 + 1e-12], p_sorted])
-    return thresholds[valid], cost[valid] / len(p)
 
 
 def psi(expected: Vector, actual: Vector, categorical: bool, bins: int = 10) -> float:
