@@ -31,6 +31,25 @@ BundleDir = Annotated[Path, typer.Option("--model", help="Bundle folder.")]
 NoHistory = Annotated[bool, typer.Option("--no-history", help="Use the application table only.")]
 Threads = Annotated[int, typer.Option("--threads", min=0, help="XGBoost threads (0 = all cores).")]
 
+
+def _print_version(value: bool) -> None:
+    if value:
+        from trainer import __version__
+
+        typer.echo(f"trainer (credit-tui) {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    """Build, evaluate and serialise the Prêt à Dépenser credit model (Home Credit data)."""
+
+
 _TRACKING_OPTION = typer.Option(
     "--tracking-uri",
     help="MLflow tracking URI or folder (default: a SQLite store in mlruns/ of the project; 'off' disables).",
