@@ -65,8 +65,10 @@ def synth(
 ) -> None:
     """Generate realistic synthetic Home Credit tables (application_test gets 15.9 % as many clients)."""
     from trainer.synth import generate
+    from trainer.views import progress_bar
 
-    generate(out, n_clients=clients, seed=seed, fmt=fmt, console=err_console)
+    with progress_bar(err_console) as progress:
+        generate(out, n_clients=clients, seed=seed, fmt=fmt, progress=progress)
 
 
 @app.command()
@@ -108,9 +110,9 @@ def fit(
     tracking_uri: Annotated[str | None, _TRACKING_OPTION] = None,
 ) -> None:
     """Train the model, choose the threshold by business cost, and write a verified bundle."""
-    from trainer.reports import fit_summary, progress_bar
     from trainer.tracking import resolve_uri
     from trainer.train import FitConfig, fit_bundle
+    from trainer.views import fit_summary, progress_bar
 
     config = FitConfig(
         data_dir=data,
@@ -157,7 +159,7 @@ def evaluate(
 ) -> None:
     """Evaluate a bundle on labelled data (its own validation clients when it is its training data)."""
     from trainer.evaluation import evaluate_bundle
-    from trainer.reports import metrics_table
+    from trainer.views import metrics_table
 
     result = evaluate_bundle(model, data)
     Console().print(metrics_table(result.metrics, title=result.title))
@@ -200,8 +202,8 @@ def explain(
 ) -> None:
     """Show one client's PD, decision, reasons and top SHAP contributions."""
     from trainer.portfolio import Portfolio
-    from trainer.reports import explanation_view
     from trainer.scoring import Scorer
+    from trainer.views import explanation_view
 
     scorer = Scorer.load(model)
     portfolio = Portfolio.load(_clients_file(data, clients), tables=scorer.spec.history_tables)
@@ -262,8 +264,8 @@ def compare(
         track_compare,
         write_outputs,
     )
-    from trainer.reports import progress_bar
     from trainer.tracking import resolve_uri, tracked
+    from trainer.views import progress_bar
 
     config = CompareConfig(
         data_dir=data,
@@ -311,9 +313,9 @@ def tune(
 ) -> None:
     """Search XGBoost parameters on cross-validated ROC AUC within a time budget (optuna, resumable)."""
     from trainer.compare import load_dataset
-    from trainer.reports import progress_bar
     from trainer.tracking import resolve_uri, tracked
     from trainer.tune import TuneConfig, run_tune, track_tune, tune_table, write_params
+    from trainer.views import progress_bar
 
     config = TuneConfig(
         budget_minutes=budget,

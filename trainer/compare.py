@@ -26,7 +26,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from rich import box
-from rich.progress import Progress
 from rich.table import Table
 from sklearn.metrics import accuracy_score, average_precision_score, f1_score, roc_auc_score
 from sklearn.model_selection import StratifiedKFold, train_test_split
@@ -50,6 +49,7 @@ from trainer.features import (
     history_tables_used,
 )
 from trainer.model import Matrix, Vector, choose_threshold, fit_booster, stratified_split
+from trainer.progress import ProgressReport
 
 #: Model keys accepted by ``--models``, with their display names, in the order they are run.
 MODEL_NAMES: dict[str, str] = {
@@ -408,19 +408,20 @@ def score_fold(y: Vector, p: Vector, cost_fn: float, cost_fp: float) -> dict[str
     }
 
 
-def run_compare(config: CompareConfig, dataset: Dataset, progress: Progress | None = None) -> CompareResult:
+def run_compare(
+    config: CompareConfig, dataset: Dataset, progress: ProgressReport | None = None
+) -> CompareResult:
     """Cross-validate every model of ``config`` on ``dataset`` with the same folds."""
     splits = folds(dataset.y, config.n_folds, config.seed)
     scores: list[ModelScore] = []
     oof: dict[str, Vector] = {}
     for key in config.models:
         name = MODEL_NAMES[key]
-        task = progress.add_task(f"{name}", total=len(splits)) if progress is not None else None
         fold_scores: list[FoldScore] = []
         predictions = np.full(len(dataset.y), np.nan)
         for i, (tr, te) in enumerate(splits):
-            if progress is not None and task is not None:
-                progress.update(task, description=f"{name}: fold {i + 1}/{len(splits)}")
+            if progress is not None:
+                progress(name, i, len(splits), f"{name}: fold {i + 1}/{len(splits)}")
             start = time.perf_counter()
             with threadpool_limits(limits=config.threads or None):
                 p = PREDICTORS[key](
@@ -435,8 +436,8 @@ def run_compare(config: CompareConfig, dataset: Dataset, progress: Progress | No
                     **score_fold(dataset.y[te], p, config.cost_fn, config.cost_fp),
                 )
             )
-            if progress is not None and task is not None:
-                progress.advance(task)
+            if progress is not None:
+                progress(name, i + 1, len(splits), f"{name}: fold {i + 1}/{len(splits)}")
         aucs = np.array([f.roc_auc for f in fold_scores])
         scores.append(
             ModelScore(

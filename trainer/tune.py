@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from rich.progress import Progress
 from rich.table import Table
 from sklearn.metrics import roc_auc_score
 
@@ -29,6 +28,7 @@ from trainer.atomic import write_text_atomic
 from trainer.compare import Dataset, folds, xgb_fold_predict
 from trainer.config import DEFAULT_SEED, DEFAULT_XGB_PARAMS
 from trainer.errors import UserError
+from trainer.progress import ProgressReport
 
 #: Name of the optuna study inside the storage.
 STUDY_NAME = "xgboost-cv-roc-auc"
@@ -103,7 +103,7 @@ def _storage_url(path: Path | None) -> str | None:
     return f"sqlite:///{path}"
 
 
-def run_tune(config: TuneConfig, dataset: Dataset, progress: Progress | None = None) -> TuneResult:
+def run_tune(config: TuneConfig, dataset: Dataset, progress: ProgressReport | None = None) -> TuneResult:
     """Search XGBoost parameters on ``dataset`` within ``config.budget_minutes``.
 
     Raises:
@@ -143,9 +143,9 @@ def run_tune(config: TuneConfig, dataset: Dataset, progress: Progress | None = N
     if not baseline_done:
         study.enqueue_trial(baseline_params(), user_attrs={"baseline": True})
 
-    task = None
+    budget_seconds = config.budget_minutes * 60.0
     if progress is not None:
-        task = progress.add_task("Tuning XGBoost", total=config.budget_minutes * 60.0)
+        progress("Tuning XGBoost", 0.0, budget_seconds)
 
     def objective(trial: Any) -> float:
         params = suggest(trial)
@@ -171,12 +171,13 @@ def run_tune(config: TuneConfig, dataset: Dataset, progress: Progress | None = N
         return float(np.mean(aucs))
 
     def on_trial(study: Any, trial: Any) -> None:
-        if progress is not None and task is not None:
+        if progress is not None:
             best = study.best_value if any(t.state == complete for t in study.trials) else float("nan")
-            progress.update(
-                task,
-                completed=min(time.monotonic() - start, config.budget_minutes * 60.0),
-                description=f"Tuning XGBoost: trial {trial.number}, best CV AUC {best:.4f}",
+            progress(
+                "Tuning XGBoost",
+                min(time.monotonic() - start, budget_seconds),
+                budget_seconds,
+                f"Tuning XGBoost: trial {trial.number}, best CV AUC {best:.4f}",
             )
         if time.monotonic() > deadline:
             study.stop()

@@ -1,7 +1,12 @@
-"""Rich renderables for the trainer CLI: progress bars, summaries, metric tables, explanations."""
+"""Rich renderables for the trainer CLI: progress bars, summaries, metric tables, explanations.
+
+(The HTML model-risk report is :mod:`trainer.report`; this module only draws on the terminal.)
+"""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 from rich.console import Console, Group
@@ -9,6 +14,7 @@ from rich.progress import (
     BarColumn,
     Progress,
     SpinnerColumn,
+    TaskID,
     TaskProgressColumn,
     TextColumn,
     TimeElapsedColumn,
@@ -33,9 +39,28 @@ _METRIC_LABELS = {
 }
 
 
-def progress_bar(console: Console) -> Progress:
-    """A progress display for long stages, drawn on ``console`` (stderr for the CLI)."""
-    return Progress(
+class RichProgress:
+    """A :class:`~trainer.progress.ProgressReport` that draws one rich bar per stage."""
+
+    def __init__(self, progress: Progress) -> None:
+        self._progress = progress
+        self._tasks: dict[str, TaskID] = {}
+
+    def __call__(self, stage: str, done: float, total: float | None = None, detail: str = "") -> None:
+        """Create the stage's bar on first call, then move it."""
+        description = detail or stage
+        task = self._tasks.get(stage)
+        if task is None:
+            self._tasks[stage] = self._progress.add_task(description, total=total)
+            self._progress.update(self._tasks[stage], completed=done)
+        else:
+            self._progress.update(task, completed=done, total=total, description=description)
+
+
+@contextlib.contextmanager
+def progress_bar(console: Console) -> Iterator[RichProgress]:
+    """Progress bars for long stages, drawn on ``console`` (stderr for the CLI) while the body runs."""
+    with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
         BarColumn(),
@@ -43,7 +68,8 @@ def progress_bar(console: Console) -> Progress:
         TimeElapsedColumn(),
         console=console,
         transient=True,
-    )
+    ) as progress:
+        yield RichProgress(progress)
 
 
 def metrics_table(metrics: dict[str, Any], title: str) -> Table:
