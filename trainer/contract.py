@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, is_dataclass
 from types import MappingProxyType
 from typing import Any
 
@@ -111,7 +111,12 @@ def _depth(value: Any) -> int:
 
 
 def _plain(value: Any) -> Any:
-    """A JSON-ready copy: read-only mappings become dicts, tuples lists."""
+    """A JSON-ready copy: dataclasses and read-only mappings become dicts, tuples become lists.
+
+    A dataclass's fields are declared in the order ``trainer fit`` writes the keys, so the JSON matches.
+    """
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
     if isinstance(value, Mapping):
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, tuple | list):
@@ -165,16 +170,6 @@ class ThresholdInfo:
             review_band=review_band,
         )
 
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON object, keys in the order ``trainer fit`` writes them."""
-        return {
-            "value": self.value,
-            "method": self.method,
-            "cost_false_negative": self.cost_false_negative,
-            "cost_false_positive": self.cost_false_positive,
-            "review_band": None if self.review_band is None else list(self.review_band),
-        }
-
 
 @dataclass(frozen=True)
 class ConfusionMatrix:
@@ -201,6 +196,11 @@ class ValidationMetrics:
     n: int
     confusion_matrix: ConfusionMatrix
 
+    def to_dict(self) -> dict[str, Any]:
+        """The metrics by name (the confusion matrix as a nested dict), as the manifest stores them."""
+        plain: dict[str, Any] = _plain(self)
+        return plain
+
     @classmethod
     def _parse(cls, r: _Reader) -> ValidationMetrics:
         rates = ("roc_auc", "pr_auc", "ks", "brier", "refusal_rate", "default_rate")
@@ -215,22 +215,6 @@ class ValidationMetrics:
             n=r.whole("n"),
             confusion_matrix=ConfusionMatrix(cm.whole("tn"), cm.whole("fp"), cm.whole("fn"), cm.whole("tp")),
         )
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON object, keys in the order ``trainer fit`` writes them."""
-        cm = self.confusion_matrix
-        return {
-            "roc_auc": self.roc_auc,
-            "pr_auc": self.pr_auc,
-            "ks": self.ks,
-            "brier": self.brier,
-            "business_cost": self.business_cost,
-            "business_cost_at_0_5": self.business_cost_at_0_5,
-            "refusal_rate": self.refusal_rate,
-            "default_rate": self.default_rate,
-            "n": self.n,
-            "confusion_matrix": {"tn": cm.tn, "fp": cm.fp, "fn": cm.fn, "tp": cm.tp},
-        }
 
 
 @dataclass(frozen=True)
@@ -276,18 +260,6 @@ class TrainingData:
             history_tables_found=r.strings("history_tables_found"),
         )
 
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON object, keys in the order ``trainer fit`` writes them."""
-        return {
-            "source": self.source,
-            "fingerprint": self.fingerprint,
-            "n_clients": self.n_clients,
-            "n_train": self.n_train,
-            "n_valid": self.n_valid,
-            "default_rate": self.default_rate,
-            "history_tables_found": list(self.history_tables_found),
-        }
-
 
 @dataclass(frozen=True)
 class TrainingSettings:
@@ -317,17 +289,6 @@ class TrainingSettings:
             early_stopping_rounds=r.whole("early_stopping_rounds"),
             best_iteration=r.whole("best_iteration"),
         )
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON object, keys in the order ``trainer fit`` writes them."""
-        return {
-            "seed": self.seed,
-            "valid_share": self.valid_share,
-            "params": _plain(self.params),
-            "num_boost_round": self.num_boost_round,
-            "early_stopping_rounds": self.early_stopping_rounds,
-            "best_iteration": self.best_iteration,
-        }
 
 
 @dataclass(frozen=True)
@@ -442,11 +403,11 @@ class Manifest:
             "schema_version": self.schema_version,
             "created_at": self.created_at,
             "libraries": dict(self.libraries),
-            "threshold": self.threshold.to_dict(),
-            "metrics": {"validation": self.validation.to_dict()},
-            "importance": [{"feature": i.feature, "mean_abs_shap": i.mean_abs_shap} for i in self.importance],
-            "training_data": self.training_data.to_dict(),
-            "training": self.training.to_dict(),
+            "threshold": _plain(self.threshold),
+            "metrics": {"validation": _plain(self.validation)},
+            "importance": _plain(self.importance),
+            "training_data": _plain(self.training_data),
+            "training": _plain(self.training),
         }
         if self.tracking is not None:
             out["tracking"] = dict(self.tracking)
