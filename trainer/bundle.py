@@ -1,4 +1,4 @@
-"""The model bundle: the contract between the trainer and the advisor app (design.md section 2).
+"""The model bundle: the contract between the trainer and the advisor app (README, "Architecture").
 
 A bundle is a directory holding ``model.ubj`` (the booster in XGBoost's own format, no pickle) and
 ``manifest.json``. Loading verifies the schema version, the SHA-256 of every file, and the manifest's

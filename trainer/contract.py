@@ -293,7 +293,7 @@ class TrainingSettings:
 
 @dataclass(frozen=True)
 class Manifest:
-    """A bundle's ``manifest.json``, parsed and validated (design.md section 2).
+    """A bundle's ``manifest.json``, parsed and validated (README, "Architecture").
 
     Attributes:
         schema_version: Bundle schema version.

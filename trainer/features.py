@@ -27,7 +27,6 @@ from trainer.config import DAYS_PLACEHOLDER
 from trainer.registry import (
     APP_CATEGORICAL,
     APP_ENGINEERED,
-    APP_INPUT_COLUMNS,
     APP_INPUT_NUMERIC,
     APP_NUMERIC_PASSTHROUGH,
     DOCUMENT_FLAGS,
@@ -38,7 +37,6 @@ from trainer.registry import (
 __all__ = [
     "APP_CATEGORICAL",
     "APP_ENGINEERED",
-    "APP_INPUT_COLUMNS",
     "APP_INPUT_NUMERIC",
     "APP_NUMERIC_PASSTHROUGH",
     "HISTORY_COUNTS",

@@ -1,4 +1,4 @@
-"""The feature registry: one declarative record per model feature (design.md section 2).
+"""The feature registry: one declarative record per model feature (README, "Architecture").
 
 Every list the trainer and the app need about features is derived from :data:`REGISTRY`: the
 application columns read, the pass-through / engineered / categorical features, the history
@@ -1348,8 +1348,6 @@ APP_CATEGORICAL: tuple[str, ...] = _application(r.computation == CATEGORY for r 
 APP_INPUT_NUMERIC: tuple[str, ...] = tuple(
     dict.fromkeys(c for r in _APP if r.computation != CATEGORY for c in r.columns)
 )
-#: Every application column the features read.
-APP_INPUT_COLUMNS: tuple[str, ...] = (*APP_INPUT_NUMERIC, *APP_CATEGORICAL)
 #: History features per table, in model order (bureau_balance adds to bureau's).
 HISTORY_FEATURES: dict[str, tuple[str, ...]] = {
     table: tuple(r.name for r in REGISTRY if r.table == table)

@@ -626,12 +626,6 @@ class _ChunkInput:
     age: FArr
 
 
-@dataclass
-class _ChunkOutput:
-    tables: dict[str, Cols]
-    hist_logit: FArr
-
-
 def _bureau(ch: _ChunkInput, ids: _IdRange, rng: np.random.Generator) -> tuple[Cols, Cols, FArr]:
     """Bureau and bureau_balance rows for a chunk, plus each client's history logit share."""
     t = "bureau"
