@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from trainer import tracking
 from trainer.cli import app
-from trainer.train import FitConfig, fit_bundle
+from trainer.train import FitConfig
 
 
 @pytest.fixture(scope="module")
@@ -47,10 +47,8 @@ def test_without_mlflow_runs_work_and_say_tracking_is_off(
 
 
 def test_fit_records_its_run_in_the_manifest(synth_dir: Path, tmp_path: Path, store: str) -> None:
-    config = FitConfig(
-        data_dir=synth_dir, out=tmp_path / "m", seed=5, num_boost_round=30, nthread=1, tracking_uri=store
-    )
-    bundle = fit_bundle(config)
+    config = FitConfig(data_dir=synth_dir, out=tmp_path / "m", seed=5, num_boost_round=30, nthread=1)
+    bundle = tracking.tracked_fit(config, store)
     ref = bundle.manifest.tracking
     assert ref is not None
     assert ref["uri"] == store
@@ -101,10 +99,8 @@ def test_compare_logs_the_metrics_it_printed(synth_dir: Path, tmp_path: Path, st
 
 
 def test_report_attaches_its_figures_to_the_bundle_run(synth_dir: Path, tmp_path: Path, store: str) -> None:
-    config = FitConfig(
-        data_dir=synth_dir, out=tmp_path / "m", seed=6, num_boost_round=20, nthread=1, tracking_uri=store
-    )
-    bundle = fit_bundle(config)
+    config = FitConfig(data_dir=synth_dir, out=tmp_path / "m", seed=6, num_boost_round=20, nthread=1)
+    bundle = tracking.tracked_fit(config, store)
     result = CliRunner().invoke(
         app, ["report", "--model", str(bundle.path), "--out", str(tmp_path / "r"), "--tracking-uri", store]
     )

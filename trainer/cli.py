@@ -110,8 +110,8 @@ def fit(
     tracking_uri: Annotated[str | None, _TRACKING_OPTION] = None,
 ) -> None:
     """Train the model, choose the threshold by business cost, and write a verified bundle."""
-    from trainer.tracking import resolve_uri
-    from trainer.train import FitConfig, fit_bundle
+    from trainer.tracking import resolve_uri, tracked_fit
+    from trainer.train import FitConfig
     from trainer.views import fit_summary, progress_bar
 
     config = FitConfig(
@@ -125,10 +125,9 @@ def fit(
         params=_read_params(params),
         num_boost_round=max_rounds,
         nthread=threads,
-        tracking_uri=resolve_uri(tracking_uri),
     )
     with progress_bar(err_console) as progress:
-        bundle = fit_bundle(config, progress, err_console)
+        bundle = tracked_fit(config, resolve_uri(tracking_uri), progress, err_console)
     Console().print(fit_summary(bundle))
 
 
@@ -257,15 +256,13 @@ def compare(
     """Cross-validate LR, tree, random forest, HistGradientBoosting and XGBoost on the same folds."""
     from trainer.compare import (
         CompareConfig,
-        compare_table,
         load_dataset,
         parse_models,
         run_compare,
-        track_compare,
         write_outputs,
     )
-    from trainer.tracking import resolve_uri, tracked
-    from trainer.views import progress_bar
+    from trainer.tracking import log_compare, resolve_uri, tracked
+    from trainer.views import compare_table, progress_bar
 
     config = CompareConfig(
         data_dir=data,
@@ -285,7 +282,7 @@ def compare(
             result = run_compare(config, dataset, progress)
         target = out if out is not None else _default_out(Path("reports") / "compare")
         files = write_outputs(result, target, run.run_id)
-        track_compare(run, result, files)
+        log_compare(run, result, files)
     Console().print(compare_table(result))
     err_console.print(f"wrote {', '.join(str(f) for f in files)}")
 
@@ -313,9 +310,9 @@ def tune(
 ) -> None:
     """Search XGBoost parameters on cross-validated ROC AUC within a time budget (optuna, resumable)."""
     from trainer.compare import load_dataset
-    from trainer.tracking import resolve_uri, tracked
-    from trainer.tune import TuneConfig, run_tune, track_tune, tune_table, write_params
-    from trainer.views import progress_bar
+    from trainer.tracking import log_tune, resolve_uri, tracked
+    from trainer.tune import TuneConfig, run_tune, write_params
+    from trainer.views import progress_bar, tune_table
 
     config = TuneConfig(
         budget_minutes=budget,
@@ -331,7 +328,7 @@ def tune(
         with progress_bar(err_console) as progress:
             result = run_tune(config, dataset, progress)
         write_params(result, out)
-        track_tune(run, result, out, dataset.fingerprint)
+        log_tune(run, result, out, dataset.fingerprint)
     Console().print(tune_table(result))
     err_console.print(f"wrote {out}; train with `trainer fit --data {data} --params {out} --out models/NAME`")
 

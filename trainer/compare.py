@@ -18,15 +18,13 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from rich import box
-from rich.table import Table
 from sklearn.metrics import accuracy_score, average_precision_score, f1_score, roc_auc_score
 from sklearn.model_selection import StratifiedKFold, train_test_split
 from threadpoolctl import threadpool_limits
@@ -470,43 +468,6 @@ def run_compare(
 # --------------------------------------------------------------------------------------------------
 
 
-def compare_table(result: CompareResult) -> Table:
-    """The terminal table: one row per model, best ROC AUC in bold."""
-    cfg = result.config
-    table = Table(
-        title=(
-            f"{cfg.n_folds}-fold stratified CV on {result.n_clients:,} clients (seed {cfg.seed}; "
-            f"cost FN:FP = {cfg.cost_fn:g}:{cfg.cost_fp:g})"
-        ),
-        caption="LogReg = Logistic Regression, RandForest = Random Forest, HistGB = HistGradientBoosting. "
-        "AUC = ROC AUC mean over folds; F1, accuracy and cost per client at each model's cost-optimal "
-        "threshold; fit s = seconds per fold.",
-        box=box.SIMPLE_HEAD,
-        show_edge=False,
-        pad_edge=False,
-        padding=(0, 1),
-        collapse_padding=True,
-    )
-    table.add_column("Model", no_wrap=True, min_width=10)
-    for header in ("AUC", "std", "PR AUC", "F1", "Acc", "Cost", "Thr", "Fit s"):
-        table.add_column(header, justify="right", no_wrap=True)
-    best = result.best().key
-    for s in result.scores:
-        table.add_row(
-            MODEL_LABELS[s.key],
-            f"{s.roc_auc_mean:.4f}",
-            f"{s.roc_auc_std:.4f}",
-            f"{s.pr_auc:.4f}",
-            f"{s.f1:.4f}",
-            f"{s.accuracy:.4f}",
-            f"{s.business_cost:.4f}",
-            f"{s.threshold:.4f}",
-            f"{s.fit_seconds:.1f}",
-            style="bold" if s.key == best else None,
-        )
-    return table
-
-
 def write_outputs(result: CompareResult, out: Path, run_id: str | None = None) -> list[Path]:
     """Write ``comparison.csv`` (summary), ``comparison.json`` (summary, folds, settings) and the figure."""
     out.mkdir(parents=True, exist_ok=True)
@@ -555,35 +516,3 @@ def comparison_figure(result: CompareResult, out: Path) -> Path | None:
     with atomic_path(target) as tmp:
         save(fig, tmp.parent, tmp.name.removesuffix(".png"))
     return target
-
-
-def track_compare(run: Any, result: CompareResult, files: Sequence[Path]) -> None:
-    """Log the comparison: settings, one child run per model with its metrics, the files as artifacts."""
-    if not run.active:
-        return
-    cfg = result.config
-    run.log_params(
-        {
-            "models": ",".join(cfg.models),
-            "folds": cfg.n_folds,
-            "sample": cfg.sample or "all",
-            "seed": cfg.seed,
-            "cost_fn": cfg.cost_fn,
-            "cost_fp": cfg.cost_fp,
-            "use_history": cfg.use_history,
-            "n_clients": result.n_clients,
-        }
-    )
-    run.set_tags({"data.fingerprint": result.fingerprint, "data.source": str(cfg.data_dir)})
-    for score in result.scores:
-        run.log_metrics({f"{score.key}.{k}": v for k, v in score.metrics().items()})
-        child = run.child(score.name)
-        child.log_params({"model": score.key, "folds": cfg.n_folds, "seed": cfg.seed})
-        child.log_metrics(score.metrics())
-        for f in score.folds:
-            child.log_metrics({"fold_roc_auc": f.roc_auc}, step=f.fold)
-        child.set_tags({"data.fingerprint": result.fingerprint})
-        child.finish()
-    run.set_tags({"best_model": result.best().key})
-    for path in files:
-        run.log_artifact(path, "comparison")

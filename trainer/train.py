@@ -6,12 +6,12 @@ draws it as bars on stderr); tests call :func:`fit_bundle` without it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from rich.console import Console
 
 from trainer.bundle import Bundle, save_bundle
 from trainer.config import (
@@ -47,7 +47,6 @@ class FitConfig:
         params: XGBoost parameters overriding the defaults.
         num_boost_round: Maximum trees. early_stopping_rounds: Patience of early stopping.
         nthread: XGBoost threads (0 = all cores).
-        tracking_uri: MLflow tracking URI (:func:`trainer.tracking.resolve_uri`); None: no tracking.
     """
 
     data_dir: Path
@@ -62,40 +61,33 @@ class FitConfig:
     num_boost_round: int = DEFAULT_NUM_BOOST_ROUND
     early_stopping_rounds: int = DEFAULT_EARLY_STOPPING_ROUNDS
     nthread: int = 0
-    tracking_uri: str | None = None
 
 
 def fit_bundle(
-    config: FitConfig, progress: ProgressReport | None = None, console: Console | None = None
+    config: FitConfig, progress: ProgressReport | None = None, tracking: Mapping[str, str] | None = None
 ) -> Bundle:
     """Train the model described by ``config`` and write its bundle atomically.
+
+    Args:
+        config: What to train.
+        progress: Called as the stages advance (None: silent).
+        tracking: MLflow run reference stored in the manifest (:func:`trainer.tracking.tracked_fit`).
 
     Raises:
         DataError: When the data folder cannot be used (one clear sentence).
     """
     with stage(progress, "Reading tables"):
         data = load_data(config.data_dir, need_train=True, history=config.use_history)
-    return fit_on_data(data, config, progress, console)
+    return fit_on_data(data, config, progress, tracking)
 
 
 def fit_on_data(
     data: HomeCreditData,
     config: FitConfig,
     progress: ProgressReport | None = None,
-    console: Console | None = None,
+    tracking: Mapping[str, str] | None = None,
 ) -> Bundle:
-    """Like :func:`fit_bundle`, for tables already in memory; tracked with MLflow when configured."""
-    from trainer.tracking import log_fit, tracked
-
-    with tracked("fit", config.tracking_uri, name=f"fit {config.out.name}", console=console) as run:
-        bundle = _fit(data, config, progress, run.reference())
-        log_fit(run, bundle)
-    return bundle
-
-
-def _fit(
-    data: HomeCreditData, config: FitConfig, progress: ProgressReport | None, tracking: dict[str, str] | None
-) -> Bundle:
+    """Like :func:`fit_bundle`, for tables already in memory."""
     train = data.train
     if "TARGET" not in train.columns:
         raise DataError(
@@ -181,6 +173,6 @@ def _fit(
         },
     }
     if tracking is not None:
-        details["tracking"] = tracking
+        details["tracking"] = dict(tracking)
     with stage(progress, f"Writing bundle {config.out}"):
         return save_bundle(config.out, booster, spec, details)

@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from rich.table import Table
 from sklearn.metrics import roc_auc_score
 
 from trainer.atomic import write_text_atomic
@@ -213,47 +212,3 @@ def write_params(result: TuneResult, out: Path) -> None:
     """Write the best parameters as a JSON object (atomically) for ``trainer fit --params``."""
     out.parent.mkdir(parents=True, exist_ok=True)
     write_text_atomic(out, json.dumps(result.best_params, indent=2, sort_keys=True) + "\n")
-
-
-def tune_table(result: TuneResult) -> Table:
-    """Summary of the search for the terminal."""
-    table = Table(title=f"XGBoost tuning: {result.config.n_folds}-fold CV ROC AUC")
-    table.add_column("")
-    table.add_column("Value", justify="right")
-    table.add_row("Baseline CV AUC (defaults)", f"{result.baseline_auc:.4f}")
-    table.add_row("Best CV AUC", f"{result.best_auc:.4f}")
-    table.add_row("Gain", f"{result.best_auc - result.baseline_auc:+.4f}")
-    table.add_row("Complete / pruned trials", f"{result.n_trials} / {result.n_pruned}")
-    table.add_row("Wall time", f"{result.seconds:.1f} s (budget {result.config.budget_minutes * 60:.0f} s)")
-    for name, value in result.best_params.items():
-        table.add_row(f"  {name}", f"{value:.4g}" if isinstance(value, float) else str(value))
-    return table
-
-
-def track_tune(run: Any, result: TuneResult, out: Path, fingerprint: str) -> None:
-    """Log the search: settings, best parameters, the AUCs, and the parameter file as an artifact."""
-    if not run.active:
-        return
-    cfg = result.config
-    run.log_params(
-        {
-            "budget_minutes": cfg.budget_minutes,
-            "folds": cfg.n_folds,
-            "seed": cfg.seed,
-            "storage": str(cfg.storage) if cfg.storage else "memory",
-            **{f"best.{k}": v for k, v in result.best_params.items()},
-        }
-    )
-    run.log_metrics(
-        {
-            "best_cv_roc_auc": result.best_auc,
-            "baseline_cv_roc_auc": result.baseline_auc,
-            "n_trials": result.n_trials,
-            "n_pruned": result.n_pruned,
-            "seconds": result.seconds,
-        }
-    )
-    for number, auc in result.history:
-        run.log_metrics({"trial_cv_roc_auc": auc}, step=number)
-    run.set_tags({"data.fingerprint": fingerprint})
-    run.log_artifact(out, "tune")

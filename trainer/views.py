@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from rich import box
 from rich.console import Console, Group
 from rich.progress import (
     BarColumn,
@@ -25,6 +26,10 @@ from rich.text import Text
 from trainer.bundle import Bundle
 from trainer.decision import Decision
 from trainer.scoring import Explanation
+
+if TYPE_CHECKING:
+    from trainer.compare import CompareResult
+    from trainer.tune import TuneResult
 
 _METRIC_LABELS = {
     "roc_auc": "ROC AUC",
@@ -149,3 +154,57 @@ def explanation_view(client_id: int, explanation: Explanation, reasons: list[str
         parts.extend(Text(f"  • {reason}") for reason in reasons)
     parts.append(table)
     return Group(*parts)
+
+
+def compare_table(result: CompareResult) -> Table:
+    """The terminal table: one row per model, best ROC AUC in bold."""
+    cfg = result.config
+    table = Table(
+        title=(
+            f"{cfg.n_folds}-fold stratified CV on {result.n_clients:,} clients (seed {cfg.seed}; "
+            f"cost FN:FP = {cfg.cost_fn:g}:{cfg.cost_fp:g})"
+        ),
+        caption="LogReg = Logistic Regression, RandForest = Random Forest, HistGB = HistGradientBoosting. "
+        "AUC = ROC AUC mean over folds; F1, accuracy and cost per client at each model's cost-optimal "
+        "threshold; fit s = seconds per fold.",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+        padding=(0, 1),
+        collapse_padding=True,
+    )
+    table.add_column("Model", no_wrap=True, min_width=10)
+    for header in ("AUC", "std", "PR AUC", "F1", "Acc", "Cost", "Thr", "Fit s"):
+        table.add_column(header, justify="right", no_wrap=True)
+    from trainer.compare import MODEL_LABELS
+
+    best = result.best().key
+    for s in result.scores:
+        table.add_row(
+            MODEL_LABELS[s.key],
+            f"{s.roc_auc_mean:.4f}",
+            f"{s.roc_auc_std:.4f}",
+            f"{s.pr_auc:.4f}",
+            f"{s.f1:.4f}",
+            f"{s.accuracy:.4f}",
+            f"{s.business_cost:.4f}",
+            f"{s.threshold:.4f}",
+            f"{s.fit_seconds:.1f}",
+            style="bold" if s.key == best else None,
+        )
+    return table
+
+
+def tune_table(result: TuneResult) -> Table:
+    """Summary of the search for the terminal."""
+    table = Table(title=f"XGBoost tuning: {result.config.n_folds}-fold CV ROC AUC")
+    table.add_column("")
+    table.add_column("Value", justify="right")
+    table.add_row("Baseline CV AUC (defaults)", f"{result.baseline_auc:.4f}")
+    table.add_row("Best CV AUC", f"{result.best_auc:.4f}")
+    table.add_row("Gain", f"{result.best_auc - result.baseline_auc:+.4f}")
+    table.add_row("Complete / pruned trials", f"{result.n_trials} / {result.n_pruned}")
+    table.add_row("Wall time", f"{result.seconds:.1f} s (budget {result.config.budget_minutes * 60:.0f} s)")
+    for name, value in result.best_params.items():
+        table.add_row(f"  {name}", f"{value:.4g}" if isinstance(value, float) else str(value))
+    return table
