@@ -59,15 +59,15 @@ def data_rows(manifest: Manifest) -> list[tuple[str, str]]:
 
 def metric_rows(manifest: Manifest) -> list[tuple[str, str]]:
     """Validation metrics and the confusion matrix at the threshold."""
-    metrics = manifest.validation
-    cm = metrics.confusion_matrix
+    m = manifest.validation
+    counts = (m.confusion_matrix.tn, m.confusion_matrix.fp, m.confusion_matrix.fn, m.confusion_matrix.tp)
     return [
-        ("ROC AUC", f"{metrics.roc_auc:.3f}"),
-        ("PR AUC", f"{metrics.pr_auc:.3f}"),
-        ("KS", f"{metrics.ks:.3f}"),
-        ("Brier", f"{metrics.brier:.4f}"),
-        ("Business cost / client", f"{metrics.business_cost:.3f}"),
-        ("Confusion (TN FP FN TP)", f"{cm.tn:,} {cm.fp:,} {cm.fn:,} {cm.tp:,}"),
+        ("ROC AUC", f"{m.roc_auc:.3f}"),
+        ("PR AUC", f"{m.pr_auc:.3f}"),
+        ("KS", f"{m.ks:.3f}"),
+        ("Brier", f"{m.brier:.4f}"),
+        ("Business cost / client", f"{m.business_cost:.3f}"),
+        ("Confusion (TN FP FN TP)", " ".join(f"{n:,}" for n in counts)),
     ]
 
 
