@@ -24,6 +24,7 @@ from sklearn.metrics import precision_recall_curve, roc_auc_score, roc_curve
 from trainer.atomic import atomic_directory
 from trainer.bundle import Bundle, load_bundle
 from trainer.data import load_data
+from trainer.decision import Decision
 from trainer.errors import DataError
 from trainer.features import FeatureSpec, feature_matrix, history_features, history_tables_used
 from trainer.figures import Figure, Section, beeswarm, page, pyplot, save, table_html
@@ -277,7 +278,7 @@ def _figures(r: ReportData, folder: Path) -> dict[str, Figure]:
     ax.imshow(grid, cmap="Blues")
     for (i, j), v in np.ndenumerate(grid):
         ax.text(j, i, f"{v:,}", ha="center", va="center", color="black", fontsize=12)
-    ax.set_xticks([0, 1], ["ACCEPT", "REFUSE"])
+    ax.set_xticks([0, 1], [Decision.ACCEPT.value, Decision.REFUSE.value])
     ax.set_yticks([0, 1], ["repaid (0)", "defaulted (1)"])
     ax.set_xlabel("Decision at the threshold")
     ax.set_ylabel("Outcome")
