@@ -29,10 +29,6 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import xgboost as xgb
-from rich.columns import Columns
-from rich.console import Group
-from rich.table import Table
-from rich.text import Text
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
@@ -410,30 +406,3 @@ def to_markdown(report: SynthCheck, *, categories: bool = False) -> str:
     out.append("")
     out.extend(f"- {line}" for line in summary_lines(report))
     return "\n".join(out) + "\n"
-
-
-def render(report: SynthCheck) -> Group:
-    """Rich tables for the terminal: the nine curves and the two-way table side by side, then verdicts."""
-    tables: list[Table] = []
-    for curve in (*(c for c in report.curves if c.name not in LEVEL_CURVES), report.two_way):
-        table = Table(title=f"{curve.name} (gap {curve.max_gap:.1f})", title_justify="left")
-        for header in ("bin", "real %", "synth %", "true PD %", "clients"):
-            table.add_column(header, justify="left" if header == "bin" else "right")
-        for row in curve_rows(curve):
-            table.add_row(*(Text(cell) for cell in row))
-        tables.append(table)
-    levels = Table(title="categories (largest gap, points)", title_justify="left")
-    levels.add_column("category")
-    levels.add_column("gap", justify="right")
-    for curve in report.curves:
-        if curve.name in LEVEL_CURVES:
-            levels.add_row(Text(curve.name), f"{curve.max_gap:.1f}")
-    importance = Table(title="top 10 inputs", title_justify="left")
-    importance.add_column("real")
-    importance.add_column("synthetic")
-    for real, (synth, _) in zip(report.real_top10, report.importance[:10], strict=False):
-        importance.add_row(Text(real), Text(synth))
-    verdicts = [
-        Text(line, style="red" if line.startswith("FAILED") else "") for line in summary_lines(report)
-    ]
-    return Group(Columns([*tables, levels, importance]), *verdicts)
