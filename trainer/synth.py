@@ -66,7 +66,15 @@ from scipy.special import ndtr, ndtri
 from trainer.errors import DataError
 from trainer.progress import ProgressReport
 from trainer.schema import HISTORY_TABLES, load_profile, table_spec
-from trainer.synth_effects import LEVEL_CURVES, RiskGroup, load_effects, rake, risk_groups
+from trainer.synth_effects import (
+    LEVEL_CURVES,
+    RAW_COLUMNS,
+    RiskGroup,
+    load_effects,
+    rake,
+    risk_groups,
+    solve_intercept,
+)
 
 FArr = npt.NDArray[np.float64]
 IArr = npt.NDArray[np.int64]
@@ -1278,25 +1286,14 @@ def _id_range(table: str, column: str) -> tuple[int, int]:
 
 
 def _solve_intercept(logit: FArr, target: float) -> float:
-    lo, hi = -30.0, 30.0
-    for _ in range(100):
-        mid = (lo + hi) / 2
-        if float(np.mean(_sigmoid(logit + mid))) < target:
-            lo = mid
-        else:
-            hi = mid
-    return (lo + hi) / 2
+    return solve_intercept(logit, target)
 
 
 def _risk_groups(parts: dict[str, Cols], is_test: BArr) -> list[RiskGroup]:
     """The real curves' bins for every client (train and test in ID order)."""
     total = len(is_test)
     masks = (("application_train", ~is_test), ("application_test", is_test))
-    numeric: dict[str, FArr] = {}
-    for name in ("AMT_CREDIT", "AMT_ANNUITY", "AMT_GOODS_PRICE", "AMT_INCOME_TOTAL", "DAYS_BIRTH"):
-        numeric[name] = np.empty(total)
-    for name in ("DAYS_EMPLOYED", "CNT_FAM_MEMBERS", "EXT_SOURCE_1", "EXT_SOURCE_2", "EXT_SOURCE_3"):
-        numeric[name] = np.empty(total)
+    numeric = {name: np.empty(total) for name in RAW_COLUMNS}
     levels: dict[str, npt.NDArray[Any]] = {name: np.empty(total, dtype=object) for name in LEVEL_CURVES}
     for table, mask in masks:
         for name, values in numeric.items():

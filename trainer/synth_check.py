@@ -46,7 +46,15 @@ from trainer.config import DEFAULT_EARLY_STOPPING_ROUNDS, DEFAULT_NUM_BOOST_ROUN
 from trainer.data import read_table
 from trainer.errors import DataError
 from trainer.model import stratified_split
-from trainer.synth_effects import LEVEL_CURVES, TWO_WAY, RiskGroup, derived, load_effects, risk_groups
+from trainer.synth_effects import (
+    LEVEL_CURVES,
+    RAW_COLUMNS,
+    TWO_WAY,
+    RiskGroup,
+    derived,
+    load_effects,
+    risk_groups,
+)
 
 #: Largest absolute gap between a synthetic and the real default rate of one bin, in points.
 CURVE_TOL_POINTS = 3.0
@@ -165,25 +173,11 @@ def compare_curve(
 
 
 def _groups(train: pd.DataFrame) -> list[RiskGroup]:
-    cols = {name: train[name].to_numpy(dtype=np.float64, na_value=np.nan) for name in _NUMERIC}
+    cols = {name: train[name].to_numpy(dtype=np.float64, na_value=np.nan) for name in RAW_COLUMNS}
     levels = {
         name: train[name].astype(object).where(train[name].notna(), None).to_numpy() for name in LEVEL_CURVES
     }
     return risk_groups(cols, levels)
-
-
-_NUMERIC = (
-    "AMT_CREDIT",
-    "AMT_ANNUITY",
-    "AMT_GOODS_PRICE",
-    "AMT_INCOME_TOTAL",
-    "DAYS_BIRTH",
-    "DAYS_EMPLOYED",
-    "CNT_FAM_MEMBERS",
-    "EXT_SOURCE_1",
-    "EXT_SOURCE_2",
-    "EXT_SOURCE_3",
-)
 
 
 def compare_curves(
@@ -223,7 +217,7 @@ def check_matrix(train: pd.DataFrame) -> pd.DataFrame:
             out[name] = column.to_numpy(dtype=np.float64, na_value=np.nan)
         else:
             out[name] = pd.Categorical(column.astype(object).where(column.notna(), None))
-    cols = {name: train[name].to_numpy(dtype=np.float64, na_value=np.nan) for name in _NUMERIC}
+    cols = {name: train[name].to_numpy(dtype=np.float64, na_value=np.nan) for name in RAW_COLUMNS}
     for name, values in derived(cols).items():
         if name not in out:
             out[name] = values

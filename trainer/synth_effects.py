@@ -35,6 +35,19 @@ EFFECTS_PATH = PROFILE_PATH.parent / "home_credit_effects.json"
 _PLACEHOLDER = 365243.0
 _DAYS_PER_YEAR = 365.25
 
+#: Raw application columns the derived quantities are computed from.
+RAW_COLUMNS: tuple[str, ...] = (
+    "AMT_CREDIT",
+    "AMT_ANNUITY",
+    "AMT_GOODS_PRICE",
+    "AMT_INCOME_TOTAL",
+    "DAYS_BIRTH",
+    "DAYS_EMPLOYED",
+    "CNT_FAM_MEMBERS",
+    "EXT_SOURCE_1",
+    "EXT_SOURCE_2",
+    "EXT_SOURCE_3",
+)
 #: Short name -> key of ``by_decile`` in the effects file.
 DECILE_CURVES: dict[str, str] = {
     "CREDIT_TERM_MONTHS": "CREDIT_TERM_MONTHS = AMT_CREDIT / AMT_ANNUITY",
@@ -81,23 +94,9 @@ def derived(cols: Mapping[str, Any]) -> dict[str, FArr]:
     """The nine quantities of the decile curves, from raw application columns (as the effects define them).
 
     Args:
-        cols: Raw column -> array (AMT_*, DAYS_BIRTH, DAYS_EMPLOYED, CNT_FAM_MEMBERS, EXT_SOURCE_1..3).
+        cols: Raw column -> array, for every name in :data:`RAW_COLUMNS`.
     """
-    c = {
-        k: np.asarray(cols[k], dtype=np.float64)
-        for k in (
-            "AMT_CREDIT",
-            "AMT_ANNUITY",
-            "AMT_GOODS_PRICE",
-            "AMT_INCOME_TOTAL",
-            "DAYS_BIRTH",
-            "DAYS_EMPLOYED",
-            "CNT_FAM_MEMBERS",
-            "EXT_SOURCE_1",
-            "EXT_SOURCE_2",
-            "EXT_SOURCE_3",
-        )
-    }
+    c = {k: np.asarray(cols[k], dtype=np.float64) for k in RAW_COLUMNS}
     ext = np.stack([c["EXT_SOURCE_1"], c["EXT_SOURCE_2"], c["EXT_SOURCE_3"]])
     present = (~np.isnan(ext)).sum(axis=0).astype(np.float64)
     employed = np.where(c["DAYS_EMPLOYED"] == _PLACEHOLDER, np.nan, c["DAYS_EMPLOYED"])
@@ -183,7 +182,7 @@ def risk_groups(cols: Mapping[str, Any], levels: Mapping[str, npt.NDArray[Any]])
     """Every real curve with each client's bin: nine decile curves, the two-way table, the categories.
 
     Args:
-        cols: Raw numeric application columns (see :func:`derived`).
+        cols: Raw numeric application columns (:data:`RAW_COLUMNS`).
         levels: Category name -> array of level strings (None or NaN when missing), for
             :data:`LEVEL_CURVES`.
     """
@@ -203,9 +202,10 @@ def _sigmoid(x: FArr) -> FArr:
     return np.asarray(1.0 / (1.0 + np.exp(-x)), dtype=np.float64)
 
 
-def _shift_to_mean(logit: FArr, target: float) -> float:
+def solve_intercept(logit: FArr, target: float) -> float:
+    """The shift ``a`` with mean(sigmoid(logit + a)) = ``target`` (bisection)."""
     lo, hi = -30.0, 30.0
-    for _ in range(60):
+    for _ in range(100):
         mid = (lo + hi) / 2
         if float(np.mean(_sigmoid(logit + mid))) < target:
             lo = mid
@@ -253,5 +253,5 @@ def rake(
             step = np.where(ok, _logit(target) - _logit(have), 0.0)
             on = group.index >= 0
             out[on] += step[group.index[on]]
-        out += _shift_to_mean(out[fit], mean_pd)
+        out += solve_intercept(out[fit], mean_pd)
     return out
