@@ -139,7 +139,10 @@ class CreditApp(App[int]):
         self.services = message.services
         self.columns = message.columns
         model_id = message.services.scorer.bundle.manifest.get("model_id", "?")
-        self.sub_title = f"{message.services.advisor} · model {str(model_id)[:8]}"
+        released = message.services.scorer.release is not None
+        mark = "" if released else " · UNRELEASED MODEL"
+        team = " · team log" if getattr(message.services.audit, "team", False) else ""
+        self.sub_title = f"{message.services.advisor} · model {str(model_id)[:8]}{mark}{team}"
         history_pending = self._history_loader is not None
         self.search_screen.set_data(message.services, message.columns, history_pending=history_pending)
         if self._history_loader is not None:

@@ -741,6 +741,19 @@ class AuditStore:
             except sqlite3.Error as exc:
                 raise self._fail("could not be read", exc) from exc
 
+    # -- team mode (four-eyes) -------------------------------------------------------------------
+
+    #: False: a single desk's log, where every decision is final when recorded (no four-eyes).
+    team: bool = False
+
+    def status(self, record_id: int) -> str:
+        """Always final: on a single desk every recorded decision is final (no four-eyes)."""
+        return "final"
+
+    def pending(self) -> list[DecisionRecord]:
+        """Decisions waiting for a supervisor: none on a single desk."""
+        return []
+
     def protections_intact(self) -> bool:
         """True when the triggers that refuse UPDATE, DELETE and out-of-order INSERT are all in place."""
         with self._lock:
@@ -835,10 +848,30 @@ def _load_reasons(text: Any) -> list[str]:
     return [str(v) for v in value] if isinstance(value, list) else [str(value)]
 
 
+def _sqlite_recompute(data: Mapping[str, Any]) -> str:
+    """The hash an SQLite record should have, from its stored columns."""
+    content = dict(data)
+    content["reasons"] = json.loads(str(data["reasons"]))
+    if not isinstance(content["reasons"], list):
+        raise ValueError("reasons is not a list")
+    content["override"] = bool(data["override"])
+    return _record_hash(content)
+
+
 def _verify_rows(
-    rows: Iterator[Sequence[Any]] | sqlite3.Cursor, anchor: tuple[int, str] | None
+    rows: Iterator[Sequence[Any]] | sqlite3.Cursor,
+    anchor: tuple[int, str] | None,
+    columns: Sequence[str] = _COLUMNS,
+    recompute: Callable[[Mapping[str, Any]], str] = _sqlite_recompute,
 ) -> VerifyResult:
-    """Walk the records in id order and stop at the first broken link."""
+    """Walk the records in id order and stop at the first broken link.
+
+    Args:
+        rows: The records in id order, as tuples of ``columns`` (which hold ``id``, ``prev_hash``, ``hash``).
+        anchor: An earlier head (id, hash) that must still be there.
+        columns: The names of the values in each row.
+        recompute: The hash a record should have (the backend's hash function).
+    """
     expected_id, prev_hash, checked = 1, GENESIS_HASH, 0
     anchor_seen = anchor is None or anchor[0] == 0
 
@@ -846,16 +879,11 @@ def _verify_rows(
         return VerifyResult(False, checked, record_id, message, expected_id - 1, prev_hash)
 
     for row in rows:
-        data = dict(zip(_COLUMNS, row, strict=True))
+        data = dict(zip(columns, row, strict=True))
         checked += 1
         try:
             record_id = int(data["id"])
-            content = dict(data)
-            content["reasons"] = json.loads(str(data["reasons"]))
-            if not isinstance(content["reasons"], list):
-                raise ValueError("reasons is not a list")
-            content["override"] = bool(data["override"])
-            recomputed = _record_hash(content)
+            recomputed = recompute(data)
         except (TypeError, ValueError) as exc:
             return broken(expected_id, f"Record {expected_id} cannot be read back ({exc}): it was altered.")
         if record_id != expected_id:
