@@ -310,6 +310,11 @@ class PgAuditStore:
                 yield self._conn
             except psycopg.errors.InsufficientPrivilege as exc:
                 message = _first_line(str(exc))
+                if "review_decision" in message:  # no EXECUTE right: not a supervisor
+                    raise DecisionError(
+                        f"Role {getattr(self, 'user', '?')} is not a credit supervisor, so it cannot "
+                        "approve or reject decisions."
+                    ) from None
                 if "not a credit advisor" in message or "permission denied" in message:
                     raise self._no_rights() from None
                 raise DecisionError(message if message.endswith(".") else message + ".") from None
@@ -546,10 +551,10 @@ class PgAuditStore:
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
             conn.execute("SET LOCAL extra_float_digits = 1")
             decisions = conn.execute(
-                f"SELECT {as_text(_DECISION_COLUMNS)} FROM credit_audit.decisions ORDER BY id".encode()
+                f"SELECT {as_text(_DECISION_COLUMNS)} FROM credit_audit.decisions d ORDER BY d.id".encode()
             ).fetchall()
             reviews = conn.execute(
-                f"SELECT {as_text(_REVIEW_COLUMNS)} FROM credit_audit.reviews ORDER BY id".encode()
+                f"SELECT {as_text(_REVIEW_COLUMNS)} FROM credit_audit.reviews r ORDER BY r.id".encode()
             ).fetchall()
         result = _verify_rows(iter(decisions), anchor, _DECISION_COLUMNS, decision_hash)
         if not result.ok:

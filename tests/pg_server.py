@@ -133,7 +133,7 @@ def throwaway_server() -> Iterator[PgServer]:
             conf.write(
                 f"\nlisten_addresses = '127.0.0.1'\nport = {server.port}\n"
                 f"unix_socket_directories = '{root}'\nfsync = on\nsynchronous_commit = on\n"
-                "max_connections = 60\nshared_buffers = 32MB\n"
+                "max_connections = 60\nshared_buffers = 32MB\nrecovery_init_sync_method = syncfs\n"
             )
         server.start()
         yield server
