@@ -184,7 +184,7 @@ def test_connection_lost_while_deciding_records_nothing_and_can_be_retried(
         pid = alice._conn.info.backend_pid  # type: ignore[union-attr]
         team_log.server.sql(f"SELECT pg_terminate_backend({pid})", db)
         request = uuid.uuid4()
-        with pytest.raises(AuditError, match="was lost .* the decision was not recorded"):
+        with pytest.raises(AuditError, match=r"was lost .* the decision was not recorded"):
             decide(alice, client_id=2, request_id=request)
         assert alice.count() == 1  # reconnects by itself
         again = decide(alice, client_id=2, request_id=request)
