@@ -114,6 +114,10 @@ class AuditError(UserError):
     """The audit database cannot be opened, read or written (one sentence naming the file)."""
 
 
+class AuditRetryableError(AuditError):
+    """The log was unreachable while recording: nothing is confirmed, and the same call may be retried."""
+
+
 class DecisionError(UserError):
     """A decision that cannot be recorded as given (missing justification, bad value, ...)."""
 

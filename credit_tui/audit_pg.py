@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Final
 from credit_tui.audit import (
     GENESIS_HASH,
     AuditError,
+    AuditRetryableError,
     DecisionError,
     DecisionRecord,
     VerifyResult,
@@ -266,6 +267,8 @@ class PgAuditStore:
         row = self._conn.execute("SELECT session_user").fetchone()
         #: The authenticated role: the advisor's name in every record this store writes.
         self.user = str(row[0]) if row else ""
+        #: Record id -> waits for a supervisor, for the decisions recorded through this store.
+        self.recorded_pending: dict[int, bool] = {}
 
     # -- opening --------------------------------------------------------------------------------
 
@@ -325,7 +328,7 @@ class PgAuditStore:
                 raise DecisionError(text if text.endswith(".") else text + ".") from None
             except psycopg.OperationalError as exc:
                 self._drop()
-                raise AuditError(
+                raise AuditRetryableError(
                     f"The connection to the audit server {self.path} was lost ({_first_line(str(exc))}): "
                     f"{what}; try again when the server is back."
                 ) from None
@@ -420,6 +423,7 @@ class PgAuditStore:
                 params,
             ).fetchone()
         assert row is not None
+        self.recorded_pending[int(row[0])] = bool(row[_DECISION_COLUMNS.index("pending")])
         return _record(row)
 
     def review(self, decision_id: int, verdict: str, justification: str) -> Review:

@@ -389,8 +389,11 @@ class ClientScreen(Screen[None]):
         if record.client_id == self.client_id:
             self._show_latest(record)
         kind = " (override)" if record.override else ""
+        pending = getattr(self.services.audit, "recorded_pending", {}).get(record.id, False)
+        wait = " It waits for a supervisor's approval (four-eyes) before any letter." if pending else ""
         self.notify(
-            f"Decision #{record.id} recorded: {record.final_decision}{kind} for client {record.client_id}.",
+            f"Decision #{record.id} recorded: {record.final_decision}{kind} for client "
+            f"{record.client_id}.{wait}",
             title="Recorded",
         )
 
