@@ -20,11 +20,14 @@ SMALL_CLIENTS = 2000
 
 @pytest.fixture(scope="session", autouse=True)
 def isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """Keep tests out of the user's real cache and data folders (history cache, audit database)."""
+    """Keep tests out of the user's real cache, data and config folders (history cache, audit, config)."""
     root = tmp_path_factory.mktemp("home")
-    saved = {name: os.environ.get(name) for name in ("XDG_CACHE_HOME", "XDG_DATA_HOME")}
+    names = ("XDG_CACHE_HOME", "XDG_DATA_HOME", "XDG_CONFIG_HOME", "CREDIT_TUI_CONFIG")
+    saved = {name: os.environ.get(name) for name in names}
     os.environ["XDG_CACHE_HOME"] = str(root / "cache")
     os.environ["XDG_DATA_HOME"] = str(root / "data")
+    os.environ["XDG_CONFIG_HOME"] = str(root / "config")  # no config file: the single-desk defaults
+    os.environ.pop("CREDIT_TUI_CONFIG", None)
     yield
     for name, value in saved.items():
         if value is None:
@@ -88,7 +91,10 @@ class TeamLog:
 def team_log() -> Iterator[TeamLog]:
     """Start PostgreSQL once, create the log in a template database and the test login roles."""
     if pg_bin() is None:
-        pytest.skip("PostgreSQL server binaries not found: apt-get install -y postgresql (CI installs them)")
+        missing = "PostgreSQL server binaries not found: apt-get install -y postgresql (CI installs them)"
+        if os.environ.get("CREDIT_TUI_REQUIRE_POSTGRES"):
+            pytest.fail(missing)
+        pytest.skip(missing)
     from credit_tui.audit_pg import init_schema
 
     with throwaway_server() as server:
