@@ -148,7 +148,9 @@ def crash_run(server: PgServer, db: str, writers: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--advisors", type=int, default=20)
     parser.add_argument("--decisions", type=int, default=200)
     parser.add_argument("--crash-writers", type=int, default=10)
