@@ -53,7 +53,7 @@ WRITER = textwrap.dedent(
             rec = store.record(
                 advisor="x", client_id=tag * 100000 + i, bundle_id="b" * 16, threshold=0.3,
                 pd=0.6 if refused else 0.1, model_decision="REFUSE" if refused else "ACCEPT",
-                final_decision="REFUSE" if refused else "ACCEPT", input_hash=input_row_hash({"t": tag, "i": i}),
+                final_decision="REFUSE" if refused else "ACCEPT", input_hash=input_row_hash({"i": i}),
                 reasons=["Reason"] if refused else [],
             )
         except AuditError:
