@@ -326,6 +326,85 @@ def _validate(
             )
 
 
+@dataclass(frozen=True)
+class CheckedDecision:
+    """The normalised values of a decision that passed :func:`checked_decision`."""
+
+    client_id: int
+    threshold: float
+    pd: float
+    justification: str
+    reasons: tuple[str, ...]
+
+
+def checked_decision(
+    *,
+    advisor: str,
+    client_id: Any,
+    bundle_id: str,
+    threshold: Any,
+    pd: Any,
+    model_decision: str,
+    final_decision: str,
+    justification: str,
+    reasons: Sequence[str],
+    input_hash: str,
+) -> CheckedDecision:
+    """Normalise a decision (numpy numbers to Python ones, justification stripped) and validate it.
+
+    Both backends call this before writing anything.
+
+    Raises:
+        DecisionError: One sentence for a decision that must not be recorded.
+    """
+    if not isinstance(client_id, bool) and hasattr(client_id, "__index__"):
+        client_id = int(client_id)
+    checked = CheckedDecision(client_id, float(threshold), float(pd), justification.strip(), tuple(reasons))
+    _validate(
+        advisor=advisor,
+        client_id=checked.client_id,
+        bundle_id=bundle_id,
+        threshold=checked.threshold,
+        pd=checked.pd,
+        model_decision=model_decision,
+        final_decision=final_decision,
+        justification=checked.justification,
+        reasons=checked.reasons,
+        input_hash=input_hash,
+    )
+    return checked
+
+
+def write_csv(out: Path, fieldnames: Sequence[str], rows: Iterator[Mapping[str, Any]]) -> int:
+    """Write ``rows`` to the CSV file ``out`` atomically (temp file, fsync, rename); return how many.
+
+    Raises:
+        AuditError: When the folder of ``out`` does not exist or cannot be written.
+    """
+    out = Path(out)
+    if not out.parent.is_dir():
+        raise AuditError(f"Folder {out.parent} does not exist; create it or choose another --out path.")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
+    except OSError as exc:
+        raise AuditError(f"Cannot write {out} ({exc.strerror or exc}); choose another --out path.") from exc
+    count = 0
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=list(fieldnames))
+            writer.writeheader()
+            for row in rows:
+                writer.writerow(row)
+                count += 1
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return count
+
+
 # --------------------------------------------------------------------------------------------------
 # The store
 # --------------------------------------------------------------------------------------------------
@@ -547,15 +626,7 @@ class AuditStore:
             DecisionError: When the decision is invalid (nothing is written).
             AuditError: When the database cannot be written (nothing is written).
         """
-        client_id = (
-            int(client_id)
-            if not isinstance(client_id, bool) and hasattr(client_id, "__index__")
-            else client_id
-        )
-        threshold, pd = float(threshold), float(pd)
-        justification = justification.strip()
-        reasons = tuple(reasons)
-        _validate(
+        checked = checked_decision(
             advisor=advisor,
             client_id=client_id,
             bundle_id=bundle_id,
@@ -567,6 +638,8 @@ class AuditStore:
             reasons=reasons,
             input_hash=input_hash,
         )
+        client_id, threshold, pd = checked.client_id, checked.threshold, checked.pd
+        justification, reasons = checked.justification, checked.reasons
         override = model_decision != "REVIEW" and final_decision != model_decision
         with self._lock, self._write() as conn:
             if corrects is not None:
@@ -778,29 +851,11 @@ class AuditStore:
         Raises:
             AuditError: When the folder of ``out`` does not exist or cannot be written.
         """
-        out = Path(out)
-        if not out.parent.is_dir():
-            raise AuditError(f"Folder {out.parent} does not exist; create it or choose another --out path.")
-        records = self._select()
-        try:
-            fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
-        except OSError as exc:
+        if not Path(out).parent.is_dir():
             raise AuditError(
-                f"Cannot write {out} ({exc.strerror or exc}); choose another --out path."
-            ) from exc
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-                writer = csv.DictWriter(fh, fieldnames=list(_COLUMNS))
-                writer.writeheader()
-                for record in records:
-                    writer.writerow(record.as_row())
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, out)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return len(records)
+                f"Folder {Path(out).parent} does not exist; create it or choose another --out path."
+            )
+        return write_csv(Path(out), _COLUMNS, (record.as_row() for record in self._select()))
 
 
 def _has_file_ancestor(path: Path) -> bool:

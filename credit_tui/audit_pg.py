@@ -13,11 +13,8 @@ the columns' server text, so an auditor does not have to trust the server's func
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
-import os
-import tempfile
 import threading
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
@@ -34,8 +31,9 @@ from credit_tui.audit import (
     DecisionError,
     DecisionRecord,
     VerifyResult,
-    _validate,
     _verify_rows,
+    checked_decision,
+    write_csv,
 )
 
 if TYPE_CHECKING:
@@ -382,15 +380,7 @@ class PgAuditStore:
             DecisionError: When the decision is invalid (checked here and again by the server).
             AuditError: When the server cannot be reached or was lost: nothing was recorded, retry.
         """
-        client_id = (
-            int(client_id)
-            if not isinstance(client_id, bool) and hasattr(client_id, "__index__")
-            else client_id
-        )
-        threshold, pd = float(threshold), float(pd)
-        justification = justification.strip()
-        reasons = tuple(reasons)
-        _validate(
+        checked = checked_decision(
             advisor=advisor,
             client_id=client_id,
             bundle_id=bundle_id,
@@ -403,14 +393,14 @@ class PgAuditStore:
             input_hash=input_hash,
         )
         params = (
-            client_id,
+            checked.client_id,
             bundle_id,
-            threshold,
-            pd,
+            checked.threshold,
+            checked.pd,
             model_decision,
             final_decision,
-            justification,
-            json.dumps(list(reasons), ensure_ascii=False),
+            checked.justification,
+            json.dumps(list(checked.reasons), ensure_ascii=False),
             input_hash,
             None if corrects is None else int(corrects),
             request_id or uuid.uuid4(),
@@ -616,47 +606,24 @@ class PgAuditStore:
 
     def export_csv(self, out: Path) -> int:
         """Write every decision with its four-eyes status to ``out`` as CSV (atomically); return how many."""
-        out = Path(out)
-        if not out.parent.is_dir():
-            raise AuditError(f"Folder {out.parent} does not exist; create it or choose another --out path.")
         records = self._select()
         verdicts = {r.decision_id: r for r in self.reviews()}
         pending_ids = {r.id for r in self.pending()}
-        try:
-            fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
-        except OSError as exc:
-            raise AuditError(
-                f"Cannot write {out} ({exc.strerror or exc}); choose another --out path."
-            ) from None
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-                row0 = DecisionRecord.__dataclass_fields__
-                names = [*row0, "status", "reviewer", "review_time", "review_justification"]
-                writer = csv.DictWriter(fh, fieldnames=names)
-                writer.writeheader()
-                for record in records:
-                    review = verdicts.get(record.id)
-                    status = (
-                        "pending"
-                        if record.id in pending_ids
-                        else (review.verdict.lower() if review else "final")
-                    )
-                    writer.writerow(
-                        {
-                            **record.as_row(),
-                            "status": status,
-                            "reviewer": review.approver if review else "",
-                            "review_time": review.time if review else "",
-                            "review_justification": review.justification if review else "",
-                        }
-                    )
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, out)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return len(records)
+
+        def rows() -> Iterator[dict[str, Any]]:
+            for record in records:
+                review = verdicts.get(record.id)
+                status = review.verdict.lower() if review else "final"
+                yield {
+                    **record.as_row(),
+                    "status": "pending" if record.id in pending_ids else status,
+                    "reviewer": review.approver if review else "",
+                    "review_time": review.time if review else "",
+                    "review_justification": review.justification if review else "",
+                }
+
+        extra = ("status", "reviewer", "review_time", "review_justification")
+        return write_csv(Path(out), [*DecisionRecord.__dataclass_fields__, *extra], rows())
 
 
 def _record(row: Sequence[Any]) -> DecisionRecord:

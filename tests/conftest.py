@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from pg_server import PgServer, pg_bin, throwaway_server
+from pg_server import TeamLog, pg_bin, throwaway_server
 
 from trainer.bundle import Bundle
 from trainer.synth import generate
@@ -63,33 +62,9 @@ def fitted_bundle(synth_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> 
 # -- team mode: one throwaway PostgreSQL server per test session ---------------------------------------
 
 
-@dataclass
-class TeamLog:
-    """The session's PostgreSQL server with the team log schema in a template database.
-
-    Attributes:
-        server: The running server (``tests/pg_server.py``).
-        counter: Databases created so far (each test gets its own copy of the template).
-    """
-
-    server: PgServer
-    counter: int = 0
-
-    def new_database(self) -> str:
-        """A fresh database holding an empty team log (a copy of the template); returns its name."""
-        self.counter += 1
-        name = f"credit_{self.counter}"
-        self.server.sql(f"CREATE DATABASE {name} TEMPLATE credit_template")
-        return name
-
-    def url(self, user: str, dbname: str) -> str:
-        """Loopback URL of a login role (alice, bob: advisors; sue, sam: supervisors; nobody: no rights)."""
-        return self.server.url(user, dbname)
-
-
 @pytest.fixture(scope="session")
 def team_log() -> Iterator[TeamLog]:
-    """Start PostgreSQL once, create the log in a template database and the test login roles."""
+    """Start PostgreSQL once, create the log (four-eyes above PD 0.5) and the test login roles."""
     if pg_bin() is None:
         missing = "PostgreSQL server binaries not found: apt-get install -y postgresql (CI installs them)"
         if os.environ.get("CREDIT_TUI_REQUIRE_POSTGRES"):
@@ -98,8 +73,8 @@ def team_log() -> Iterator[TeamLog]:
     from credit_tui.audit_pg import init_schema
 
     with throwaway_server() as server:
-        server.sql("CREATE DATABASE credit_template")
-        init_schema(server.admin_url("credit_template"), four_eyes_pd=0.5)
+        server.sql("CREATE DATABASE credit")
+        init_schema(server.admin_url("credit"), four_eyes_pd=0.5)
         for name in ("alice", "bob"):
             server.create_login(name, "credit_advisor")
         for name in ("sue", "sam"):

@@ -1,7 +1,7 @@
 """The decision log: validation, queries, append-only, hash chain (property tests), anchors, CLI.
 
 Tests taking the ``store`` or ``backend`` fixture run on both backends: the single desk's SQLite file and
-the team log on PostgreSQL (marked ``postgres``; one throwaway server per session, a database per test).
+the team log on PostgreSQL (marked ``postgres``; one throwaway server per session, the log emptied per test).
 """
 
 from __future__ import annotations

@@ -12,37 +12,18 @@ import textwrap
 import time
 import uuid
 from pathlib import Path
-from typing import Any
 
 import psycopg
 import pytest
-from conftest import TeamLog
+from pg_server import TeamLog
+from test_audit import record as decide
 
-from credit_tui.audit import AuditError, DecisionError, input_row_hash
+from credit_tui.audit import AuditError, DecisionError
 from credit_tui.audit_cli import audit_main
 from credit_tui.audit_pg import PgAuditStore
 from credit_tui.letter_cli import letter_main
 
 pytestmark = pytest.mark.postgres
-
-HASH = input_row_hash({"SK_ID_CURR": 100001})
-
-
-def decide(store: PgAuditStore, **overrides: Any) -> Any:
-    values: dict[str, Any] = {
-        "advisor": "ignored-in-team-mode",
-        "client_id": 100001,
-        "bundle_id": "b" * 16,
-        "threshold": 0.3,
-        "pd": 0.12,
-        "model_decision": "ACCEPT",
-        "final_decision": "ACCEPT",
-        "input_hash": HASH,
-        "reasons": (),
-        "justification": "",
-    }
-    values.update(overrides)
-    return store.record(**values)
 
 
 @pytest.fixture

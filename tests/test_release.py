@@ -143,7 +143,7 @@ def test_demo_key_is_trusted_for_the_bundled_demo_only(bundle: Path) -> None:
 def _trainer(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, *args: str
 ) -> tuple[int, str]:
-    """Run ``trainer ARGS`` in this process; return the exit code and stderr."""
+    """Run ``trainer ARGS`` in this process; return the exit code and what it printed (stderr, stdout)."""
     from trainer.cli import main
 
     capsys.readouterr()
@@ -153,7 +153,8 @@ def _trainer(
         code = 0
     except SystemExit as done:
         code = int(done.code or 0)
-    return code, capsys.readouterr().err
+    captured = capsys.readouterr()
+    return code, captured.err + captured.out
 
 
 def test_trainer_cli_keygen_release_and_predict_policy(
@@ -174,10 +175,11 @@ def test_trainer_cli_keygen_release_and_predict_policy(
     key = str(tmp_path / "mr" / "release-key.pem")
     assert _trainer(capsys, monkeypatch, "release", "--model", str(bundle), "--key", key)[0] == 0
     code, err = _trainer(capsys, monkeypatch, *predict)
-    assert code == 0 and out.is_file() and "unreleased" not in err
+    assert code == 0 and out.is_file() and "UNRELEASED" not in err
     monkeypatch.setenv("CREDIT_TUI_CONFIG", str(_config(tmp_path)))  # no trusted keys
     (bundle / SIGNATURE_FILE).unlink()
-    code, err = _trainer(
-        capsys, monkeypatch, "explain", "--model", str(bundle), "--data", str(synth_dir), "--client", "100001"
+    client = (synth_dir / "application_test.csv").read_text().splitlines()[1].split(",")[0]
+    code, text = _trainer(
+        capsys, monkeypatch, "explain", "--model", str(bundle), "--data", str(synth_dir), "--client", client
     )
-    assert "unreleased model" in err
+    assert code == 0 and "UNRELEASED MODEL" in text, text

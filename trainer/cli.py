@@ -168,7 +168,8 @@ def predict(
     written = predict_file(
         model, clients_file, out, with_decisions=decisions, console=err_console, trusted_keys=trusted
     )
-    err_console.print(f"wrote {written} clients to {out}")
+    mark = "" if trusted else " (UNRELEASED MODEL: no trusted release keys are configured)"
+    err_console.print(f"wrote {written} clients to {out}{mark}")
 
 
 @app.command()
@@ -190,11 +191,11 @@ def explain(
     from trainer.settings import load_settings
 
     scorer = Scorer.load(model, load_settings().trusted_keys)
-    if scorer.release is None:
-        err_console.print(f"unreleased model: {model} is not signed by a trusted release key")
     portfolio = Portfolio.load(_clients_file(data, clients), tables=scorer.spec.history_tables)
     explanation = scorer.explain(portfolio.record(client), portfolio.history_record(client))
     Console().print(explanation_view(client, explanation, scorer.reasons(explanation), top))
+    if scorer.release is None:
+        Console().print("UNRELEASED MODEL: not signed by a trusted release key", style="bold yellow")
 
 
 @app.command()

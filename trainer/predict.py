@@ -50,8 +50,6 @@ def predict_file(
         The number of clients written.
     """
     scorer = Scorer.load(model, trusted_keys)
-    if scorer.release is None and console is not None:
-        console.print(f"unreleased model: {model} is not signed by a trusted release key")
     portfolio = Portfolio.load(clients_file, tables=scorer.spec.history_tables)
     missing = sorted(set(scorer.spec.history_tables) - set(portfolio.history_tables))
     if missing and console is not None:
