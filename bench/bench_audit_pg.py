@@ -154,12 +154,19 @@ def main() -> None:
     parser.add_argument("--advisors", type=int, default=20)
     parser.add_argument("--decisions", type=int, default=200)
     parser.add_argument("--crash-writers", type=int, default=10)
+    parser.add_argument(
+        "--no-fsync",
+        action="store_true",
+        help="server with fsync off: the cost of the work without the disk flush (load phase only)",
+    )
     args = parser.parse_args()
-    with throwaway_server() as server:
+    with throwaway_server(fsync=not args.no_fsync) as server:
+        print(f"server fsync: {'off' if args.no_fsync else 'on'}")
         server.sql("CREATE DATABASE credit")
         init_schema(server.admin_url("credit"), four_eyes_pd=0.5)
         load_run(server, "credit", args.advisors, args.decisions)
-        crash_run(server, "credit", min(args.crash_writers, args.advisors))
+        if not args.no_fsync:
+            crash_run(server, "credit", min(args.crash_writers, args.advisors))
 
 
 if __name__ == "__main__":

@@ -93,8 +93,12 @@ class PgServer:
 
 
 @contextlib.contextmanager
-def throwaway_server() -> Iterator[PgServer]:
-    """Start a server in a temporary folder; stop it and remove everything at the end."""
+def throwaway_server(fsync: bool = True) -> Iterator[PgServer]:
+    """Start a server in a temporary folder; stop it and remove everything at the end.
+
+    Args:
+        fsync: False only for the benchmark's "no flush cost" comparison (never for durability checks).
+    """
     binaries = pg_bin()
     if binaries is None:
         raise RuntimeError("PostgreSQL server binaries not found: apt-get install -y postgresql")
@@ -132,7 +136,8 @@ def throwaway_server() -> Iterator[PgServer]:
         with (root / "data" / "postgresql.conf").open("a") as conf:
             conf.write(
                 f"\nlisten_addresses = '127.0.0.1'\nport = {server.port}\n"
-                f"unix_socket_directories = '{root}'\nfsync = on\nsynchronous_commit = on\n"
+                f"unix_socket_directories = '{root}'\nfsync = {'on' if fsync else 'off'}\n"
+                "synchronous_commit = on\n"
                 "max_connections = 60\nshared_buffers = 32MB\n"
             )
         server.start()
