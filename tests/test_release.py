@@ -71,7 +71,8 @@ def test_manifest_edited_with_recomputed_model_id_is_refused(bundle: Path, keys:
     private, public = keys
     release(bundle, private, releaser="jane")
     manifest = json.loads((bundle / MANIFEST_FILE).read_text())
-    manifest["threshold"]["value"] = 1.5  # everyone accepted
+    manifest["threshold"]["value"] = 0.99  # nearly everyone accepted
+    manifest["threshold"]["review_band"] = None
     manifest["model_id"] = _content_id(manifest)
     (bundle / MANIFEST_FILE).write_text(json.dumps(manifest))
     with pytest.raises(BundleError, match="has changed since the bundle was released"):

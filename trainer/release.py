@@ -17,12 +17,12 @@ import getpass
 import hashlib
 import json
 import os
-import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
+from trainer.atomic import write_text_atomic
 from trainer.errors import BundleError, UserError
 from trainer.settings import decode_public_key
 
@@ -167,21 +167,11 @@ def release(
         "releaser": name,
         "released_at": moment,
         "manifest_sha256": sha256_file(bundle / MANIFEST_FILE),
-        "model_id": str(manifest.get("model_id")),
+        "model_id": manifest.model_id,
     }
     fields["public_key"] = base64.b64encode(public).decode("ascii")
     fields["signature"] = base64.b64encode(key.sign(_message(fields))).decode("ascii")
-    text = json.dumps(fields, indent=2) + "\n"
-    fd, tmp = tempfile.mkstemp(prefix=f".{SIGNATURE_FILE}.", dir=bundle)
-    try:
-        with os.fdopen(fd, "w", encoding="ascii") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, bundle / SIGNATURE_FILE)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text_atomic(bundle / SIGNATURE_FILE, json.dumps(fields, indent=2) + "\n")
     return Release(fields["key_id"], name, moment)
 
 
