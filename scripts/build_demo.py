@@ -1,6 +1,7 @@
 """Rebuild the demo that ``credit-tui`` opens with no arguments (package data in ``credit_tui/demo/``).
 
     python scripts/build_demo.py [--clients 20000] [--seed 42]
+    python scripts/build_demo.py --sign-only   # only re-sign the demo bundle (after another rebuild)
 
 Generates synthetic tables with ``trainer synth``, trains a bundle on application_train with
 ``trainer fit`` (review band of 2 PD points), and keeps application_test with the history rows of
@@ -39,7 +40,14 @@ def main() -> None:
     )
     parser.add_argument("--clients", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument(
+        "--sign-only", action="store_true", help="only release the existing demo bundle with the demo key"
+    )
     args = parser.parse_args()
+    if args.sign_only:
+        done = release(DEMO_DIR / "model", DEMO_KEY, releaser=DEMO_RELEASER)
+        print(f"demo bundle released by {done.releaser} with key {done.key_id}")
+        return
 
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "data"
