@@ -145,8 +145,17 @@ class Review:
 
 
 def schema_sql() -> str:
-    """The SQL script ``audit init`` runs."""
-    return resources.files("credit_tui").joinpath("audit_pg_schema.sql").read_text(encoding="utf-8")
+    """The SQL script ``audit init`` runs (its decision CHECKs built from the Decision enum)."""
+    from trainer.decision import FINAL_DECISIONS, MODEL_DECISIONS, sql_in_check
+
+    text = resources.files("credit_tui").joinpath("audit_pg_schema.sql").read_text(encoding="utf-8")
+    checks = {
+        "{model_decision_check}": sql_in_check("model_decision", MODEL_DECISIONS),
+        "{final_decision_check}": sql_in_check("final_decision", FINAL_DECISIONS),
+    }
+    for placeholder, check in checks.items():
+        text = text.replace(placeholder, check)
+    return text
 
 
 def _connect(url: str) -> psycopg.Connection[Any]:

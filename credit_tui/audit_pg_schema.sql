@@ -1,4 +1,5 @@
 -- credit-tui team decision log (schema version 1), created by `credit-tui audit init --db URL`.
+-- The two decision CHECK constraints are filled in from trainer.decision.Decision by schema_sql().
 -- Run by an administrator; advisors (members of credit_advisor) get SELECT and EXECUTE only: they record
 -- through credit_audit.record_decision, a SECURITY DEFINER function that takes the advisor from
 -- session_user and computes the hash chain on the server under one lock (one gap-free chain).
@@ -30,8 +31,8 @@ CREATE TABLE credit_audit.decisions (
     bundle_id      text NOT NULL,
     threshold      double precision NOT NULL CHECK (threshold >= 0 AND threshold <= 1),
     pd             double precision NOT NULL CHECK (pd >= 0 AND pd <= 1),
-    model_decision text NOT NULL CHECK (model_decision IN ('ACCEPT', 'REFUSE', 'REVIEW')),
-    final_decision text NOT NULL CHECK (final_decision IN ('ACCEPT', 'REFUSE')),
+    model_decision text NOT NULL {model_decision_check},
+    final_decision text NOT NULL {final_decision_check},
     override       boolean NOT NULL,
     justification  text NOT NULL,
     reasons        text NOT NULL,

@@ -259,3 +259,13 @@ def _closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def test_schema_decision_checks_come_from_the_enum() -> None:
+    from credit_tui.audit_pg import schema_sql
+    from trainer.decision import FINAL_DECISIONS, MODEL_DECISIONS, sql_in_check
+
+    text = schema_sql()
+    assert sql_in_check("model_decision", MODEL_DECISIONS) in text
+    assert sql_in_check("final_decision", FINAL_DECISIONS) in text
+    assert "_check}" not in text
