@@ -73,6 +73,7 @@ from trainer.synth_effects import (
     load_effects,
     rake,
     risk_groups,
+    shrink_noise,
     solve_intercept,
 )
 
@@ -1397,9 +1398,10 @@ def generate(
 
         # Target: hidden risk of observable columns, intercept solved for the real default rate.
         logit = RISK_SCALE * (app_logit + HISTORY_WEIGHT * hist_logit)
+        real_rows = int(load_effects()["rows"])
         logit = rake(
             logit,
-            _risk_groups(parts, is_test),
+            [shrink_noise(group, real_rows) for group in _risk_groups(parts, is_test)],
             ~is_test,
             TARGET_DEFAULT_RATE,
             real_rate=float(load_effects()["default_rate"]),
