@@ -253,23 +253,6 @@ def solve_intercept(logit: FArr, target: float) -> float:
     return (lo + hi) / 2
 
 
-def _interaction_only(step: FArr, count: FArr) -> FArr:
-    """The 3 x 3 two-way step without its row and column effects (count-weighted double centring).
-
-    The terciles of the table cut through deciles of the external score, so raking the table's full
-    steps lets it trade main effects with the decile curves: the two drift apart (a logit unit or more
-    each way) and leave a sharp jump inside the deciles cut by a tercile edge, invisible in every curve
-    but learnt by a tree model. The decile curves carry the main effects; the table adds only the
-    interaction.
-    """
-    s = step.reshape(3, 3)
-    w = count.reshape(3, 3)
-    for _ in range(5):
-        s = s - (s * w).sum(axis=1, keepdims=True) / np.maximum(w.sum(axis=1, keepdims=True), 1)
-        s = s - (s * w).sum(axis=0, keepdims=True) / np.maximum(w.sum(axis=0, keepdims=True), 1)
-    return np.asarray(s.ravel(), dtype=np.float64)
-
-
 def rake(
     logit: FArr,
     groups: Sequence[RiskGroup],
@@ -282,9 +265,7 @@ def rake(
     """Adjust ``logit`` bin by bin until the mean PD of every bin of every group is the real rate.
 
     The real rates are first moved from the real sample's default rate to ``mean_pd`` (the same odds
-    ratio for every bin), and the result is shifted so the mean PD over ``fit`` is ``mean_pd``. The
-    two-way table (:data:`TWO_WAY`) adds only its interaction (see :func:`_interaction_only`); the
-    decile curves carry the main effects.
+    ratio for every bin), and the result is shifted so the mean PD over ``fit`` is ``mean_pd``.
 
     Args:
         logit: Structural logit of every client.
@@ -309,8 +290,6 @@ def rake(
             target = _sigmoid(_logit(group.real) + odds_shift)
             ok = (count > 0) & ~np.isnan(group.real)
             step = np.where(ok, _logit(target) - _logit(have), 0.0)
-            if group.name == TWO_WAY:
-                step = _interaction_only(step, count)
             on = group.index >= 0
             out[on] += step[group.index[on]]
         out += solve_intercept(out[fit], mean_pd)
