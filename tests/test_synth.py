@@ -23,7 +23,7 @@ from trainer.synth_check import (
     curve_rows,
     real_top10,
 )
-from trainer.synth_effects import DECILE_CURVES, RiskGroup, load_effects, rake
+from trainer.synth_effects import DECILE_CURVES, TWO_WAY, RiskGroup, load_effects, rake, shrink_noise
 
 N_CLIENTS = 6000
 SEED = 7
@@ -487,3 +487,31 @@ def test_rake_matches_every_bin_and_the_mean() -> None:
             if not np.isnan(target):
                 got = pd_[fit & (group.index == k)].mean()
                 assert abs(got - target) < 0.002, (group.name, k, got, target)
+
+
+def _logit(p: Any) -> Any:
+    return np.log(p / (1 - p))
+
+
+def test_shrink_noise_smooths_noise_and_keeps_real_shapes() -> None:
+    rows = int(load_effects()["rows"])
+    index = np.zeros(1, dtype=np.int64)
+    labels = tuple(str(k) for k in range(10))
+    # A flat curve with sampling-sized zigzags: smoothed, never moved by more than one sampling error.
+    flat = np.array([0.085, 0.078, 0.091, 0.080, 0.088, 0.079, 0.090, 0.081, 0.086, 0.080])
+    planted = shrink_noise(RiskGroup("INCOME_PER_PERSON", labels, index, flat), rows).real
+    error = 1 / np.sqrt(rows / 10 * flat * (1 - flat))
+    assert np.all(np.abs(_logit(planted) - _logit(flat)) <= error + 1e-9)
+    assert np.abs(np.diff(planted, 2)).sum() < 0.5 * np.abs(np.diff(flat, 2)).sum()
+    # The real term curve's steps are far above the noise: the same riskiest bins, within half a point.
+    spec = load_effects()["by_decile"][DECILE_CURVES["CREDIT_TERM_MONTHS"]]
+    term = np.asarray(spec["default_rate"], dtype=np.float64)
+    kept = shrink_noise(RiskGroup("CREDIT_TERM_MONTHS", labels, index, term), rows).real
+    assert set(np.argsort(kept)[-2:]) == {1, 5}
+    assert np.abs(kept - term).max() < 0.005
+    # The missing bin, the two-way table and categories are planted as measured.
+    with_missing = RiskGroup("EXT_SOURCE_MEAN", (*labels, "missing"), index, np.append(flat, 0.1))
+    assert shrink_noise(with_missing, rows).real[-1] == 0.1
+    for name in (TWO_WAY, "CODE_GENDER"):
+        group = RiskGroup(name, labels, index, flat)
+        assert shrink_noise(group, rows) is group
