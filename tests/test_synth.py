@@ -509,9 +509,18 @@ def test_shrink_noise_smooths_noise_and_keeps_real_shapes() -> None:
     kept = shrink_noise(RiskGroup("CREDIT_TERM_MONTHS", labels, index, term), rows).real
     assert set(np.argsort(kept)[-2:]) == {1, 5}
     assert np.abs(kept - term).max() < 0.005
-    # The missing bin, the two-way table and categories are planted as measured.
+    # The two-way table: the interaction shrinks (by at most one sampling error per cell), the term
+    # still matters most for low external scores.
+    table = load_effects()["two_way_ext_source_mean_by_credit_term"]
+    cells = np.array([table[e][t] for e in ("low", "mid", "high") for t in ("short", "mid", "long")])
+    two = shrink_noise(RiskGroup(TWO_WAY, labels[:9], index, cells), rows).real
+    error = 1 / np.sqrt(rows / 9 * cells * (1 - cells))
+    assert np.all(np.abs(_logit(two) - _logit(cells)) <= error + 1e-9)
+    assert not np.allclose(two, cells)
+    grid = two.reshape(3, 3)
+    assert grid[0, 1] - grid[0, 2] > 2 * abs(grid[2, 1] - grid[2, 2])
+    # The missing bin and categories are planted as measured.
     with_missing = RiskGroup("EXT_SOURCE_MEAN", (*labels, "missing"), index, np.append(flat, 0.1))
     assert shrink_noise(with_missing, rows).real[-1] == 0.1
-    for name in (TWO_WAY, "CODE_GENDER"):
-        group = RiskGroup(name, labels, index, flat)
-        assert shrink_noise(group, rows) is group
+    group = RiskGroup("CODE_GENDER", labels, index, flat)
+    assert shrink_noise(group, rows) is group

@@ -200,8 +200,15 @@ def _decile_bins(group: RiskGroup) -> int:
     return len(group.labels) - (group.labels[-1] == "missing")
 
 
+def _shrink(logit: FArr, smooth: FArr, var: FArr, dof: float) -> FArr:
+    """Empirical-Bayes shrinkage of ``logit`` toward ``smooth``, by at most one sampling error."""
+    tau2 = max(0.0, float(np.sum((logit - smooth) ** 2) / dof - np.mean(var)))
+    shrunk = smooth + tau2 / (tau2 + var) * (logit - smooth)
+    return np.asarray(np.clip(shrunk, logit - np.sqrt(var), logit + np.sqrt(var)), dtype=np.float64)
+
+
 def shrink_noise(group: RiskGroup, real_rows: int) -> RiskGroup:
-    """The rates the generator plants for one decile curve: the real rates without their sampling noise.
+    """The rates the generator plants for one curve: the real rates without their sampling noise.
 
     Each real decile rate was measured on about ``real_rows / 10`` clients, so it carries a sampling
     error of about 0.7 points; planted as it is, that noise becomes signal a model fitted on 300,000
@@ -209,13 +216,22 @@ def shrink_noise(group: RiskGroup, real_rows: int) -> RiskGroup:
     number, weighted by the bins' precision) by the empirical-Bayes factor ``v / (v + tau2)`` (``v``: the
     bin's sampling variance; ``tau2``: the curve's variance around the smooth curve beyond the noise), and
     never by more than one sampling error. Real shapes (the term's steps, the U of goods / credit) are far
-    above the noise and stay; flat, noisy curves become smooth. Categories, the missing bin and the
-    two-way table are returned unchanged.
+    above the noise and stay; flat, noisy curves become smooth. The two-way table (cells of about
+    ``real_rows / 9`` clients) is shrunk the same way toward the additive table of its row and column
+    effects: its interaction is about the size of its noise, so about half of it stays (the term still
+    matters most for low external scores). Categories and the missing bin are returned unchanged.
 
     Args:
         group: A curve of :func:`risk_groups`.
         real_rows: Clients of the real sample the rates were measured on.
     """
+    if group.name == TWO_WAY:
+        rates = np.clip(group.real, 1e-4, 1 - 1e-4).reshape(3, 3)
+        logit = _logit(rates)
+        var = 1.0 / (real_rows / 9 * rates * (1 - rates))
+        additive = logit.mean(axis=1, keepdims=True) + logit.mean(axis=0, keepdims=True) - logit.mean()
+        real = _sigmoid(_shrink(logit, additive, var, dof=4.0)).ravel()
+        return RiskGroup(group.name, group.labels, group.index, real)
     if group.name not in DECILE_CURVES:
         return group
     k = _decile_bins(group)
@@ -224,11 +240,8 @@ def shrink_noise(group: RiskGroup, real_rows: int) -> RiskGroup:
     var = 1.0 / (real_rows / 10 * rates * (1 - rates))
     bins = np.arange(k, dtype=np.float64)
     smooth = np.polyval(np.polyfit(bins, logit, 2, w=1 / np.sqrt(var)), bins)
-    tau2 = max(0.0, float(np.mean((logit - smooth) ** 2) - np.mean(var)))
-    keep = tau2 / (tau2 + var)
-    shrunk = np.clip(smooth + keep * (logit - smooth), logit - np.sqrt(var), logit + np.sqrt(var))
     real = group.real.copy()
-    real[:k] = _sigmoid(shrunk)
+    real[:k] = _sigmoid(_shrink(logit, smooth, var, dof=float(k)))
     return RiskGroup(group.name, group.labels, group.index, real)
 
 
