@@ -87,8 +87,19 @@ def fit(
     max_rounds: Annotated[int, typer.Option("--max-rounds", min=1, help="Maximum number of trees.")] = 2000,
     threads: Threads = 0,
     tracking_uri: Annotated[str | None, _TRACKING_OPTION] = None,
+    allow_protected: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allow-protected",
+            help="Keep this protected attribute (CODE_GENDER, NAME_FAMILY_STATUS) as an input, for analysis "
+            "only: the bundle is marked not for client decisions. Repeatable.",
+        ),
+    ] = None,
 ) -> None:
-    """Train the model, choose the threshold by business cost, and write a verified bundle."""
+    """Train the model, choose the threshold by business cost, and write a verified bundle.
+
+    Protected attributes (gender, family status) are left out of the model unless --allow-protected.
+    """
     from trainer.reports import fit_summary, progress_bar
     from trainer.tracking import resolve_uri
     from trainer.train import FitConfig, fit_bundle
@@ -105,10 +116,28 @@ def fit(
         num_boost_round=max_rounds,
         nthread=threads,
         tracking_uri=resolve_uri(tracking_uri),
+        allow_protected=_protected_names(allow_protected or []),
     )
     with progress_bar(err_console) as progress:
         bundle = fit_bundle(config, progress, err_console)
     Console().print(fit_summary(bundle))
+
+
+def _protected_names(names: list[str]) -> tuple[str, ...]:
+    from trainer.policy import is_protected
+
+    for name in names:
+        if not is_protected(name):
+            raise UserError(
+                f"--allow-protected {name}: not a protected attribute; the protected attributes are "
+                "CODE_GENDER and NAME_FAMILY_STATUS."
+            )
+    if names:
+        err_console.print(
+            f"[bold yellow]protected inputs {', '.join(names)}: this bundle is for analysis only, "
+            "not for client decisions[/]"
+        )
+    return tuple(dict.fromkeys(names))
 
 
 def _read_params(path: Path | None) -> dict[str, object]:

@@ -646,18 +646,34 @@ class FeatureSpec:
         return cls(names, categories, tuple(data.get("history_tables", ())))
 
 
-def fit_feature_spec(applications: pd.DataFrame, history_tables: Sequence[str]) -> FeatureSpec:
-    """Choose the features and learn category levels (by frequency, then name) from training rows."""
+def fit_feature_spec(
+    applications: pd.DataFrame, history_tables: Sequence[str], allow_protected: Collection[str] = ()
+) -> FeatureSpec:
+    """Choose the features and learn category levels (by frequency, then name) from training rows.
+
+    Protected attributes (:func:`trainer.policy.is_protected`) are left out unless named in
+    ``allow_protected`` (analysis only: such a bundle is not for client decisions).
+    """
+    from trainer.policy import is_protected
+
+    def used(name: str) -> bool:
+        return not is_protected(name) or name in allow_protected
+
     categories: dict[str, tuple[str, ...]] = {}
-    for name in APP_CATEGORICAL:
+    for name in filter(used, APP_CATEGORICAL):
         counts = applications[name].astype("string").value_counts(dropna=True)
         ordered = sorted(counts.items(), key=lambda kv: (-int(kv[1]), str(kv[0])))
         categories[name] = tuple(str(level) for level, _ in ordered)
-    names = (
-        *APP_NUMERIC_PASSTHROUGH,
-        *APP_ENGINEERED,
-        *APP_CATEGORICAL,
-        *history_feature_names(history_tables),
+    names = tuple(
+        filter(
+            used,
+            (
+                *APP_NUMERIC_PASSTHROUGH,
+                *APP_ENGINEERED,
+                *APP_CATEGORICAL,
+                *history_feature_names(history_tables),
+            ),
+        )
     )
     return FeatureSpec(names, categories, tuple(history_tables))
 

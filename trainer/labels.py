@@ -37,7 +37,7 @@ LABELS: dict[str, FeatureLabel] = {
         "Declared income (yearly)", "amount", "The declared yearly income ({value}) is low."
     ),
     "AMT_CREDIT": _L("Credit amount", "amount", "The amount requested ({value}) is high."),
-    "AMT_ANNUITY": _L("Annuity (yearly repayment)", "amount", "The yearly repayment ({value}) is high."),
+    "AMT_ANNUITY": _L("Monthly repayment (annuity)", "amount", "The monthly repayment ({value}) is high."),
     "AMT_GOODS_PRICE": _L("Goods price", "amount", "The price of the goods financed ({value}) is high."),
     "REGION_POPULATION_RELATIVE": _L("Region population (relative)", "number"),
     "OWN_CAR_AGE": _L("Car age (years)", "number"),
@@ -98,13 +98,15 @@ LABELS: dict[str, FeatureLabel] = {
         "Credit / income ratio", "pct", "The credit amount is {value} of yearly income."
     ),
     "ANNUITY_INCOME_RATIO": _L(
-        "Annuity / income ratio", "pct", "Repayments would take {value} of yearly income."
+        "Monthly repayment / yearly income",
+        "pct",
+        "One monthly repayment is {value} of the declared yearly income.",
     ),
     "ANNUITY_CREDIT_RATIO": _L(
-        "Annuity / credit ratio", "pct", "The repayment schedule is short ({value} of the credit a year)."
+        "Monthly repayment / credit", "pct", "Each monthly repayment is {value} of the credit."
     ),
     "CREDIT_TERM_MONTHS": _L(
-        "Credit / annuity (term)", "number", "The credit term ({value} years of annuity) is unusual."
+        "Term (credit / monthly repayment)", "months", "The term ({value}, before interest) is unusual."
     ),
     "GOODS_CREDIT_RATIO": _L(
         "Goods price / credit ratio", "pct", "Much of the credit does not finance goods ({value})."

@@ -25,6 +25,7 @@ from trainer.atomic import atomic_directory
 from trainer.bundle import Bundle, load_bundle
 from trainer.data import load_data
 from trainer.errors import DataError
+from trainer.fairness import FOUR_FIFTHS, approval_ratio, fairness_groups, fairness_table
 from trainer.features import FeatureSpec, feature_matrix, history_features, history_tables_used
 from trainer.figures import Figure, Section, beeswarm, page, pyplot, save, table_html
 from trainer.labels import feature_label
@@ -101,6 +102,7 @@ class ReportData:
         importance: Mean |SHAP| per feature on the SHAP sample, largest first.
         segments: Metrics per segment. gaps: Best-worst gap per segment dimension.
         psi: PSI per top feature (empty without a scoring population).
+        fairness: :func:`trainer.fairness.fairness_table` of the evaluation clients.
     """
 
     bundle: Bundle
@@ -118,6 +120,7 @@ class ReportData:
     gaps: pd.DataFrame
     psi: pd.DataFrame = field(default_factory=pd.DataFrame)
     scoring_population: str = ""
+    fairness: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def _segments(frame: pd.DataFrame, y: Vector, p: Vector, choice: ThresholdChoice) -> pd.DataFrame:
@@ -224,6 +227,7 @@ def compute_report(model: Path, data_dir: Path | None = None) -> ReportData:
         shap_values=x[sample],
         segments=segments,
         gaps=_gaps(segments),
+        fairness=fairness_table(fairness_groups(data.train.iloc[rows]), p < choice.threshold, y),
     )
     if data.test is not None and len(data.test):
         x_test = feature_matrix(data.test, history, spec)
@@ -362,6 +366,26 @@ def _metrics_frame(metrics: dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _fairness_body(r: ReportData) -> str:
+    policy = r.bundle.protected_inputs
+    inputs = (
+        f"<p><b>This model uses protected attributes as inputs ({', '.join(policy)}): it is for analysis "
+        "only, not for client decisions.</b></p>"
+        if policy
+        else "<p>Gender and family status are not model inputs; the groups below come from the data.</p>"
+    )
+    ratio = approval_ratio(r.fairness, "Women", "Men")
+    shown = r.fairness.copy()
+    for column in ("approval_rate", "default_rate_approved", "approval_ratio"):
+        shown[column] = shown[column].map(lambda v: "" if pd.isna(v) else f"{v:.4f}")
+    return (
+        inputs
+        + "<p>Approved: PD below the threshold. Approval ratio: a group's approval rate over the highest "
+        f"of its dimension; below {FOUR_FIFTHS:g} the four-fifths rule flags it for review. "
+        f"Approval rate women / men: <b>{ratio:.4f}</b>.</p>" + table_html(shown)
+    )
+
+
 def render_html(r: ReportData, figs: dict[str, Figure]) -> str:
     """The report page (figures embedded as base64 PNG)."""
     b = r.bundle
@@ -406,6 +430,7 @@ def render_html(r: ReportData, figs: dict[str, Figure]) -> str:
             + table_html(r.segments)
             + figs["segments"].img(),
         ),
+        Section("fairness", "Fairness: approval and default rates by gender and age band", _fairness_body(r)),
         Section("psi", "Population stability (PSI)", psi_body),
     ]
     return page(f"Model report: {b.path.name}", intro, sections)
@@ -419,6 +444,7 @@ def build_report(model: Path, data: Path | None, out: Path) -> Path:
         figs = _figures(r, staging)
         (staging / "report.html").write_text(render_html(r, figs), encoding="utf-8")
         r.segments.to_csv(staging / "segments.csv", index=False)
+        r.fairness.to_csv(staging / "fairness.csv", index=False)
         if len(r.psi):
             r.psi.to_csv(staging / "psi.csv", index=False)
     return out / "report.html"

@@ -20,7 +20,7 @@ import xgboost as xgb
 
 from trainer.bundle import Bundle, load_bundle
 from trainer.features import FeatureSpec, feature_matrix, feature_row
-from trainer.labels import feature_label, format_value, reason_sentence
+from trainer.labels import feature_label, format_value
 
 Decision = Literal["ACCEPT", "REFUSE", "REVIEW"]
 MAX_REASONS = 4
@@ -181,14 +181,14 @@ class Scorer:
         return value
 
     def reasons(self, explanation: Explanation, max_reasons: int = MAX_REASONS) -> list[str]:
-        """Plain-language reasons for a refusal or review: the largest risk-raising contributions.
+        """The client's reasons for a refusal or review, as the letter and the audit log word them.
 
-        Returns an empty list for an accepted client.
+        At most ``max_reasons`` risk-raising reason families of client-facing features, each sentence
+        followed by what the client can do (:func:`trainer.reasons.client_reasons`). Empty for an ACCEPT.
         """
-        if explanation.decision == "ACCEPT":
-            return []
-        raising = [c for c in explanation.contributions if c.contribution > 0]
-        return [reason_sentence(c.feature, c.value) for c in raising[:max_reasons]]
+        from trainer.reasons import client_reasons
+
+        return [reason.render() for reason in client_reasons(explanation, max_reasons)]
 
     def what_if(
         self, application: Mapping[str, Any], changes: Mapping[str, Any], history: Mapping[str, float] | None

@@ -27,8 +27,10 @@ from trainer.config import (
 )
 from trainer.data import HomeCreditData, load_data
 from trainer.errors import DataError
+from trainer.fairness import fairness_groups, fairness_table, table_records
 from trainer.features import feature_matrix, fit_feature_spec, history_features, history_tables_used
 from trainer.model import choose_threshold, evaluate, fit_booster, mean_abs_shap, stratified_split
+from trainer.policy import input_policy
 
 #: Validation rows used for the global SHAP importance (enough for stable means, bounded cost).
 IMPORTANCE_SAMPLE = 20_000
@@ -50,6 +52,8 @@ class FitConfig:
         num_boost_round: Maximum trees. early_stopping_rounds: Patience of early stopping.
         nthread: XGBoost threads (0 = all cores).
         tracking_uri: MLflow tracking URI (:func:`trainer.tracking.resolve_uri`); None: no tracking.
+        allow_protected: Protected attributes to keep as inputs anyway (analysis only: the bundle is then
+            marked "not for client decisions").
     """
 
     data_dir: Path
@@ -65,6 +69,7 @@ class FitConfig:
     early_stopping_rounds: int = DEFAULT_EARLY_STOPPING_ROUNDS
     nthread: int = 0
     tracking_uri: str | None = None
+    allow_protected: tuple[str, ...] = ()
 
 
 @contextlib.contextmanager
@@ -122,7 +127,7 @@ def _fit(
     with _stage(progress, "Aggregating history tables"):
         history = history_features({t: data.history[t] for t in used}) if used else None
     with _stage(progress, "Building features"):
-        spec = fit_feature_spec(train, used)
+        spec = fit_feature_spec(train, used, config.allow_protected)
         x = feature_matrix(train, history, spec)
     train_pos, valid_pos = stratified_split(y, config.valid_share, config.seed)
 
@@ -157,6 +162,8 @@ def _fit(
         metrics = evaluate(y_valid, pd_valid, choice)
         sample = np.random.default_rng(config.seed).permutation(len(valid_pos))[:IMPORTANCE_SAMPLE]
         importance = mean_abs_shap(booster, x_valid[np.sort(sample)], spec)
+        groups = fairness_groups(train.iloc[valid_pos].reset_index(drop=True))
+        fairness = fairness_table(groups, pd_valid < choice.threshold, y_valid)
 
     band = None
     if config.review_band:
@@ -173,6 +180,12 @@ def _fit(
             "review_band": band,
         },
         "metrics": {"validation": metrics},
+        "policy": input_policy(spec),
+        "fairness": {
+            "clients": "validation",
+            "approved": "PD below the threshold",
+            "groups": table_records(fairness),
+        },
         "importance": [{"feature": k, "mean_abs_shap": v} for k, v in importance.items()],
         "training_data": {
             "source": str(data.source),
