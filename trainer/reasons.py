@@ -200,7 +200,7 @@ FAMILIES: tuple[Family, ...] = (
     _f(
         "stability",
         "Stability of address and contact details",
-        "How long you have kept your address, phone number and identity document counts against the application",
+        "How recently your address, phone number or identity document changed counts against you",
         "Your address and contact details have been stable for a long time",
         "",
         "REGISTRATION_YEARS",
