@@ -260,7 +260,9 @@ class CreditApp(App[int]):
     @property
     def letters_dir(self) -> Path:
         """Where decision letters are written."""
-        return self._letters_dir if self._letters_dir is not None else Path.cwd()
+        from credit_tui.config import default_letters_dir
+
+        return self._letters_dir if self._letters_dir is not None else default_letters_dir()
 
     def current_client_id(self) -> int | None:
         """The client of the topmost client screen, if one is open."""

@@ -39,11 +39,21 @@ ModelDecision = Literal["ACCEPT", "REFUSE", "REVIEW"]
 
 FINAL_DECISIONS: Final = ("ACCEPT", "REFUSE")
 MODEL_DECISIONS: Final = ("ACCEPT", "REFUSE", "REVIEW")
-#: Words a justification needs when the advisor overrides the model or decides a REVIEW case.
+#: Distinct words of three letters or more a justification needs when the advisor overrides the model or
+#: decides a REVIEW case ("a b c" or "ok ok ok" is not a justification).
 MIN_JUSTIFICATION_WORDS: Final = 3
+#: Why an advisor decides against the model or decides a REVIEW case: code -> what it means.
+OVERRIDE_CODES: Final[dict[str, str]] = {
+    "income_verified": "Verified income higher than declared",
+    "collateral": "Collateral or guarantor offered",
+    "relationship": "Existing customer relationship",
+    "data_error": "Data error in the application corrected",
+    "adverse_information": "Adverse information the model does not see",
+    "policy_exception": "Policy exception approved by a manager",
+}
 #: ``PRAGMA application_id`` of a credit-tui audit file ("CTAU").
 APPLICATION_ID: Final = 0x43544155
-SCHEMA_VERSION: Final = 1
+SCHEMA_VERSION: Final = 2
 #: prev_hash of the first record.
 GENESIS_HASH: Final = "0" * 64
 #: How long a writer waits for another one to finish (milliseconds).
@@ -67,7 +77,11 @@ _COLUMNS: Final = (
     "corrects",
     "prev_hash",
     "hash",
+    "override_code",
+    "terms",
 )
+#: Columns added by schema 2 (a schema-1 log gains them, empty, when opened: its hashes stay valid).
+_V2_COLUMNS: Final = ("override_code", "terms")
 
 _TRIGGERS: Final = frozenset({"decisions_no_update", "decisions_no_delete", "decisions_append_only"})
 
@@ -88,7 +102,9 @@ CREATE TABLE IF NOT EXISTS decisions (
     input_hash     TEXT    NOT NULL,
     corrects       INTEGER REFERENCES decisions(id),
     prev_hash      TEXT    NOT NULL,
-    hash           TEXT    NOT NULL UNIQUE
+    hash           TEXT    NOT NULL UNIQUE,
+    override_code  TEXT    NOT NULL DEFAULT '',
+    terms          TEXT    NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS decisions_client ON decisions(client_id, id);
 CREATE INDEX IF NOT EXISTS decisions_time ON decisions(time);
@@ -139,6 +155,10 @@ class DecisionRecord:
         corrects: Id of the record this one corrects, or None.
         prev_hash: Hash of the previous record (:data:`GENESIS_HASH` for the first).
         hash: SHA-256 over this record's content and ``prev_hash``.
+        override_code: Why the advisor overrode the model or decided a REVIEW case
+            (a key of :data:`OVERRIDE_CODES`; "" when the decision follows the model).
+        terms: The loan terms decided on when a what-if was active, as canonical JSON
+            (:class:`credit_tui.counter_offer.Terms`); "" when decided on the client's own application.
     """
 
     id: int
@@ -157,6 +177,8 @@ class DecisionRecord:
     corrects: int | None
     prev_hash: str
     hash: str
+    override_code: str = ""
+    terms: str = ""
 
     def as_row(self) -> dict[str, Any]:
         """Column -> value as written to CSV (reasons as a JSON list, override as 0/1)."""
@@ -256,6 +278,9 @@ def input_row_hash(record: Mapping[str, Any]) -> str:
 def _record_hash(content: Mapping[str, Any]) -> str:
     """Hash of a record's content (every column but ``hash``), ``prev_hash`` and ``id`` included."""
     body = {name: content[name] for name in _COLUMNS if name != "hash"}
+    for name in _V2_COLUMNS:  # absent from schema-1 records: their hashes stay what they were
+        if not body.get(name):
+            body.pop(name, None)
     body["override"] = bool(body["override"])
     body["reasons"] = list(body["reasons"])
     text = _HASH_DOMAIN + json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -268,8 +293,9 @@ def _record_hash(content: Mapping[str, Any]) -> str:
 
 
 def justification_words(text: str) -> int:
-    """Count the words of a justification (tokens holding at least one letter or digit)."""
-    return sum(1 for token in text.split() if any(ch.isalnum() for ch in token))
+    """Count the distinct words of three letters or more in a justification (case-insensitive)."""
+    words = ("".join(ch for ch in token if ch.isalpha()).lower() for token in text.split())
+    return len({word for word in words if len(word) >= 3})
 
 
 def needs_justification(model_decision: str, final_decision: str) -> bool:
@@ -289,6 +315,7 @@ def _validate(
     justification: str,
     reasons: Sequence[str],
     input_hash: str,
+    override_code: str = "",
 ) -> None:
     """Raise :class:`DecisionError` (one sentence) for a decision that must not be recorded."""
     if final_decision not in FINAL_DECISIONS:
@@ -317,9 +344,25 @@ def _validate(
                 else f"{final_decision} goes against the model's {model_decision}"
             )
             raise DecisionError(
-                f"A justification of at least {MIN_JUSTIFICATION_WORDS} words is required because {why} "
-                f"(got {words})."
+                f"A justification of at least {MIN_JUSTIFICATION_WORDS} different words of three letters "
+                f"or more is required because {why} (got {words})."
             )
+        if override_code not in OVERRIDE_CODES:
+            raise DecisionError(
+                f"A reason code is required because {_why(model_decision, final_decision, client_id)}: "
+                f"one of {', '.join(OVERRIDE_CODES)} (got {override_code or 'none'!r})."
+            )
+    elif override_code:
+        raise DecisionError(
+            f"Reason code {override_code!r} is only for an override or a REVIEW case; "
+            f"client {client_id}'s {final_decision} follows the model."
+        )
+
+
+def _why(model_decision: str, final_decision: str, client_id: int) -> str:
+    if model_decision == "REVIEW":
+        return f"the model left client {client_id} for review"
+    return f"{final_decision} goes against the model's {model_decision}"
 
 
 # --------------------------------------------------------------------------------------------------
@@ -457,10 +500,15 @@ class AuditStore:
         # Schema creation happens in one immediate transaction so two first writers do not race.
         conn.execute("BEGIN IMMEDIATE")
         try:
-            if self._check_schema(conn) == "empty":
+            state = self._check_schema(conn)
+            if state == "empty":
                 for statement in _split_sql(_SCHEMA):
                     conn.execute(statement)
                 conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            elif state == "schema 1":
+                for name in _V2_COLUMNS:
+                    conn.execute(f"ALTER TABLE decisions ADD COLUMN {name} TEXT NOT NULL DEFAULT ''")
                 conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             conn.execute("COMMIT")
         except BaseException:
@@ -468,7 +516,7 @@ class AuditStore:
                 conn.execute("ROLLBACK")
             raise
 
-    def _check_schema(self, conn: sqlite3.Connection) -> Literal["empty", "ours"]:
+    def _check_schema(self, conn: sqlite3.Connection) -> Literal["empty", "ours", "schema 1"]:
         """Say whether the file is empty or a credit-tui audit log; raise for anything else."""
         tables = sorted(
             str(row[0])
@@ -490,6 +538,8 @@ class AuditStore:
                 f"this version reads {SCHEMA_VERSION})"
             )
         columns = tuple(str(row[1]) for row in conn.execute("PRAGMA table_info(decisions)"))
+        if version == 1 and columns == _COLUMNS[: -len(_V2_COLUMNS)]:
+            return "schema 1"
         if columns != _COLUMNS:
             raise self._fail("is a credit-tui audit log whose decisions table has been altered")
         return "ours"
@@ -523,6 +573,8 @@ class AuditStore:
         reasons: Sequence[str] = (),
         justification: str = "",
         corrects: int | None = None,
+        override_code: str = "",
+        terms: str = "",
     ) -> DecisionRecord:
         """Validate and append one decision; return it once it is committed to disk.
 
@@ -538,6 +590,8 @@ class AuditStore:
             reasons: The reason codes shown to the advisor.
             justification: Required (at least three words) for an override or a REVIEW case.
             corrects: Id of an earlier record of the same client that this one corrects.
+            override_code: Required for an override or a REVIEW case (a key of :data:`OVERRIDE_CODES`).
+            terms: Canonical JSON of the terms decided on a what-if (:meth:`Terms.to_json`), or "".
 
         Raises:
             DecisionError: When the decision is invalid (nothing is written).
@@ -562,7 +616,10 @@ class AuditStore:
             justification=justification,
             reasons=reasons,
             input_hash=input_hash,
+            override_code=override_code,
         )
+        if terms and (len(terms) > 4000 or not isinstance(json.loads(terms), dict)):
+            raise DecisionError("The terms decided on must be a JSON object of a few fields.")
         override = model_decision != "REVIEW" and final_decision != model_decision
         with self._lock, self._write() as conn:
             if corrects is not None:
@@ -593,6 +650,8 @@ class AuditStore:
                 "input_hash": input_hash,
                 "corrects": None if corrects is None else int(corrects),
                 "prev_hash": GENESIS_HASH if last is None else str(last[1]),
+                "override_code": override_code,
+                "terms": terms,
             }
             content["hash"] = _record_hash(content)
             stored = dict(content)
@@ -824,6 +883,8 @@ def _from_row(row: Sequence[Any]) -> DecisionRecord:
         corrects=None if data["corrects"] is None else int(data["corrects"]),
         prev_hash=str(data["prev_hash"]),
         hash=str(data["hash"]),
+        override_code=str(data["override_code"] or ""),
+        terms=str(data["terms"] or ""),
     )
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import getpass
 import sys
 import threading
 import time
@@ -24,6 +23,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     from credit_tui.audit import AuditStore
+    from credit_tui.config import DeskConfig
     from credit_tui.services import HistoryLoader, Services
     from trainer.portfolio import Portfolio
     from trainer.scoring import Scorer
@@ -68,7 +68,11 @@ def build_parser() -> argparse.ArgumentParser:
         "history tables are read from the same folder",
     )
     parser.add_argument(
-        "--advisor", default=None, metavar="NAME", help="advisor name (default: your user name)"
+        "--advisor",
+        default=None,
+        metavar="NAME",
+        help="advisor name (default: [desk] advisor of the config file; without one, decisions cannot be "
+        "recorded)",
     )
     add_audit_db_option(parser)
     parser.add_argument(
@@ -76,7 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         default=None,
         metavar="DIR",
-        help="existing folder for decision letters written with the l key (default: the current folder)",
+        help="existing folder for decision letters written with the l key (default: [desk] letters_dir of "
+        "the config file, else letters/ in the user data folder)",
     )
     parser.add_argument("--light", action="store_true", help="start with the light theme")
     return parser
@@ -130,7 +135,7 @@ def _in_background(function: Callable[..., T], *args: Any) -> Future[T]:
 
 
 def _start_loading(
-    model: Path, clients: Path, advisor: str, audit: AuditStore | None = None
+    model: Path, clients: Path, advisor: str, audit: AuditStore | None = None, desk: DeskConfig | None = None
 ) -> tuple[Future[Scorer], Future[Services], Future[Portfolio], HistoryLoader]:
     """Verify the bundle and read the application rows in parallel threads, then add the history.
 
@@ -153,7 +158,9 @@ def _start_loading(
 
     def services() -> Services:
         scorer = scorer_future.result()  # a bundle error wins over a data error
-        return Services(scorer, applications_future.result(), advisor, audit)
+        from credit_tui.config import DeskConfig
+
+        return Services(scorer, applications_future.result(), advisor, audit, desk or DeskConfig())
 
     def history() -> Portfolio:
         return add_history(applications_future.result(), hint)
@@ -180,30 +187,37 @@ def main(argv: list[str] | None = None) -> int:
         return letter_main(argv[1:])
     args = build_parser().parse_args(argv)
     from credit_tui.audit import open_audit_store
+    from credit_tui.config import default_letters_dir, load_desk_config, resolve_advisor
     from trainer.errors import UserError
 
-    advisor = args.advisor or _user()
-    letters_dir: Path = args.letters_dir if args.letters_dir is not None else Path.cwd()
-    if not letters_dir.is_dir():
+    try:
+        desk = load_desk_config()
+        advisor = resolve_advisor(args.advisor, desk) if args.advisor is not None or desk.advisor else ""
+    except UserError as error:
+        return _fail(str(error))
+    letters_dir: Path = args.letters_dir or desk.letters_dir or default_letters_dir()
+    if (args.letters_dir is not None or desk.letters_dir is not None) and not letters_dir.is_dir():
         return _fail(f"letters folder {letters_dir} does not exist; create it or pass another --letters-dir.")
     try:
         store = open_audit_store(args.audit_db)
     except UserError as error:
         return _fail(str(error))
     try:
-        return _run(args, advisor, letters_dir, store)
+        return _run(args, advisor, letters_dir, store, desk)
     finally:
         store.close()
 
 
-def _run(args: argparse.Namespace, advisor: str, letters_dir: Path, store: AuditStore) -> int:
+def _run(
+    args: argparse.Namespace, advisor: str, letters_dir: Path, store: AuditStore, desk: DeskConfig
+) -> int:
     """Load the bundle and the portfolio, then run the app until it quits."""
     from trainer.errors import UserError
 
     try:
         model, clients = resolve_paths(args.model, args.clients)
         scorer_future, services_future, history_future, history_loader = _start_loading(
-            model, clients, advisor, store
+            model, clients, advisor, store, desk
         )
         from credit_tui.app import create_app  # imports Textual while the bundle loads
 
@@ -224,10 +238,3 @@ def _run(args: argparse.Namespace, advisor: str, letters_dir: Path, store: Audit
     if app.error_message:
         return _fail(app.error_message)
     return int(app.return_code or 0)
-
-
-def _user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "advisor"

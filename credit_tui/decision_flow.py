@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from credit_tui.audit import AuditError, DecisionError, input_row_hash, needs_justification
+from credit_tui.counter_offer import Terms
 
 if TYPE_CHECKING:
     from credit_tui.audit import DecisionRecord
@@ -57,13 +58,17 @@ class DecisionDraft:
         return input_row_hash(self.row)
 
 
-def record_decision(services: Services, draft: DecisionDraft, justification: str) -> DecisionRecord:
+def record_decision(
+    services: Services, draft: DecisionDraft, justification: str, override_code: str = ""
+) -> DecisionRecord:
     """Score the draft's row again and append the decision to the audit log (blocking: use a worker).
 
     Args:
         services: The app's services (scorer, advisor, audit store).
         draft: The decision shown in the dialog.
         justification: The advisor's words.
+        override_code: Why the advisor overrides the model or decides a REVIEW case
+            (a key of :data:`credit_tui.audit.OVERRIDE_CODES`; "" when the decision follows the model).
 
     Returns:
         The record, once committed.
@@ -75,6 +80,11 @@ def record_decision(services: Services, draft: DecisionDraft, justification: str
     store = services.audit
     if store is None:
         raise AuditError("No audit database is open, so decisions cannot be recorded; start with --audit-db.")
+    if not services.advisor.strip():
+        raise DecisionError(
+            "Nobody is named as the advisor, so decisions cannot be recorded; start the app with "
+            "--advisor NAME or set advisor under [desk] in the config file (see the README)."
+        )
     scorer = services.scorer
     explanation = scorer.explain(draft.row, draft.history)
     if explanation.decision != draft.model_decision:
@@ -94,4 +104,8 @@ def record_decision(services: Services, draft: DecisionDraft, justification: str
         reasons=scorer.reasons(explanation),
         justification=justification,
         corrects=None if draft.previous is None else draft.previous.id,
+        override_code=override_code if draft.needs_justification else "",
+        terms=Terms.from_whatif(draft.row, draft.whatif, services.desk.product).to_json()
+        if draft.whatif
+        else "",
     )

@@ -16,18 +16,17 @@ import re
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Final
 
 from credit_tui.audit import DecisionRecord
+from credit_tui.config import DEFAULT_BANK, DEFAULT_CONTACT, DEFAULT_REVIEW_DAYS, DeskConfig
+from credit_tui.counter_offer import Terms, counter_offer, granted_sentence
 from trainer.errors import UserError
+from trainer.plain import pd_in_words
 
-LENDER: Final = "Prêt à Dépenser"
-DEFAULT_CONTACT: Final = (
-    "Prêt à Dépenser, Customer Review Service — by letter at your branch, "
-    "or by e-mail to review@pret-a-depenser.example"
-)
+LENDER: Final = DEFAULT_BANK
 MAX_REASONS: Final = 4
 #: What a raw feature name looks like (``AMT_CREDIT``, ``EXT_SOURCE_3``): never shown to a client.
 JARGON: Final = re.compile(r"\b[A-Z]{2,}_[A-Z0-9_]+\b")
@@ -51,6 +50,10 @@ class LetterContent:
         model_id: The scoring model's version (bundle ``model_id``; the first 12 characters are shown).
         lender: The lender's name.
         contact: Where to ask for a human review.
+        pd: The probability of default behind the decision (None: not stated).
+        threshold: The bank's refusal threshold.
+        terms: The loan granted when it differs from the one asked for (a counter-offer), else None.
+        review_days: Days the client has to ask for a human review.
     """
 
     client_id: int
@@ -61,6 +64,15 @@ class LetterContent:
     model_id: str
     lender: str = LENDER
     contact: str = DEFAULT_CONTACT
+    pd: float | None = None
+    threshold: float | None = None
+    terms: Terms | None = None
+    review_days: int = DEFAULT_REVIEW_DAYS
+
+
+def review_by(letter: LetterContent) -> date:
+    """The last day the client can ask for a human review."""
+    return letter.date + timedelta(days=letter.review_days)
 
 
 def plain(text: str) -> str:
@@ -84,6 +96,7 @@ def _content(
     model_id: str,
     lender: str,
     contact: str,
+    **extra: object,
 ) -> LetterContent:
     if decision not in ("ACCEPT", "REFUSE"):
         raise LetterError(
@@ -92,7 +105,17 @@ def _content(
     if isinstance(day, datetime):
         day = day.date()
     shown = tuple(plain(r.strip()) for r in reasons if r.strip())[:MAX_REASONS]
-    return LetterContent(int(client_id), decision, day, shown, advisor.strip(), model_id, lender, contact)
+    return LetterContent(
+        int(client_id),
+        decision,
+        day,
+        shown,
+        advisor.strip(),
+        model_id,
+        lender,
+        contact,
+        **extra,  # type: ignore[arg-type]
+    )
 
 
 def _sections(letter: LetterContent) -> list[tuple[str, list[str]]]:
@@ -103,8 +126,15 @@ def _sections(letter: LetterContent) -> list[tuple[str, list[str]]]:
         if accepted
         else "We are sorry to tell you that we cannot grant the credit you applied for."
     )
+    decision_lines = [decision_text]
+    if accepted and letter.terms is not None:
+        decision_lines = [
+            "We are pleased to offer you a credit on terms different from those you applied for.",
+            granted_sentence(letter.terms),
+            "This offer replaces your application; tell your advisor whether you accept it.",
+        ]
     sections: list[tuple[str, list[str]]] = [
-        ("Our decision", [decision_text]),
+        ("Our decision", decision_lines),
     ]
     if not accepted:
         if letter.reasons:
@@ -134,6 +164,11 @@ def _sections(letter: LetterContent) -> list[tuple[str, list[str]]]:
                 f"Your application was assessed with the help of an automated credit-scoring model "
                 f"(version {letter.model_id[:12]}), which estimates the risk that a credit cannot be "
                 f"repaid. The final decision was taken and checked by your advisor, {letter.advisor}.",
+                *(
+                    [pd_in_words(letter.pd, letter.threshold)]
+                    if letter.pd is not None and letter.threshold is not None
+                    else []
+                ),
             ],
         )
     )
@@ -144,7 +179,8 @@ def _sections(letter: LetterContent) -> list[tuple[str, list[str]]]:
                 "You have the right to ask for this decision to be looked at again by a person at "
                 f"{letter.lender}, to give us your point of view, to receive an explanation of the "
                 "decision, and to contest it. This does not cost anything.",
-                f"To do so, contact {letter.contact}, quoting your reference {letter.client_id}. "
+                f"To do so, contact {letter.contact}, quoting your reference {letter.client_id}, "
+                f"within {letter.review_days} days, that is by {_long_date(review_by(letter))}. "
                 "A member of staff who was not involved in the decision will review it and answer you "
                 "in writing.",
                 "You can also complain to your national data protection authority.",
@@ -164,6 +200,10 @@ def render_letter(
     model_id: str,
     lender: str = LENDER,
     contact: str = DEFAULT_CONTACT,
+    pd: float | None = None,
+    threshold: float | None = None,
+    terms: Terms | None = None,
+    review_days: int = DEFAULT_REVIEW_DAYS,
 ) -> tuple[str, str]:
     """Render a decision letter.
 
@@ -177,6 +217,10 @@ def render_letter(
         model_id: The model bundle's ``model_id``.
         lender: The lender's name.
         contact: Where the client asks for a human review.
+        pd: The PD behind the decision, stated in words (None: not stated).
+        threshold: The refusal threshold, stated beside the PD.
+        terms: The loan granted on a counter-offer (ACCEPT on modified terms), else None.
+        review_days: Days the client has to ask for a human review.
 
     Returns:
         (Markdown text, self-contained HTML text).
@@ -184,8 +228,27 @@ def render_letter(
     Raises:
         LetterError: When the decision is not ACCEPT or REFUSE.
     """
-    letter = _content(client_id, decision, date, reasons, advisor, model_id, lender, contact)
+    letter = _content(
+        client_id,
+        decision,
+        date,
+        reasons,
+        advisor,
+        model_id,
+        lender,
+        contact,
+        pd=pd,
+        threshold=threshold,
+        terms=terms,
+        review_days=review_days,
+    )
     return _markdown(letter), _html(letter)
+
+
+def _verdict(letter: LetterContent) -> str:
+    if letter.decision != "ACCEPT":
+        return "Refused"
+    return "Accepted on modified terms" if letter.terms is not None else "Accepted"
 
 
 def _md(text: str) -> str:
@@ -198,7 +261,7 @@ def _markdown(letter: LetterContent) -> str:
         "",
         f"Date: {_long_date(letter.date)}  ",
         f"Your reference: {letter.client_id}  ",
-        f"Decision: **{'Accepted' if letter.decision == 'ACCEPT' else 'Refused'}**",
+        f"Decision: **{_verdict(letter)}**",
         "",
     ]
     for heading, paragraphs in _sections(letter):
@@ -227,7 +290,7 @@ _CSS: Final = (
 
 def _html(letter: LetterContent) -> str:
     e = html.escape
-    verdict = "Accepted" if letter.decision == "ACCEPT" else "Refused"
+    verdict = _verdict(letter)
     body: list[str] = [
         f"<h1>{e(letter.lender)}: decision on your credit application</h1>",
         '<p class="meta">',
@@ -279,6 +342,10 @@ def write_letter(
     model_id: str,
     lender: str = LENDER,
     contact: str = DEFAULT_CONTACT,
+    pd: float | None = None,
+    threshold: float | None = None,
+    terms: Terms | None = None,
+    review_days: int = DEFAULT_REVIEW_DAYS,
 ) -> tuple[Path, Path]:
     """Write ``letter-<client>-<date>.md`` and ``.html`` into ``out_dir`` (each atomically).
 
@@ -302,6 +369,10 @@ def write_letter(
         model_id=model_id,
         lender=lender,
         contact=contact,
+        pd=pd,
+        threshold=threshold,
+        terms=terms,
+        review_days=review_days,
     )
     day = date.date() if isinstance(date, datetime) else date
     stem = f"letter-{int(client_id)}-{day.isoformat()}"
@@ -317,14 +388,30 @@ def write_letter(
     return md_path, html_path
 
 
-def write_record_letter(out_dir: Path, record: DecisionRecord, **extra: str) -> tuple[Path, Path]:
+def write_record_letter(
+    out_dir: Path,
+    record: DecisionRecord,
+    desk: DeskConfig | None = None,
+    *,
+    for_client_decisions: bool = True,
+) -> tuple[Path, Path]:
     """Write the letter of a recorded decision (final decision, reasons shown, advisor, model, date).
 
     Args:
         out_dir: Existing folder for the two files.
         record: The decision as recorded in the audit log (:meth:`AuditStore.latest_for`).
-        **extra: ``lender`` and/or ``contact`` to override the defaults.
+        desk: The bank's name, review contact and deadline, and the product terms (defaults when None).
+        for_client_decisions: False when the model uses protected attributes (analysis only): no letter.
+
+    Raises:
+        LetterError: For a model not for client decisions, or as :func:`write_letter`.
     """
+    if not for_client_decisions:
+        raise LetterError(
+            f"The model {record.bundle_id[:12]} uses protected attributes and is for analysis only: no "
+            "letter is written with it; load a model trained without them (the default of `trainer fit`)."
+        )
+    desk = desk or DeskConfig()
     return write_letter(
         out_dir,
         record.client_id,
@@ -333,6 +420,10 @@ def write_record_letter(out_dir: Path, record: DecisionRecord, **extra: str) -> 
         reasons=record.reasons,
         advisor=record.advisor,
         model_id=record.bundle_id,
-        lender=extra.get("lender", LENDER),
-        contact=extra.get("contact", DEFAULT_CONTACT),
+        lender=desk.bank,
+        contact=desk.contact,
+        pd=record.pd,
+        threshold=record.threshold,
+        terms=counter_offer(record.final_decision, record.terms),
+        review_days=desk.review_days,
     )

@@ -32,7 +32,12 @@ def build_letter_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--client", type=int, required=True, metavar="ID", help="the client's SK_ID_CURR")
     parser.add_argument(
-        "--out", type=Path, default=None, metavar="DIR", help="existing folder for the letter (default: .)"
+        "--out",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="existing folder for the letter (default: [desk] letters_dir of the config file, else "
+        "letters/ in the user data folder)",
     )
     add_audit_db_option(parser)
     return parser
@@ -51,15 +56,20 @@ def letter_main(argv: list[str]) -> int:
             f"No decision is recorded for client {args.client}: the audit database {db} does not exist "
             "(record a decision in the app first, or check --audit-db)."
         )
-    out_dir: Path = args.out if args.out is not None else Path.cwd()
     try:
+        from credit_tui.config import default_letters_dir, load_desk_config
+
+        desk = load_desk_config()
+        out_dir: Path = args.out or desk.letters_dir or default_letters_dir()
+        if args.out is None and desk.letters_dir is None:
+            out_dir.mkdir(parents=True, exist_ok=True)
         with open_audit_store(db) as store:
             record = store.latest_for(args.client)
         if record is None:
             return _error(
                 f"No decision is recorded for client {args.client} in {db}; record one in the app first."
             )
-        md_path, html_path = write_record_letter(out_dir, record)
+        md_path, html_path = write_record_letter(out_dir, record, desk)
     except UserError as exc:
         return _error(str(exc))
     print(

@@ -415,7 +415,13 @@ class ClientScreen(Screen[None]):
         from trainer.errors import UserError
 
         try:
-            paths = write_record_letter(folder, record)
+            folder.mkdir(parents=True, exist_ok=True)  # the default folder in the user data folder
+            paths = write_record_letter(
+                folder,
+                record,
+                self.services.desk,
+                for_client_decisions=self.services.scorer.bundle.for_client_decisions,
+            )
         except UserError as error:
             self.post_message(self.LetterDone(None, str(error)))
             return
