@@ -49,6 +49,16 @@ def describe_error(error: BaseException) -> str:
     return f"Unexpected {type(error).__name__}{': ' + text if text else ''}."
 
 
+def header_subtitle(services: Services) -> str:
+    """Advisor and model in the header; a model using protected attributes is marked for analysis only."""
+    bundle = services.scorer.bundle
+    advisor = services.advisor or "no advisor named (decisions off)"
+    text = f"{advisor} · model {bundle.model_id[:8]}"
+    if not bundle.for_client_decisions:
+        text += f" · NOT FOR CLIENT DECISIONS (uses {', '.join(bundle.protected_inputs)})"
+    return text
+
+
 class CreditApp(App[int]):
     """The advisor's app: search clients, open one, read the model card."""
 
@@ -138,8 +148,7 @@ class CreditApp(App[int]):
         """Hand the services down to the search screen, then load the history (or start scoring)."""
         self.services = message.services
         self.columns = message.columns
-        model_id = message.services.scorer.bundle.manifest.get("model_id", "?")
-        self.sub_title = f"{message.services.advisor} · model {str(model_id)[:8]}"
+        self.sub_title = header_subtitle(message.services)
         history_pending = self._history_loader is not None
         self.search_screen.set_data(message.services, message.columns, history_pending=history_pending)
         if self._history_loader is not None:

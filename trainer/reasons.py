@@ -25,11 +25,14 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from trainer.labels import feature_label
 from trainer.plain import DEFAULT_CURRENCY
 from trainer.policy import is_client_facing
-from trainer.scoring import Contribution, Explanation
+
+if TYPE_CHECKING:
+    from trainer.scoring import Contribution, Explanation
 
 MAX_REASONS = 4
 #: Strengths are shown for an accepted client whose PD is within this distance of the threshold.

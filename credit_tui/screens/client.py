@@ -19,7 +19,9 @@ from textual.widget import Widget
 from textual.widgets import Button, Footer, Input, Label, Static
 from textual.worker import Worker
 
+from credit_tui.client_text import reasons_text, verdict_text
 from credit_tui.profile import history_rows, profile_rows
+from credit_tui.record_view import final_label
 from credit_tui.widgets.app_header import app_header
 from credit_tui.widgets.contribution_bars import ContributionBars
 from credit_tui.widgets.key_values import KeyValuePanel
@@ -40,17 +42,6 @@ if TYPE_CHECKING:
 NARROW_WIDTH = 110
 
 
-def verdict_text(explanation: Explanation, band: tuple[float, float] | None) -> str:
-    """Distance to the threshold in PD points, in words."""
-    gap = (explanation.pd - explanation.threshold) * 100
-    where = (
-        f"{abs(gap):.1f} pts {'above' if gap >= 0 else 'below'} the threshold ({explanation.threshold:.1%})"
-    )
-    if explanation.decision == "REVIEW" and band is not None:
-        where += f"; inside the review band {band[0]:.1%}–{band[1]:.1%}"
-    return f"PD {explanation.pd:.1%} · {where}"
-
-
 def decision_line(record: DecisionRecord | None, recording: bool = True) -> Text:
     """The client's latest recorded decision in one line (time UTC, advisor, decision, override)."""
     if not recording:
@@ -59,7 +50,7 @@ def decision_line(record: DecisionRecord | None, recording: bool = True) -> Text
         return Text("No decision recorded yet · a accept · r refuse", style="dim")
     text = Text()
     text.append(f"Last decision #{record.id}: ", style="dim")
-    text.append(record.final_decision, style="bold")
+    text.append(final_label(record), style="bold")
     if record.override:
         text.append(f" (override of {record.model_decision})", style="bold")
     elif record.model_decision == "REVIEW":
@@ -259,18 +250,9 @@ class ClientScreen(Screen[None]):
             explanation.pd, scorer.threshold, scorer.review_band, explanation.decision
         )
         self.query_one(ContributionBars).show(explanation)
-        self.query_one("#reasons", Static).update(self._reasons_text(explanation, reasons))
+        self.query_one("#reasons", Static).update(reasons_text(explanation, reasons))
         self.query_one("#profile", KeyValuePanel).show(profile_rows(record, explanation))
         self.query_one("#history", KeyValuePanel).show(history_rows(history))
-
-    @staticmethod
-    def _reasons_text(explanation: Explanation, reasons: list[str]) -> Text:
-        if explanation.decision == "ACCEPT":
-            return Text("Accepted: the PD is below the threshold.", style="dim")
-        text = Text()
-        for i, reason in enumerate(reasons):
-            text.append(f"{'' if i == 0 else chr(10)}• {reason}")
-        return text or Text("No single feature stands out.", style="dim")
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """Hand worker failures to the app's single error handler."""
