@@ -146,6 +146,13 @@ class ProductTerms:
             return None  # the repayment does not even cover the interest
         return -math.log(owed) / math.log(1 + i)
 
+    def repayment(self, credit: float, months: float) -> float:
+        """The monthly repayment that repays ``credit`` in ``months`` at the product rate."""
+        if self.interest_rate == 0:
+            return credit / months
+        i = self.interest_rate / 12
+        return float(credit * i / (1 - (1 + i) ** -months))
+
     def term_text(self, credit: float | None, annuity: float | None) -> str:
         """The term in words ("24 monthly repayments, before interest")."""
         months = self.term_months(credit, annuity)

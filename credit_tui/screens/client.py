@@ -534,6 +534,11 @@ class ClientScreen(Screen[None]):
         self.whatif_result.show(self.explanation, message.explanation, note)
         hint_text = Text("What would change the decision: ", style="bold")
         hint_text.append(message.hint.sentence, style="")
+        from trainer.whatif import curve_text
+
+        curve = curve_text(message.hint.curve, self.services.scorer.threshold)
+        if curve:
+            hint_text.append(f"\n{curve}", style="dim")
         self.query_one("#whatif-hint", Static).update(hint_text)
         self.query_one("#whatif-apply-hint", Button).disabled = not message.hint.changes
 

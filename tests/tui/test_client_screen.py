@@ -14,6 +14,7 @@ from credit_tui.widgets.contribution_bars import ContributionBars
 from credit_tui.widgets.key_values import KeyValuePanel
 from credit_tui.widgets.population_plot import PopulationPlot
 from credit_tui.widgets.score_gauge import ScoreGauge
+from trainer.plain import format_pd, pd_in_words
 
 
 def first_with(services: Services, decision: str) -> int:
@@ -45,7 +46,10 @@ async def test_refused_client_shows_everything(
         assert screen.query_one("#badge", Static).has_class("-refuse")
         distance = str(screen.query_one("#distance", Static).render())
         assert "above the threshold" in distance
-        assert f"{expected.pd:.1%}" in distance
+        assert format_pd(expected.pd, [expected.threshold]) in distance
+        assert pd_in_words(expected.pd, expected.threshold) in str(
+            screen.query_one("#reasons", Static).render()
+        )
         rows = screen.query_one(ContributionBars).rows()
         assert len(rows) == 13
         assert rows[-1][0].startswith("All ") and rows[-1][0].endswith("other features")
