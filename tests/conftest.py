@@ -18,11 +18,14 @@ SMALL_CLIENTS = 2000
 
 @pytest.fixture(scope="session", autouse=True)
 def isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """Keep tests out of the user's real cache and data folders (history cache, audit database)."""
+    """Keep tests out of the user's real cache, data and config folders (history cache, audit, config)."""
     root = tmp_path_factory.mktemp("home")
-    saved = {name: os.environ.get(name) for name in ("XDG_CACHE_HOME", "XDG_DATA_HOME")}
+    names = ("XDG_CACHE_HOME", "XDG_DATA_HOME", "XDG_CONFIG_HOME", "CREDIT_TUI_CONFIG")
+    saved = {name: os.environ.get(name) for name in names}
     os.environ["XDG_CACHE_HOME"] = str(root / "cache")
     os.environ["XDG_DATA_HOME"] = str(root / "data")
+    os.environ["XDG_CONFIG_HOME"] = str(root / "config")  # no config.toml: the desk defaults
+    os.environ.pop("CREDIT_TUI_CONFIG", None)
     yield
     for name, value in saved.items():
         if value is None:
