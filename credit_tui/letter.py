@@ -54,6 +54,7 @@ class LetterContent:
         threshold: The bank's refusal threshold.
         terms: The loan granted when it differs from the one asked for (a counter-offer), else None.
         review_days: Days the client has to ask for a human review.
+        override: True when the advisor decided against the model's ACCEPT or REFUSE.
     """
 
     client_id: int
@@ -68,6 +69,7 @@ class LetterContent:
     threshold: float | None = None
     terms: Terms | None = None
     review_days: int = DEFAULT_REVIEW_DAYS
+    override: bool = False
 
 
 def review_by(letter: LetterContent) -> date:
@@ -169,6 +171,14 @@ def _sections(letter: LetterContent) -> list[tuple[str, list[str]]]:
                     if letter.pd is not None and letter.threshold is not None
                     else []
                 ),
+                *(
+                    [
+                        "Your advisor reached a different conclusion from the model after a personal review "
+                        "of your file."
+                    ]
+                    if letter.override
+                    else []
+                ),
             ],
         )
     )
@@ -204,6 +214,7 @@ def render_letter(
     threshold: float | None = None,
     terms: Terms | None = None,
     review_days: int = DEFAULT_REVIEW_DAYS,
+    override: bool = False,
 ) -> tuple[str, str]:
     """Render a decision letter.
 
@@ -221,6 +232,7 @@ def render_letter(
         threshold: The refusal threshold, stated beside the PD.
         terms: The loan granted on a counter-offer (ACCEPT on modified terms), else None.
         review_days: Days the client has to ask for a human review.
+        override: The advisor decided against the model (the letter says so).
 
     Returns:
         (Markdown text, self-contained HTML text).
@@ -241,6 +253,7 @@ def render_letter(
         threshold=threshold,
         terms=terms,
         review_days=review_days,
+        override=override,
     )
     return _markdown(letter), _html(letter)
 
@@ -346,6 +359,7 @@ def write_letter(
     threshold: float | None = None,
     terms: Terms | None = None,
     review_days: int = DEFAULT_REVIEW_DAYS,
+    override: bool = False,
 ) -> tuple[Path, Path]:
     """Write ``letter-<client>-<date>.md`` and ``.html`` into ``out_dir`` (each atomically).
 
@@ -373,6 +387,7 @@ def write_letter(
         threshold=threshold,
         terms=terms,
         review_days=review_days,
+        override=override,
     )
     day = date.date() if isinstance(date, datetime) else date
     stem = f"letter-{int(client_id)}-{day.isoformat()}"
@@ -426,4 +441,5 @@ def write_record_letter(
         threshold=record.threshold,
         terms=counter_offer(record.final_decision, record.terms),
         review_days=desk.review_days,
+        override=record.override,
     )

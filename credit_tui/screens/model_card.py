@@ -16,6 +16,8 @@ from textual.widgets import Footer, Label, Static
 
 from credit_tui.widgets.app_header import app_header
 from credit_tui.widgets.importance_bars import ImportanceBars
+from trainer.plain import format_threshold
+from trainer.policy import protected_features
 
 if TYPE_CHECKING:
     from trainer.scoring import Scorer
@@ -88,11 +90,47 @@ def threshold_rows(manifest: Mapping[str, Any]) -> list[tuple[str, str]]:
     band = threshold.get("review_band")
     costs = (_num(threshold.get(f"cost_false_{kind}"), "g") for kind in ("negative", "positive"))
     return [
-        ("Refuse when PD ≥", _num(threshold.get("value"), ".2%")),
+        ("Refuse when PD ≥", _pct(threshold.get("value"))),
         ("Costs (FN : FP)", " : ".join(costs)),
-        ("Review band", "none" if not band else f"{band[0]:.2%} – {band[1]:.2%}"),
+        ("Review band", "none" if not band else f"{_pct(band[0])} – {_pct(band[1])}"),
         ("Chosen by", str(threshold.get("method", "?"))),
     ]
+
+
+def _pct(value: Any) -> str:
+    return format_threshold(float(value)) if isinstance(value, int | float) else "—"
+
+
+def policy_text(manifest: Mapping[str, Any]) -> Text:
+    """Whether protected attributes are inputs (then the model is for analysis only)."""
+    names = [str(f.get("name")) for f in manifest.get("features", []) if isinstance(f, Mapping)]
+    used = protected_features(names)
+    if used:
+        return Text(
+            f"Uses protected attributes ({', '.join(used)}): for analysis only, NOT FOR CLIENT DECISIONS.",
+            style="bold",
+        )
+    return Text("Gender and family status are not model inputs; reasons come from client-facing features.")
+
+
+def fairness_rows(manifest: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Approval rate, default rate among the approved and approval ratio per group (validation clients)."""
+    fairness = manifest.get("fairness")
+    groups = fairness.get("groups", []) if isinstance(fairness, Mapping) else []
+    rows = []
+    for group in groups:
+        if not isinstance(group, Mapping):
+            continue
+        ratio = group.get("approval_ratio")
+        flag = "" if group.get("four_fifths") else "  below 4/5"
+        rows.append(
+            (
+                f"{group.get('dimension', '?')}: {group.get('group', '?')}",
+                f"approved {_num(group.get('approval_rate'), '.1%')} · defaults among approved "
+                f"{_num(group.get('default_rate_approved'), '.1%')} · ratio {_num(ratio, '.2f')}{flag}",
+            )
+        )
+    return rows or [("Fairness", "not recorded in this bundle (retrain it with this version)")]
 
 
 def history_text(manifest: Mapping[str, Any]) -> str:
@@ -129,6 +167,10 @@ class ModelCardScreen(Screen[None]):
                 with Vertical(classes="panel"):
                     yield Label("Decision threshold", classes="panel-title")
                     yield Static(_table(threshold_rows(m)), id="card-threshold")
+            with Vertical(classes="panel"):
+                yield Label("Inputs and fairness (validation clients)", classes="panel-title")
+                yield Static(policy_text(m), id="card-policy")
+                yield Static(_table(fairness_rows(m)), id="card-fairness")
             with Vertical(classes="panel"):
                 yield Label("History tables used", classes="panel-title")
                 yield Static(Text(history_text(m)), id="card-history")
