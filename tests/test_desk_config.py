@@ -1,0 +1,115 @@
+"""Desk settings from config.toml, the advisor's name, and schema-1 audit logs upgraded in place."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from credit_tui.audit import _SCHEMA, APPLICATION_ID, GENESIS_HASH, AuditStore, _record_hash
+from credit_tui.config import ConfigError, DeskConfig, load_desk_config, resolve_advisor
+
+
+def test_desk_config_is_read_and_checked(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(
+        '[desk]\nadvisor = "Alice Martin"\nletters_dir = "~/letters"\n'
+        '[bank]\ncontact = "Review Service, 1 rue X, Paris"\nreview_days = 45\n'
+        '[product]\ncurrency = "EUR"\ninterest_rate = 0.12\n'
+        '[audit]\ndb = "ignored here"\n',
+        encoding="utf-8",
+    )
+    desk = load_desk_config(path)
+    assert desk.advisor == "Alice Martin" and desk.review_days == 45
+    assert desk.letters_dir == Path("~/letters").expanduser()
+    assert desk.product.interest_rate == 0.12 and desk.product.basis == "at 12.0 % a year"
+    assert resolve_advisor(None, desk) == "Alice Martin"
+    assert resolve_advisor("Bob", desk) == "Bob"
+
+
+@pytest.mark.parametrize(
+    ("body", "match"),
+    [
+        ("[bank]\nreview_days = 0\n", "review_days"),
+        ("[product]\ninterest_rate = 2\n", "interest_rate"),
+        ('[desk]\nadvisor = "bad\\u001b[2J"\n', "control characters"),
+        ("[desk\n", "cannot be read as TOML"),
+        ('desk = "x"\n', r"\[desk\] must be a table"),
+    ],
+)
+def test_wrong_config_values_are_one_sentence(tmp_path: Path, body: str, match: str) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(body, encoding="utf-8")
+    with pytest.raises(ConfigError, match=match):
+        load_desk_config(path)
+
+
+def test_no_advisor_name_is_never_the_login_name() -> None:
+    with pytest.raises(ConfigError, match="--advisor NAME"):
+        resolve_advisor(None, DeskConfig())
+    assert load_desk_config().advisor == ""  # the test's config folder holds no file
+
+
+def test_a_schema_1_log_is_upgraded_and_its_chain_still_holds(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    conn = sqlite3.connect(path, isolation_level=None)
+    old_schema = _SCHEMA.replace(
+        "    hash           TEXT    NOT NULL UNIQUE,\n    override_code  TEXT    NOT NULL DEFAULT '',\n"
+        "    terms          TEXT    NOT NULL DEFAULT ''\n",
+        "    hash           TEXT    NOT NULL UNIQUE\n",
+    )
+    assert old_schema != _SCHEMA
+    conn.executescript(old_schema)
+    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    conn.execute("PRAGMA user_version = 1")
+    content = {
+        "id": 1,
+        "time": "2026-01-05T10:00:00.000000+00:00",
+        "advisor": "alice",
+        "client_id": 100001,
+        "bundle_id": "b" * 16,
+        "threshold": 0.3,
+        "pd": 0.6,
+        "model_decision": "REFUSE",
+        "final_decision": "ACCEPT",
+        "override": True,
+        "justification": "guarantor signed today",
+        "reasons": [],
+        "input_hash": "a" * 64,
+        "corrects": None,
+        "prev_hash": GENESIS_HASH,
+    }
+    content["hash"] = _record_hash({**content, "override_code": "", "terms": ""})
+    conn.execute(
+        "INSERT INTO decisions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            *[content[k] for k in list(content)[:9]],
+            1,
+            content["justification"],
+            "[]",
+            content["input_hash"],
+            None,
+            content["prev_hash"],
+            content["hash"],
+        ),
+    )
+    conn.close()
+    with AuditStore(path) as store:
+        assert store.verify().ok
+        [old] = store.decisions()
+        assert old.override_code == "" and old.terms == ""
+        store.record(
+            advisor="bob",
+            client_id=100001,
+            bundle_id="b" * 16,
+            threshold=0.3,
+            pd=0.6,
+            model_decision="REFUSE",
+            final_decision="ACCEPT",
+            input_hash="c" * 64,
+            justification="collateral deed received",
+            override_code="collateral",
+            corrects=1,
+        )
+        assert store.verify().ok and store.latest_for(100001).override_code == "collateral"  # type: ignore[union-attr]
