@@ -41,7 +41,7 @@ COLUMN_TITLES: Final[dict[SortKey, str]] = {
     "pd": "PD",
     "contract": "Contract",
     "credit": "Credit",
-    "annuity": "Annuity",
+    "annuity": "Monthly",
     "income": "Income",
     "age": "Age",
 }

@@ -62,7 +62,10 @@ def letter_main(argv: list[str]) -> int:
         desk = load_desk_config()
         out_dir: Path = args.out or desk.letters_dir or default_letters_dir()
         if args.out is None and desk.letters_dir is None:
-            out_dir.mkdir(parents=True, exist_ok=True)
+            try:
+                out_dir.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                return _error(f"Cannot create the letters folder {out_dir} ({exc.strerror}); pass --out DIR.")
         with open_audit_store(db) as store:
             record = store.latest_for(args.client)
         if record is None:

@@ -34,7 +34,7 @@ class WhatIfField:
 
 WHATIF_FIELDS: Final[tuple[WhatIfField, ...]] = (
     WhatIfField("AMT_CREDIT", "Credit amount", False, 1.0, 1e9),
-    WhatIfField("AMT_ANNUITY", "Annuity (repayment)", False, 1.0, 1e8),
+    WhatIfField("AMT_ANNUITY", "Monthly repayment", False, 1.0, 1e8),
     WhatIfField("AMT_GOODS_PRICE", "Goods price", False, 1.0, 1e9),
     WhatIfField("AMT_INCOME_TOTAL", "Declared income", False, 1.0, 1e9),
     WhatIfField("CNT_FAM_MEMBERS", "Family members", True, 1.0, 20.0),
