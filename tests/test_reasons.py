@@ -73,6 +73,7 @@ def test_every_client_facing_feature_has_one_family_and_families_hold_only_clien
 ) -> None:
     members = [name for family in FAMILIES for name in family.members]
     assert len(members) == len(set(members)), "a feature sits in two families"
+    assert all(is_client_facing(name) for name in members), "a family holds a feature not told to clients"
     for name in fitted_bundle.spec.names:
         family = family_of(name)
         assert (family is NOT_SHOWN) == (not is_client_facing(name)), name
