@@ -12,6 +12,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
+#: A what-if field that is not an application column: a co-borrower's yearly income, added to the
+#: declared income when the client is scored (and recorded as edited when a decision is taken).
+CO_BORROWER: Final = "CO_BORROWER_INCOME"
+
 
 @dataclass(frozen=True)
 class WhatIfField:
@@ -35,8 +39,9 @@ class WhatIfField:
 WHATIF_FIELDS: Final[tuple[WhatIfField, ...]] = (
     WhatIfField("AMT_CREDIT", "Credit amount", False, 1.0, 1e9),
     WhatIfField("AMT_ANNUITY", "Monthly repayment", False, 1.0, 1e8),
-    WhatIfField("AMT_GOODS_PRICE", "Goods price", False, 1.0, 1e9),
-    WhatIfField("AMT_INCOME_TOTAL", "Declared income", False, 1.0, 1e9),
+    WhatIfField("AMT_GOODS_PRICE", "Goods price (credit + down payment)", False, 1.0, 1e9),
+    WhatIfField("AMT_INCOME_TOTAL", "Declared income, yearly (with proof)", False, 1.0, 1e9),
+    WhatIfField(CO_BORROWER, "Co-borrower income, yearly", False, 0.0, 1e9),
     WhatIfField("CNT_FAM_MEMBERS", "Family members", True, 1.0, 20.0),
     WhatIfField("CNT_CHILDREN", "Children", True, 0.0, 19.0),
 )
@@ -116,9 +121,19 @@ def parse_field(field: WhatIfField, text: str, original: Any = None) -> float | 
 def changed_values(
     record: Mapping[str, Any], values: Mapping[str, float | None]
 ) -> dict[str, tuple[Any, float | None]]:
-    """Fields whose value differs from the client's own: name -> (original, new)."""
+    """Fields whose value differs from the client's own: name -> (original, new).
+
+    A co-borrower's income (:data:`CO_BORROWER`) is added to the declared income, so the scored row's
+    ``AMT_INCOME_TOTAL`` holds the household's income; both edits are listed.
+    """
     changed: dict[str, tuple[Any, float | None]] = {}
+    co_borrower = values.get(CO_BORROWER)
+    if co_borrower:
+        declared = values.get("AMT_INCOME_TOTAL", as_number(record.get("AMT_INCOME_TOTAL")))
+        values = {**values, "AMT_INCOME_TOTAL": (declared or 0.0) + co_borrower}
     for name, new in values.items():
+        if name == CO_BORROWER and not new:
+            continue
         original = record.get(name)
         old = as_number(original)
         if old is None and new is None:

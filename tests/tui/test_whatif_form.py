@@ -14,13 +14,19 @@ from credit_tui.audit import AuditStore, input_row_hash
 from credit_tui.screens.client import ClientScreen
 from credit_tui.screens.decision_dialog import DecisionDialog
 from credit_tui.services import Services
-from credit_tui.whatif_fields import WHATIF_FIELDS, changed_values, format_number, parse_field
+from credit_tui.whatif_fields import (
+    CO_BORROWER,
+    FIELDS_BY_NAME,
+    changed_values,
+    format_number,
+    parse_field,
+)
 from credit_tui.widgets.what_if_result import WhatIfResult
 from trainer.whatif import decision_change_hint
 
 
 def test_parse_field_accepts_numbers_and_explains_the_rest() -> None:
-    credit, _, _, _, family, _ = WHATIF_FIELDS
+    credit, family = FIELDS_BY_NAME["AMT_CREDIT"], FIELDS_BY_NAME["CNT_FAM_MEMBERS"]
     assert parse_field(credit, " 450,000 ") == 450_000
     assert parse_field(credit, "450 000.5") == 450_000.5
     assert parse_field(credit, "", original=None) is None
@@ -37,6 +43,13 @@ def test_parse_field_accepts_numbers_and_explains_the_rest() -> None:
         parse_field(family, "2.5")
     assert format_number(312000.0) == "312000" and format_number(float("nan")) == ""
     assert changed_values({"AMT_CREDIT": 1000.0, "CNT_CHILDREN": None}, {"AMT_CREDIT": 1000.0}) == {}
+    # A co-borrower's income is added to the declared income; a zero co-borrower income is no edit.
+    record = {"AMT_INCOME_TOTAL": 90_000.0}
+    assert changed_values(record, {"AMT_INCOME_TOTAL": 90_000.0, CO_BORROWER: 0.0}) == {}
+    assert changed_values(record, {"AMT_INCOME_TOTAL": 90_000.0, CO_BORROWER: 30_000.0}) == {
+        "AMT_INCOME_TOTAL": (90_000.0, 120_000.0),
+        CO_BORROWER: (None, 30_000.0),
+    }
 
 
 async def test_whatif_rescoring_invalid_input_and_reset(
