@@ -113,3 +113,38 @@ def test_a_schema_1_log_is_upgraded_and_its_chain_still_holds(tmp_path: Path) ->
             corrects=1,
         )
         assert store.verify().ok and store.latest_for(100001).override_code == "collateral"  # type: ignore[union-attr]
+
+
+def test_decisions_are_marked_superseded_other_model_and_shown_in_full() -> None:
+    from credit_tui.audit import DecisionRecord
+    from credit_tui.record_view import latest_ids, record_detail, status_flags
+
+    def rec(id_: int, client: int, bundle: str, justification: str = "") -> DecisionRecord:
+        return DecisionRecord(
+            id_,
+            "2026-03-01T10:00:00+00:00",
+            "alice",
+            client,
+            bundle,
+            0.1,
+            0.2,
+            "REFUSE",
+            "ACCEPT",
+            True,
+            justification,
+            (),
+            "a" * 64,
+            None,
+            GENESIS_HASH,
+            "h" * 64,
+            "collateral",
+            "",
+        )
+
+    long_text = "guarantor deed signed at the branch " * 5
+    records = [rec(1, 100, "model-a", long_text), rec(2, 100, "model-b"), rec(3, 200, "model-b")]
+    latest = latest_ids(records)
+    assert status_flags(records[0], latest, "model-b") == ["superseded by #2", "other model"]
+    assert status_flags(records[1], latest, "model-b") == []
+    detail = record_detail(records[0], latest, "model-b").plain
+    assert long_text.strip() in detail and "Collateral or guarantor offered" in detail
