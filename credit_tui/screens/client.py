@@ -40,6 +40,11 @@ if TYPE_CHECKING:
     from trainer.whatif import Hint
 
 NARROW_WIDTH = 110
+#: Title of the contributions panel in PD points (False) and in log-odds (True).
+BARS_TITLE = {
+    False: "Why this score (PD points; o: log-odds; red raises the risk)",
+    True: "Why this score (log-odds; o: PD points; red raises the risk)",
+}
 
 
 def decision_line(record: DecisionRecord | None, recording: bool = True) -> Text:
@@ -71,6 +76,7 @@ class ClientScreen(Screen[None]):
         Binding("right_square_bracket,n", "step(1)", "Next", key_display="]", tooltip="Next client"),
         Binding("left_square_bracket,b", "step(-1)", "Prev", key_display="[", tooltip="Previous"),
         Binding("f", "next_feature", "Feature"),
+        Binding("o", "toggle_units", "Units", show=False, tooltip="PD points / log-odds"),
         Binding("a", "decide('ACCEPT')", "Accept"),
         Binding("r", "decide('REFUSE')", "Refuse"),
         Binding("w", "whatif", "What-if"),
@@ -156,7 +162,7 @@ class ClientScreen(Screen[None]):
             yield Vertical(id="whatif-panel", classes="panel")
             with Horizontal(id="client-main"):
                 with Vertical(id="client-left", classes="panel"):
-                    yield Label("Why this score (log-odds; red raises the risk)", classes="panel-title")
+                    yield Label(BARS_TITLE[False], classes="panel-title", id="bars-title")
                     yield ContributionBars(id="contributions")
                     yield Label("Reasons", classes="panel-title")
                     yield Static("", id="reasons")
@@ -311,6 +317,12 @@ class ClientScreen(Screen[None]):
             self.notify("No more clients in this direction.", severity="information")
             return
         self.show_client(int(self.neighbours[target]))
+
+    def action_toggle_units(self) -> None:
+        """Contributions in PD points or in log-odds (for analysts)."""
+        bars = self.query_one(ContributionBars)
+        bars.set_log_odds(not bars.log_odds)
+        self.query_one("#bars-title", Label).update(BARS_TITLE[bars.log_odds])
 
     def action_next_feature(self) -> None:
         """Show the next feature in the population histogram."""

@@ -15,6 +15,7 @@ from credit_tui.widgets.key_values import KeyValuePanel
 from credit_tui.widgets.population_plot import PopulationPlot
 from credit_tui.widgets.score_gauge import ScoreGauge
 from trainer.plain import format_pd, pd_in_words
+from trainer.reasons import feature_points
 
 
 def first_with(services: Services, decision: str) -> int:
@@ -56,6 +57,12 @@ async def test_refused_client_shows_everything(
         head, rest = expected.top(12)
         assert [r[0] for r in rows[:12]] == [c.label for c in head]
         assert rows[-1][2] == rest
+        bars = screen.query_one(ContributionBars)
+        points = feature_points(expected)
+        assert [v for _, _, v in bars.shown()[:12]] == [points[c.feature] for c in head]  # PD points
+        await pilot.press("o")
+        assert bars.log_odds and bars.shown() == rows
+        await pilot.press("o")
         reasons = scorer.reasons(expected)
         assert 1 <= len(reasons) <= 4
         assert screen.reasons == reasons
