@@ -74,7 +74,7 @@ def protected_features(names: Iterable[str]) -> list[str]:
 
 
 def input_policy(names: Sequence[str] | Any) -> dict[str, Any]:
-    """The manifest's ``policy`` entry for a model with these input features (a FeatureSpec or names).
+    """The manifest's ``input_policy`` entry for a model with these inputs (a FeatureSpec or names).
 
     Returns:
         ``protected_inputs`` (the protected features the model uses, normally none),

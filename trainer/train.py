@@ -180,7 +180,7 @@ def _fit(
             "review_band": band,
         },
         "metrics": {"validation": metrics},
-        "policy": input_policy(spec),
+        "input_policy": input_policy(spec),
         "fairness": {
             "clients": "validation",
             "approved": "PD below the threshold",
