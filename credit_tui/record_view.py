@@ -19,6 +19,11 @@ if TYPE_CHECKING:
     from credit_tui.audit import DecisionRecord
 
 
+def _clean(text: str) -> str:
+    """Text from the audit log without control characters: no stored escape sequence reaches the terminal."""
+    return "".join(ch if ch.isprintable() else " " for ch in text)
+
+
 def latest_ids(records: Iterable[DecisionRecord]) -> dict[int, int]:
     """Client id -> id of its newest record (a newer record supersedes the older ones)."""
     latest: dict[int, int] = {}
@@ -73,18 +78,19 @@ def record_detail(record: DecisionRecord, latest: dict[int, int], model_id: str 
     text = Text()
     text.append(f"#{record.id} ", style="bold")
     text.append(f"client {record.client_id} · {final_label(record)} · model said {record.model_decision} ")
-    text.append(f"(PD {format_pd(record.pd, [record.threshold])}) · {record.advisor}")
+    text.append(f"(PD {format_pd(record.pd, [record.threshold])}) · {_clean(record.advisor)}")
     flags = status_flags(record, latest, model_id)
     if flags:
         text.append(" · " + ", ".join(flags), style="bold")
     if record.override_code:
-        text.append(f"\nReason code: {OVERRIDE_CODES.get(record.override_code, record.override_code)}")
+        code = OVERRIDE_CODES.get(record.override_code, _clean(record.override_code))
+        text.append(f"\nReason code: {code}")
     if record.justification:
         text.append("\nJustification: ")
-        text.append(record.justification)
+        text.append(_clean(record.justification))
     terms = Terms.from_json(record.terms)
     if terms is not None:
         text.append("\nDecided on: " + terms_text(terms))
     if record.reasons:
-        text.append("\nReasons given: " + " | ".join(record.reasons), style="dim")
+        text.append("\nReasons given: " + _clean(" | ".join(record.reasons)), style="dim")
     return text

@@ -148,3 +148,31 @@ def test_decisions_are_marked_superseded_other_model_and_shown_in_full() -> None
     assert status_flags(records[1], latest, "model-b") == []
     detail = record_detail(records[0], latest, "model-b").plain
     assert long_text.strip() in detail and "Collateral or guarantor offered" in detail
+
+
+def test_record_detail_strips_control_characters() -> None:
+    from credit_tui.audit import DecisionRecord
+    from credit_tui.record_view import record_detail
+
+    record = DecisionRecord(
+        1,
+        "2026-03-01T10:00:00+00:00",
+        "eve\x1b[2J",
+        100,
+        "m",
+        0.1,
+        0.2,
+        "REFUSE",
+        "ACCEPT",
+        True,
+        "ok\x1b[15G then [bold]markup[/bold] stays text",
+        (),
+        "a" * 64,
+        None,
+        GENESIS_HASH,
+        "h" * 64,
+        "collateral",
+        "",
+    )
+    detail = record_detail(record, {100: 1}, None).plain
+    assert "\x1b" not in detail and "[bold]markup[/bold]" in detail
