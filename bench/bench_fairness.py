@@ -79,8 +79,9 @@ def main() -> None:
             )
         )
         seconds = time.perf_counter() - start
-        card = bundle.manifest["fairness"]["groups"]
-        rates = {g["group"]: g["approval_rate"] for g in card if g["dimension"] == "Gender"}
+        assert bundle.manifest.fairness is not None
+        card = bundle.manifest.fairness.groups
+        rates = {g.group: g.approval_rate for g in card if g.dimension == "Gender"}
         figures = portfolio_figures(bundle, data / "application_test.csv")
         rows.append((name, bundle, rates, figures, seconds))
     load = os.getloadavg()
@@ -88,9 +89,9 @@ def main() -> None:
         f"synthetic {args.clients:,} clients, seed {args.seed}; "
         f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
     )
-    base_auc = rows[0][1].manifest["metrics"]["validation"]["roc_auc"]
+    base_auc = rows[0][1].manifest.validation.roc_auc
     for name, bundle, rates, figures, seconds in rows:
-        auc = bundle.manifest["metrics"]["validation"]["roc_auc"]
+        auc = bundle.manifest.validation.roc_auc
         print(
             f"- {name}: validation ROC AUC {auc:.4f} (diff vs without {auc - base_auc:+.4f}); "
             f"validation approval women {rates['Women']:.4f} / men {rates['Men']:.4f} = "

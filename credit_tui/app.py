@@ -27,6 +27,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from credit_tui.client_index import ClientColumns
 from credit_tui.commands import CreditCommands
+from credit_tui.errors import describe_error
 from credit_tui.screens.dialogs import ErrorDialog
 from credit_tui.screens.search import SearchScreen
 from credit_tui.services import HistoryLoader, Services, ServicesLoader
@@ -37,16 +38,6 @@ if TYPE_CHECKING:
 DARK_THEME = "textual-dark"
 LIGHT_THEME = "textual-light"
 SCORE_CHUNK = 25_000
-
-
-def describe_error(error: BaseException) -> str:
-    """One sentence for any failure: a user error's own message, else its type and text."""
-    from trainer.errors import UserError
-
-    if isinstance(error, UserError):
-        return str(error)
-    text = str(error).strip().splitlines()[0] if str(error).strip() else ""
-    return f"Unexpected {type(error).__name__}{': ' + text if text else ''}."
 
 
 def header_subtitle(services: Services) -> str:

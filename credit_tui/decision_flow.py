@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from credit_tui.audit import AuditError, DecisionError, input_row_hash, needs_justification
 from credit_tui.counter_offer import Terms
+from trainer.decision import Decision
 
 if TYPE_CHECKING:
     from credit_tui.audit import DecisionRecord
@@ -50,7 +51,7 @@ class DecisionDraft:
     @property
     def override(self) -> bool:
         """True when the advisor decides against the model's ACCEPT or REFUSE."""
-        return self.model_decision != "REVIEW" and self.final_decision != self.model_decision
+        return self.model_decision != Decision.REVIEW and self.final_decision != self.model_decision
 
     @property
     def input_hash(self) -> str:

@@ -11,9 +11,7 @@ UI-free: ``credit-tui letter --client ID`` and the client screen's key both call
 from __future__ import annotations
 
 import html
-import os
 import re
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -23,6 +21,8 @@ from typing import Final
 from credit_tui.audit import DecisionRecord
 from credit_tui.config import DEFAULT_BANK, DEFAULT_CONTACT, DEFAULT_REVIEW_DAYS, DeskConfig
 from credit_tui.counter_offer import Terms, counter_offer, granted_sentence
+from trainer.atomic import write_text_atomic
+from trainer.decision import FINAL_DECISIONS, Decision
 from trainer.errors import UserError
 from trainer.plain import pd_in_words
 
@@ -100,7 +100,7 @@ def _content(
     contact: str,
     **extra: object,
 ) -> LetterContent:
-    if decision not in ("ACCEPT", "REFUSE"):
+    if decision not in FINAL_DECISIONS:
         raise LetterError(
             f"Client {client_id} has no final decision yet ({decision}); record ACCEPT or REFUSE first."
         )
@@ -122,7 +122,7 @@ def _content(
 
 def _sections(letter: LetterContent) -> list[tuple[str, list[str]]]:
     """The letter as (heading, paragraphs) in plain text; both renderings are built from this."""
-    accepted = letter.decision == "ACCEPT"
+    accepted = letter.decision == Decision.ACCEPT
     decision_text = (
         "We are pleased to tell you that your credit application has been accepted."
         if accepted
@@ -321,7 +321,7 @@ def _html(letter: LetterContent) -> str:
         if items:
             body.append("<ol>" + "".join(f"<li>{e(item)}</li>" for item in items) + "</ol>")
     body.append(f"<p>{e(letter.advisor)}, for {e(letter.lender)}</p>")
-    css_class = "accept" if letter.decision == "ACCEPT" else "refuse"
+    css_class = "accept" if letter.decision == Decision.ACCEPT else "refuse"
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
@@ -329,19 +329,6 @@ def _html(letter: LetterContent) -> str:
         f"<style>{_CSS}</style>\n</head>\n"
         f'<body class="{css_class}">\n' + "\n".join(body) + "\n</body>\n</html>\n"
     )
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def write_letter(
@@ -393,8 +380,8 @@ def write_letter(
     stem = f"letter-{int(client_id)}-{day.isoformat()}"
     md_path, html_path = out_dir / f"{stem}.md", out_dir / f"{stem}.html"
     try:
-        _write_atomic(md_path, markdown)
-        _write_atomic(html_path, page)
+        write_text_atomic(md_path, markdown)
+        write_text_atomic(html_path, page)
     except OSError as exc:
         md_path.unlink(missing_ok=True)
         raise LetterError(

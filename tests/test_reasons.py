@@ -44,13 +44,12 @@ def test_fit_leaves_protected_attributes_out_and_records_the_policy(fitted_bundl
     assert not any(is_protected(name) for name in fitted_bundle.spec.names)
     assert "CODE_GENDER" not in fitted_bundle.spec.categories
     assert fitted_bundle.for_client_decisions and fitted_bundle.protected_inputs == []
-    policy = fitted_bundle.manifest["input_policy"]
-    assert policy == {
-        "protected_inputs": [],
-        "protected_excluded": ["CODE_GENDER", "NAME_FAMILY_STATUS"],
-        "client_decisions": True,
-    }
-    groups = {(row["dimension"], row["group"]) for row in fitted_bundle.manifest["fairness"]["groups"]}
+    policy = fitted_bundle.manifest.input_policy
+    assert policy is not None and policy.protected_inputs == () and policy.client_decisions
+    assert policy.protected_excluded == ("CODE_GENDER", "NAME_FAMILY_STATUS")
+    fairness = fitted_bundle.manifest.fairness
+    assert fairness is not None
+    groups = {(row.dimension, row.group) for row in fairness.groups}
     assert {("Gender", "Women"), ("Gender", "Men")} <= groups
 
 
@@ -65,7 +64,7 @@ def test_allow_protected_marks_the_bundle_for_analysis_only(synth_dir: Path, tmp
     bundle = fit_bundle(config)
     assert "CODE_GENDER" in bundle.spec.names and "NAME_FAMILY_STATUS" not in bundle.spec.names
     assert not bundle.for_client_decisions and bundle.protected_inputs == ["CODE_GENDER"]
-    assert bundle.manifest["input_policy"]["client_decisions"] is False
+    assert bundle.manifest.input_policy is not None and not bundle.manifest.input_policy.client_decisions
 
 
 def test_every_client_facing_feature_has_one_family_and_families_hold_only_client_facing(

@@ -59,12 +59,13 @@ def test_marked_threshold_is_the_minimum_of_the_plotted_cost_curve(fitted_bundle
     assert data.metrics["business_cost"] == pytest.approx(data.curve_costs[best])
     assert len(data.psi) > 0 and (data.psi["psi"] >= 0).all()
     # The fairness table of the report (validation clients) is the one fit stored for the model card.
-    stored = {(g["dimension"], g["group"]): g for g in fitted_bundle.manifest["fairness"]["groups"]}
+    assert fitted_bundle.manifest.fairness is not None
+    stored = {(g.dimension, g.group): g for g in fitted_bundle.manifest.fairness.groups}
     assert len(data.fairness) == len(stored) > 0
     for row in data.fairness.to_dict(orient="records"):
         card = stored[(row["dimension"], row["group"])]
-        assert card["clients"] == row["clients"] and card["approved"] == row["approved"]
-        assert card["approval_rate"] == pytest.approx(row["approval_rate"], abs=1e-6)
+        assert card.clients == row["clients"] and card.approved == row["approved"]
+        assert card.approval_rate == pytest.approx(row["approval_rate"], abs=1e-6)
 
 
 def test_cost_curve_agrees_with_choose_threshold() -> None:

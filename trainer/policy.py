@@ -1,6 +1,6 @@
 """The reason policy: which features a model may use and which may be told to a client.
 
-Two questions, answered from the feature registry:
+Two questions, answered from the feature registry (:mod:`trainer.registry`, one record per feature):
 
 - :func:`is_protected`: the feature is a protected attribute (gender, family status). It is not a model
   input unless ``trainer fit --allow-protected NAME`` asks for it, and such a bundle is marked "not for
@@ -15,57 +15,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-#: Interim answers until the feature registry lands (issue 8); then read from the registry records.
-_PROTECTED: frozenset[str] = frozenset({"CODE_GENDER", "NAME_FAMILY_STATUS"})
-_NOT_CLIENT_FACING_EXACT: frozenset[str] = frozenset(
-    {
-        "CNT_CHILDREN",
-        "CNT_FAM_MEMBERS",
-        "REGION_POPULATION_RELATIVE",
-        "REGION_RATING_CLIENT",
-        "REGION_RATING_CLIENT_W_CITY",
-        "FLAG_EMP_PHONE",
-        "FLAG_WORK_PHONE",
-        "FLAG_PHONE",
-        "FLAG_EMAIL",
-        "HOUR_APPR_PROCESS_START",
-        "WEEKDAY_APPR_PROCESS_START",
-        "REG_REGION_NOT_LIVE_REGION",
-        "REG_REGION_NOT_WORK_REGION",
-        "LIVE_REGION_NOT_WORK_REGION",
-        "REG_CITY_NOT_LIVE_CITY",
-        "REG_CITY_NOT_WORK_CITY",
-        "LIVE_CITY_NOT_WORK_CITY",
-        "TOTALAREA_MODE",
-        "OBS_30_CNT_SOCIAL_CIRCLE",
-        "DEF_30_CNT_SOCIAL_CIRCLE",
-        "OBS_60_CNT_SOCIAL_CIRCLE",
-        "DEF_60_CNT_SOCIAL_CIRCLE",
-        "AGE_YEARS",
-        "REGISTRATION_YEARS",
-        "ID_PUBLISH_YEARS",
-        "PHONE_CHANGE_YEARS",
-        "EMPLOYED_AGE_RATIO",
-        "DOCUMENT_COUNT",
-        "NAME_TYPE_SUITE",
-        "FONDKAPREMONT_MODE",
-        "HOUSETYPE_MODE",
-        "WALLSMATERIAL_MODE",
-        "EMERGENCYSTATE_MODE",
-    }
-)
+from trainer.registry import CLIENT_FACING, PROTECTED
 
 
 def is_protected(name: str) -> bool:
-    """True when ``name`` is a protected attribute (never a model input by default)."""
-    return name in _PROTECTED
+    """True when the registry marks ``name`` protected (never a model input by default)."""
+    return name in PROTECTED
 
 
 def is_client_facing(name: str) -> bool:
-    """True when ``name`` may be given to a client as a reason (protected features never are)."""
-    if is_protected(name) or name in _NOT_CLIENT_FACING_EXACT:
-        return False
-    return not (name.endswith("_AVG") or name.startswith("FLAG_DOCUMENT_"))
+    """True when the registry lets ``name`` be a reason to a client (unknown names never are)."""
+    return name in CLIENT_FACING and not is_protected(name)
 
 
 def protected_features(names: Iterable[str]) -> list[str]:
@@ -85,6 +45,6 @@ def input_policy(names: Sequence[str] | Any) -> dict[str, Any]:
     used = protected_features(inputs)
     return {
         "protected_inputs": used,
-        "protected_excluded": sorted(_PROTECTED - set(used)),
+        "protected_excluded": sorted(PROTECTED - set(used)),
         "client_decisions": not used,
     }
