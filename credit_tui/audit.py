@@ -355,7 +355,7 @@ def _validate(
 
 
 def _why(model_decision: str, final_decision: str, client_id: int) -> str:
-    if model_decision == "REVIEW":
+    if model_decision == Decision.REVIEW:
         return f"the model left client {client_id} for review"
     return f"{final_decision} goes against the model's {model_decision}"
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 
+from trainer.decision import Decision
 from trainer.plain import distance_to_threshold, format_pd, format_threshold, pd_in_words
 from trainer.reasons import near_threshold, strengths
 
@@ -25,7 +26,7 @@ def verdict_text(explanation: Explanation, band: tuple[float, float] | None) -> 
         f"{distance_to_threshold(explanation.pd, explanation.threshold)} "
         f"({format_threshold(explanation.threshold)})"
     )
-    if explanation.decision == "REVIEW" and band is not None:
+    if explanation.decision == Decision.REVIEW and band is not None:
         where += f"; inside the review band {format_threshold(band[0])}–{format_threshold(band[1])}"
     return f"PD {format_pd(explanation.pd, marks)} · {where}"
 
@@ -33,7 +34,7 @@ def verdict_text(explanation: Explanation, band: tuple[float, float] | None) -> 
 def reasons_text(explanation: Explanation, reasons: list[str]) -> Text:
     """The PD in words, then the client's reasons (REFUSE / REVIEW) or, near the threshold, strengths."""
     text = Text(pd_in_words(explanation.pd, explanation.threshold), style="italic")
-    if explanation.decision == "ACCEPT":
+    if explanation.decision == Decision.ACCEPT:
         if near_threshold(explanation):
             text.append("\nClose to the threshold. Strengths (for you, not the letter):", style="bold")
             for item in strengths(explanation):

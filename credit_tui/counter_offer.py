@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from trainer.decision import Decision
 from trainer.plain import ProductTerms
 
 #: The loan's own fields: raw column -> key in :attr:`Terms.asked` / :attr:`Terms.granted`.
@@ -113,7 +114,7 @@ class Terms:
 
 def counter_offer(final_decision: str, terms_json: str) -> Terms | None:
     """The terms of an ACCEPT on modified terms, or None when the decision is not a counter-offer."""
-    if final_decision != "ACCEPT":
+    if final_decision != Decision.ACCEPT:
         return None
     terms = Terms.from_json(terms_json)
     return terms if terms is not None and terms.modified_loan else None

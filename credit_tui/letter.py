@@ -259,7 +259,7 @@ def render_letter(
 
 
 def _verdict(letter: LetterContent) -> str:
-    if letter.decision != "ACCEPT":
+    if letter.decision != Decision.ACCEPT:
         return "Refused"
     return "Accepted on modified terms" if letter.terms is not None else "Accepted"
 

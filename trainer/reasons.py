@@ -27,6 +27,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from trainer.decision import Decision
 from trainer.labels import feature_label
 from trainer.plain import DEFAULT_CURRENCY
 from trainer.policy import is_client_facing
@@ -378,7 +379,7 @@ def client_reasons(explanation: Explanation, max_reasons: int = MAX_REASONS) -> 
 
     An ACCEPT gets no reasons. Features outside the client-facing families never appear.
     """
-    if explanation.decision == "ACCEPT":
+    if explanation.decision == Decision.ACCEPT:
         return []
     families = [fc for fc in explain_families(explanation) if fc.client_facing and fc.log_odds > 0]
     families.sort(key=lambda fc: -fc.log_odds)
@@ -408,7 +409,7 @@ def strengths(explanation: Explanation, max_items: int = MAX_REASONS) -> list[Re
 
 def near_threshold(explanation: Explanation, within: float = STRENGTHS_WITHIN) -> bool:
     """True for an accepted client whose PD is within ``within`` of the threshold (show strengths)."""
-    return explanation.decision == "ACCEPT" and explanation.threshold - explanation.pd <= within
+    return explanation.decision == Decision.ACCEPT and explanation.threshold - explanation.pd <= within
 
 
 #: Families the loan terms can change (the what-if levers act on them).
