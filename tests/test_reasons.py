@@ -18,6 +18,7 @@ from trainer.policy import is_client_facing, is_protected
 from trainer.portfolio import Portfolio
 from trainer.reasons import (
     FAMILIES,
+    MIN_REASON_POINTS,
     NOT_SHOWN,
     base_rate,
     client_reasons,
@@ -111,6 +112,7 @@ def test_reasons_never_name_a_protected_or_hidden_feature(explained: list[Explan
             continue
         assert 1 <= len(reasons) <= 4
         assert len({r.family for r in reasons}) == len(reasons)
+        assert all(r.points >= MIN_REASON_POINTS for r in reasons[1:])
         for reason in reasons:
             assert reason.family != NOT_SHOWN.key and reason.points > 0
             assert all(is_client_facing(name) for name in reason.features)

@@ -36,6 +36,8 @@ if TYPE_CHECKING:
     from trainer.scoring import Contribution, Explanation
 
 MAX_REASONS = 4
+#: A family raising the PD by less than this (0.1 point) is not a principal reason (the first one always is).
+MIN_REASON_POINTS = 0.001
 #: Strengths are shown for an accepted client whose PD is within this distance of the threshold.
 STRENGTHS_WITHIN = 0.02
 
@@ -377,12 +379,15 @@ def _names(fc: FamilyContribution) -> tuple[str, ...]:
 def client_reasons(explanation: Explanation, max_reasons: int = MAX_REASONS) -> list[Reason]:
     """The principal reasons for a REFUSE or REVIEW: risk-raising client-facing families, at most four.
 
-    An ACCEPT gets no reasons. Features outside the client-facing families never appear.
+    The family raising the risk most always counts; the next ones only when they raise the PD by at least
+    :data:`MIN_REASON_POINTS`. An ACCEPT gets no reasons. Features outside the client-facing families
+    never appear.
     """
     if explanation.decision == Decision.ACCEPT:
         return []
     families = [fc for fc in explain_families(explanation) if fc.client_facing and fc.log_odds > 0]
     families.sort(key=lambda fc: -fc.log_odds)
+    families = families[:1] + [fc for fc in families[1:] if fc.points >= MIN_REASON_POINTS]
     return [
         Reason(
             fc.family.key,
