@@ -169,7 +169,8 @@ class ClientScreen(Screen[None]):
                     yield Label("Position in the portfolio (f: next feature)", classes="panel-title")
                     yield PopulationPlot(id="population")
                 with Vertical(id="client-right", classes="panel"):
-                    yield Label("Profile", classes="panel-title")
+                    currency = self.services.desk.product.currency
+                    yield Label(f"Profile (amounts in {currency})", classes="panel-title")
                     yield KeyValuePanel("Loading…", id="profile")
                     yield Label("History", classes="panel-title", id="history-title")
                     yield KeyValuePanel("No history tables in this portfolio.", id="history")
