@@ -13,11 +13,11 @@ their canonical JSON, the letter and the screens read them back with :meth:`Term
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from credit_tui.whatif_fields import as_number
 from trainer.decision import Decision
 from trainer.plain import ProductTerms
 
@@ -29,18 +29,8 @@ LOAN_FIELDS: dict[str, str] = {
 }
 
 
-def _number(value: Any) -> float | None:
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
-
-
 def _loan(values: Mapping[str, Any], product: ProductTerms) -> dict[str, float | None]:
-    loan = {key: _number(values.get(name)) for name, key in LOAN_FIELDS.items()}
+    loan = {key: as_number(values.get(name)) for name, key in LOAN_FIELDS.items()}
     term = product.term_months(loan["credit"], loan["annuity"])
     loan["term_months"] = None if term is None else round(term, 2)
     return loan
@@ -73,7 +63,7 @@ class Terms:
         return cls(
             asked=_loan(original, product),
             granted=_loan(row, product),
-            edited={name: (_number(old), _number(new)) for name, (old, new) in sorted(edited.items())},
+            edited={name: (as_number(old), as_number(new)) for name, (old, new) in sorted(edited.items())},
             basis=product.basis,
             currency=product.currency,
         )
@@ -102,10 +92,11 @@ class Terms:
         try:
             data = json.loads(text)
             keys = (*LOAN_FIELDS.values(), "term_months")
-            asked = {key: _number(data["asked"].get(key)) for key in keys}
-            granted = {key: _number(data["granted"].get(key)) for key in keys}
+            asked = {key: as_number(data["asked"].get(key)) for key in keys}
+            granted = {key: as_number(data["granted"].get(key)) for key in keys}
             edited = {
-                str(name): (_number(pair[0]), _number(pair[1])) for name, pair in dict(data["edited"]).items()
+                str(name): (as_number(pair[0]), as_number(pair[1]))
+                for name, pair in dict(data["edited"]).items()
             }
             return cls(asked, granted, edited, str(data["basis"])[:60], str(data["currency"])[:8])
         except (ValueError, TypeError, KeyError, AttributeError, IndexError):

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from credit_tui.audit import DecisionRecord
 from credit_tui.config import DEFAULT_BANK, DEFAULT_CONTACT, DEFAULT_REVIEW_DAYS, DeskConfig
@@ -413,20 +413,28 @@ def write_record_letter(
             f"The model {record.bundle_id[:12]} uses protected attributes and is for analysis only: no "
             "letter is written with it; load a model trained without them (the default of `trainer fit`)."
         )
+    return write_letter(out_dir, record.client_id, **record_letter_fields(record, desk))
+
+
+def record_letter_fields(record: DecisionRecord, desk: DeskConfig | None = None) -> dict[str, Any]:
+    """What the letter of a recorded decision says, as keyword arguments of :func:`render_letter`.
+
+    Args:
+        record: The decision as recorded in the audit log.
+        desk: The bank's name, review contact and deadline (defaults when None).
+    """
     desk = desk or DeskConfig()
-    return write_letter(
-        out_dir,
-        record.client_id,
-        decision=record.final_decision,
-        date=datetime.fromisoformat(record.time),
-        reasons=record.reasons,
-        advisor=record.advisor,
-        model_id=record.bundle_id,
-        lender=desk.bank,
-        contact=desk.contact,
-        pd=record.pd,
-        threshold=record.threshold,
-        terms=counter_offer(record.final_decision, record.terms),
-        review_days=desk.review_days,
-        override=record.override,
-    )
+    return {
+        "decision": record.final_decision,
+        "date": datetime.fromisoformat(record.time),
+        "reasons": record.reasons,
+        "advisor": record.advisor,
+        "model_id": record.bundle_id,
+        "lender": desk.bank,
+        "contact": desk.contact,
+        "pd": record.pd,
+        "threshold": record.threshold,
+        "terms": counter_offer(record.final_decision, record.terms),
+        "review_days": desk.review_days,
+        "override": record.override,
+    }

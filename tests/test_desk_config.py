@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from credit_tui.audit import _SCHEMA, APPLICATION_ID, GENESIS_HASH, AuditStore, _record_hash
+from credit_tui.audit import _SCHEMA, APPLICATION_ID, GENESIS_HASH, AuditStore, DecisionRecord, _record_hash
 from credit_tui.config import ConfigError, DeskConfig, load_desk_config, resolve_advisor
+from credit_tui.record_view import latest_ids, record_detail, status_flags
 
 
 def test_desk_config_is_read_and_checked(tmp_path: Path) -> None:
@@ -115,34 +116,36 @@ def test_a_schema_1_log_is_upgraded_and_its_chain_still_holds(tmp_path: Path) ->
         assert store.verify().ok and store.latest_for(100001).override_code == "collateral"  # type: ignore[union-attr]
 
 
+def override_record(id_: int, client: int, bundle: str, advisor: str, justification: str) -> DecisionRecord:
+    """A stored override (REFUSE -> ACCEPT, code collateral) as the audit log reads it back."""
+    return DecisionRecord(
+        id=id_,
+        time="2026-03-01T10:00:00+00:00",
+        advisor=advisor,
+        client_id=client,
+        bundle_id=bundle,
+        threshold=0.1,
+        pd=0.2,
+        model_decision="REFUSE",
+        final_decision="ACCEPT",
+        override=True,
+        justification=justification,
+        reasons=(),
+        input_hash="a" * 64,
+        corrects=None,
+        prev_hash=GENESIS_HASH,
+        hash="h" * 64,
+        override_code="collateral",
+    )
+
+
 def test_decisions_are_marked_superseded_other_model_and_shown_in_full() -> None:
-    from credit_tui.audit import DecisionRecord
-    from credit_tui.record_view import latest_ids, record_detail, status_flags
-
-    def rec(id_: int, client: int, bundle: str, justification: str = "") -> DecisionRecord:
-        return DecisionRecord(
-            id_,
-            "2026-03-01T10:00:00+00:00",
-            "alice",
-            client,
-            bundle,
-            0.1,
-            0.2,
-            "REFUSE",
-            "ACCEPT",
-            True,
-            justification,
-            (),
-            "a" * 64,
-            None,
-            GENESIS_HASH,
-            "h" * 64,
-            "collateral",
-            "",
-        )
-
     long_text = "guarantor deed signed at the branch " * 5
-    records = [rec(1, 100, "model-a", long_text), rec(2, 100, "model-b"), rec(3, 200, "model-b")]
+    records = [
+        override_record(1, 100, "model-a", "alice", long_text),
+        override_record(2, 100, "model-b", "alice", ""),
+        override_record(3, 200, "model-b", "alice", ""),
+    ]
     latest = latest_ids(records)
     assert status_flags(records[0], latest, "model-b") == ["superseded by #2", "other model"]
     assert status_flags(records[1], latest, "model-b") == []
@@ -151,28 +154,6 @@ def test_decisions_are_marked_superseded_other_model_and_shown_in_full() -> None
 
 
 def test_record_detail_strips_control_characters() -> None:
-    from credit_tui.audit import DecisionRecord
-    from credit_tui.record_view import record_detail
-
-    record = DecisionRecord(
-        1,
-        "2026-03-01T10:00:00+00:00",
-        "eve\x1b[2J",
-        100,
-        "m",
-        0.1,
-        0.2,
-        "REFUSE",
-        "ACCEPT",
-        True,
-        "ok\x1b[15G then [bold]markup[/bold] stays text",
-        (),
-        "a" * 64,
-        None,
-        GENESIS_HASH,
-        "h" * 64,
-        "collateral",
-        "",
-    )
+    record = override_record(1, 100, "m", "eve\x1b[2J", "ok\x1b[15G then [bold]markup[/bold] stays text")
     detail = record_detail(record, {100: 1}, None).plain
     assert "\x1b" not in detail and "[bold]markup[/bold]" in detail

@@ -20,7 +20,7 @@ from credit_tui.app import create_app
 from credit_tui.audit import AuditStore, DecisionRecord
 from credit_tui.counter_offer import Terms, counter_offer
 from credit_tui.decision_flow import DecisionDraft, record_decision
-from credit_tui.letter import LetterError, render_letter, write_record_letter
+from credit_tui.letter import LetterError, record_letter_fields, render_letter, write_record_letter
 from credit_tui.record_view import final_label, latest_ids, status_flags
 from credit_tui.screens.client import ClientScreen
 from credit_tui.services import Services
@@ -149,18 +149,7 @@ async def test_client_screen_and_letter_snapshots(
     with fixed_store(tmp_path / "audit.sqlite3") as store:
         services = dataclasses.replace(snapshot_services, audit=store, advisor="Alice Martin")
         record = decide(services, client_id, final, changes, code)
-        markdown, _ = render_letter(
-            client_id=record.client_id,
-            decision=record.final_decision,
-            date=datetime.fromisoformat(record.time),
-            reasons=record.reasons,
-            advisor=record.advisor,
-            model_id=record.bundle_id,
-            pd=record.pd,
-            threshold=record.threshold,
-            terms=counter_offer(record.final_decision, record.terms),
-            override=record.override,
-        )
+        markdown, _ = render_letter(client_id=record.client_id, **record_letter_fields(record))
         _letter_snapshot(case, markdown)
         app = create_app(services=services)
         async with app.run_test(size=(120, 40)) as pilot:
