@@ -16,7 +16,9 @@ from credit_tui.screens.decision_dialog import DecisionDialog
 from credit_tui.services import Services
 from credit_tui.whatif_fields import (
     CO_BORROWER,
+    DOWN_PAYMENT,
     FIELDS_BY_NAME,
+    TERM,
     changed_values,
     format_number,
     parse_field,
@@ -49,6 +51,14 @@ def test_parse_field_accepts_numbers_and_explains_the_rest() -> None:
     assert changed_values(record, {"AMT_INCOME_TOTAL": 90_000.0, CO_BORROWER: 30_000.0}) == {
         "AMT_INCOME_TOTAL": (90_000.0, 120_000.0),
         CO_BORROWER: (None, 30_000.0),
+    }
+    # A down payment sets the credit, a term sets the monthly repayment (before interest).
+    loan = {"AMT_CREDIT": 240_000.0, "AMT_ANNUITY": 10_000.0, "AMT_GOODS_PRICE": 250_000.0}
+    assert changed_values(loan, {DOWN_PAYMENT: 50_000.0, TERM: 40.0}) == {
+        DOWN_PAYMENT: (None, 50_000.0),
+        TERM: (None, 40.0),
+        "AMT_CREDIT": (240_000.0, 200_000.0),
+        "AMT_ANNUITY": (10_000.0, 5_000.0),
     }
 
 
