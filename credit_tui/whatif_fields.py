@@ -44,11 +44,11 @@ class WhatIfField:
 WHATIF_FIELDS: Final[tuple[WhatIfField, ...]] = (
     WhatIfField("AMT_CREDIT", "Credit amount", False, 1.0, 1e9),
     WhatIfField("AMT_ANNUITY", "Monthly repayment", False, 1.0, 1e8),
-    WhatIfField("AMT_GOODS_PRICE", "Goods price (credit + down payment)", False, 1.0, 1e9),
-    WhatIfField(DOWN_PAYMENT, "Down payment (sets the credit)", False, 0.0, 1e9),
-    WhatIfField(TERM, "Term, months (sets the repayment)", True, 1.0, 600.0),
-    WhatIfField("AMT_INCOME_TOTAL", "Declared income, yearly (with proof)", False, 1.0, 1e9),
-    WhatIfField(CO_BORROWER, "Co-borrower income, yearly", False, 0.0, 1e9),
+    WhatIfField("AMT_GOODS_PRICE", "Goods price", False, 1.0, 1e9),
+    WhatIfField(DOWN_PAYMENT, "Down payment", False, 0.0, 1e9),
+    WhatIfField(TERM, "Term (months)", True, 1.0, 600.0),
+    WhatIfField("AMT_INCOME_TOTAL", "Income/year (proved)", False, 1.0, 1e9),
+    WhatIfField(CO_BORROWER, "Co-borrower inc./year", False, 0.0, 1e9),
     WhatIfField("CNT_FAM_MEMBERS", "Family members", True, 1.0, 20.0),
     WhatIfField("CNT_CHILDREN", "Children", True, 0.0, 19.0),
 )

@@ -24,6 +24,7 @@ from credit_tui.whatif_fields import (
     parse_field,
 )
 from credit_tui.widgets.what_if_result import WhatIfResult
+from trainer.plain import format_pd
 from trainer.whatif import decision_change_hint
 
 
@@ -92,7 +93,9 @@ async def test_whatif_rescoring_invalid_input_and_reset(
         assert screen.whatif_explanation.pd == expected.pd != screen.explanation.pd  # type: ignore[union-attr]
         result = screen.query_one(WhatIfResult)
         text = result.plain()
-        assert f"{expected.pd:.1%}" in text and f"{screen.explanation.pd:.1%}" in text  # type: ignore[union-attr]
+        marks = [expected.threshold]
+        assert format_pd(expected.pd, marks) in text
+        assert format_pd(screen.explanation.pd, marks) in text  # type: ignore[union-attr]
         assert result.changed and any("credit" in label.lower() for label, _, _ in result.changed)
         assert dict(portfolio.record(client_id)) == original_record  # never stored as the client's data
 
