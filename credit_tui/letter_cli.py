@@ -39,8 +39,33 @@ def build_letter_parser() -> argparse.ArgumentParser:
         help="existing folder for the letter (default: [desk] letters_dir of the config file, else "
         "letters/ in the user data folder)",
     )
+    parser.add_argument(
+        "--model",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="the bundle the decision was taken with (default: the bundled demo's); a model that uses "
+        "protected attributes writes no letter",
+    )
     add_audit_db_option(parser)
     return parser
+
+
+def for_client_decisions(bundle_id: str, model: Path | None) -> bool:
+    """False when ``model`` (default: the demo's) is the record's bundle and uses protected attributes.
+
+    Only the manifest is read and verified (no model library). A bundle other than the record's says
+    nothing about it: the letter is then written (the app itself refuses letters with such a model).
+    """
+    from credit_tui.cli import DEMO_MODEL
+    from trainer.bundle import verify_bundle
+    from trainer.policy import protected_features
+
+    path = model if model is not None else DEMO_MODEL
+    if model is None and not (path / "manifest.json").is_file():
+        return True
+    manifest = verify_bundle(path)
+    return manifest.model_id != bundle_id or not protected_features(manifest.spec.names)
 
 
 def letter_main(argv: list[str]) -> int:
@@ -72,7 +97,8 @@ def letter_main(argv: list[str]) -> int:
             return _error(
                 f"No decision is recorded for client {args.client} in {db}; record one in the app first."
             )
-        md_path, html_path = write_record_letter(out_dir, record, desk)
+        allowed = for_client_decisions(record.bundle_id, args.model)
+        md_path, html_path = write_record_letter(out_dir, record, desk, for_client_decisions=allowed)
     except UserError as exc:
         return _error(str(exc))
     print(

@@ -66,6 +66,11 @@ def test_allow_protected_marks_the_bundle_for_analysis_only(synth_dir: Path, tmp
     assert "CODE_GENDER" in bundle.spec.names and "NAME_FAMILY_STATUS" not in bundle.spec.names
     assert not bundle.for_client_decisions and bundle.protected_inputs == ["CODE_GENDER"]
     assert bundle.manifest.input_policy is not None and not bundle.manifest.input_policy.client_decisions
+    # `credit-tui letter --model DIR` refuses the letters of decisions taken with it.
+    from credit_tui.letter_cli import for_client_decisions
+
+    assert not for_client_decisions(bundle.model_id, bundle.path)
+    assert for_client_decisions("another-model", bundle.path)
 
 
 def test_every_client_facing_feature_has_one_family_and_families_hold_only_client_facing(
