@@ -411,6 +411,11 @@ class ClientScreen(Screen[None]):
 
         try:
             folder.mkdir(parents=True, exist_ok=True)  # the default folder in the user data folder
+        except OSError as error:
+            message = f"Cannot create the letters folder {folder} ({error.strerror}); pass --letters-dir."
+            self.post_message(self.LetterDone(None, message))
+            return
+        try:
             paths = write_record_letter(
                 folder,
                 record,
