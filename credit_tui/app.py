@@ -47,6 +47,10 @@ def header_subtitle(services: Services) -> str:
     text = f"{advisor} · model {bundle.model_id[:8]}"
     if not bundle.for_client_decisions:
         text += f" · NOT FOR CLIENT DECISIONS (uses {', '.join(bundle.protected_inputs)})"
+    if services.scorer.release is None:
+        text += " · UNRELEASED MODEL"
+    if getattr(services.audit, "team", False):
+        text += " · team log"
     return text
 
 
@@ -60,6 +64,7 @@ class CreditApp(App[int]):
         Binding("f1,question_mark", "help", "Help", key_display="?"),
         Binding("m", "model_card", "Model", tooltip="Model card"),
         Binding("h", "decisions", "Decisions"),
+        Binding("A", "approvals", "Approvals", show=False),
         Binding("ctrl+t", "toggle_theme", "Theme"),
         Binding("q", "quit", "Quit"),
     ]
@@ -285,6 +290,22 @@ class CreditApp(App[int]):
             return
         if not isinstance(self.screen, DecisionsScreen):
             self.push_screen(DecisionsScreen(self.services.audit, self.current_client_id()))
+
+    def action_approvals(self) -> None:
+        """Team mode: the decisions waiting for a supervisor's approval (four-eyes)."""
+        from credit_tui.screens.approvals import ApprovalsScreen
+
+        if self.services is None:
+            self.notify("The model is still loading.", severity="warning")
+            return
+        store = self.services.audit
+        if store is None or not store.team:
+            self.notify(
+                "Approvals exist only with the team log (--audit-db postgresql://...).", severity="warning"
+            )
+            return
+        if not isinstance(self.screen, ApprovalsScreen):
+            self.push_screen(ApprovalsScreen(store))
 
     def action_toggle_theme(self) -> None:
         """Switch between the dark and the light theme."""

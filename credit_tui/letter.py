@@ -50,6 +50,7 @@ class LetterContent:
         model_id: The scoring model's version (bundle ``model_id``; the first 12 characters are shown).
         lender: The lender's name.
         contact: Where to ask for a human review.
+        model_note: The model's release status ("UNRELEASED MODEL ..." when not signed by model risk).
         pd: The probability of default behind the decision (None: not stated).
         threshold: The bank's refusal threshold.
         terms: The loan granted when it differs from the one asked for (a counter-offer), else None.
@@ -65,11 +66,16 @@ class LetterContent:
     model_id: str
     lender: str = LENDER
     contact: str = DEFAULT_CONTACT
+    model_note: str = ""
     pd: float | None = None
     threshold: float | None = None
     terms: Terms | None = None
     review_days: int = DEFAULT_REVIEW_DAYS
     override: bool = False
+
+
+#: The mark on every letter written with a model that no trusted key released.
+UNRELEASED_NOTE = "UNRELEASED MODEL: not signed by model risk"
 
 
 def review_by(letter: LetterContent) -> date:
@@ -98,6 +104,7 @@ def _content(
     model_id: str,
     lender: str,
     contact: str,
+    model_note: str = "",
     **extra: object,
 ) -> LetterContent:
     if decision not in FINAL_DECISIONS:
@@ -116,6 +123,7 @@ def _content(
         model_id,
         lender,
         contact,
+        model_note,
         **extra,  # type: ignore[arg-type]
     )
 
@@ -165,7 +173,8 @@ def _sections(letter: LetterContent) -> list[tuple[str, list[str]]]:
             [
                 f"Your application was assessed with the help of an automated credit-scoring model "
                 f"(version {letter.model_id[:12]}), which estimates the risk that a credit cannot be "
-                f"repaid. The final decision was taken and checked by your advisor, {letter.advisor}.",
+                f"repaid. The final decision was taken and checked by your advisor, {letter.advisor}."
+                + (f" {letter.model_note}." if letter.model_note else ""),
                 *(
                     [pd_in_words(letter.pd, letter.threshold)]
                     if letter.pd is not None and letter.threshold is not None
@@ -210,6 +219,7 @@ def render_letter(
     model_id: str,
     lender: str = LENDER,
     contact: str = DEFAULT_CONTACT,
+    model_note: str = "",
     pd: float | None = None,
     threshold: float | None = None,
     terms: Terms | None = None,
@@ -228,6 +238,7 @@ def render_letter(
         model_id: The model bundle's ``model_id``.
         lender: The lender's name.
         contact: Where the client asks for a human review.
+        model_note: The model's release status (:data:`UNRELEASED_NOTE` for an unreleased model).
         pd: The PD behind the decision, stated in words (None: not stated).
         threshold: The refusal threshold, stated beside the PD.
         terms: The loan granted on a counter-offer (ACCEPT on modified terms), else None.
@@ -249,6 +260,7 @@ def render_letter(
         model_id,
         lender,
         contact,
+        model_note,
         pd=pd,
         threshold=threshold,
         terms=terms,
@@ -342,6 +354,7 @@ def write_letter(
     model_id: str,
     lender: str = LENDER,
     contact: str = DEFAULT_CONTACT,
+    model_note: str = "",
     pd: float | None = None,
     threshold: float | None = None,
     terms: Terms | None = None,
@@ -370,6 +383,7 @@ def write_letter(
         model_id=model_id,
         lender=lender,
         contact=contact,
+        model_note=model_note,
         pd=pd,
         threshold=threshold,
         terms=terms,
@@ -396,6 +410,7 @@ def write_record_letter(
     desk: DeskConfig | None = None,
     *,
     for_client_decisions: bool = True,
+    model_note: str = "",
 ) -> tuple[Path, Path]:
     """Write the letter of a recorded decision (final decision, reasons shown, advisor, model, date).
 
@@ -404,6 +419,7 @@ def write_record_letter(
         record: The decision as recorded in the audit log (:meth:`AuditStore.latest_for`).
         desk: The bank's name, review contact and deadline, and the product terms (defaults when None).
         for_client_decisions: False when the model uses protected attributes (analysis only): no letter.
+        model_note: The model's release status (:data:`UNRELEASED_NOTE` for an unreleased model).
 
     Raises:
         LetterError: For a model not for client decisions, or as :func:`write_letter`.
@@ -413,15 +429,18 @@ def write_record_letter(
             f"The model {record.bundle_id[:12]} uses protected attributes and is for analysis only: no "
             "letter is written with it; load a model trained without them (the default of `trainer fit`)."
         )
-    return write_letter(out_dir, record.client_id, **record_letter_fields(record, desk))
+    return write_letter(out_dir, record.client_id, **record_letter_fields(record, desk, model_note))
 
 
-def record_letter_fields(record: DecisionRecord, desk: DeskConfig | None = None) -> dict[str, Any]:
+def record_letter_fields(
+    record: DecisionRecord, desk: DeskConfig | None = None, model_note: str = ""
+) -> dict[str, Any]:
     """What the letter of a recorded decision says, as keyword arguments of :func:`render_letter`.
 
     Args:
         record: The decision as recorded in the audit log.
         desk: The bank's name, review contact and deadline (defaults when None).
+        model_note: The model's release status.
     """
     desk = desk or DeskConfig()
     return {
@@ -432,9 +451,28 @@ def record_letter_fields(record: DecisionRecord, desk: DeskConfig | None = None)
         "model_id": record.bundle_id,
         "lender": desk.bank,
         "contact": desk.contact,
+        "model_note": model_note,
         "pd": record.pd,
         "threshold": record.threshold,
         "terms": counter_offer(record.final_decision, record.terms),
         "review_days": desk.review_days,
         "override": record.override,
     }
+
+
+def pending_refusal(record: DecisionRecord, status: str) -> str | None:
+    """Why no letter may be written for ``record`` in four-eyes ``status`` (None: a letter may be written).
+
+    A decision waiting for a supervisor, or one the supervisor rejected, is not a decision to send.
+    """
+    if status == "pending":
+        return (
+            f"Decision #{record.id} for client {record.client_id} waits for a supervisor's approval; "
+            "no letter until it is approved."
+        )
+    if status == "rejected":
+        return (
+            f"Decision #{record.id} for client {record.client_id} was rejected by a supervisor; record a "
+            "new decision before writing a letter."
+        )
+    return None
