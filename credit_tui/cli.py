@@ -207,12 +207,13 @@ def main(argv: list[str] | None = None) -> int:
         return letter_main(argv[1:])
     args = build_parser().parse_args(argv)
     from credit_tui.audit_log import open_audit_log
-    from credit_tui.config import default_letters_dir, load_desk_config, resolve_advisor
+    from credit_tui.config import default_letters_dir, resolve_advisor
     from trainer.errors import UserError
     from trainer.settings import load_settings
 
     try:
-        desk = load_desk_config()
+        settings = load_settings()
+        desk = settings.desk
         advisor = resolve_advisor(args.advisor, desk) if args.advisor is not None or desk.advisor else ""
     except UserError as error:
         return _fail(str(error))
@@ -220,7 +221,6 @@ def main(argv: list[str] | None = None) -> int:
     if (args.letters_dir is not None or desk.letters_dir is not None) and not letters_dir.is_dir():
         return _fail(f"letters folder {letters_dir} does not exist; create it or pass another --letters-dir.")
     try:
-        settings = load_settings()
         store = open_audit_log(args.audit_db or settings.audit_db)
     except UserError as error:
         return _fail(str(error))
