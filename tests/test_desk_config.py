@@ -157,3 +157,14 @@ def test_record_detail_strips_control_characters() -> None:
     record = override_record(1, 100, "m", "eve\x1b[2J", "ok\x1b[15G then [bold]markup[/bold] stays text")
     detail = record_detail(record, {100: 1}, None).plain
     assert "\x1b" not in detail and "[bold]markup[/bold]" in detail
+
+
+def test_team_log_carries_the_reason_code_and_terms_with_the_justification() -> None:
+    from credit_tui.audit_pg import pack_justification, unpack_justification
+
+    terms = '{"asked":{"credit":1000.0},"granted":{"credit":800.0}}'
+    packed = pack_justification("collateral deed received", "collateral", terms)
+    assert not any(ord(ch) < 32 for ch in packed)  # the server refuses control characters
+    assert unpack_justification(packed) == ("collateral deed received", "collateral", terms)
+    assert pack_justification("plain words here", "", "") == "plain words here"
+    assert unpack_justification("plain words here") == ("plain words here", "", "")
