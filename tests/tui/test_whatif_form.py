@@ -66,8 +66,19 @@ def test_parse_field_accepts_numbers_and_explains_the_rest() -> None:
 async def test_whatif_rescoring_invalid_input_and_reset(
     make_app: Callable[..., CreditApp], services: Services
 ) -> None:
-    client_id = clients_with(services, "REFUSE")[0]
     portfolio, scorer = services.portfolio, services.scorer
+
+    def moves(cid: int) -> bool:  # a client whose PD changes with a credit 60 % smaller
+        record, history = portfolio.record(cid), portfolio.history_record(cid)
+        smaller = {"AMT_CREDIT": round(float(record["AMT_CREDIT"]) * 0.4)}
+        return scorer.what_if(record, smaller, history).pd != scorer.explain(record, history).pd
+
+    candidates = [
+        *clients_with(services, "REFUSE"),
+        *clients_with(services, "REVIEW"),
+        *clients_with(services, "ACCEPT"),
+    ]
+    client_id = next(cid for cid in candidates if moves(cid))
     original_record = dict(portfolio.record(client_id))
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
