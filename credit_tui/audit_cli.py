@@ -13,16 +13,18 @@ import sys
 from pathlib import Path
 
 from rich.console import Console
+from rich.text import Text
 
-from credit_tui.audit import open_audit_store
+from credit_tui.audit import AuditStore, default_audit_path
 from trainer.errors import UserError
+from trainer.text_safety import clean_text
 
 EXIT_OK = 0
 EXIT_FAIL = 2
 
 
 def _error(message: str) -> int:
-    print(f"credit-tui audit: {message}", file=sys.stderr)
+    print(f"credit-tui audit: {clean_text(message)}", file=sys.stderr)
     return EXIT_FAIL
 
 
@@ -36,10 +38,8 @@ def verify_main(db: Path | None) -> int:
     Returns:
         0 when every link holds and SQLite finds the file sound, 2 otherwise.
     """
-    if db is not None and not Path(db).exists():
-        return _error(f"The audit database {db} does not exist; check the --audit-db path.")
     try:
-        with open_audit_store(db) as store:
+        with _open_read_only(db) as store:
             integrity = store.integrity_check()
             result = store.verify()
             protected = store.protections_intact()
@@ -55,26 +55,47 @@ def verify_main(db: Path | None) -> int:
             "find out who changed the file."
         )
     _console().print(
-        f"[green]ok[/green] {store.path}: {result.message} Head: record {result.head_id}, "
-        f"hash {result.head_hash[:16]}."
+        Text.assemble(
+            ("ok", "green"),
+            clean_text(f" {store.path}: {result.message} Head: record {result.head_id}, "),
+            f"hash {result.head_hash[:16]}.",
+        )
     )
     return EXIT_OK
 
 
-def export_main(db: Path | None, out: Path) -> int:
+def _open_read_only(db: Path | None) -> AuditStore:
+    """Open the log read-only; a missing, empty or foreign file raises one sentence (AuditError)."""
+    return AuditStore(db if db is not None else default_audit_path(), read_only=True)
+
+
+def export_main(db: Path | None, out: Path, force: bool = False) -> int:
     """Export every record of the log at ``db`` (None: the default file) to the CSV file ``out``.
+
+    ``out`` never replaces the log itself, its write-ahead files, another SQLite database, a folder or
+    a device; an existing regular file only with ``force`` (:mod:`trainer.output_guard`).
 
     Returns:
         0 when the file was written (atomically), 2 otherwise (nothing half-written).
     """
-    if db is not None and not Path(db).exists():
-        return _error(f"The audit database {db} does not exist; check the --audit-db path.")
+    from trainer.output_guard import check_output_file
+
     try:
-        with open_audit_store(db) as store:
+        with _open_read_only(db) as store:
+            log = store.path
+            check_output_file(
+                Path(out),
+                inputs=[log, log.with_name(log.name + "-wal"), log.with_name(log.name + "-shm")],
+                force=force,
+            )
             count = store.export_csv(Path(out))
     except UserError as exc:
         return _error(str(exc))
-    _console().print(f"[green]ok[/green] wrote {count} record{'s' if count != 1 else ''} to {out}.")
+    _console().print(
+        Text.assemble(
+            ("ok", "green"), clean_text(f" wrote {count} record{'s' if count != 1 else ''} to {out}.")
+        )
+    )
     return EXIT_OK
 
 
@@ -96,8 +117,9 @@ def _add_audit_commands(parser: argparse.ArgumentParser) -> None:
     verify.set_defaults(audit_func=lambda args: verify_main(args.audit_db))
     export = commands.add_parser("export", help="write every decision to a CSV file")
     export.add_argument("--out", type=Path, required=True, metavar="FILE.csv", help="CSV file to write")
+    export.add_argument("--force", action="store_true", help="replace --out if it is an existing CSV file")
     add_audit_db_option(export)
-    export.set_defaults(audit_func=lambda args: export_main(args.audit_db, args.out))
+    export.set_defaults(audit_func=lambda args: export_main(args.audit_db, args.out, args.force))
 
 
 def add_audit_db_option(parser: argparse.ArgumentParser) -> None:

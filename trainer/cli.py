@@ -24,7 +24,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-err_console = Console(stderr=True)
+#: stderr: messages quote file names and values, so nothing printed here is parsed as markup.
+err_console = Console(stderr=True, markup=False, highlight=False)
 #: Options shared by several commands (same flag, same meaning everywhere).
 DataDir = Annotated[Path, typer.Option("--data", help="Folder holding the Home Credit tables.")]
 BundleDir = Annotated[Path, typer.Option("--model", help="Bundle folder.")]
@@ -158,12 +159,15 @@ def predict(
         typer.Option("--clients", help="Clients file (CSV/parquet); history tables are read beside it."),
     ] = None,
     decisions: Annotated[bool, typer.Option("--decisions", help="Add PD_BAND and DECISION columns.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace --out if it is an existing file.")] = False,
 ) -> None:
     """Score every client and write the probabilities of default."""
     from trainer.predict import predict_file
 
     clients_file = _clients_file(data, clients)
-    written = predict_file(model, clients_file, out, with_decisions=decisions, console=err_console)
+    written = predict_file(
+        model, clients_file, out, with_decisions=decisions, console=err_console, force=force
+    )
     err_console.print(f"wrote {written} clients to {out}")
 
 
@@ -379,7 +383,11 @@ def main() -> None:
     try:
         app()
     except UserError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        from rich.text import Text
+
+        from trainer.text_safety import clean_text
+
+        err_console.print(Text.assemble(("error:", "bold red"), " ", clean_text(exc)), soft_wrap=True)
         sys.exit(2)
     except KeyboardInterrupt:
         err_console.print("interrupted")
