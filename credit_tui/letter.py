@@ -22,6 +22,7 @@ from typing import Final
 
 from credit_tui.audit import DecisionRecord
 from trainer.errors import UserError
+from trainer.text_safety import clean_text
 
 LENDER: Final = "Prêt à Dépenser"
 DEFAULT_CONTACT: Final = (
@@ -91,8 +92,19 @@ def _content(
         )
     if isinstance(day, datetime):
         day = day.date()
-    shown = tuple(plain(r.strip()) for r in reasons if r.strip())[:MAX_REASONS]
-    return LetterContent(int(client_id), decision, day, shown, advisor.strip(), model_id, lender, contact)
+    # Letters quote the log and the command line: no control character (a newline in an advisor name
+    # would start a Markdown heading or link line) reaches either rendering.
+    shown = tuple(plain(clean_text(r).strip()) for r in reasons if r.strip())[:MAX_REASONS]
+    return LetterContent(
+        int(client_id),
+        decision,
+        day,
+        shown,
+        clean_text(advisor).strip(),
+        clean_text(model_id),
+        clean_text(lender),
+        clean_text(contact),
+    )
 
 
 def _sections(letter: LetterContent) -> list[tuple[str, list[str]]]:
@@ -255,17 +267,35 @@ def _html(letter: LetterContent) -> str:
     )
 
 
-def _write_atomic(path: Path, text: str) -> None:
+def _write_new(path: Path, text: str) -> bool:
+    """Write ``text`` to ``path`` only if nothing is there (temp file, fsync, then a hard link).
+
+    ``os.link`` fails when ``path`` exists, so an earlier letter is never replaced, even by a
+    concurrent writer; the reader sees the whole file or none.
+
+    Returns:
+        True when written, False when ``path`` already existed.
+    """
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            return False
+        return True
+    finally:
         Path(tmp).unlink(missing_ok=True)
-        raise
+
+
+def _same_text(path: Path, text: str) -> bool:
+    try:
+        return path.read_text(encoding="utf-8") == text
+    except (OSError, UnicodeDecodeError):
+        return False
 
 
 def write_letter(
@@ -281,6 +311,10 @@ def write_letter(
     contact: str = DEFAULT_CONTACT,
 ) -> tuple[Path, Path]:
     """Write ``letter-<client>-<date>.md`` and ``.html`` into ``out_dir`` (each atomically).
+
+    Letters are records too: an existing letter is never replaced. A different letter for the same
+    client and day (a same-day correction) gets the next free name, ``letter-<client>-<date>-2.md``;
+    writing the very same letter again returns the existing files.
 
     Arguments are those of :func:`render_letter`.
 
@@ -304,17 +338,29 @@ def write_letter(
         contact=contact,
     )
     day = date.date() if isinstance(date, datetime) else date
-    stem = f"letter-{int(client_id)}-{day.isoformat()}"
-    md_path, html_path = out_dir / f"{stem}.md", out_dir / f"{stem}.html"
+    base = f"letter-{int(client_id)}-{day.isoformat()}"
     try:
-        _write_atomic(md_path, markdown)
-        _write_atomic(html_path, page)
+        for n in range(1, 1000):
+            stem = base if n == 1 else f"{base}-{n}"
+            md_path, html_path = out_dir / f"{stem}.md", out_dir / f"{stem}.html"
+            if _same_text(md_path, markdown) and _same_text(html_path, page):
+                return md_path, html_path  # this very letter was written before
+            if md_path.exists() or html_path.exists():
+                continue  # an earlier letter (e.g. before a same-day correction): keep it
+            if not _write_new(md_path, markdown):
+                continue
+            try:
+                if _write_new(html_path, page):
+                    return md_path, html_path
+            except BaseException:
+                md_path.unlink(missing_ok=True)  # only the file this call created
+                raise
+            md_path.unlink(missing_ok=True)
     except OSError as exc:
-        md_path.unlink(missing_ok=True)
         raise LetterError(
             f"Cannot write the letter into {out_dir} ({exc.strerror or exc}); choose another folder."
         ) from exc
-    return md_path, html_path
+    raise LetterError(f"Too many letters named {base}.* in {out_dir}; move some of them away.")
 
 
 def write_record_letter(out_dir: Path, record: DecisionRecord, **extra: str) -> tuple[Path, Path]:

@@ -40,7 +40,7 @@ def build_letter_parser() -> argparse.ArgumentParser:
 
 def letter_main(argv: list[str]) -> int:
     """Run ``credit-tui letter ARGV...`` and return the exit code (argparse usage errors exit 2 too)."""
-    from credit_tui.audit import default_audit_path, open_audit_store
+    from credit_tui.audit import AuditStore, default_audit_path
     from credit_tui.letter import write_record_letter
     from trainer.errors import UserError
 
@@ -53,7 +53,7 @@ def letter_main(argv: list[str]) -> int:
         )
     out_dir: Path = args.out if args.out is not None else Path.cwd()
     try:
-        with open_audit_store(db) as store:
+        with AuditStore(db, read_only=True) as store:
             record = store.latest_for(args.client)
         if record is None:
             return _error(

@@ -68,6 +68,9 @@ def predict_file(
     scorer = Scorer.load(model)
     portfolio = Portfolio.load(clients_file, tables=scorer.spec.history_tables)
     missing = sorted(set(scorer.spec.history_tables) - set(portfolio.history_tables))
+    if console is not None:
+        for notice in portfolio.notices:
+            console.print(Text(notice))
     if missing and console is not None:
         console.print(
             Text.assemble(("warning:", "yellow"), " ", missing_history_warning(missing, clients_file))

@@ -11,6 +11,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
+from credit_tui.render import plain
+
 
 class ErrorDialog(ModalScreen[None]):
     """A clear message about something that went wrong; Enter or Escape closes it."""
@@ -28,8 +30,8 @@ class ErrorDialog(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         """A title, the message, one button."""
         with Vertical(id="error-dialog", classes="dialog"):
-            yield Label(self.title_text, classes="dialog-title")
-            yield Static(self.message, id="error-message", markup=False)
+            yield Label(plain(self.title_text), classes="dialog-title")
+            yield Static(plain(self.message), id="error-message")
             with Horizontal(classes="dialog-buttons"):
                 yield Button(self.quit_label, variant="error", id="error-ok")
 

@@ -22,6 +22,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from credit_tui.client_index import COLUMN_TITLES, DECISIONS, SORT_KEYS, ClientColumns, IntArray, SortKey
+from trainer.text_safety import clean_text
 
 _BASE_WIDTHS: dict[SortKey, int] = {
     "id": 7,
@@ -223,6 +224,7 @@ class ClientTable(ScrollView, can_focus=True):
 
     @staticmethod
     def _fit(text: str, width: int, right: bool) -> str:
+        text = clean_text(text)  # every cell goes to the terminal as is: no control character may pass
         if len(text) > width:
             text = text[: max(width - 1, 0)] + "…"
         return text.rjust(width) if right else text.ljust(width)
