@@ -853,7 +853,7 @@ def _check_existing_log(path: Path) -> None:
     """Refuse, with one sentence, a log path that is missing, empty or not a regular file."""
     if not path.exists():
         raise AuditError(
-            f"The audit log {path} is missing (nothing has been recorded there, or it was deleted); "
+            f"The audit log {path} does not exist (nothing was recorded there, or it was deleted); "
             "check the --audit-db path or restore the file from a backup."
         )
     if not path.is_file():

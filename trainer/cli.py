@@ -34,7 +34,7 @@ Threads = Annotated[int, typer.Option("--threads", min=0, help="XGBoost threads 
 
 _TRACKING_OPTION = typer.Option(
     "--tracking-uri",
-    help="MLflow tracking URI or folder (default: a SQLite store in mlruns/ of the project; 'off' disables).",
+    help="MLflow tracking URI or folder (default: a SQLite store in ./mlruns; 'off' disables).",
 )
 
 
@@ -224,7 +224,7 @@ def compare(
     ] = None,
     out: Annotated[
         Path | None,
-        typer.Option("--out", help="Folder for comparison.csv and .json (default reports/compare)."),
+        typer.Option("--out", help="Folder for comparison.csv and .json (default ./reports/compare)."),
     ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the folds, sample and models.")] = DEFAULT_SEED,
     cost_fn: Annotated[
@@ -372,10 +372,8 @@ def explore(
 
 
 def _default_out(relative: Path) -> Path:
-    """Default output folders live under the project, never under the current directory."""
-    from trainer.config import PROJECT_ROOT
-
-    return PROJECT_ROOT / relative
+    """Default output folders are relative to the current folder (never inside the installed package)."""
+    return Path.cwd() / relative
 
 
 def main() -> None:
