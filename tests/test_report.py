@@ -22,6 +22,8 @@ SECTIONS = (
     "scores",
     "importance",
     "beeswarm",
+    "waterfall",
+    "dependence",
     "segments",
     "psi",
 )

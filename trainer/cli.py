@@ -235,6 +235,9 @@ def compare(
     ] = 1.0,
     no_history: NoHistory = False,
     threads: Annotated[int, typer.Option("--threads", min=0, help="Threads per model (0 = all cores).")] = 0,
+    jobs: Annotated[
+        int, typer.Option("--jobs", min=1, help="Folds fitted in parallel (joblib threads; 1 = one by one).")
+    ] = 1,
     tracking_uri: Annotated[str | None, _TRACKING_OPTION] = None,
 ) -> None:
     """Cross-validate LR, tree, random forest, HistGradientBoosting and XGBoost on the same folds."""
@@ -260,6 +263,7 @@ def compare(
         cost_fp=cost_fp,
         use_history=not no_history,
         threads=threads,
+        jobs=jobs,
     )
     with err_console.status("Reading tables and building features"):
         dataset = load_dataset(data, use_history=not no_history, sample=sample, seed=seed)

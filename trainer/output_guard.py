@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import os
 import stat
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from trainer.errors import UserError
@@ -123,26 +123,67 @@ def check_bundle_target(out: Path, *, inputs: Iterable[Path] = ()) -> Path:
         UserError: When ``out`` is a file, the current folder or one of its parents, a folder holding
             or containing the data, or an existing folder that is not a bundle.
     """
+    return check_output_folder(out, is_bundle_folder, "a model bundle", "models/NAME", inputs=inputs)
+
+
+def check_output_folder(
+    out: Path,
+    is_ours: Callable[[Path], bool],
+    what: str,
+    example: str,
+    *,
+    inputs: Iterable[Path] = (),
+) -> Path:
+    """Refuse an output folder the command would replace whole, unless it is new or one of its own.
+
+    Args:
+        out: The ``--out`` folder.
+        is_ours: Whether an existing folder holds this command's output (and nothing else of value).
+        what: What such a folder holds, for the message ("a model bundle", "a report").
+        example: A path to suggest instead.
+        inputs: Folders the command reads: never replaced nor an ancestor of one.
+
+    Raises:
+        UserError: When ``out`` is a file, a symbolic link, the current folder or one of its parents, a
+            folder holding the data read, or an existing folder ``is_ours`` does not recognise.
+    """
     out = Path(out)
     resolved = out.resolve()
     cwd = Path.cwd().resolve()
     if resolved == cwd or resolved in cwd.parents:
         raise UserError(
-            f"--out {out} is the current folder (or holds it); pass a new folder such as models/NAME."
+            f"--out {out} is the current folder (or holds it); pass a new folder such as {example}."
         )
     for source in inputs:
         src = Path(source).resolve()
         if resolved == src or resolved in src.parents:
-            raise UserError(f"--out {out} holds the data being read; pass a new folder such as models/NAME.")
+            raise UserError(f"--out {out} holds the data being read; pass a new folder such as {example}.")
     if not out.exists() and not out.is_symlink():
         return out
-    if not out.is_dir():
-        raise UserError(f"--out {out} is a file, not a bundle folder; pass a new folder such as models/NAME.")
     if out.is_symlink():
-        raise UserError(f"--out {out} is a symbolic link; pass the real bundle folder or a new one.")
-    if not is_bundle_folder(out):
+        raise UserError(f"--out {out} is a symbolic link; pass a real folder or a new one such as {example}.")
+    if not out.is_dir():
+        raise UserError(f"--out {out} is a file, not a folder; pass a new folder such as {example}.")
+    if not is_ours(out):
         raise UserError(
-            f"--out {out} is an existing folder that does not hold a model bundle; it is never replaced, "
-            "pass a new folder such as models/NAME."
+            f"--out {out} is an existing folder that does not hold {what}; it is never replaced, "
+            f"pass a new folder such as {example}."
         )
     return out
+
+
+def holds_only(*names: str) -> Callable[[Path], bool]:
+    """A test for :func:`check_output_folder`: the folder holds ``names[0]`` and only files (no subfolder)
+    whose names are among ``names`` or end with one of the suffixes in ``names`` starting with ``*``.
+    """
+
+    def check(folder: Path) -> bool:
+        if not (folder / names[0]).is_file():
+            return False
+        suffixes = tuple(n[1:] for n in names if n.startswith("*"))
+        for entry in folder.iterdir():
+            if not entry.is_file() or not (entry.name in names or entry.name.endswith(suffixes)):
+                return False
+        return True
+
+    return check
