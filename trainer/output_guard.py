@@ -173,8 +173,10 @@ def check_output_folder(
 
 
 def holds_only(*names: str) -> Callable[[Path], bool]:
-    """A test for :func:`check_output_folder`: the folder holds ``names[0]`` and only files (no subfolder)
-    whose names are among ``names`` or end with one of the suffixes in ``names`` starting with ``*``.
+    """A test for :func:`check_output_folder`: the folder holds ``names[0]`` and nothing but such files.
+
+    Each entry must be a file (no subfolder) named in ``names`` or ending with one of the suffixes given
+    as ``*SUFFIX`` in ``names``.
     """
 
     def check(folder: Path) -> bool:
