@@ -289,7 +289,7 @@ def parse_table(
     """Read a table with the schema's dtypes, without the key and ``TARGET`` checks of :func:`read_table`.
 
     Every number is checked here, once for all readers: an identifier must be an exact integer in the
-    int64 range, any other number finite (``inf`` is refused, naming its row; an empty cell is missing).
+    exact range (±2**53), any other number finite (``inf`` is refused, naming its row; an empty cell is missing).
     Control characters in text are turned into visible escapes (:mod:`trainer.text_safety`).
 
     Args:
@@ -375,7 +375,10 @@ def _finish(
         if dtype == "int64" and isinstance(frame[col].dtype, pd.ArrowDtype):
             if frame[col].hasnans:
                 raise ValueError(f"column {col} has an empty identifier")
-            frame[col] = frame[col].to_numpy(dtype=np.int64)
+            ids = frame[col].to_numpy(dtype=np.int64)
+            if ids.size and (ids.max() > ID_LIMIT or ids.min() < -ID_LIMIT):  # went through float64
+                raise ValueError(f"column {col} has an identifier beyond the exact range")
+            frame[col] = ids
         elif dtype == "str":
             values = frame[col]
             if not isinstance(values.dtype, pd.CategoricalDtype):
@@ -554,7 +557,7 @@ def _find_bad_value(path: Path, dtypes: dict[str, str]) -> DataError | None:
             ok = pc.match_substring_regex(chunk, _WHOLE if is_id else _NUMBER)
             bad = pc.invert(pc.fill_null(ok, not is_id))  # an empty identifier is bad too
             row = int(pc.index(bad, True).as_py())
-            if row < 0 and is_id:  # whole numbers beyond the int64 range
+            if row < 0 and is_id:  # whole numbers beyond the exact range
                 row = next((i for i, v in enumerate(chunk.to_pylist()) if not _fits_int64(v)), -1)
             if row >= 0:
                 if first is None or start + row < first[0]:
@@ -571,7 +574,7 @@ def _find_bad_value(path: Path, dtypes: dict[str, str]) -> DataError | None:
             f"{path}: {col} is empty on {where}; every row needs an identifier, fill it in or remove the row."
         )
     if dtypes[col] == "int64":
-        why = "beyond the 64-bit integer range" if re.fullmatch(_WHOLE, str(value)) else "not a whole number"
+        why = _ID_RANGE if re.fullmatch(_WHOLE, str(value)) else "not a whole number"
         return DataError(
             f"{path}: column {col} holds {value!r} on {where}, which is {why}; identifiers must be exact "
             "whole numbers, fix or remove that row."
@@ -583,7 +586,7 @@ def _find_bad_value(path: Path, dtypes: dict[str, str]) -> DataError | None:
 
 
 def _fits_int64(text: str | None) -> bool:
-    return text is not None and -(2**63) <= int(text) < 2**63
+    return text is not None and abs(int(text)) <= ID_LIMIT
 
 
 def _find_bad_line(path: Path, n_fields: int) -> DataError | None:
@@ -651,9 +654,10 @@ def _numeric_column(values: pd.Series, col: str, dtype: str, path: Path) -> pd.S
     return values.astype("float64")
 
 
-#: Largest identifier accepted: int64 range, and exactly representable when it comes as a float.
-_INT64_MAX = 2**63 - 1
-_FLOAT_EXACT = 2**53
+#: Largest identifier (in absolute value) accepted: 2**53, the range where every reader (pandas' CSV
+#: reader goes through float64, spreadsheets, JSON) keeps an integer exact. Real IDs have 6 digits.
+ID_LIMIT = 2**53
+_ID_RANGE = f"beyond the range of exact identifiers (±{ID_LIMIT:,})"
 
 
 def _exact_ids(values: pd.Series, col: str, path: Path) -> pd.Series:
@@ -662,7 +666,7 @@ def _exact_ids(values: pd.Series, col: str, path: Path) -> pd.Series:
     def refuse(row: int, why: str) -> DataError:
         return DataError(
             f"{path}: column {col} holds {_shown(values.iloc[row])} in row {row + 1}, which is {why}; "
-            "identifiers must be whole numbers in the 64-bit range, fix or remove that row."
+            "identifiers must be exact whole numbers, fix or remove that row."
         )
 
     missing = values.isna().to_numpy()
@@ -673,19 +677,21 @@ def _exact_ids(values: pd.Series, col: str, path: Path) -> pd.Series:
             "fill it in or remove the row."
         )
     if pd.api.types.is_integer_dtype(values) and not pd.api.types.is_bool_dtype(values):
-        if values.dtype == np.uint64:
-            too_big = (values.to_numpy() > np.uint64(_INT64_MAX)).nonzero()[0]
-            if too_big.size:
-                raise refuse(int(too_big[0]), "beyond the 64-bit integer range")
+        raw = values.to_numpy()
+        too_big = (
+            (raw > ID_LIMIT) if values.dtype == np.uint64 else (np.abs(raw.astype(np.float64)) > ID_LIMIT)
+        )
+        if too_big.any():
+            raise refuse(int(np.flatnonzero(too_big)[0]), _ID_RANGE)
         return values.astype("int64")
     if pd.api.types.is_float_dtype(values):
         floats = values.to_numpy(dtype="float64")
         with np.errstate(invalid="ignore"):
             whole = np.isfinite(floats) & (floats == np.floor(floats))
-            exact = whole & (np.abs(floats) <= _FLOAT_EXACT)
+            exact = whole & (np.abs(floats) <= ID_LIMIT)
         if not exact.all():
             row = int(np.flatnonzero(~exact)[0])
-            raise refuse(row, "not a whole number" if not whole[row] else "too large to be stored exactly")
+            raise refuse(row, "not a whole number" if not whole[row] else _ID_RANGE)
         return pd.Series(floats.astype("int64"), index=values.index, name=values.name)
     parsed: list[int] = []
     for row, value in enumerate(values.tolist()):
@@ -693,8 +699,8 @@ def _exact_ids(values: pd.Series, col: str, path: Path) -> pd.Series:
         if isinstance(value, bool) or not re.fullmatch(r"[+-]?\d+", text):
             raise refuse(row, "not a whole number")
         number = int(text)
-        if not -_INT64_MAX - 1 <= number <= _INT64_MAX:
-            raise refuse(row, "beyond the 64-bit integer range")
+        if abs(number) > ID_LIMIT:
+            raise refuse(row, _ID_RANGE)
         parsed.append(number)
     return pd.Series(np.array(parsed, dtype="int64"), index=values.index, name=values.name)
 

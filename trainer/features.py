@@ -683,13 +683,14 @@ def _assemble(
     n_rows: int,
 ) -> np.ndarray[Any, np.dtype[np.float32]]:
     matrix = np.empty((n_rows, len(spec.names)), dtype=np.float32)
-    for j, name in enumerate(spec.names):
-        if name in spec.categories:
-            matrix[:, j] = encode_category(raw_categories[name], spec.categories[name])
-        elif name in numeric:
-            matrix[:, j] = numeric[name]
-        else:
-            matrix[:, j] = history.get(name, np.nan)
+    with np.errstate(over="ignore"):  # an overflow becomes inf, which refuse_non_finite names
+        for j, name in enumerate(spec.names):
+            if name in spec.categories:
+                matrix[:, j] = encode_category(raw_categories[name], spec.categories[name])
+            elif name in numeric:
+                matrix[:, j] = numeric[name]
+            else:
+                matrix[:, j] = history.get(name, np.nan)
     return matrix
 
 
