@@ -21,7 +21,8 @@ from trainer.check import check_folder
 from trainer.data import read_applications, read_table
 from trainer.errors import DataError
 from trainer.scoring import Scorer
-from trainer.text_safety import CONTROL_CHARS as POLICY, clean_text
+from trainer.text_safety import CONTROL_CHARS as POLICY
+from trainer.text_safety import clean_text
 
 settings.load_profile("hardening")
 
