@@ -289,7 +289,8 @@ def parse_table(
     """Read a table with the schema's dtypes, without the key and ``TARGET`` checks of :func:`read_table`.
 
     Every number is checked here, once for all readers: an identifier must be an exact integer in the
-    exact range (±2**53), any other number finite (``inf`` is refused, naming its row; an empty cell is missing).
+    exact range (±2**53), any other number finite (``inf`` is refused, naming its row; an empty cell
+    is missing).
     Control characters in text are turned into visible escapes (:mod:`trainer.text_safety`).
 
     Args:

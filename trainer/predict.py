@@ -63,7 +63,8 @@ def predict_file(
     Returns:
         The number of clients written.
     """
-    history_files = [p for p in Path(clients_file).parent.iterdir() if p.is_file()]
+    folder = Path(clients_file).parent
+    history_files = [p for p in folder.iterdir() if p.is_file()] if folder.is_dir() else []
     check_output_file(out, inputs=[clients_file, *history_files, model], force=force)
     scorer = Scorer.load(model)
     portfolio = Portfolio.load(clients_file, tables=scorer.spec.history_tables)

@@ -17,8 +17,9 @@ from hypothesis import HealthCheck, settings
 #: Generated cases run, per class of the issue (filled by the tests through :func:`count`).
 CASES: Counter[str] = Counter()
 
-settings.register_profile(
-    "hardening",
+#: Settings of every property test here (a decorator, so no global profile leaks into other suites):
+#: few examples (the whole suite stays well under a minute), no deadline, the same cases every run.
+hardening = settings(
     max_examples=15,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],

@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from conftest import count
-from hypothesis import given, settings
+from conftest import count, hardening
+from hypothesis import given
 from strategies import formula_text
 
 from credit_tui.audit import AuditStore, spreadsheet_safe
@@ -23,8 +23,6 @@ from credit_tui.audit_cli import audit_main
 from credit_tui.letter import write_letter
 from trainer import cli as trainer_cli
 from trainer.bundle import Bundle
-
-settings.load_profile("hardening")
 
 
 def fingerprint(path: Path) -> str:
@@ -216,6 +214,7 @@ def test_audit_export_never_replaces_what_it_does_not_own(
     assert not Path(f"{os.devnull}-journal").exists()
 
 
+@hardening
 @given(formula_text)
 def test_export_cells_are_shown_as_text_by_spreadsheets(value: str) -> None:
     count("csv injection")

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import count
-from hypothesis import given, settings
+from conftest import count, hardening
+from hypothesis import given
 from hypothesis import strategies as st
 from rich.console import Console
 from strategies import CONTROL_CHARS, bad_id, hostile_text, hostile_value, huge_number, non_finite_text
@@ -24,11 +24,10 @@ from trainer.scoring import Scorer
 from trainer.text_safety import CONTROL_CHARS as POLICY
 from trainer.text_safety import clean_text
 
-settings.load_profile("hardening")
-
 RAW_CONTROL = re.compile("[" + "".join(re.escape(c) for c in CONTROL_CHARS) + "]")
 
 
+@hardening
 @given(hostile_text)
 def test_clean_text_leaves_no_control_character_and_is_idempotent(value: str) -> None:
     count("text policy")
@@ -41,6 +40,7 @@ def test_clean_text_leaves_no_control_character_and_is_idempotent(value: str) ->
     )
 
 
+@hardening
 @given(hostile_text)
 def test_plain_renders_literally_without_markup_or_escapes(value: str) -> None:
     count("text policy")
@@ -55,6 +55,7 @@ def _small_clients(synth_dir: Path, rows: int = 12) -> pd.DataFrame:
     return pd.read_csv(synth_dir / "application_test.csv", nrows=rows)
 
 
+@hardening
 @given(values=st.lists(hostile_value, min_size=1, max_size=3), fmt=st.sampled_from(["csv", "parquet"]))
 def test_loaded_text_has_no_control_character_and_rows_stay_whole(
     synth_dir: Path, tmp_path_factory: pytest.TempPathFactory, values: list[str], fmt: str
@@ -81,6 +82,7 @@ def test_loaded_text_has_no_control_character_and_rows_stay_whole(
     assert list(loaded["SK_ID_CURR"]) == list(frame["SK_ID_CURR"])
 
 
+@hardening
 @given(value=bad_id, fmt=st.sampled_from(["csv", "parquet"]), table=st.sampled_from(["clients", "bureau"]))
 def test_ids_are_exact_or_the_file_is_refused_with_its_row(
     synth_dir: Path, tmp_path_factory: pytest.TempPathFactory, value: str, fmt: str, table: str
@@ -104,6 +106,7 @@ def test_ids_are_exact_or_the_file_is_refused_with_its_row(
     assert ("line 5" in message) if fmt == "csv" else ("row 4" in message)
 
 
+@hardening
 @given(value=non_finite_text, column=st.sampled_from(["AMT_CREDIT", "AMT_INCOME_TOTAL", "EXT_SOURCE_2"]))
 def test_non_finite_numbers_are_refused_with_column_and_row(
     synth_dir: Path, tmp_path_factory: pytest.TempPathFactory, value: str, column: str
@@ -117,6 +120,7 @@ def test_non_finite_numbers_are_refused_with_column_and_row(
         read_applications(path)
 
 
+@hardening
 @given(value=huge_number, column=st.sampled_from(["AMT_CREDIT", "AMT_ANNUITY", "AMT_INCOME_TOTAL"]))
 def test_the_scorer_refuses_inputs_that_overflow(
     fitted_bundle: Bundle, synth_dir: Path, tmp_path_factory: pytest.TempPathFactory, value: str, column: str
