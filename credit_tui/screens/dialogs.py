@@ -95,7 +95,7 @@ class PdRangeDialog(ModalScreen[tuple[float, float] | None | bool]):
         try:
             answer = parse_pd_range(event.value)
         except ValueError as exc:
-            self.query_one("#pd-error", Static).update(str(exc))
+            self.query_one("#pd-error", Static).update(plain(exc))
             return
         self.dismiss(answer)
 
@@ -151,7 +151,7 @@ class DateRangeDialog(ModalScreen[tuple[date | None, date | None] | bool]):
             since = parse_day(self.query_one("#date-from", Input).value, "from")
             until = parse_day(self.query_one("#date-to", Input).value, "to")
         except ValueError as exc:
-            self.query_one("#date-error", Static).update(str(exc))
+            self.query_one("#date-error", Static).update(plain(exc))  # quotes what was typed
             return
         if since is not None and until is not None and since > until:
             self.query_one("#date-error", Static).update("The from date must not be after the to date.")

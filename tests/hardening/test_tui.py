@@ -138,6 +138,16 @@ async def test_every_screen_shows_logged_and_typed_markup_as_text(
         await pilot.press("enter")
         await settle(pilot)
         assert store.latest_for(first) is not None
+        await pilot.press("w")  # what-if: an invalid entry is quoted in the field's error line
+        await settle(pilot)
+        for key in ["left_square_bracket", "slash", "right_square_bracket", "x"]:
+            await pilot.press(key)
+        await settle(pilot)
+        shown = [str(widget.render()) for widget in app.screen.query(".whatif-error")]
+        assert any("[/]x' is not a number" in line for line in shown), shown
+        await pilot.press("escape")
+        await pilot.press("w")
+        await settle(pilot)
         await pilot.press("l")  # letter: the notification quotes the folder's name
         await settle(pilot)
         assert any("[@click=app.quit]letters[red]" in n.message for n in app._notifications)
