@@ -79,7 +79,7 @@ def hostile_clients(source: Path, folder: Path, values: list[str], rows: int = 4
 
 
 @given(values=st.lists(hostile_value.filter(lambda v: "\x00" not in v), min_size=3, max_size=3, unique=True))
-@settings(hardening, max_examples=4, phases=[Phase.explicit, Phase.generate])  # an app per case: no shrinking
+@settings(hardening, max_examples=3, phases=[Phase.explicit, Phase.generate])  # an app per case: no shrinking
 async def test_a_hostile_clients_file_is_shown_as_text(
     fitted_bundle: Bundle, synth_dir: Path, tmp_path_factory: pytest.TempPathFactory, values: list[str]
 ) -> None:
