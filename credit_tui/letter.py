@@ -11,9 +11,7 @@ UI-free: ``credit-tui letter --client ID`` and the client screen's key both call
 from __future__ import annotations
 
 import html
-import os
 import re
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -21,6 +19,8 @@ from pathlib import Path
 from typing import Final
 
 from credit_tui.audit import DecisionRecord
+from trainer.atomic import write_text_new
+from trainer.decision import FINAL_DECISIONS, Decision
 from trainer.errors import UserError
 from trainer.text_safety import clean_text
 
@@ -86,7 +86,7 @@ def _content(
     lender: str,
     contact: str,
 ) -> LetterContent:
-    if decision not in ("ACCEPT", "REFUSE"):
+    if decision not in FINAL_DECISIONS:
         raise LetterError(
             f"Client {client_id} has no final decision yet ({decision}); record ACCEPT or REFUSE first."
         )
@@ -109,7 +109,7 @@ def _content(
 
 def _sections(letter: LetterContent) -> list[tuple[str, list[str]]]:
     """The letter as (heading, paragraphs) in plain text; both renderings are built from this."""
-    accepted = letter.decision == "ACCEPT"
+    accepted = letter.decision == Decision.ACCEPT
     decision_text = (
         "We are pleased to tell you that your credit application has been accepted."
         if accepted
@@ -239,7 +239,7 @@ _CSS: Final = (
 
 def _html(letter: LetterContent) -> str:
     e = html.escape
-    verdict = "Accepted" if letter.decision == "ACCEPT" else "Refused"
+    verdict = "Accepted" if letter.decision == Decision.ACCEPT else "Refused"
     body: list[str] = [
         f"<h1>{e(letter.lender)}: decision on your credit application</h1>",
         '<p class="meta">',
@@ -257,7 +257,7 @@ def _html(letter: LetterContent) -> str:
         if items:
             body.append("<ol>" + "".join(f"<li>{e(item)}</li>" for item in items) + "</ol>")
     body.append(f"<p>{e(letter.advisor)}, for {e(letter.lender)}</p>")
-    css_class = "accept" if letter.decision == "ACCEPT" else "refuse"
+    css_class = "accept" if letter.decision == Decision.ACCEPT else "refuse"
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
@@ -265,30 +265,6 @@ def _html(letter: LetterContent) -> str:
         f"<style>{_CSS}</style>\n</head>\n"
         f'<body class="{css_class}">\n' + "\n".join(body) + "\n</body>\n</html>\n"
     )
-
-
-def _write_new(path: Path, text: str) -> bool:
-    """Write ``text`` to ``path`` only if nothing is there (temp file, fsync, then a hard link).
-
-    ``os.link`` fails when ``path`` exists, so an earlier letter is never replaced, even by a
-    concurrent writer; the reader sees the whole file or none.
-
-    Returns:
-        True when written, False when ``path`` already existed.
-    """
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
-            return False
-        return True
-    finally:
-        Path(tmp).unlink(missing_ok=True)
 
 
 def _same_text(path: Path, text: str) -> bool:
@@ -347,10 +323,10 @@ def write_letter(
                 return md_path, html_path  # this very letter was written before
             if md_path.exists() or html_path.exists():
                 continue  # an earlier letter (e.g. before a same-day correction): keep it
-            if not _write_new(md_path, markdown):
+            if not write_text_new(md_path, markdown):
                 continue
             try:
-                if _write_new(html_path, page):
+                if write_text_new(html_path, page):
                     return md_path, html_path
             except BaseException:
                 md_path.unlink(missing_ok=True)  # only the file this call created

@@ -23,7 +23,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -31,6 +30,7 @@ import pandas as pd
 import platformdirs
 import pyarrow.parquet as pq
 
+from trainer.atomic import atomic_path, write_text_atomic
 from trainer.data import read_table
 from trainer.features import FEATURES_VERSION, aggregate_history, history_feature_names
 
@@ -75,10 +75,7 @@ def content_hash(path: Path) -> str:
     memo[stamp] = _file_sha256(path)
     with contextlib.suppress(OSError):
         memo_path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{_MEMO_FILE}.", dir=memo_path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(memo, fh)
-        os.replace(tmp, memo_path)
+        write_text_atomic(memo_path, json.dumps(memo))
     return memo[stamp]
 
 
@@ -137,18 +134,12 @@ def write_history(frame: pd.DataFrame, target: Path, paths: Mapping[str, Path] |
     import pyarrow as pa
 
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    os.close(fd)
-    try:
+    with atomic_path(target) as tmp:
         table = pa.Table.from_pandas(frame, preserve_index=True)
         if paths is not None:
             metadata = {**(table.schema.metadata or {}), _META_KEY: _stamp(cache_key(paths), sorted(paths))}
             table = table.replace_schema_metadata(metadata)
         pq.write_table(table, tmp)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _build_and_write(paths: dict[str, Path], target: Path) -> None:

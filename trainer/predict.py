@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +10,7 @@ import pandas as pd
 from rich.console import Console
 from rich.text import Text
 
+from trainer.atomic import atomic_file
 from trainer.errors import UserError
 from trainer.output_guard import check_output_file
 from trainer.portfolio import Portfolio
@@ -90,11 +89,5 @@ def write_csv_atomic(frame: pd.DataFrame, out: Path) -> None:
     out = Path(out)
     if not out.parent.exists():
         raise UserError(f"Folder {out.parent} does not exist; create it or choose another --out path.")
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            frame.to_csv(fh, index=False)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_file(out, newline="") as fh:
+        frame.to_csv(fh, index=False)
