@@ -403,15 +403,26 @@ def main() -> None:
     try:
         app()
     except UserError as exc:
-        from rich.text import Text
-
-        from trainer.text_safety import clean_text
-
-        err_console.print(Text.assemble(("error:", "bold red"), " ", clean_text(exc)), soft_wrap=True)
+        _error_line(str(exc))
+        sys.exit(2)
+    except OSError as exc:  # unreadable file, read-only or full disk, a folder where a file is expected
+        where = f" ({exc.filename})" if exc.filename else ""
+        _error_line(
+            f"{exc.strerror or exc}{where}; check the path, its permissions and the free space, then retry."
+        )
         sys.exit(2)
     except KeyboardInterrupt:
         err_console.print("interrupted")
         sys.exit(130)
+
+
+def _error_line(message: str) -> None:
+    """Print ``error: MESSAGE`` on stderr: one line, no markup, control characters escaped."""
+    from rich.text import Text
+
+    from trainer.text_safety import clean_text
+
+    err_console.print(Text.assemble(("error:", "bold red"), " ", clean_text(message)), soft_wrap=True)
 
 
 if __name__ == "__main__":

@@ -289,3 +289,17 @@ def test_letters_escape_control_characters_in_markdown_and_html(tmp_path: Path) 
     assert "\\x0a# Approved" in text  # the newline is shown, escaped
     assert "](http" not in text.replace("\\](http", "")  # brackets escaped: no link
     assert "\x1b" not in page.read_text() and "<br" not in page.read_text().split("</p>")[-2]
+
+
+def test_an_os_error_is_one_sentence_and_exit_2(
+    synth_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    count("os errors")
+    folder = tmp_path / "params.json"
+    folder.mkdir()  # a folder where a file is expected
+    code, err = trainer(
+        ["fit", "--data", str(synth_dir), "--out", str(tmp_path / "m"), "--params", str(folder)],
+        capsys,
+        monkeypatch,
+    )
+    assert code == 2 and str(folder) in err and len(err.strip().splitlines()) == 1
