@@ -337,7 +337,11 @@ def _shap_figures(r: ReportData, folder: Path, top: list[str]) -> dict[str, Figu
     ``shap.Explanation``: the plots are the standard ones reviewers know, drawn from the same numbers
     the app shows as bars.
     """
-    import shap
+    import warnings
+
+    with warnings.catch_warnings():  # shap's colour maps use matplotlib calls matplotlib plans to deprecate
+        warnings.simplefilter("ignore", PendingDeprecationWarning)
+        import shap
 
     plt = pyplot()
     names = list(r.bundle.spec.names)
