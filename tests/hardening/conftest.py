@@ -7,29 +7,11 @@ session, so the closing note can say how many cases each class ran.
 from __future__ import annotations
 
 import shutil
-from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, settings
-
-#: Generated cases run, per class of the issue (filled by the tests through :func:`count`).
-CASES: Counter[str] = Counter()
-
-#: Settings of every property test here (a decorator, so no global profile leaks into other suites):
-#: few examples (the whole suite stays well under a minute), no deadline, the same cases every run.
-hardening = settings(
-    max_examples=15,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-    derandomize=True,
-)
-
-
-def count(kind: str) -> None:
-    """Count one generated case of class ``kind``."""
-    CASES[kind] += 1
+from strategies import CASES
 
 
 @pytest.fixture

@@ -6,6 +6,9 @@ covers both the known attacks and what the generator finds around them.
 
 from __future__ import annotations
 
+from collections import Counter
+
+from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 #: Rich/Textual markup that crashed screens, became a clickable action or hid a link.
@@ -64,3 +67,20 @@ bad_id = st.one_of(
 
 #: Spreadsheet formula starters (CSV injection).
 formula_text = st.tuples(st.sampled_from(("=", "+", "-", "@", "\t", "\r")), plain_text).map("".join)
+
+#: Generated cases run, per class of the issue (filled by the tests through :func:`count`).
+CASES: Counter[str] = Counter()
+
+#: Settings of every property test here (a decorator, so no global profile leaks into other suites):
+#: few examples (the whole suite stays well under a minute), no deadline, the same cases every run.
+hardening = settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    derandomize=True,
+)
+
+
+def count(kind: str) -> None:
+    """Count one generated case of class ``kind``."""
+    CASES[kind] += 1

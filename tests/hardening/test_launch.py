@@ -10,7 +10,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from conftest import count
+from strategies import count
 
 from trainer.bundle import Bundle
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import count
+from strategies import count
 from test_outputs import audit, fingerprint, make_log
 
 from credit_tui import cli

@@ -14,9 +14,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from conftest import count, hardening
 from hypothesis import given
-from strategies import formula_text
+from strategies import count, formula_text, hardening
 
 from credit_tui.audit import AuditStore, spreadsheet_safe
 from credit_tui.audit_cli import audit_main

@@ -9,11 +9,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import count, hardening
 from hypothesis import given
 from hypothesis import strategies as st
 from rich.console import Console
-from strategies import CONTROL_CHARS, bad_id, hostile_text, hostile_value, huge_number, non_finite_text
+from strategies import (
+    CONTROL_CHARS,
+    bad_id,
+    count,
+    hardening,
+    hostile_text,
+    hostile_value,
+    huge_number,
+    non_finite_text,
+)
 
 from credit_tui.render import plain
 from trainer.bundle import Bundle

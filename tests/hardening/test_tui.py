@@ -18,11 +18,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import count, hardening
 from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 from rich.cells import cell_len
-from strategies import CONTROL_CHARS, MARKUP, hostile_value
+from strategies import CONTROL_CHARS, MARKUP, count, hardening, hostile_value
 from textual.pilot import Pilot
 
 from credit_tui.app import CreditApp, create_app
