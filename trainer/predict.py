@@ -48,6 +48,7 @@ def predict_file(
     *,
     with_decisions: bool,
     console: Console | None = None,
+    trusted_keys: tuple[bytes, ...] = (),
     force: bool = False,
 ) -> int:
     """Score every client of ``clients_file`` with the bundle ``model`` and write ``out``.
@@ -65,7 +66,7 @@ def predict_file(
     folder = Path(clients_file).parent
     history_files = [p for p in folder.iterdir() if p.is_file()] if folder.is_dir() else []
     check_output_file(out, inputs=[clients_file, *history_files, model], force=force)
-    scorer = Scorer.load(model)
+    scorer = Scorer.load(model, trusted_keys)
     portfolio = Portfolio.load(clients_file, tables=scorer.spec.history_tables)
     missing = sorted(set(scorer.spec.history_tables) - set(portfolio.history_tables))
     if console is not None:
