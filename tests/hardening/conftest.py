@@ -11,7 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from strategies import CASES
+
+from .strategies import CASES
 
 
 @pytest.fixture

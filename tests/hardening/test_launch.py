@@ -10,9 +10,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from strategies import count
-
 from trainer.bundle import Bundle
+
+from .strategies import count
 
 #: Launches in the loop (the issue: 20 out of 20) and how many run at once.
 LAUNCHES = int(os.environ.get("HARDENING_LAUNCHES", "20"))

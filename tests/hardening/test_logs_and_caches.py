@@ -10,13 +10,14 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from strategies import count
-from test_outputs import audit, fingerprint, make_log
 
 from credit_tui import cli
 from credit_tui.audit import AuditError, AuditStore
 from trainer import history_cache
 from trainer.portfolio import Portfolio
+
+from .strategies import count
+from .test_outputs import audit, fingerprint, make_log
 
 # -- audit verify / export -------------------------------------------------------------------------
 
@@ -35,7 +36,7 @@ def test_a_missing_or_empty_log_is_reported_not_recreated(
     default.parent.mkdir()
     if state == "zero bytes":
         default.write_bytes(b"")
-    monkeypatch.setattr("credit_tui.audit_cli.default_audit_path", lambda: default)
+    monkeypatch.setattr("credit_tui.audit.default_audit_path", lambda: default)
     args = [command] + (["--out", str(tmp_path / "out.csv")] if command == "export" else [])
     code, err = audit(args, capsys)
     assert code == 2

@@ -15,13 +15,14 @@ from pathlib import Path
 
 import pytest
 from hypothesis import given
-from strategies import count, formula_text, hardening
 
 from credit_tui.audit import AuditStore, spreadsheet_safe
 from credit_tui.audit_cli import audit_main
 from credit_tui.letter import write_letter
 from trainer import cli as trainer_cli
 from trainer.bundle import Bundle
+
+from .strategies import count, formula_text, hardening
 
 
 def fingerprint(path: Path) -> str:

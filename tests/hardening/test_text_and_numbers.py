@@ -12,16 +12,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from rich.console import Console
-from strategies import (
-    CONTROL_CHARS,
-    bad_id,
-    count,
-    hardening,
-    hostile_text,
-    hostile_value,
-    huge_number,
-    non_finite_text,
-)
 
 from credit_tui.render import plain
 from trainer.bundle import Bundle
@@ -31,6 +21,17 @@ from trainer.errors import DataError
 from trainer.scoring import Scorer
 from trainer.text_safety import CONTROL_CHARS as POLICY
 from trainer.text_safety import clean_text
+
+from .strategies import (
+    CONTROL_CHARS,
+    bad_id,
+    count,
+    hardening,
+    hostile_text,
+    hostile_value,
+    huge_number,
+    non_finite_text,
+)
 
 RAW_CONTROL = re.compile("[" + "".join(re.escape(c) for c in CONTROL_CHARS) + "]")
 

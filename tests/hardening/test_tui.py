@@ -21,7 +21,6 @@ import pytest
 from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 from rich.cells import cell_len
-from strategies import CONTROL_CHARS, MARKUP, count, hardening, hostile_value
 from textual.pilot import Pilot
 from textual.widgets import Input
 
@@ -35,6 +34,8 @@ from credit_tui.services import load_services
 from credit_tui.widgets.client_table import ClientTable
 from trainer.bundle import Bundle
 from trainer.text_safety import clean_text
+
+from .strategies import CONTROL_CHARS, MARKUP, count, hardening, hostile_value
 
 RAW = re.compile("[" + "".join(re.escape(c) for c in CONTROL_CHARS) + "]")
 TEXT_COLUMNS = ("NAME_CONTRACT_TYPE", "OCCUPATION_TYPE", "NAME_INCOME_TYPE", "ORGANIZATION_TYPE")
