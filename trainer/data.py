@@ -679,10 +679,9 @@ def _exact_ids(values: pd.Series, col: str, path: Path) -> pd.Series:
         )
     if pd.api.types.is_integer_dtype(values) and not pd.api.types.is_bool_dtype(values):
         raw = values.to_numpy()
-        too_big = (
-            (raw > ID_LIMIT) if values.dtype == np.uint64 else (np.abs(raw.astype(np.float64)) > ID_LIMIT)
-        )
-        if too_big.any():
+        if raw.size and (raw.max() > ID_LIMIT or (values.dtype != np.uint64 and raw.min() < -ID_LIMIT)):
+            # only a bad file pays for locating the row (27 M history rows: no temporary array otherwise)
+            too_big = (raw > ID_LIMIT) | ((raw < -ID_LIMIT) if values.dtype != np.uint64 else False)
             raise refuse(int(np.flatnonzero(too_big)[0]), _ID_RANGE)
         return values.astype("int64")
     if pd.api.types.is_float_dtype(values):
