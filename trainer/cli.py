@@ -63,13 +63,40 @@ def synth(
     clients: Annotated[int, typer.Option("--clients", min=10, help="Clients in application_train.")] = 1000,
     seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same files).")] = DEFAULT_SEED,
     fmt: Annotated[str, typer.Option("--format", help="csv (like the real data) or parquet.")] = "csv",
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check",
+            help="Then compare the data with the real effects (curves, two-way table, importance, AUC gap); "
+            "exit 1 when a check fails.",
+        ),
+    ] = False,
+    check_only: Annotated[
+        bool, typer.Option("--check-only", help="Check the data already in --out without generating.")
+    ] = False,
+    folds: Annotated[int, typer.Option("--folds", min=2, help="Cross-validation folds of the check.")] = 5,
+    model_sample: Annotated[
+        int | None,
+        typer.Option("--model-sample", min=1000, help="Fit the check's models on this many clients only."),
+    ] = None,
+    threads: Threads = 0,
 ) -> None:
     """Generate realistic synthetic Home Credit tables (application_test gets 15.9 % as many clients)."""
     from trainer.synth import generate
     from trainer.views import progress_bar
 
-    with progress_bar(err_console) as progress:
-        generate(out, n_clients=clients, seed=seed, fmt=fmt, progress=progress)
+    if not check_only:
+        with progress_bar(err_console) as progress:
+            generate(out, n_clients=clients, seed=seed, fmt=fmt, progress=progress)
+    if check or check_only:
+        from trainer.synth_check import check_synthetic
+        from trainer.views import synth_check_view
+
+        with err_console.status("Fitting the application-only models…"):
+            report = check_synthetic(out, folds=folds, seed=seed, nthread=threads, model_sample=model_sample)
+        Console().print(synth_check_view(report))
+        if not report.passed:
+            raise typer.Exit(code=1)
 
 
 @app.command()
