@@ -14,6 +14,7 @@ from rich.text import Text
 from trainer.decision import Decision
 from trainer.plain import distance_to_threshold, format_pd, format_threshold, pd_in_words
 from trainer.reasons import near_threshold, strengths
+from trainer.text_safety import clean_text
 
 if TYPE_CHECKING:
     from trainer.scoring import Explanation
@@ -45,5 +46,5 @@ def reasons_text(explanation: Explanation, reasons: list[str]) -> Text:
     if not reasons:
         text.append("\nNo reason a client can be given stands out.", style="dim")
     for reason in reasons:
-        text.append(f"\n• {reason}")
+        text.append(f"\n• {clean_text(reason)}")
     return text

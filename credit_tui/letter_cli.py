@@ -97,7 +97,7 @@ def letter_main(argv: list[str]) -> int:
                 out_dir.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 return _error(f"Cannot create the letters folder {out_dir} ({exc.strerror}); pass --out DIR.")
-        with open_audit_log(db) as store:
+        with open_audit_log(db, read_only=True) as store:
             record = store.latest_for(args.client)
             status = "final" if record is None else store.status(record.id)
             where = store.path

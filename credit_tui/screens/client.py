@@ -29,6 +29,7 @@ from credit_tui.widgets.population_plot import PopulationPlot
 from credit_tui.widgets.score_gauge import ScoreGauge
 from credit_tui.widgets.what_if_form import WhatIfForm
 from credit_tui.widgets.what_if_result import WhatIfResult
+from trainer.text_safety import clean_text
 
 if TYPE_CHECKING:
     from credit_tui.app import CreditApp
@@ -60,7 +61,7 @@ def decision_line(record: DecisionRecord | None, recording: bool = True) -> Text
         text.append(f" (override of {record.model_decision})", style="bold")
     elif record.model_decision == "REVIEW":
         text.append(" (review case)")
-    text.append(f" · {record.advisor} · {record.time[:16].replace('T', ' ')} UTC", style="dim")
+    text.append(clean_text(f" · {record.advisor} · {record.time[:16].replace('T', ' ')} UTC"), style="dim")
     if record.corrects is not None:
         text.append(f" · corrects #{record.corrects}", style="dim")
     return text

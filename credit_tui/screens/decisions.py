@@ -16,6 +16,7 @@ from textual.widgets import DataTable, Footer, Static
 from textual.worker import Worker
 
 from credit_tui.record_view import final_label, latest_ids, record_detail, status_flags
+from credit_tui.render import plain
 from credit_tui.widgets.app_header import app_header
 from trainer.plain import format_pd
 
@@ -82,7 +83,7 @@ class DecisionFilter:
 def row_cells(
     record: DecisionRecord, latest: dict[int, int] | None = None, model_id: str | None = None
 ) -> tuple[Text, ...]:
-    """One table row for a record (plain text cells: nothing from the log is read as markup).
+    """One table row for a record (``Text`` cells: the log's values are never parsed as markup).
 
     Args:
         record: The decision.
@@ -103,7 +104,7 @@ def row_cells(
         "" if record.corrects is None else f"#{record.corrects}",
         record.justification[:60] + ("…" if len(record.justification) > 60 else ""),
     )
-    return tuple(Text(cell) for cell in cells)
+    return tuple(plain(cell) for cell in cells)
 
 
 class DecisionsScreen(Screen[None]):
@@ -174,7 +175,7 @@ class DecisionsScreen(Screen[None]):
         """Show the decisions matching ``query`` (read in a worker)."""
         self.filter = query
         self.loaded = False
-        self.query_one("#decisions-filters", Static).update(query.describe())
+        self.query_one("#decisions-filters", Static).update(plain(query.describe()))
         self._load(query)
 
     @work(thread=True, exclusive=True, group="decisions", exit_on_error=False)
