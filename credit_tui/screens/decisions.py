@@ -35,11 +35,11 @@ COLUMNS = (
     "Model",
     "PD",
     "Final",
+    "Why",
     "Override",
     "Code",
     "Status",
     "Corrects",
-    "Why",
 )
 
 
@@ -98,11 +98,11 @@ def row_cells(
         record.model_decision,
         format_pd(record.pd, [record.threshold]),
         final_label(record),
+        record.justification[:40] + ("…" if len(record.justification) > 40 else ""),
         "yes" if record.override else "",
         record.override_code,
         ", ".join(status_flags(record, latest or {}, model_id)),
         "" if record.corrects is None else f"#{record.corrects}",
-        record.justification[:60] + ("…" if len(record.justification) > 60 else ""),
     )
     return tuple(plain(cell) for cell in cells)
 

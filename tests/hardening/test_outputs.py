@@ -71,6 +71,7 @@ def make_log(path: Path, records: int = 2, justification: str = "the client aske
                 justification=justification,
                 reasons=["reason"],
                 input_hash="0" * 64,
+                override_code="adverse_information",  # an override needs a reason code (issue 10)
             )
     return path
 

@@ -22,7 +22,7 @@ from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 from rich.cells import cell_len
 from textual.pilot import Pilot
-from textual.widgets import Input
+from textual.widgets import Input, Select
 
 from credit_tui.app import CreditApp, create_app
 from credit_tui.audit import AuditStore
@@ -142,7 +142,11 @@ async def test_every_screen_shows_logged_and_typed_markup_as_text(
         await settle(pilot)
         await pilot.press("r")  # decide: the dialog takes a justification full of markup
         await settle(pilot)
-        for key in "[@click=app.quit]x[/] is my reason":
+        codes = app.screen.query("#override-code")
+        if codes:  # an override needs a reason code and three real words (issue 10)
+            codes.first(Select).value = "adverse_information"
+            app.screen.query_one("#justification", Input).focus()
+        for key in "[@click=app.quit]x[/] is my stated reason today":
             await pilot.press(key if key != " " else "space")
         await pilot.press("enter")
         await settle(pilot)
