@@ -534,7 +534,10 @@ def history_feature_names(tables: Iterable[str]) -> list[str]:
 def aggregate_history(
     read: TableReader, available: Collection[str], client_ids: Sequence[int] | None = None
 ) -> pd.DataFrame:
-    """Aggregate history tables one at a time, so only one raw table is in memory at once.
+    """Aggregate history tables with pandas/numpy, one at a time: the reference of the DuckDB queries.
+
+    The application aggregates on DuckDB (:mod:`trainer.history_sql`); this path stays so that a test
+    can check every DuckDB aggregate against it.
 
     Args:
         read: Returns a raw table given its name and the columns to read (e.g. from a folder).
@@ -591,13 +594,18 @@ def align_history(
 def history_features(
     history: Mapping[str, pd.DataFrame], client_ids: Sequence[int] | None = None
 ) -> pd.DataFrame:
-    """Aggregate history tables already in memory into one row per client (see :func:`aggregate_history`).
+    """Aggregate history tables already in memory into one row per client, on DuckDB.
+
+    See :func:`trainer.history_sql.aggregate_sources` (which also reads files); :func:`aggregate_history`
+    is the pandas reference a test compares it with.
 
     Args:
         history: Table name -> raw table, for the history tables that are present (any subset).
         client_ids: When given, the result has exactly these clients, in this order.
     """
-    return aggregate_history(lambda name, _columns: history[name], list(history), client_ids)
+    from trainer.history_sql import aggregate_sources
+
+    return aggregate_sources(history, client_ids)
 
 
 # --------------------------------------------------------------------------------------------------

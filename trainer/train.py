@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from rich.console import Console
 from rich.progress import Progress, TaskID
 
@@ -25,13 +27,31 @@ from trainer.config import (
     DEFAULT_SEED,
     DEFAULT_VALID_SHARE,
 )
-from trainer.data import HomeCreditData, load_data
+from trainer.data import (
+    HomeCreditData,
+    find_table,
+    fingerprint_files,
+    load_data,
+    read_header,
+    read_table,
+)
 from trainer.errors import DataError
-from trainer.features import feature_matrix, fit_feature_spec, history_features, history_tables_used
+from trainer.features import (
+    APP_INPUT_COLUMNS,
+    feature_matrix,
+    fit_feature_spec,
+    history_features,
+    history_tables_used,
+)
+from trainer.history_sql import aggregate_sources
 from trainer.model import choose_threshold, evaluate, fit_booster, mean_abs_shap, stratified_split
+from trainer.schema import HISTORY_TABLES
 
 #: Validation rows used for the global SHAP importance (enough for stable means, bounded cost).
 IMPORTANCE_SAMPLE = 20_000
+_HOW_TO_GET_DATA = "run `trainer synth --out DIR` or download the Kaggle files into data/raw/"
+#: Columns of application_train that training reads (the others are never parsed).
+TRAIN_COLUMNS: tuple[str, ...] = tuple(dict.fromkeys(("SK_ID_CURR", "TARGET", *APP_INPUT_COLUMNS)))
 
 
 @dataclass(frozen=True)
@@ -81,21 +101,79 @@ def _stage(
     )
 
 
+@dataclass(frozen=True)
+class TrainingData:
+    """What the model is fitted on: labelled application rows and their aggregated history.
+
+    Attributes:
+        train: ``application_train`` rows (the columns the features read, SK_ID_CURR and TARGET).
+        history: History features indexed by SK_ID_CURR, or None without history tables.
+        history_tables: History tables the features use. history_found: Those present in the folder.
+        source: The data folder. fingerprint: SHA-256 of the files read (see :func:`load_data`).
+    """
+
+    train: pd.DataFrame
+    history: pd.DataFrame | None
+    history_tables: list[str]
+    history_found: list[str]
+    source: Path
+    fingerprint: str
+
+
 def fit_bundle(config: FitConfig, progress: Progress | None = None, console: Console | None = None) -> Bundle:
     """Train the model described by ``config`` and write its bundle atomically.
+
+    Only the columns the features need are read; the history tables are aggregated on DuckDB straight
+    from their files (never loaded whole into memory), while the files' fingerprint is computed in a
+    second thread.
 
     Raises:
         DataError: When the data folder cannot be used (one clear sentence).
     """
-    with _stage(progress, "Reading tables"):
-        data = load_data(config.data_dir, need_train=True, history=config.use_history)
-    return fit_on_data(data, config, progress, console)
+    return _fit_tracked(read_training_data(config, progress), config, progress, console)
+
+
+def read_training_data(config: FitConfig, progress: Progress | None = None) -> TrainingData:
+    """Read ``application_train`` and aggregate the history tables of ``config.data_dir``.
+
+    Raises:
+        DataError: When the data folder cannot be used (one clear sentence).
+    """
+    folder = config.data_dir
+    with _stage(progress, "Reading application_train"):
+        train_path = find_table(folder, "application_train") if folder.is_dir() else None
+        if train_path is None:
+            load_data(folder, need_train=True, history=False)  # raises the clear missing folder/file error
+            raise DataError(f"{folder} has no application_train table; {_HOW_TO_GET_DATA}.")
+        columns = [c for c in TRAIN_COLUMNS if c != "TARGET" or c in read_header(train_path)]
+        train = read_table(train_path, "application_train", columns)
+    found = {n: p for n in HISTORY_TABLES if (p := find_table(folder, n)) is not None}
+    test_path = find_table(folder, "application_test")
+    read = [train_path, *([test_path] if test_path else []), *(found.values() if config.use_history else [])]
+    used = history_tables_used(found) if config.use_history else []
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        fingerprint = pool.submit(fingerprint_files, read)
+        with _stage(progress, "Aggregating history tables (DuckDB)"):
+            history = aggregate_sources({t: found[t] for t in used}) if used else None
+        fingerprint_value = fingerprint.result()
+    return TrainingData(
+        train, history, used, sorted(found) if config.use_history else [], folder, fingerprint_value
+    )
 
 
 def fit_on_data(
     data: HomeCreditData, config: FitConfig, progress: Progress | None = None, console: Console | None = None
 ) -> Bundle:
     """Like :func:`fit_bundle`, for tables already in memory; tracked with MLflow when configured."""
+    used = history_tables_used(data.history) if config.use_history else []
+    history = history_features({t: data.history[t] for t in used}) if used else None
+    inputs = TrainingData(data.train, history, used, sorted(data.history), data.source, data.fingerprint())
+    return _fit_tracked(inputs, config, progress, console)
+
+
+def _fit_tracked(
+    data: TrainingData, config: FitConfig, progress: Progress | None, console: Console | None
+) -> Bundle:
     from trainer.tracking import log_fit, tracked
 
     with tracked("fit", config.tracking_uri, name=f"fit {config.out.name}", console=console) as run:
@@ -105,7 +183,7 @@ def fit_on_data(
 
 
 def _fit(
-    data: HomeCreditData, config: FitConfig, progress: Progress | None, tracking: dict[str, str] | None
+    data: TrainingData, config: FitConfig, progress: Progress | None, tracking: dict[str, str] | None
 ) -> Bundle:
     train = data.train
     if "TARGET" not in train.columns:
@@ -118,9 +196,8 @@ def _fit(
             f"application_train in {data.source} needs at least 10 defaults (TARGET=1) and 10 repaid loans "
             "(TARGET=0) to train and validate a model."
         )
-    used = history_tables_used(data.history) if config.use_history else []
-    with _stage(progress, "Aggregating history tables"):
-        history = history_features({t: data.history[t] for t in used}) if used else None
+    used = data.history_tables
+    history = data.history
     with _stage(progress, "Building features"):
         spec = fit_feature_spec(train, used)
         x = feature_matrix(train, history, spec)
@@ -176,12 +253,12 @@ def _fit(
         "importance": [{"feature": k, "mean_abs_shap": v} for k, v in importance.items()],
         "training_data": {
             "source": str(data.source),
-            "fingerprint": data.fingerprint(),
+            "fingerprint": data.fingerprint,
             "n_clients": len(train),
             "n_train": len(train_pos),
             "n_valid": len(valid_pos),
             "default_rate": float(y.mean()),
-            "history_tables_found": sorted(data.history),
+            "history_tables_found": data.history_found,
         },
         "training": {
             "seed": config.seed,
