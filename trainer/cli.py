@@ -30,6 +30,39 @@ DataDir = Annotated[Path, typer.Option("--data", help="Folder holding the Home C
 BundleDir = Annotated[Path, typer.Option("--model", help="Bundle folder.")]
 NoHistory = Annotated[bool, typer.Option("--no-history", help="Use the application table only.")]
 Threads = Annotated[int, typer.Option("--threads", min=0, help="XGBoost threads (0 = all cores).")]
+Cluster = Annotated[
+    str | None,
+    typer.Option(
+        "--cluster",
+        help="Run on Dask: a scheduler address (tcp://HOST:8786) or local:N for N local workers "
+        "(needs the cluster extra).",
+    ),
+]
+Partitions = Annotated[
+    int | None,
+    typer.Option(
+        "--partitions", min=1, help="Partitions with --cluster (default: 2 per worker, 100k clients each)."
+    ),
+]
+MemoryLimit = Annotated[
+    str | None,
+    typer.Option(
+        "--memory-limit",
+        help="DuckDB memory for the history aggregation, e.g. 2GB (default 1GB or "
+        "$CREDIT_TUI_DUCKDB_MEMORY); beyond it DuckDB spills to disk.",
+    ),
+]
+
+
+def _set_memory_limit(limit: str | None) -> None:
+    """Make ``--memory-limit`` the DuckDB limit of this process (and of local cluster workers)."""
+    if limit is not None:
+        import os
+
+        from trainer.config import DUCKDB_MEMORY_ENV
+
+        os.environ[DUCKDB_MEMORY_ENV] = limit
+
 
 _TRACKING_OPTION = typer.Option(
     "--tracking-uri",
@@ -87,11 +120,16 @@ def fit(
     max_rounds: Annotated[int, typer.Option("--max-rounds", min=1, help="Maximum number of trees.")] = 2000,
     threads: Threads = 0,
     tracking_uri: Annotated[str | None, _TRACKING_OPTION] = None,
+    cluster: Cluster = None,
+    partitions: Partitions = None,
+    memory_limit: MemoryLimit = None,
 ) -> None:
     """Train the model, choose the threshold by business cost, and write a verified bundle."""
     from trainer.reports import fit_summary, progress_bar
     from trainer.tracking import resolve_uri
     from trainer.train import FitConfig, fit_bundle
+
+    _set_memory_limit(memory_limit)
 
     config = FitConfig(
         data_dir=data,
@@ -107,7 +145,14 @@ def fit(
         tracking_uri=resolve_uri(tracking_uri),
     )
     with progress_bar(err_console) as progress:
-        bundle = fit_bundle(config, progress, err_console)
+        if cluster is None:
+            bundle = fit_bundle(config, progress, err_console)
+        else:
+            from trainer.cluster import fit_on_cluster
+
+            bundle = fit_on_cluster(
+                config, cluster, progress, partitions=partitions, memory_limit=memory_limit
+            )
     Console().print(fit_summary(bundle))
 
 
@@ -158,12 +203,24 @@ def predict(
         typer.Option("--clients", help="Clients file (CSV/parquet); history tables are read beside it."),
     ] = None,
     decisions: Annotated[bool, typer.Option("--decisions", help="Add PD_BAND and DECISION columns.")] = False,
+    cluster: Cluster = None,
+    partitions: Partitions = None,
+    memory_limit: MemoryLimit = None,
 ) -> None:
     """Score every client and write the probabilities of default."""
     from trainer.predict import predict_file
 
+    _set_memory_limit(memory_limit)
     clients_file = _clients_file(data, clients)
-    written = predict_file(model, clients_file, out, with_decisions=decisions, console=err_console)
+    written = predict_file(
+        model,
+        clients_file,
+        out,
+        with_decisions=decisions,
+        console=err_console,
+        cluster=cluster,
+        partitions=partitions,
+    )
     err_console.print(f"wrote {written} clients to {out}")
 
 

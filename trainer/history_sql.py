@@ -337,23 +337,42 @@ def _create_view(con: Any, name: str, source: HistorySource) -> None:
         raise _diagnose(name, source, exc) from None
 
 
-def _typed(column: str, kind: str) -> str:
+def _typed(column: str, kind: str, *, float32: bool = True) -> str:
     quoted = _identifier(column)
     if column in ID_COLUMNS:
         return f"CAST({quoted} AS BIGINT) AS {quoted}"
     if kind == "category":
         return f"CAST({quoted} AS VARCHAR) AS {quoted}"
+    if not float32:  # application tables keep float64, like read_table
+        return f"nullif(CAST({quoted} AS DOUBLE), 'NaN'::DOUBLE) AS {quoted}"
     # float32 like read_table's history columns, NaN as missing, computed in float64
     return f"CAST(nullif(CAST({quoted} AS FLOAT), 'NaN'::FLOAT) AS DOUBLE) AS {quoted}"
 
 
-def _relation(con: Any, name: str, source: HistorySource) -> str:
+def typed_select(con: Any, name: str, source: HistorySource, columns: Sequence[str]) -> str:
+    """``SELECT <columns, typed> FROM <source>`` for table ``name`` (history numbers float32, others float64).
+
+    A folder ``source`` is read as the parquet files in it (a partition written by the cluster staging).
+
+    Raises:
+        DataError: When the file is missing, unreadable or lacks one of ``columns``.
+    """
+    kinds = {c.name: c.kind for c in table_spec(name).columns}
+    history = name not in ("application_train", "application_test")
+    select = ", ".join(_typed(c, kinds.get(c, "float"), float32=history) for c in columns)
+    return f"SELECT {select} FROM {_relation(con, name, source, columns)}"
+
+
+def _relation(con: Any, name: str, source: HistorySource, columns: Sequence[str] | None = None) -> str:
     """A SQL relation reading ``source``: a file scan, or a registered in-memory object."""
     if not isinstance(source, str | os.PathLike):
         con.register(f"raw_{name}", source)
         return f"raw_{name}"
     path = Path(source)
-    problem = _header_problem(path, name)
+    if path.is_dir():
+        return f"read_parquet({_literal(str(path / '*.parquet'))})"
+    needed = set(HISTORY_INPUT_COLUMNS[name] if columns is None else columns)
+    problem = _header_problem(path, name, sorted(needed))
     if problem:
         raise DataError(problem)
     from trainer.data import _is_csv_path, read_header
@@ -361,15 +380,15 @@ def _relation(con: Any, name: str, source: HistorySource) -> str:
     if not _is_csv_path(path):
         return f"read_parquet({_literal(str(path))})"
     header = read_header(path)
-    needed = set(HISTORY_INPUT_COLUMNS[name])
     kinds = {c.name: c.kind for c in table_spec(name).columns}
+    float_type = "FLOAT" if name not in ("application_train", "application_test") else "DOUBLE"
     types = {
         column: (
             "VARCHAR"
-            if column not in needed or kinds[column] == "category"
+            if column not in needed or kinds.get(column) == "category"
             else "BIGINT"
             if column in ID_COLUMNS
-            else "FLOAT"
+            else float_type
         )
         for column in header
     }
@@ -380,14 +399,16 @@ def _relation(con: Any, name: str, source: HistorySource) -> str:
     )
 
 
-def _header_problem(path: Path, name: str) -> str | None:
+def _header_problem(path: Path, name: str, columns: Sequence[str]) -> str | None:
     """One sentence when the file is missing, unreadable or lacks a needed column."""
     from trainer.data import compare_columns, read_header
 
     header = read_header(path)
     if len(set(header)) != len(header):
         return f"{path}: a column appears more than once in the header; keep one copy of each column."
-    return compare_columns(header, name, HISTORY_INPUT_COLUMNS[name]).problem(path, name)
+    optional = [c for c in columns if c == "TARGET"]
+    required = [c for c in columns if c != "TARGET"]
+    return compare_columns(header, name, required, optional).problem(path, name)
 
 
 def _diagnose(name: str, source: HistorySource, exc: BaseException | None) -> DataError:

@@ -32,7 +32,14 @@ def pd_band(pds: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
 
 
 def predict_file(
-    model: Path, clients_file: Path, out: Path, *, with_decisions: bool, console: Console | None = None
+    model: Path,
+    clients_file: Path,
+    out: Path,
+    *,
+    with_decisions: bool,
+    console: Console | None = None,
+    cluster: str | None = None,
+    partitions: int | None = None,
 ) -> int:
     """Score every client of ``clients_file`` with the bundle ``model`` and write ``out``.
 
@@ -40,18 +47,30 @@ def predict_file(
     ``DECISION`` with ``with_decisions``. It is written to a temporary file and renamed, so a failure
     never leaves half a file.
 
+    With ``cluster`` (a Dask scheduler address or ``local:N``) the partitions are scored on Dask
+    (:func:`trainer.cluster.score_on_cluster`): the same features, PDs and decisions.
+
     Returns:
         The number of clients written.
     """
-    scorer = Scorer.load(model)
-    portfolio = Portfolio.load(clients_file, tables=scorer.spec.history_tables)
-    missing = sorted(set(scorer.spec.history_tables) - set(portfolio.history_tables))
+    if out.parent.exists() is False:
+        raise UserError(f"Folder {out.parent} does not exist; create it or choose another --out path.")
+    if cluster is not None:
+        from trainer.cluster import score_on_cluster
+        from trainer.reports import progress_bar
+
+        with progress_bar(console or Console(stderr=True)) as progress:
+            scores, missing = score_on_cluster(model, clients_file, cluster, progress, partitions=partitions)
+    else:
+        scorer = Scorer.load(model)
+        portfolio = Portfolio.load(clients_file, tables=scorer.spec.history_tables)
+        missing = sorted(set(scorer.spec.history_tables) - set(portfolio.history_tables))
+        scores = scorer.score(portfolio.applications, portfolio.history)
     if missing and console is not None:
         console.print(
             f"[yellow]warning:[/] {', '.join(missing)} not found beside {clients_file}; "
             "their features are treated as unknown."
         )
-    scores = scorer.score(portfolio.applications, portfolio.history)
     frame = pd.DataFrame({"SK_ID_CURR": scores["SK_ID_CURR"], "TARGET": scores["PD"]})
     if with_decisions:
         frame["PD_BAND"] = pd_band(scores["PD"].to_numpy())

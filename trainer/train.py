@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import xgboost as xgb
 from rich.console import Console
 from rich.progress import Progress, TaskID
 
@@ -38,6 +39,7 @@ from trainer.data import (
 from trainer.errors import DataError
 from trainer.features import (
     APP_INPUT_COLUMNS,
+    FeatureSpec,
     feature_matrix,
     fit_feature_spec,
     history_features,
@@ -191,11 +193,7 @@ def _fit(
             f"application_train in {data.source} has no TARGET column; the model needs labelled clients."
         )
     y = train["TARGET"].to_numpy(dtype=np.int64)
-    if len(np.unique(y)) < 2 or min(np.bincount(y, minlength=2)) < 10:
-        raise DataError(
-            f"application_train in {data.source} needs at least 10 defaults (TARGET=1) and 10 repaid loans "
-            "(TARGET=0) to train and validate a model."
-        )
+    check_labels(y, data.source)
     used = data.history_tables
     history = data.history
     with _stage(progress, "Building features"):
@@ -227,13 +225,59 @@ def _fit(
     if progress is not None and task is not None:
         progress.update(task, total=booster.num_boosted_rounds(), completed=booster.num_boosted_rounds())
 
+    x_valid, y_valid = x[valid_pos], y[valid_pos]
     with _stage(progress, "Threshold, metrics and importance"):
-        x_valid, y_valid = x[valid_pos], y[valid_pos]
         pd_valid = booster.inplace_predict(x_valid, validate_features=False).astype(np.float64)
+        sample = np.random.default_rng(config.seed).permutation(len(valid_pos))[:IMPORTANCE_SAMPLE]
+        x_importance = x_valid[np.sort(sample)]
+    counts = {"n_clients": len(train), "n_train": len(train_pos), "n_valid": len(valid_pos)}
+    return finish_bundle(
+        booster,
+        spec,
+        y_valid,
+        pd_valid,
+        x_importance,
+        data,
+        counts,
+        float(y.mean()),
+        config,
+        progress,
+        tracking,
+    )
+
+
+def check_labels(y: np.ndarray[Any, Any], source: Path) -> None:
+    """Refuse labels that cannot train and validate a model (one clear sentence)."""
+    if len(np.unique(y)) < 2 or min(np.bincount(y, minlength=2)) < 10:
+        raise DataError(
+            f"application_train in {source} needs at least 10 defaults (TARGET=1) and 10 repaid loans "
+            "(TARGET=0) to train and validate a model."
+        )
+
+
+def finish_bundle(
+    booster: xgb.Booster,
+    spec: FeatureSpec,
+    y_valid: np.ndarray[Any, Any],
+    pd_valid: np.ndarray[Any, Any],
+    x_importance: np.ndarray[Any, np.dtype[np.float32]],
+    data: TrainingData,
+    counts: dict[str, int],
+    default_rate: float,
+    config: FitConfig,
+    progress: Progress | None,
+    tracking: dict[str, str] | None,
+    extra_training: dict[str, Any] | None = None,
+) -> Bundle:
+    """Threshold, metrics and importance from the validation clients, then the bundle, written atomically.
+
+    Shared by the single-machine fit and the Dask cluster fit (:mod:`trainer.cluster`), so both write
+    the same bundle format.
+    """
+    with _stage(progress, "Threshold, metrics and importance"):
         choice = choose_threshold(y_valid, pd_valid, config.cost_fn, config.cost_fp)
         metrics = evaluate(y_valid, pd_valid, choice)
-        sample = np.random.default_rng(config.seed).permutation(len(valid_pos))[:IMPORTANCE_SAMPLE]
-        importance = mean_abs_shap(booster, x_valid[np.sort(sample)], spec)
+        importance = mean_abs_shap(booster, x_importance, spec)
 
     band = None
     if config.review_band:
@@ -254,10 +298,8 @@ def _fit(
         "training_data": {
             "source": str(data.source),
             "fingerprint": data.fingerprint,
-            "n_clients": len(train),
-            "n_train": len(train_pos),
-            "n_valid": len(valid_pos),
-            "default_rate": float(y.mean()),
+            **counts,
+            "default_rate": default_rate,
             "history_tables_found": data.history_found,
         },
         "training": {
@@ -267,6 +309,7 @@ def _fit(
             "num_boost_round": config.num_boost_round,
             "early_stopping_rounds": config.early_stopping_rounds,
             "best_iteration": booster.num_boosted_rounds(),
+            **(extra_training or {}),
         },
     }
     if tracking is not None:
