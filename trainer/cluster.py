@@ -48,6 +48,8 @@ from trainer.schema import HISTORY_TABLES
 #: Clients per partition when the number of partitions is chosen automatically.
 PARTITION_CLIENTS = 100_000
 LOCAL_PREFIX = "local:"
+#: How long to wait for a scheduler to answer.
+CONNECT_TIMEOUT = "15s"
 _INSTALL_HINT = "install the cluster extra: pip install 'credit-tui[cluster]'"
 
 
@@ -81,7 +83,7 @@ def open_client(address: str) -> Iterator[Any]:
             yield client
         return
     try:
-        client = Client(address, timeout="15s")
+        client = Client(address, timeout=CONNECT_TIMEOUT)
     except (OSError, TimeoutError, ValueError) as exc:
         raise UserError(
             f"Cannot reach the Dask scheduler at {address} ({_short(exc)}); start it with `dask scheduler` "
