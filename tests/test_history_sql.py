@@ -240,3 +240,10 @@ def test_memory_limit_setting(monkeypatch: pytest.MonkeyPatch) -> None:
     assert limit.replace(" ", "").upper().startswith(("286", "300"))  # DuckDB shows MiB
     with pytest.raises(DataError, match="not a size"), connect("lots"):
         pass
+
+
+def test_nothing_is_printed_on_stdout(synth_dir: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    with connect() as con:
+        assert con.execute("SELECT current_setting('enable_progress_bar')").fetchone()[0] is False
+    aggregate_sources(folder_paths(synth_dir))
+    assert capfd.readouterr().out == ""  # the advisor app never writes to stdout

@@ -241,6 +241,8 @@ def connect(memory_limit: str | None = None, threads: int | None = None) -> Iter
     limit = memory_limit_setting(memory_limit)
     try:
         con = duckdb.connect(":memory:", config=config)
+        # No progress bar: DuckDB would draw it on stdout, which the advisor app never writes to.
+        con.execute("SET enable_progress_bar = false")
         try:
             con.execute(f"SET memory_limit = {_literal(limit)}")
         except duckdb.Error:
