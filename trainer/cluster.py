@@ -518,8 +518,11 @@ def score_on_cluster(
     *,
     partitions: int | None = None,
     memory_limit: str | None = None,
+    stage_beside: Path | None = None,
 ) -> tuple[pd.DataFrame, list[str]]:
     """Score every client of ``clients_file`` on the cluster; the frame is in the clients file's order.
+
+    The staging folder is made beside ``stage_beside`` (the output file; default: the clients file).
 
     Returns:
         (SK_ID_CURR, PD, DECISION frame, history tables the bundle wants but the folder lacks).
@@ -537,7 +540,7 @@ def score_on_cluster(
     missing = sorted(set(scorer.spec.history_tables) - set(used))
     order = read_applications_ids(clients_file)
     columns = ["SK_ID_CURR", *dict.fromkeys(APP_INPUT_COLUMNS)]
-    with open_client(address) as client, _stage_dir(clients_file) as stage:
+    with open_client(address) as client, _stage_dir(stage_beside or clients_file) as stage:
         count = partition_count(len(order), worker_count(client), partitions)
         task = progress.add_task("Staging partitions (DuckDB)", total=None) if progress else None
         app = ("application_test", clients_file, columns)
