@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import socket
 import subprocess
@@ -150,11 +149,10 @@ def test_real_scheduler_and_two_workers_match_one_machine(
     assert result.exit_code == 0, result.output
     spread = load_bundle(tmp_path / "spread")
     assert spread.spec == single.spec  # same features, same category levels
-    manifest = json.loads((tmp_path / "spread" / "manifest.json").read_text())
-    assert manifest["training"]["cluster"]["workers"] == 2
-    assert manifest["training_data"]["n_valid"] == single.manifest["training_data"]["n_valid"]
-    auc_single = single.manifest["metrics"]["validation"]["roc_auc"]
-    auc_spread = manifest["metrics"]["validation"]["roc_auc"]
+    assert spread.manifest.training_data.n_valid == single.manifest.training_data.n_valid
+    assert spread.manifest.training_data.fingerprint == single.manifest.training_data.fingerprint
+    auc_single = single.manifest.metrics.validation.roc_auc
+    auc_spread = spread.manifest.metrics.validation.roc_auc
     assert abs(auc_spread - auc_single) <= 0.005, (auc_single, auc_spread)
 
     local = predict(spread.path, synth_dir, tmp_path / "local.csv")

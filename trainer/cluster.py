@@ -30,12 +30,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from rich.progress import Progress
 
 from trainer.data import _short, find_table, read_applications, read_header, read_table
 from trainer.errors import DataError, UserError
 from trainer.features import (
-    APP_INPUT_COLUMNS,
+    APP_CATEGORICAL,
+    APP_INPUT_NUMERIC,
     FeatureSpec,
     align_history,
     feature_matrix,
@@ -43,6 +43,8 @@ from trainer.features import (
     history_tables_used,
 )
 from trainer.history_sql import aggregate_sources, connect, typed_select
+from trainer.progress import ProgressReport
+from trainer.progress import stage as report_stage
 from trainer.schema import HISTORY_TABLES
 
 #: Clients per partition when the number of partitions is chosen automatically.
@@ -286,19 +288,21 @@ def _fit_partition(
 def fit_on_cluster(
     config: Any,
     address: str,
-    progress: Progress | None = None,
+    progress: ProgressReport | None = None,
     *,
     partitions: int | None = None,
     memory_limit: str | None = None,
+    tracking: Mapping[str, str] | None = None,
 ) -> Any:
     """``trainer fit --cluster``: the same bundle as :func:`trainer.train.fit_bundle`, trained on Dask.
 
     Args:
         config: A :class:`trainer.train.FitConfig`.
         address: ``tcp://HOST:PORT`` of a running scheduler, or ``local:N``.
-        progress: Rich progress for the stages and the partitions.
+        progress: Called as the stages and the partitions advance.
         partitions: Number of partitions (default: :func:`partition_count`).
         memory_limit: DuckDB memory limit for the staging and for each partition.
+        tracking: MLflow run reference stored in the manifest.
 
     Raises:
         UserError: On bad data (one sentence) or a cluster failure (nothing is written).
@@ -326,21 +330,19 @@ def fit_on_cluster(
     test_path = find_table(folder, "application_test")
     read = [train_path, *([test_path] if test_path else []), *(found.values() if config.use_history else [])]
 
-    with open_client(address) as client, _stage_dir(Path(config.out)) as stage:
+    with open_client(address) as client, _stage_dir(Path(config.out)) as staged_dir:
         workers = worker_count(client)
-        task = progress.add_task("Staging partitions (DuckDB)", total=None) if progress else None
-        n_clients = count_clients(train_path, "application_train", memory_limit)
-        count = partition_count(n_clients, workers, partitions)
-        app = ("application_train", train_path, TRAIN_COLUMNS)
-        stage_tables({t: found[t] for t in used}, app, stage, count, memory_limit)
-        if progress and task is not None:
-            progress.update(task, total=1, completed=1)
+        with report_stage(progress, "Staging partitions (DuckDB)"):
+            n_clients = count_clients(train_path, "application_train", memory_limit)
+            count = partition_count(n_clients, workers, partitions)
+            app = ("application_train", train_path, TRAIN_COLUMNS)
+            stage_tables({t: found[t] for t in used}, app, staged_dir, count, memory_limit)
 
         # Labels and category levels on the driver: two small reads of the staged application rows.
         # The split is drawn in client ID order: the same clients as one machine for a file sorted by ID
         # (like the Kaggle and synthetic files).
         wanted = ["SK_ID_CURR", "TARGET", *fit_categories()]
-        staged = pd.read_parquet(stage / "application_train", columns=wanted)
+        staged = pd.read_parquet(staged_dir / "application_train", columns=wanted)
         staged = staged.sort_values("SK_ID_CURR", kind="stable").reset_index(drop=True)
         y = staged["TARGET"].to_numpy(dtype=np.int64)
         check_labels(y, folder)
@@ -355,7 +357,7 @@ def fit_on_cluster(
             futures = [
                 client.submit(
                     _fit_partition,
-                    str(stage),
+                    str(staged_dir),
                     tuple(used),
                     p,
                     spec,
@@ -389,7 +391,8 @@ def fit_on_cluster(
         params: dict[str, Any] = {**DEFAULT_XGB_PARAMS, **config.params, "seed": config.seed, "nthread": 1}
         with cluster_failures(address, "training XGBoost"):
             label = f"Training XGBoost on {workers} workers"
-            train_task = progress.add_task(label, total=None) if progress else None
+            if progress is not None:
+                progress(label, 0.0, None)
             kwargs = {
                 "feature_names": list(spec.names),
                 "feature_types": spec.feature_types,
@@ -408,8 +411,8 @@ def fit_on_cluster(
             )
             booster = output["booster"]
             booster = booster[: int(booster.best_iteration) + 1]
-            if progress and train_task is not None:
-                progress.update(train_task, total=1, completed=1)
+            if progress is not None:
+                progress(label, 1.0, 1.0)
             pd_valid = dxgb.inplace_predict(client, booster, split.x_valid).compute().astype(np.float64)
             y_valid = split.y_valid.compute().astype(np.int64)
             x_importance = _importance_rows(client, futures, shapes, config.seed)
@@ -431,15 +434,38 @@ def fit_on_cluster(
         float(y.mean()),
         config,
         progress,
-        None,
-        extra_training={"cluster": {"workers": workers, "partitions": count}},
+        tracking,
     )
+
+
+def tracked_cluster_fit(
+    config: Any,
+    address: str,
+    uri: str | None,
+    progress: ProgressReport | None = None,
+    console: Any = None,
+    *,
+    partitions: int | None = None,
+    memory_limit: str | None = None,
+) -> Any:
+    """:func:`fit_on_cluster` inside an MLflow run, like :func:`trainer.tracking.tracked_fit`."""
+    from trainer.tracking import log_fit, tracked
+
+    with tracked("fit", uri, name=f"fit {Path(config.out).name}", console=console) as run:
+        bundle = fit_on_cluster(
+            config,
+            address,
+            progress,
+            partitions=partitions,
+            memory_limit=memory_limit,
+            tracking=run.reference(),
+        )
+        log_fit(run, bundle)
+    return bundle
 
 
 def fit_categories() -> list[str]:
     """Application columns whose levels the feature spec learns."""
-    from trainer.features import APP_CATEGORICAL
-
     return list(APP_CATEGORICAL)
 
 
@@ -468,15 +494,17 @@ def _importance_rows(client: Any, futures: list[Any], shapes: list[dict[str, int
     return matrix[np.sort(order)]
 
 
-def _report_partitions(client: Any, futures: list[Any], progress: Progress | None, label: str) -> None:
-    """Wait for the partition tasks, advancing a progress bar as each one finishes."""
+def _report_partitions(client: Any, futures: list[Any], progress: ProgressReport | None, label: str) -> None:
+    """Wait for the partition tasks, reporting progress as each one finishes."""
     from distributed import as_completed
 
-    task = progress.add_task(f"{label} (0/{len(futures)})", total=len(futures)) if progress else None
+    total = len(futures)
+    if progress is not None:
+        progress(label, 0, total, f"{label} (0/{total})")
     for done, future in enumerate(as_completed(futures), start=1):
         future.result()  # raises the task's error here
-        if progress and task is not None:
-            progress.update(task, completed=done, description=f"{label} ({done}/{len(futures)})")
+        if progress is not None:
+            progress(label, done, total, f"{label} ({done}/{total})")
 
 
 @contextlib.contextmanager
@@ -514,7 +542,7 @@ def score_on_cluster(
     model: Path,
     clients_file: Path,
     address: str,
-    progress: Progress | None = None,
+    progress: ProgressReport | None = None,
     *,
     partitions: int | None = None,
     memory_limit: str | None = None,
@@ -539,19 +567,17 @@ def score_on_cluster(
     used = history_tables_used(wanted)
     missing = sorted(set(scorer.spec.history_tables) - set(used))
     order = read_applications_ids(clients_file)
-    columns = ["SK_ID_CURR", *dict.fromkeys(APP_INPUT_COLUMNS)]
-    with open_client(address) as client, _stage_dir(stage_beside or clients_file) as stage:
+    columns = list(dict.fromkeys(("SK_ID_CURR", *APP_INPUT_NUMERIC, *APP_CATEGORICAL)))
+    with open_client(address) as client, _stage_dir(stage_beside or clients_file) as staged_dir:
         count = partition_count(len(order), worker_count(client), partitions)
-        task = progress.add_task("Staging partitions (DuckDB)", total=None) if progress else None
-        app = ("application_test", clients_file, columns)
-        stage_tables({t: found[t] for t in used}, app, stage, count, memory_limit)
-        if progress and task is not None:
-            progress.update(task, total=1, completed=1)
+        with report_stage(progress, "Staging partitions (DuckDB)"):
+            app = ("application_test", clients_file, columns)
+            stage_tables({t: found[t] for t in used}, app, staged_dir, count, memory_limit)
         with cluster_failures(address, "scoring the partitions"):
             futures = [
                 client.submit(
                     _score_partition,
-                    str(stage),
+                    str(staged_dir),
                     tuple(used),
                     p,
                     str(Path(model).resolve()),

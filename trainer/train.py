@@ -1,13 +1,12 @@
 """``trainer fit``: data folder -> features -> XGBoost -> threshold -> metrics -> bundle.
 
-The stages report to a rich :class:`~rich.progress.Progress` when one is given (the CLI passes one
-that draws on stderr); tests call :func:`fit_bundle` without it.
+The stages report to a :class:`~trainer.progress.ProgressReport` callback when one is given (the CLI
+draws it as bars on stderr); tests call :func:`fit_bundle` without it.
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,8 +15,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import xgboost as xgb
-from rich.console import Console
-from rich.progress import Progress, TaskID
 
 from trainer.bundle import Bundle, save_bundle
 from trainer.config import (
@@ -28,17 +25,11 @@ from trainer.config import (
     DEFAULT_SEED,
     DEFAULT_VALID_SHARE,
 )
-from trainer.data import (
-    HomeCreditData,
-    find_table,
-    fingerprint_files,
-    load_data,
-    read_header,
-    read_table,
-)
+from trainer.data import HomeCreditData, find_table, fingerprint_files, load_data, read_header, read_table
 from trainer.errors import DataError
 from trainer.features import (
-    APP_INPUT_COLUMNS,
+    APP_CATEGORICAL,
+    APP_INPUT_NUMERIC,
     FeatureSpec,
     feature_matrix,
     fit_feature_spec,
@@ -47,13 +38,16 @@ from trainer.features import (
 )
 from trainer.history_sql import aggregate_sources
 from trainer.model import choose_threshold, evaluate, fit_booster, mean_abs_shap, stratified_split
+from trainer.progress import ProgressReport, stage
 from trainer.schema import HISTORY_TABLES
 
 #: Validation rows used for the global SHAP importance (enough for stable means, bounded cost).
 IMPORTANCE_SAMPLE = 20_000
 _HOW_TO_GET_DATA = "run `trainer synth --out DIR` or download the Kaggle files into data/raw/"
 #: Columns of application_train that training reads (the others are never parsed).
-TRAIN_COLUMNS: tuple[str, ...] = tuple(dict.fromkeys(("SK_ID_CURR", "TARGET", *APP_INPUT_COLUMNS)))
+TRAIN_COLUMNS: tuple[str, ...] = tuple(
+    dict.fromkeys(("SK_ID_CURR", "TARGET", *APP_INPUT_NUMERIC, *APP_CATEGORICAL))
+)
 
 
 @dataclass(frozen=True)
@@ -71,7 +65,6 @@ class FitConfig:
         params: XGBoost parameters overriding the defaults.
         num_boost_round: Maximum trees. early_stopping_rounds: Patience of early stopping.
         nthread: XGBoost threads (0 = all cores).
-        tracking_uri: MLflow tracking URI (:func:`trainer.tracking.resolve_uri`); None: no tracking.
     """
 
     data_dir: Path
@@ -86,21 +79,6 @@ class FitConfig:
     num_boost_round: int = DEFAULT_NUM_BOOST_ROUND
     early_stopping_rounds: int = DEFAULT_EARLY_STOPPING_ROUNDS
     nthread: int = 0
-    tracking_uri: str | None = None
-
-
-@contextlib.contextmanager
-def _stage(
-    progress: Progress | None, description: str, total: float | None = None
-) -> Iterator[TaskID | None]:
-    if progress is None:
-        yield None
-        return
-    task = progress.add_task(description, total=total)
-    yield task
-    progress.update(
-        task, completed=total if total is not None else 1, total=total if total is not None else 1
-    )
 
 
 @dataclass(frozen=True)
@@ -122,27 +100,34 @@ class TrainingData:
     fingerprint: str
 
 
-def fit_bundle(config: FitConfig, progress: Progress | None = None, console: Console | None = None) -> Bundle:
+def fit_bundle(
+    config: FitConfig, progress: ProgressReport | None = None, tracking: Mapping[str, str] | None = None
+) -> Bundle:
     """Train the model described by ``config`` and write its bundle atomically.
 
     Only the columns the features need are read; the history tables are aggregated on DuckDB straight
     from their files (never loaded whole into memory), while the files' fingerprint is computed in a
     second thread.
 
+    Args:
+        config: What to train.
+        progress: Called as the stages advance (None: silent).
+        tracking: MLflow run reference stored in the manifest (:func:`trainer.tracking.tracked_fit`).
+
     Raises:
         DataError: When the data folder cannot be used (one clear sentence).
     """
-    return _fit_tracked(read_training_data(config, progress), config, progress, console)
+    return _fit(read_training_data(config, progress), config, progress, tracking)
 
 
-def read_training_data(config: FitConfig, progress: Progress | None = None) -> TrainingData:
+def read_training_data(config: FitConfig, progress: ProgressReport | None = None) -> TrainingData:
     """Read ``application_train`` and aggregate the history tables of ``config.data_dir``.
 
     Raises:
         DataError: When the data folder cannot be used (one clear sentence).
     """
     folder = config.data_dir
-    with _stage(progress, "Reading application_train"):
+    with stage(progress, "Reading application_train"):
         train_path = find_table(folder, "application_train") if folder.is_dir() else None
         if train_path is None:
             load_data(folder, need_train=True, history=False)  # raises the clear missing folder/file error
@@ -155,37 +140,32 @@ def read_training_data(config: FitConfig, progress: Progress | None = None) -> T
     used = history_tables_used(found) if config.use_history else []
     with ThreadPoolExecutor(max_workers=1) as pool:
         fingerprint = pool.submit(fingerprint_files, read)
-        with _stage(progress, "Aggregating history tables (DuckDB)"):
+        with stage(progress, "Aggregating history tables (DuckDB)"):
             history = aggregate_sources({t: found[t] for t in used}) if used else None
         fingerprint_value = fingerprint.result()
-    return TrainingData(
-        train, history, used, sorted(found) if config.use_history else [], folder, fingerprint_value
-    )
+    found_names = sorted(found) if config.use_history else []
+    return TrainingData(train, history, used, found_names, folder, fingerprint_value)
 
 
 def fit_on_data(
-    data: HomeCreditData, config: FitConfig, progress: Progress | None = None, console: Console | None = None
+    data: HomeCreditData,
+    config: FitConfig,
+    progress: ProgressReport | None = None,
+    tracking: Mapping[str, str] | None = None,
 ) -> Bundle:
-    """Like :func:`fit_bundle`, for tables already in memory; tracked with MLflow when configured."""
+    """Like :func:`fit_bundle`, for tables already in memory."""
     used = history_tables_used(data.history) if config.use_history else []
-    history = history_features({t: data.history[t] for t in used}) if used else None
+    with stage(progress, "Aggregating history tables"):
+        history = history_features({t: data.history[t] for t in used}) if used else None
     inputs = TrainingData(data.train, history, used, sorted(data.history), data.source, data.fingerprint())
-    return _fit_tracked(inputs, config, progress, console)
-
-
-def _fit_tracked(
-    data: TrainingData, config: FitConfig, progress: Progress | None, console: Console | None
-) -> Bundle:
-    from trainer.tracking import log_fit, tracked
-
-    with tracked("fit", config.tracking_uri, name=f"fit {config.out.name}", console=console) as run:
-        bundle = _fit(data, config, progress, run.reference())
-        log_fit(run, bundle)
-    return bundle
+    return _fit(inputs, config, progress, tracking)
 
 
 def _fit(
-    data: TrainingData, config: FitConfig, progress: Progress | None, tracking: dict[str, str] | None
+    data: TrainingData,
+    config: FitConfig,
+    progress: ProgressReport | None,
+    tracking: Mapping[str, str] | None,
 ) -> Bundle:
     train = data.train
     if "TARGET" not in train.columns:
@@ -195,19 +175,16 @@ def _fit(
     y = train["TARGET"].to_numpy(dtype=np.int64)
     check_labels(y, data.source)
     used = data.history_tables
-    history = data.history
-    with _stage(progress, "Building features"):
+    with stage(progress, "Building features"):
         spec = fit_feature_spec(train, used)
-        x = feature_matrix(train, history, spec)
+        x = feature_matrix(train, data.history, spec)
     train_pos, valid_pos = stratified_split(y, config.valid_share, config.seed)
 
-    task = (
-        progress.add_task("Training XGBoost", total=config.num_boost_round) if progress is not None else None
-    )
-
     def on_round(done: int, auc: float) -> None:
-        if progress is not None and task is not None:
-            progress.update(task, completed=done, description=f"Training XGBoost (valid AUC {auc:.4f})")
+        if progress is not None:
+            progress(
+                "Training XGBoost", done, config.num_boost_round, f"Training XGBoost (valid AUC {auc:.4f})"
+            )
 
     booster = fit_booster(
         x[train_pos],
@@ -222,11 +199,12 @@ def _fit(
         nthread=config.nthread,
         on_round=on_round,
     )
-    if progress is not None and task is not None:
-        progress.update(task, total=booster.num_boosted_rounds(), completed=booster.num_boosted_rounds())
+    if progress is not None:
+        rounds = booster.num_boosted_rounds()
+        progress("Training XGBoost", rounds, rounds)
 
     x_valid, y_valid = x[valid_pos], y[valid_pos]
-    with _stage(progress, "Threshold, metrics and importance"):
+    with stage(progress, "Validation predictions"):
         pd_valid = booster.inplace_predict(x_valid, validate_features=False).astype(np.float64)
         sample = np.random.default_rng(config.seed).permutation(len(valid_pos))[:IMPORTANCE_SAMPLE]
         x_importance = x_valid[np.sort(sample)]
@@ -265,16 +243,15 @@ def finish_bundle(
     counts: dict[str, int],
     default_rate: float,
     config: FitConfig,
-    progress: Progress | None,
-    tracking: dict[str, str] | None,
-    extra_training: dict[str, Any] | None = None,
+    progress: ProgressReport | None,
+    tracking: Mapping[str, str] | None,
 ) -> Bundle:
     """Threshold, metrics and importance from the validation clients, then the bundle, written atomically.
 
     Shared by the single-machine fit and the Dask cluster fit (:mod:`trainer.cluster`), so both write
     the same bundle format.
     """
-    with _stage(progress, "Threshold, metrics and importance"):
+    with stage(progress, "Threshold, metrics and importance"):
         choice = choose_threshold(y_valid, pd_valid, config.cost_fn, config.cost_fp)
         metrics = evaluate(y_valid, pd_valid, choice)
         importance = mean_abs_shap(booster, x_importance, spec)
@@ -309,10 +286,9 @@ def finish_bundle(
             "num_boost_round": config.num_boost_round,
             "early_stopping_rounds": config.early_stopping_rounds,
             "best_iteration": booster.num_boosted_rounds(),
-            **(extra_training or {}),
         },
     }
     if tracking is not None:
-        details["tracking"] = tracking
-    with _stage(progress, f"Writing bundle {config.out}"):
+        details["tracking"] = dict(tracking)
+    with stage(progress, f"Writing bundle {config.out}"):
         return save_bundle(config.out, booster, spec, details)

@@ -212,7 +212,7 @@ class ClientScreen(Screen[None]):
             reasons = scorer.reasons(explanation)
             latest = store.latest_for(client_id) if store is not None else None
         except Exception as error:  # shown like any failed worker: a dialog, not a crash
-            from credit_tui.app import describe_error
+            from credit_tui.errors import describe_error
 
             with self.app.batch_update():
                 self._show_unexplained(client_id)
