@@ -151,8 +151,8 @@ def test_real_scheduler_and_two_workers_match_one_machine(
     assert spread.spec == single.spec  # same features, same category levels
     assert spread.manifest.training_data.n_valid == single.manifest.training_data.n_valid
     assert spread.manifest.training_data.fingerprint == single.manifest.training_data.fingerprint
-    auc_single = single.manifest.metrics.validation.roc_auc
-    auc_spread = spread.manifest.metrics.validation.roc_auc
+    auc_single = single.manifest.validation.roc_auc
+    auc_spread = spread.manifest.validation.roc_auc
     assert abs(auc_spread - auc_single) <= 0.005, (auc_single, auc_spread)
 
     local = predict(spread.path, synth_dir, tmp_path / "local.csv")

@@ -12,7 +12,7 @@ import pytest
 from trainer.data import find_table, read_table
 from trainer.errors import DataError
 from trainer.features import HISTORY_INPUT_COLUMNS, aggregate_history, history_feature_names
-from trainer.history_sql import aggregate_sources, connect, memory_limit_setting
+from trainer.history_sql import aggregate_sources, connect, memory_limit_setting, query_features
 from trainer.schema import HISTORY_TABLES
 
 
@@ -247,3 +247,10 @@ def test_nothing_is_printed_on_stdout(synth_dir: Path, capfd: pytest.CaptureFixt
         assert con.execute("SELECT current_setting('enable_progress_bar')").fetchone()[0] is False
     aggregate_sources(folder_paths(synth_dir))
     assert capfd.readouterr().out == ""  # the advisor app never writes to stdout
+
+
+def test_each_query_returns_exactly_the_registry_features() -> None:
+    from trainer.registry import HISTORY_FEATURES
+
+    for table, names in HISTORY_FEATURES.items():
+        assert query_features(table) == list(names), table

@@ -31,6 +31,7 @@ from trainer.config import DEFAULT_DUCKDB_MEMORY_LIMIT, DUCKDB_MEMORY_ENV
 from trainer.errors import DataError
 from trainer.features import (
     DAYS_PER_YEAR,
+    HISTORY_FEATURES,
     HISTORY_INPUT_COLUMNS,
     align_history,
     history_tables_used,
@@ -312,9 +313,29 @@ def _run(con: Any, name: str, sources: Mapping[str, HistorySource]) -> pd.DataFr
         raise _diagnose(name, sources[name], None)  # an empty SK_ID_CURR, or no rows at all
     if int(result["_null_ids"].sum()) > 0:
         raise _diagnose(name, sources[name], None)
-    result = result.drop(columns="_null_ids")
     result["SK_ID_CURR"] = result["SK_ID_CURR"].astype("int64")
-    return result.set_index("SK_ID_CURR").astype("float64")
+    # The registry names each table's features and their order; the query must produce exactly them.
+    return result.set_index("SK_ID_CURR")[list(HISTORY_FEATURES[name])].astype("float64")
+
+
+def query_features(name: str) -> list[str]:
+    """The feature columns the query of history table ``name`` returns (for the registry check)."""
+    with connect() as con:
+        kinds = {c.name: c.kind for c in table_spec(name).columns}
+        for table in ("bureau", name):
+            columns = HISTORY_INPUT_COLUMNS[table]
+            empty = ", ".join(
+                f"NULL::{_sql_type(c, kinds.get(c) or 'float')} AS {_identifier(c)}" for c in columns
+            )
+            con.execute(f"CREATE OR REPLACE TEMP VIEW {table} AS SELECT {empty} LIMIT 0")
+        described = con.execute(f"DESCRIBE {_QUERIES[name]}").fetchall()
+    return [str(row[0]) for row in described if row[0] not in ("SK_ID_CURR", "_null_ids")]
+
+
+def _sql_type(column: str, kind: str) -> str:
+    if column in ID_COLUMNS:
+        return "BIGINT"
+    return "VARCHAR" if kind == "category" else "DOUBLE"
 
 
 def _create_view(con: Any, name: str, source: HistorySource) -> None:
