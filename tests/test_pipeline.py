@@ -213,12 +213,14 @@ def test_explain_contributions_equal_a_typed_dmatrix(fitted_bundle: Bundle, synt
     x = feature_matrix(portfolio.applications.iloc[:40], portfolio.history, spec)
     typed = xgb.DMatrix(x, feature_types=spec.feature_types, enable_categorical=True)
     expected = fitted_bundle.booster.predict(typed, pred_contribs=True, validate_features=False)
+    batch = scorer.predict_matrix(x)  # the PDs trainer predict writes
     assert any(x[:, spec.names.index(name)].any() for name in spec.categories)  # categorical splits in use
     for i, client_id in enumerate(ids):
         explanation = scorer.explain(portfolio.record(client_id), portfolio.history_record(client_id))
         by_name = {c.feature: c for c in explanation.contributions}
         assert [by_name[n].contribution for n in spec.names] == expected[i, :-1].astype(np.float64).tolist()
         assert explanation.base_value == float(expected[i, -1])
+        assert explanation.pd == batch[i]  # to the last digit
         sizes = [abs(c.contribution) for c in explanation.contributions]
         assert sizes == sorted(sizes, reverse=True)
         for name in ("AGE_YEARS", "NAME_CONTRACT_TYPE", "BUREAU_COUNT"):

@@ -156,12 +156,13 @@ class Scorer:
             history: The client's history features (:func:`trainer.features.history_record`) or None.
         """
         row = self._rows.build(application, history)
-        pd_ = float(np.float32(self._single.inplace_predict(row, validate_features=False)[0]))
         # The trees hold their categorical splits: a one-row DMatrix without feature types gives the
-        # same contributions as a typed one (a test checks it), and is cheaper to build.
-        contribs = self._single.predict(
-            xgb.DMatrix(row, nthread=1), pred_contribs=True, validate_features=False
-        )[0].astype(np.float64)
+        # same contributions as a typed one, and the same PD as the batch path (tests check both); one
+        # DMatrix serves both predictions (cheaper than inplace_predict for a single row).
+        dmatrix = xgb.DMatrix(row, nthread=1)
+        pd_ = float(np.float32(self._single.predict(dmatrix, validate_features=False)[0]))
+        contribs = self._single.predict(dmatrix, pred_contribs=True, validate_features=False)[0]
+        contribs = contribs.astype(np.float64)
         order = np.argsort(-np.abs(contribs[:-1]), kind="stable").tolist()
         values = row[0].tolist()
         shares = contribs.tolist()
