@@ -79,7 +79,7 @@ def open_client(address: str) -> Iterator[Any]:
                 f"--cluster {address}: write local:N with N workers between 1 and 64, e.g. local:2."
             )
         cluster = LocalCluster(
-            n_workers=int(count), threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=int(count), threads_per_worker=1, processes=True, dashboard_address=":0"
         )
         with cluster, Client(cluster) as client:
             yield client
