@@ -547,6 +547,7 @@ def score_on_cluster(
     partitions: int | None = None,
     memory_limit: str | None = None,
     stage_beside: Path | None = None,
+    trusted_keys: tuple[bytes, ...] = (),
 ) -> tuple[pd.DataFrame, list[str]]:
     """Score every client of ``clients_file`` on the cluster; the frame is in the clients file's order.
 
@@ -560,7 +561,7 @@ def score_on_cluster(
     """
     from trainer.scoring import Scorer
 
-    scorer = Scorer.load(model)
+    scorer = Scorer.load(model, trusted_keys)  # the release is checked here, once; workers verify hashes
     folder = clients_file.parent
     found = {n: p for n in HISTORY_TABLES if (p := find_table(folder, n)) is not None}
     wanted = [t for t in found if t in scorer.spec.history_tables]

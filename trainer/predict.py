@@ -37,6 +37,7 @@ def predict_file(
     *,
     with_decisions: bool,
     console: Console | None = None,
+    trusted_keys: tuple[bytes, ...] = (),
     cluster: str | None = None,
     partitions: int | None = None,
 ) -> int:
@@ -60,10 +61,16 @@ def predict_file(
 
         with progress_bar(console or Console(stderr=True)) as progress:
             scores, missing = score_on_cluster(
-                model, clients_file, cluster, progress, partitions=partitions, stage_beside=Path(out)
+                model,
+                clients_file,
+                cluster,
+                progress,
+                partitions=partitions,
+                stage_beside=Path(out),
+                trusted_keys=trusted_keys,
             )
     else:
-        scorer = Scorer.load(model)
+        scorer = Scorer.load(model, trusted_keys)
         portfolio = Portfolio.load(clients_file, tables=scorer.spec.history_tables)
         missing = sorted(set(scorer.spec.history_tables) - set(portfolio.history_tables))
         scores = scorer.score(portfolio.applications, portfolio.history)

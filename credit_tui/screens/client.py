@@ -389,8 +389,11 @@ class ClientScreen(Screen[None]):
         if record.client_id == self.client_id:
             self._show_latest(record)
         kind = " (override)" if record.override else ""
+        pending = getattr(self.services.audit, "recorded_pending", {}).get(record.id, False)
+        wait = " It waits for a supervisor's approval (four-eyes) before any letter." if pending else ""
         self.notify(
-            f"Decision #{record.id} recorded: {record.final_decision}{kind} for client {record.client_id}.",
+            f"Decision #{record.id} recorded: {record.final_decision}{kind} for client "
+            f"{record.client_id}.{wait}",
             title="Recorded",
         )
 
@@ -411,11 +414,18 @@ class ClientScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="letter", exit_on_error=False)
     def _write_letter(self, record: DecisionRecord, folder: Path) -> None:
-        from credit_tui.letter import write_record_letter
+        from credit_tui.letter import UNRELEASED_NOTE, pending_refusal, write_record_letter
         from trainer.errors import UserError
 
         try:
-            paths = write_record_letter(folder, record)
+            store = self.services.audit
+            refusal = None if store is None else pending_refusal(record, store.status(record.id))
+            if refusal is not None:
+                self.post_message(self.LetterDone(None, refusal))
+                return
+            scorer = self.services.scorer
+            unreleased = scorer.release is None and record.bundle_id == str(scorer.bundle.model_id)
+            paths = write_record_letter(folder, record, model_note=UNRELEASED_NOTE if unreleased else "")
         except UserError as error:
             self.post_message(self.LetterDone(None, str(error)))
             return
