@@ -354,22 +354,16 @@ def fit_on_cluster(
 
         with cluster_failures(address, "building the features of each partition"):
             shared = client.scatter(valid_ids, broadcast=True)
-            futures = [
-                client.submit(
-                    _fit_partition,
-                    str(staged_dir),
-                    tuple(used),
-                    p,
-                    spec,
-                    shared,
-                    memory_limit,
-                    key=f"credit-features-{p}",
-                    retries=2,
-                    pure=False,
-                )
-                for p in range(count)
-            ]
-            _report_partitions(client, futures, progress, "Features per partition")
+            futures = _map_partitions(
+                client,
+                _fit_partition,
+                staged_dir,
+                used,
+                count,
+                (spec, shared, memory_limit),
+                progress,
+                "Features",
+            )
             shapes = client.gather([client.submit(_shapes, f, pure=False) for f in futures])
 
         def column(name: str, width: int | None) -> Any:
@@ -494,6 +488,34 @@ def _importance_rows(client: Any, futures: list[Any], shapes: list[dict[str, int
     return matrix[np.sort(order)]
 
 
+def _map_partitions(
+    client: Any,
+    function: Any,
+    staged: Path,
+    tables: Sequence[str],
+    count: int,
+    extra: tuple[Any, ...],
+    progress: ProgressReport | None,
+    what: str,
+) -> list[Any]:
+    """Run ``function(staged, tables, part, *extra)`` on every partition (retried if its worker dies)."""
+    futures = [
+        client.submit(
+            function,
+            str(staged),
+            tuple(tables),
+            part,
+            *extra,
+            key=f"credit-{what.lower()}-{part}",
+            retries=2,
+            pure=False,
+        )
+        for part in range(count)
+    ]
+    _report_partitions(client, futures, progress, f"{what} per partition")
+    return futures
+
+
 def _report_partitions(client: Any, futures: list[Any], progress: ProgressReport | None, label: str) -> None:
     """Wait for the partition tasks, reporting progress as each one finishes."""
     from distributed import as_completed
@@ -575,21 +597,17 @@ def score_on_cluster(
             app = ("application_test", clients_file, columns)
             stage_tables({t: found[t] for t in used}, app, staged_dir, count, memory_limit)
         with cluster_failures(address, "scoring the partitions"):
-            futures = [
-                client.submit(
-                    _score_partition,
-                    str(staged_dir),
-                    tuple(used),
-                    p,
-                    str(Path(model).resolve()),
-                    memory_limit,
-                    key=f"credit-score-{p}",
-                    retries=2,
-                    pure=False,
-                )
-                for p in range(count)
-            ]
-            _report_partitions(client, futures, progress, "Scoring per partition")
+            model_path = str(Path(model).resolve())
+            futures = _map_partitions(
+                client,
+                _score_partition,
+                staged_dir,
+                used,
+                count,
+                (model_path, memory_limit),
+                progress,
+                "Scoring",
+            )
             parts = client.gather(futures)
     scores = pd.concat(parts, ignore_index=True).set_index("SK_ID_CURR").reindex(order)
     return scores.reset_index(), missing
