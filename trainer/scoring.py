@@ -20,7 +20,7 @@ import xgboost as xgb
 
 from trainer.bundle import Bundle, load_bundle
 from trainer.decision import Decision, ThresholdPolicy
-from trainer.features import FeatureSpec, RowBuilder, feature_matrix
+from trainer.features import FeatureSpec, RowBuilder, feature_matrix, refuse_non_finite
 from trainer.labels import Unit, feature_label, format_value, reason_sentence
 from trainer.release import Release, check_release
 
@@ -166,6 +166,7 @@ class Scorer:
             history: The client's history features (:func:`trainer.features.history_record`) or None.
         """
         row = self._rows.build(application, history)
+        refuse_non_finite(row, [application.get("SK_ID_CURR", "?")], self.spec)
         # The trees hold their categorical splits: a one-row DMatrix without feature types gives the
         # same contributions as a typed one, and the same PD as the batch path (tests check both); one
         # DMatrix serves both predictions (cheaper than inplace_predict for a single row).

@@ -38,6 +38,7 @@ from trainer.features import (
 )
 from trainer.history_sql import aggregate_sources
 from trainer.model import choose_threshold, evaluate, fit_booster, mean_abs_shap, stratified_split
+from trainer.output_guard import check_bundle_target
 from trainer.progress import ProgressReport, stage
 from trainer.schema import HISTORY_TABLES
 
@@ -116,7 +117,9 @@ def fit_bundle(
 
     Raises:
         DataError: When the data folder cannot be used (one clear sentence).
+        UserError: When ``config.out`` exists and is not a bundle (nothing is read or written then).
     """
+    check_bundle_target(config.out, inputs=[config.data_dir])
     return _fit(read_training_data(config, progress), config, progress, tracking)
 
 

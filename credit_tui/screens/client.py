@@ -27,6 +27,7 @@ from credit_tui.widgets.population_plot import PopulationPlot
 from credit_tui.widgets.score_gauge import ScoreGauge
 from credit_tui.widgets.what_if_form import WhatIfForm
 from credit_tui.widgets.what_if_result import WhatIfResult
+from trainer.text_safety import clean_text
 
 if TYPE_CHECKING:
     from credit_tui.app import CreditApp
@@ -64,7 +65,7 @@ def decision_line(record: DecisionRecord | None, recording: bool = True) -> Text
         text.append(f" (override of {record.model_decision})", style="bold")
     elif record.model_decision == "REVIEW":
         text.append(" (review case)")
-    text.append(f" · {record.advisor} · {record.time[:16].replace('T', ' ')} UTC", style="dim")
+    text.append(clean_text(f" · {record.advisor} · {record.time[:16].replace('T', ' ')} UTC"), style="dim")
     if record.corrects is not None:
         text.append(f" · corrects #{record.corrects}", style="dim")
     return text
@@ -269,7 +270,7 @@ class ClientScreen(Screen[None]):
             return Text("Accepted: the PD is below the threshold.", style="dim")
         text = Text()
         for i, reason in enumerate(reasons):
-            text.append(f"{'' if i == 0 else chr(10)}• {reason}")
+            text.append(f"{'' if i == 0 else chr(10)}• {clean_text(reason)}")
         return text or Text("No single feature stands out.", style="dim")
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:

@@ -11,6 +11,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
+from credit_tui.render import plain
+
 
 class ErrorDialog(ModalScreen[None]):
     """A clear message about something that went wrong; Enter or Escape closes it."""
@@ -28,8 +30,8 @@ class ErrorDialog(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         """A title, the message, one button."""
         with Vertical(id="error-dialog", classes="dialog"):
-            yield Label(self.title_text, classes="dialog-title")
-            yield Static(self.message, id="error-message", markup=False)
+            yield Label(plain(self.title_text), classes="dialog-title")
+            yield Static(plain(self.message), id="error-message")
             with Horizontal(classes="dialog-buttons"):
                 yield Button(self.quit_label, variant="error", id="error-ok")
 
@@ -93,7 +95,7 @@ class PdRangeDialog(ModalScreen[tuple[float, float] | None | bool]):
         try:
             answer = parse_pd_range(event.value)
         except ValueError as exc:
-            self.query_one("#pd-error", Static).update(str(exc))
+            self.query_one("#pd-error", Static).update(plain(exc))
             return
         self.dismiss(answer)
 
@@ -149,7 +151,7 @@ class DateRangeDialog(ModalScreen[tuple[date | None, date | None] | bool]):
             since = parse_day(self.query_one("#date-from", Input).value, "from")
             until = parse_day(self.query_one("#date-to", Input).value, "to")
         except ValueError as exc:
-            self.query_one("#date-error", Static).update(str(exc))
+            self.query_one("#date-error", Static).update(plain(exc))  # quotes what was typed
             return
         if since is not None and until is not None and since > until:
             self.query_one("#date-error", Static).update("The from date must not be after the to date.")

@@ -16,6 +16,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, Input, ProgressBar, Static
 
 from credit_tui.client_index import COLUMN_TITLES, DECISIONS, SORT_KEYS, ClientColumns, Query, SortKey
+from credit_tui.render import plain
 from credit_tui.widgets.app_header import app_header
 from credit_tui.widgets.client_table import ClientTable
 
@@ -178,7 +179,7 @@ class SearchScreen(Screen[None]):
         text = " · ".join(parts)
         if text != self._filters_text:  # fixed-size label: repaint it only, no layout pass
             self._filters_text = text
-            self.query_one("#filters", Static).update(text, layout=False)
+            self.query_one("#filters", Static).update(plain(text), layout=False)
 
     def on_input_changed(self, event: Input.Changed) -> None:
         """Search as you type: apply at once if idle, else once typing pauses (~100 ms)."""

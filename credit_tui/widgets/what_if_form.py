@@ -11,6 +11,7 @@ from textual.containers import Grid, Vertical
 from textual.message import Message
 from textual.widgets import Input, Label, Static
 
+from credit_tui.render import plain
 from credit_tui.whatif_fields import (
     FIELDS_BY_NAME,
     WHATIF_FIELDS,
@@ -81,7 +82,7 @@ class WhatIfForm(Vertical):
         return changed_values(self.record, self.values)
 
     def _show_error(self, name: str, message: str) -> None:
-        self.query_one(f"#wi-err-{name}", Static).update(message)
+        self.query_one(f"#wi-err-{name}", Static).update(plain(message))  # quotes what was typed
         self.input_for(name).set_class(bool(message), "-invalid")
 
     def on_input_changed(self, event: Input.Changed) -> None:
