@@ -11,6 +11,7 @@ failed worker becomes an error dialog (a loading stage's failure then ends the a
 
 from __future__ import annotations
 
+import functools
 import gc
 import threading
 from concurrent.futures import Future
@@ -23,6 +24,7 @@ from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.message import Message
+from textual.screen import Screen
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from credit_tui.client_index import ClientColumns
@@ -30,12 +32,11 @@ from credit_tui.commands import CreditCommands
 from credit_tui.screens.dialogs import ErrorDialog
 from credit_tui.screens.search import SearchScreen
 from credit_tui.services import HistoryLoader, Services, ServicesLoader
+from credit_tui.themes import CREDIT_DARK, CREDIT_LIGHT, DARK_THEME, LIGHT_THEME, readable_theme_names
 
 if TYPE_CHECKING:
     from credit_tui.population import Population
 
-DARK_THEME = "textual-dark"
-LIGHT_THEME = "textual-light"
 SCORE_CHUNK = 25_000
 
 
@@ -47,6 +48,11 @@ def describe_error(error: BaseException) -> str:
         return str(error)
     text = str(error).strip().splitlines()[0] if str(error).strip() else ""
     return f"Unexpected {type(error).__name__}{': ' + text if text else ''}."
+
+
+@functools.cache
+def _readable_themes() -> frozenset[str]:
+    return frozenset(readable_theme_names())
 
 
 class CreditApp(App[int]):
@@ -118,14 +124,25 @@ class CreditApp(App[int]):
         self.error_message: str | None = None
         self.history_ready = False
         self.scoring_done = False
+        self.register_theme(CREDIT_DARK)
+        self.register_theme(CREDIT_LIGHT)
         self.theme = DARK_THEME if dark else LIGHT_THEME
+        readable = _readable_themes()
+        for name in list(self.available_themes):  # the palette offers only themes that read well
+            if name not in readable:
+                self.unregister_theme(name)
         self.search_screen = SearchScreen()
+        self.last_client_id: int | None = None
+        """The client shown last on the client screen (the list highlights it on return)."""
+
+    def get_default_screen(self) -> Screen[Any]:
+        """The client list is the app's base screen."""
+        return self.search_screen
 
     # ------------------------------------------------------------------ start-up
 
     def on_mount(self) -> None:
-        """Show the search screen at once, then load in a worker."""
-        self.push_screen(self.search_screen)
+        """Load in a worker (the search screen is already shown)."""
         self._load()
 
     @work(thread=True, exit_on_error=False, group="load", name="load")
@@ -290,7 +307,7 @@ class CreditApp(App[int]):
 
     def action_back_to_list(self) -> None:
         """Close every screen above the client list."""
-        while len(self.screen_stack) > 2:
+        while len(self.screen_stack) > 1:
             self.pop_screen()
 
     def open_client(

@@ -1,4 +1,4 @@
-"""Signed horizontal bars of a client's SHAP contributions: red raises the risk, green lowers it."""
+"""Signed bars of a client's SHAP contributions: red ``+`` raises the risk, green ``-`` lowers it."""
 
 from __future__ import annotations
 
@@ -25,6 +25,25 @@ def fit(value: str, width: int, right: bool = False) -> str:
     return value.rjust(width) if right else value.ljust(width)
 
 
+def distinct_labels(labels: list[str], width: int) -> list[str]:
+    """Labels cut to ``width`` cells, never two alike: colliding cuts keep their ends ("Credit…(max)").
+
+    A cut that would make two different labels read the same keeps the start and the end of each
+    (the end is where "(max)" and "(mean)" differ), with the ellipsis in the middle.
+    """
+    cut = [fit(label, width) for label in labels]
+    seen: dict[str, int] = {}
+    for text in cut:
+        seen[text] = seen.get(text, 0) + 1
+    out = []
+    for label, text in zip(labels, cut, strict=True):
+        if seen[text] > 1 and len(label) > width and width >= 5:
+            tail = max(2, (width - 1) // 2)
+            text = label[: width - 1 - tail] + "…" + label[-tail:]
+        out.append(text)
+    return out
+
+
 class ContributionBars(Widget):
     """The top contributions of an explanation and the sum of all the others."""
 
@@ -32,8 +51,8 @@ class ContributionBars(Widget):
 
     DEFAULT_CSS = """
     ContributionBars { height: auto; }
-    ContributionBars > .contribution-bars--up { color: $error; }
-    ContributionBars > .contribution-bars--down { color: $success; }
+    ContributionBars > .contribution-bars--up { color: $text-error; }
+    ContributionBars > .contribution-bars--down { color: $text-success; }
     """
 
     def __init__(self, *, id: str | None = None, top: int = TOP_N) -> None:
@@ -71,10 +90,11 @@ class ContributionBars(Widget):
         half = max(4, (width - label_width - value_width - 6 - 4) // 2)
         scale = max(abs(c) for _, _, c in rows) or 1.0
         text = Text(no_wrap=True, overflow="crop", end="")
-        for i, (label, value, contribution) in enumerate(rows):
+        labels = distinct_labels([label for label, _, _ in rows], label_width)
+        for i, ((label, value, contribution), shown) in enumerate(zip(rows, labels, strict=True)):
             if i:
                 text.append("\n")
-            text.append(fit(label, label_width), style="italic" if label.startswith("All ") else "")
+            text.append(Text(shown, style="italic" if label.startswith("All ") else ""))
             text.append(" ")
             text.append(fit(value, value_width, right=True))
             text.append(" ")
