@@ -52,7 +52,7 @@ TABS_GROUP = Binding.Group("Tabs", compact=True)
 class ClientScreen(Screen[None]):
     """Everything an advisor needs to decide on one client."""
 
-    HORIZONTAL_BREAKPOINTS = [
+    HORIZONTAL_BREAKPOINTS = [  # noqa: RUF012 (Textual's own ClassVar name)
         (0, "-narrow"),
         (120, "-medium"),
         (200, "-wide"),

@@ -104,7 +104,7 @@ class ModelCardScreen(Screen[None]):
     """Read-only facts about the loaded model bundle."""
 
     #: The fact panels stack below 100 cells.
-    HORIZONTAL_BREAKPOINTS = [
+    HORIZONTAL_BREAKPOINTS = [  # noqa: RUF012 (Textual's own ClassVar name)
         (0, "-narrow"),
         (NARROW_WIDTH, "-normal"),
     ]

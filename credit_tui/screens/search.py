@@ -72,6 +72,8 @@ class SearchScreen(Screen[None]):
         self._last_apply = 0.0
         self.last_apply_seconds = 0.0
         self.progress_text = "Loading clients…"
+        self._progress_total: int | None = None
+        self._scores: tuple[int, int] | None = None
         self._timings = os.environ.get(TIMINGS_ENV) or None
         self._filters_text = ""
 
@@ -79,6 +81,11 @@ class SearchScreen(Screen[None]):
     def credit_app(self) -> CreditApp:
         """The app, typed."""
         return self.app  # type: ignore[return-value]
+
+    @property
+    def _composed(self) -> bool:
+        """Whether the widgets exist (the app's messages may arrive while the screen is still mounting)."""
+        return bool(self.query(ClientTable))
 
     @property
     def table(self) -> ClientTable:
@@ -103,9 +110,13 @@ class SearchScreen(Screen[None]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        """Focus the table; show what the filters are."""
+        """Focus the table; show what arrived before the screen was mounted (data, progress)."""
         self.table.focus()
         self._show_filters(0)
+        self._show_progress(self.progress_text, self._progress_total)
+        if self._scores is not None:
+            self.scores_updated(*self._scores)
+        self.apply_query()
 
     # ------------------------------------------------------------------ data in (from the app)
 
@@ -154,14 +165,15 @@ class SearchScreen(Screen[None]):
             self._show_progress(f"Scoring {len(self.columns):,} clients…", max(len(self.columns), 1))
 
     def _show_progress(self, text: str, total: int | None) -> None:
-        self.progress_text = text
-        if self.is_mounted:
+        self.progress_text, self._progress_total = text, total
+        if self._composed:
             self.query_one("#status", Static).update(text)
             self.query_one("#score-progress", ProgressBar).update(total=total, progress=0)
 
     def scores_updated(self, done: int, total: int) -> None:
         """Show scoring progress; re-run the query when every client is scored."""
-        if not self.is_mounted:
+        self._scores = (done, total)
+        if not self._composed:
             return
         bar = self.query_one("#score-progress", ProgressBar)
         status = self.query_one("#status", Static)
@@ -196,7 +208,7 @@ class SearchScreen(Screen[None]):
             keep: Keep the cursor on the highlighted client (new scores or statuses); else the list shows
                 its top (a new search, sort or filter).
         """
-        if self.columns is None or not self.is_mounted:
+        if self.columns is None or not self._composed:
             return
         started = time.perf_counter()
         query = self.query_state
@@ -234,7 +246,7 @@ class SearchScreen(Screen[None]):
 
     def on_client_table_highlighted(self, message: ClientTable.Highlighted) -> None:
         """Keep "row X of Y" in step with the cursor."""
-        if self.columns is not None and self.is_mounted:
+        if self.columns is not None and self._composed:
             self._show_filters(len(self.table.index))
 
     def on_input_changed(self, event: Input.Changed) -> None:

@@ -44,7 +44,7 @@ async def test_refused_client_shows_everything(
         assert "REFUSE" in str(screen.query_one("#badge", Static).render())
         assert screen.query_one("#badge", Static).has_class("-refuse")
         distance = str(screen.query_one("#distance", Static).render())
-        assert "above the threshold" in distance
+        assert f"above the {expected.threshold:.1%} threshold" in distance
         assert f"{expected.pd:.1%}" in distance
         rows = screen.query_one(ContributionBars).rows()
         assert len(rows) == 13
@@ -119,10 +119,12 @@ async def test_narrow_terminal_stacks_the_panels(make_app: Callable[..., CreditA
         await settle(pilot)
         assert isinstance(app.screen, ClientScreen)
         assert app.screen.has_class("-narrow")
-        left = app.screen.query_one("#client-left")
-        right = app.screen.query_one("#client-right")
-        assert right.region.y > left.region.y
-        assert left.region.width <= 80
+        await pilot.press("w")
+        await settle(pilot)
+        form = app.screen.query_one("#whatif-form")
+        result = app.screen.query_one("#whatif-result")
+        assert result.region.y > form.region.y  # stacked below 120 columns
+        assert form.region.width <= 80
 
 
 async def test_switching_clients_fast_keeps_the_last(make_app: Callable[..., CreditApp]) -> None:

@@ -49,10 +49,10 @@ async def test_whatif_rescoring_invalid_input_and_reset(
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
         screen = await open_client(app, pilot, client_id)
-        assert not screen.query_one("#whatif-panel").display
+        assert not screen.whatif_open and screen.tabs.active == "why"
         await pilot.press("w")
         await settle(pilot)
-        assert screen.whatif_open and screen.query_one("#whatif-panel").display
+        assert screen.whatif_open and screen.tabs.active == "whatif-tab"
         form = screen.whatif_form
         credit_input = form.input_for("AMT_CREDIT")
         assert credit_input.has_focus
@@ -94,7 +94,7 @@ async def test_whatif_rescoring_invalid_input_and_reset(
         # Closing drops the what-if.
         await pilot.press("w")
         await settle(pilot)
-        assert not screen.whatif_open and not screen.query_one("#whatif-panel").display
+        assert not screen.whatif_open and screen.tabs.active == "why"
 
 
 def client_with_hint(services: Services) -> int:
