@@ -35,7 +35,7 @@ def value_ticks(
     return positions, [fmt(p) for p in positions]
 
 
-def count_ticks(counts: list[int], count: int = 3) -> list[int]:
+def count_ticks(counts: list[int], count: int = 4) -> list[int]:
     """Whole-number y ticks from 0 to a round value at or above the largest count."""
     top = max(counts, default=0)
     if top <= 0:
