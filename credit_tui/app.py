@@ -36,6 +36,7 @@ from credit_tui.themes import CREDIT_DARK, CREDIT_LIGHT, DARK_THEME, LIGHT_THEME
 
 if TYPE_CHECKING:
     from credit_tui.population import Population
+    from credit_tui.screens.client import ClientScreen
 
 SCORE_CHUNK = 25_000
 
@@ -132,6 +133,7 @@ class CreditApp(App[int]):
             if name not in readable:
                 self.unregister_theme(name)
         self.search_screen = SearchScreen()
+        self._client_screen: ClientScreen | None = None
         self.last_client_id: int | None = None
         """The client shown last on the client screen (the list highlights it on return)."""
 
@@ -339,15 +341,23 @@ class CreditApp(App[int]):
         if not self.history_ready or self.population is None:
             self._wait_for_history(client_id, neighbours)
             return True
-        open_screens = [screen for screen in self.screen_stack if isinstance(screen, ClientScreen)]
-        if open_screens:  # reuse the client screen (a second one would clash with its id)
-            target = open_screens[-1]
-            while self.screen is not target:
+        screen = self._client_screen
+        if screen is None:  # built once, installed, then reused: opening a client composes nothing
+            screen = ClientScreen(self.services, self.columns, self.population, client_id, neighbours)
+            self._client_screen = screen
+            self.install_screen(screen, "client")
+            self.action_back_to_list()
+            self.push_screen(screen)
+            return True
+        screen.neighbours = neighbours
+        if screen in self.screen_stack:
+            while self.screen is not screen:
                 self.pop_screen()
-            target.show_client(client_id)
+            screen.show_client(client_id)
             return True
         self.action_back_to_list()
-        self.push_screen(ClientScreen(self.services, self.columns, self.population, client_id, neighbours))
+        screen.show_client(client_id, first_tab=True)
+        self.push_screen(screen)
         return True
 
     def _wait_for_history(self, client_id: int, neighbours: np.ndarray[Any, np.dtype[np.int64]]) -> None:

@@ -170,8 +170,10 @@ class ClientScreen(Screen[None]):
 
     # ------------------------------------------------------------------ client in
 
-    def show_client(self, client_id: int) -> None:
+    def show_client(self, client_id: int, first_tab: bool = False) -> None:
         """Switch to another client: score, explain and fill every pane at once, in one batch.
+
+        ``first_tab`` shows the Why tab (a client opened from the list; next/previous keep the tab).
 
         Explaining one client takes a few ms, less than a frame: the screen is drawn once with everything
         in it. The population histogram follows after that frame.
@@ -181,6 +183,8 @@ class ClientScreen(Screen[None]):
         self.latest = None
         if self.whatif_open:
             self.whatif_panel.stop()
+            first_tab = True
+        if first_tab:
             self.tabs.active = "why"
         portfolio, scorer, store = self.services.portfolio, self.services.scorer, self.services.audit
         try:
