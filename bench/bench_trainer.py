@@ -71,11 +71,11 @@ def validation_auc(bundle_dir: Path, data_dir: Path, truth: pd.DataFrame) -> tup
     bundle = load_bundle(bundle_dir)
     train = read_table(data_dir / "application_train.csv", "application_train")
     y = train["TARGET"].to_numpy(dtype=np.int64)
-    settings = bundle.manifest["training"]
-    _, valid = stratified_split(y, settings["valid_share"], settings["seed"])
+    settings = bundle.manifest.training
+    _, valid = stratified_split(y, settings.valid_share, settings.seed)
     ids = train["SK_ID_CURR"].to_numpy()[valid]
     true_pd = truth.set_index("SK_ID_CURR").loc[ids, "TRUE_PD"].to_numpy()
-    model_auc = float(bundle.manifest["metrics"]["validation"]["roc_auc"])
+    model_auc = bundle.manifest.validation.roc_auc
     return model_auc, float(roc_auc_score(y[valid], true_pd)), len(valid)
 
 

@@ -6,6 +6,6 @@ need them, so ``credit-tui --help`` and the first screen come up fast.
 
 from __future__ import annotations
 
-__all__ = ["__version__"]
+from trainer import __version__
 
-__version__ = "0.1.0"
+__all__ = ["__version__"]

@@ -29,6 +29,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from credit_tui.client_index import ClientColumns
 from credit_tui.commands import CreditCommands
+from credit_tui.errors import describe_error
 from credit_tui.screens.dialogs import ErrorDialog
 from credit_tui.screens.search import SearchScreen
 from credit_tui.services import HistoryLoader, Services, ServicesLoader
@@ -39,16 +40,6 @@ if TYPE_CHECKING:
     from credit_tui.screens.client import ClientScreen
 
 SCORE_CHUNK = 25_000
-
-
-def describe_error(error: BaseException) -> str:
-    """One sentence for any failure: a user error's own message, else its type and text."""
-    from trainer.errors import UserError
-
-    if isinstance(error, UserError):
-        return str(error)
-    text = str(error).strip().splitlines()[0] if str(error).strip() else ""
-    return f"Unexpected {type(error).__name__}{': ' + text if text else ''}."
 
 
 @functools.cache
@@ -157,8 +148,8 @@ class CreditApp(App[int]):
         """Hand the services down to the search screen, then load the history (or start scoring)."""
         self.services = message.services
         self.columns = message.columns
-        model_id = message.services.scorer.bundle.manifest.get("model_id", "?")
-        self.sub_title = f"{message.services.advisor} · model {str(model_id)[:8]}"
+        model_id = message.services.scorer.bundle.model_id
+        self.sub_title = f"{message.services.advisor} · model {model_id[:8]}"
         history_pending = self._history_loader is not None
         self.search_screen.set_data(message.services, message.columns, history_pending=history_pending)
         if self._history_loader is not None:

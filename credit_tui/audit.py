@@ -21,9 +21,7 @@ import csv
 import hashlib
 import json
 import math
-import os
 import sqlite3
-import tempfile
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
@@ -32,13 +30,10 @@ from pathlib import Path
 from time import monotonic, sleep
 from typing import Any, Final, Literal
 
+from trainer.atomic import atomic_file
+from trainer.decision import FINAL_DECISIONS, MODEL_DECISIONS, Decision, sql_in_check
 from trainer.errors import UserError
 
-FinalDecision = Literal["ACCEPT", "REFUSE"]
-ModelDecision = Literal["ACCEPT", "REFUSE", "REVIEW"]
-
-FINAL_DECISIONS: Final = ("ACCEPT", "REFUSE")
-MODEL_DECISIONS: Final = ("ACCEPT", "REFUSE", "REVIEW")
 #: Words a justification needs when the advisor overrides the model or decides a REVIEW case.
 MIN_JUSTIFICATION_WORDS: Final = 3
 #: ``PRAGMA application_id`` of a credit-tui audit file ("CTAU").
@@ -71,7 +66,7 @@ _COLUMNS: Final = (
 
 _TRIGGERS: Final = frozenset({"decisions_no_update", "decisions_no_delete", "decisions_append_only"})
 
-_SCHEMA: Final = """
+_SCHEMA: Final = f"""
 CREATE TABLE IF NOT EXISTS decisions (
     id             INTEGER PRIMARY KEY,
     time           TEXT    NOT NULL,
@@ -80,8 +75,8 @@ CREATE TABLE IF NOT EXISTS decisions (
     bundle_id      TEXT    NOT NULL,
     threshold      REAL    NOT NULL,
     pd             REAL    NOT NULL,
-    model_decision TEXT    NOT NULL CHECK (model_decision IN ('ACCEPT', 'REFUSE', 'REVIEW')),
-    final_decision TEXT    NOT NULL CHECK (final_decision IN ('ACCEPT', 'REFUSE')),
+    model_decision TEXT    NOT NULL {sql_in_check("model_decision", MODEL_DECISIONS)},
+    final_decision TEXT    NOT NULL {sql_in_check("final_decision", FINAL_DECISIONS)},
     override       INTEGER NOT NULL CHECK (override IN (0, 1)),
     justification  TEXT    NOT NULL,
     reasons        TEXT    NOT NULL,
@@ -274,7 +269,7 @@ def justification_words(text: str) -> int:
 
 def needs_justification(model_decision: str, final_decision: str) -> bool:
     """True when the advisor overrides the model or decides a REVIEW case."""
-    return model_decision == "REVIEW" or final_decision != model_decision
+    return model_decision == Decision.REVIEW or final_decision != model_decision
 
 
 def _validate(
@@ -313,7 +308,7 @@ def _validate(
         if words < MIN_JUSTIFICATION_WORDS:
             why = (
                 f"the model left client {client_id} for review"
-                if model_decision == "REVIEW"
+                if model_decision == Decision.REVIEW
                 else f"{final_decision} goes against the model's {model_decision}"
             )
             raise DecisionError(
@@ -563,7 +558,7 @@ class AuditStore:
             reasons=reasons,
             input_hash=input_hash,
         )
-        override = model_decision != "REVIEW" and final_decision != model_decision
+        override = model_decision != Decision.REVIEW and final_decision != model_decision
         with self._lock, self._write() as conn:
             if corrects is not None:
                 row = conn.execute(
@@ -766,23 +761,15 @@ class AuditStore:
             raise AuditError(f"Folder {out.parent} does not exist; create it or choose another --out path.")
         records = self._select()
         try:
-            fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
-        except OSError as exc:
-            raise AuditError(
-                f"Cannot write {out} ({exc.strerror or exc}); choose another --out path."
-            ) from exc
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            with atomic_file(out, newline="") as fh:
                 writer = csv.DictWriter(fh, fieldnames=list(_COLUMNS))
                 writer.writeheader()
                 for record in records:
                     writer.writerow(record.as_row())
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, out)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        except OSError as exc:
+            raise AuditError(
+                f"Cannot write {out} ({exc.strerror or exc}); choose another --out path."
+            ) from exc
         return len(records)
 
 

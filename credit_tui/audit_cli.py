@@ -78,15 +78,6 @@ def export_main(db: Path | None, out: Path) -> int:
     return EXIT_OK
 
 
-def build_audit_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add ``audit verify`` and ``audit export`` to an existing set of sub-commands.
-
-    The parsed namespace carries ``audit_func``: call ``args.audit_func(args)`` to run the command.
-    """
-    audit = subparsers.add_parser("audit", help="check or export the advisors' decision log")
-    _add_audit_commands(audit)
-
-
 def _add_audit_commands(parser: argparse.ArgumentParser) -> None:
     commands = parser.add_subparsers(dest="audit_command", required=True, metavar="{verify,export}")
     verify = commands.add_parser(

@@ -56,6 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
             "the model bundle, the clients file or the audit database cannot be used."
         ),
     )
+    from trainer import __version__
+
+    parser.add_argument("--version", action="version", version=f"credit-tui {__version__}")
     parser.add_argument(
         "--model", type=Path, default=None, metavar="DIR", help="model bundle folder (from `trainer fit`)"
     )

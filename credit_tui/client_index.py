@@ -13,14 +13,16 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 
 import numpy as np
 
+from trainer.decision import Decision
+
 if TYPE_CHECKING:
     import pandas
 
 IntArray = np.ndarray[Any, np.dtype[np.int64]]
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
 
-DECISIONS: Final = ("ACCEPT", "REVIEW", "REFUSE")
-"""Decision labels; a decision code is the position in this tuple, -1 while not scored yet."""
+DECISIONS: Final = (Decision.ACCEPT, Decision.REVIEW, Decision.REFUSE)
+"""Decisions in order of risk; a decision code is the position in this tuple, -1 while not scored yet."""
 
 PENDING: Final = -1
 
@@ -101,7 +103,7 @@ class Query:
     @property
     def to_do(self) -> bool:
         """Whether this is the work queue: REVIEW clients not yet decided."""
-        return self.decision == "REVIEW" and self.status == STATUSES[UNDECIDED]
+        return self.decision == Decision.REVIEW and self.status == STATUSES[UNDECIDED]
 
 
 @dataclass

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from credit_tui.audit import AuditError, DecisionError, input_row_hash, needs_justification
+from trainer.decision import Decision
 
 if TYPE_CHECKING:
     from credit_tui.audit import DecisionRecord
@@ -49,7 +50,7 @@ class DecisionDraft:
     @property
     def override(self) -> bool:
         """True when the advisor decides against the model's ACCEPT or REFUSE."""
-        return self.model_decision != "REVIEW" and self.final_decision != self.model_decision
+        return self.model_decision != Decision.REVIEW and self.final_decision != self.model_decision
 
     @property
     def input_hash(self) -> str:

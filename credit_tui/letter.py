@@ -11,9 +11,7 @@ UI-free: ``credit-tui letter --client ID`` and the client screen's key both call
 from __future__ import annotations
 
 import html
-import os
 import re
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -21,6 +19,8 @@ from pathlib import Path
 from typing import Final
 
 from credit_tui.audit import DecisionRecord
+from trainer.atomic import write_text_atomic
+from trainer.decision import FINAL_DECISIONS, Decision
 from trainer.errors import UserError
 
 LENDER: Final = "Prêt à Dépenser"
@@ -85,7 +85,7 @@ def _content(
     lender: str,
     contact: str,
 ) -> LetterContent:
-    if decision not in ("ACCEPT", "REFUSE"):
+    if decision not in FINAL_DECISIONS:
         raise LetterError(
             f"Client {client_id} has no final decision yet ({decision}); record ACCEPT or REFUSE first."
         )
@@ -97,7 +97,7 @@ def _content(
 
 def _sections(letter: LetterContent) -> list[tuple[str, list[str]]]:
     """The letter as (heading, paragraphs) in plain text; both renderings are built from this."""
-    accepted = letter.decision == "ACCEPT"
+    accepted = letter.decision == Decision.ACCEPT
     decision_text = (
         "We are pleased to tell you that your credit application has been accepted."
         if accepted
@@ -227,7 +227,7 @@ _CSS: Final = (
 
 def _html(letter: LetterContent) -> str:
     e = html.escape
-    verdict = "Accepted" if letter.decision == "ACCEPT" else "Refused"
+    verdict = "Accepted" if letter.decision == Decision.ACCEPT else "Refused"
     body: list[str] = [
         f"<h1>{e(letter.lender)}: decision on your credit application</h1>",
         '<p class="meta">',
@@ -245,7 +245,7 @@ def _html(letter: LetterContent) -> str:
         if items:
             body.append("<ol>" + "".join(f"<li>{e(item)}</li>" for item in items) + "</ol>")
     body.append(f"<p>{e(letter.advisor)}, for {e(letter.lender)}</p>")
-    css_class = "accept" if letter.decision == "ACCEPT" else "refuse"
+    css_class = "accept" if letter.decision == Decision.ACCEPT else "refuse"
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
@@ -253,19 +253,6 @@ def _html(letter: LetterContent) -> str:
         f"<style>{_CSS}</style>\n</head>\n"
         f'<body class="{css_class}">\n' + "\n".join(body) + "\n</body>\n</html>\n"
     )
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def write_letter(
@@ -307,8 +294,8 @@ def write_letter(
     stem = f"letter-{int(client_id)}-{day.isoformat()}"
     md_path, html_path = out_dir / f"{stem}.md", out_dir / f"{stem}.html"
     try:
-        _write_atomic(md_path, markdown)
-        _write_atomic(html_path, page)
+        write_text_atomic(md_path, markdown)
+        write_text_atomic(html_path, page)
     except OSError as exc:
         md_path.unlink(missing_ok=True)
         raise LetterError(

@@ -56,14 +56,11 @@ class Population:
         available = set(APP_ENGINEERED) | set(APP_NUMERIC_PASSTHROUGH)
         if history is not None:
             available |= {str(c) for c in history.columns}
-        ranked = sorted(
-            scorer.bundle.manifest.get("importance", []),
-            key=lambda item: -float(item.get("mean_abs_shap", 0)),
-        )
+        ranked = sorted(scorer.bundle.manifest.importance, key=lambda item: -item.mean_abs_shap)
         chosen = [
-            str(item["feature"])
+            item.feature
             for item in ranked
-            if str(item["feature"]) in available and str(item["feature"]) not in scorer.spec.categories
+            if item.feature in available and item.feature not in scorer.spec.categories
         ]
         if not chosen:
             chosen = [

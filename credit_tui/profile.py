@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from trainer.registry import HISTORY_SUMMARY
+
 if TYPE_CHECKING:
     from trainer.scoring import Explanation
 
@@ -26,17 +28,6 @@ PROFILE_MORE = (
     "EXT_SOURCE_1",
     "EXT_SOURCE_2",
     "EXT_SOURCE_3",
-)
-HISTORY_SUMMARY = (
-    "BUREAU_ACTIVE_COUNT",
-    "BUREAU_CLOSED_COUNT",
-    "BUREAU_OVERDUE_SUM",
-    "BUREAU_MAX_OVERDUE_AMOUNT",
-    "PREV_APPROVED_COUNT",
-    "PREV_REFUSED_COUNT",
-    "INST_LATE_SHARE",
-    "POS_LATE_SHARE",
-    "CC_UTILISATION_MEAN",
 )
 
 

@@ -86,12 +86,13 @@ def manifest_history_tables(model: Path) -> tuple[str, ...] | None:
     Only a hint to start aggregating history while the bundle is verified in parallel;
     :func:`check_history` confirms it against the verified spec.
     """
-    import json
+    from trainer.bundle import MANIFEST_FILE
+    from trainer.contract import Manifest
+    from trainer.errors import BundleError
 
     try:
-        manifest = json.loads((Path(model) / "manifest.json").read_text(encoding="utf-8"))
-        return tuple(str(t) for t in manifest["history_tables"])
-    except (OSError, ValueError, KeyError, TypeError):
+        return Manifest.from_json((Path(model) / MANIFEST_FILE).read_bytes()).history_tables
+    except (OSError, BundleError):
         return None
 
 

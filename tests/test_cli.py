@@ -101,7 +101,20 @@ def test_bad_params_file(synth_dir: Path, tmp_path: Path, params: str) -> None:
 def test_evaluate_uses_the_bundle_validation_clients(fitted_bundle: Bundle, synth_dir: Path) -> None:
     proc = run_trainer("evaluate", "--model", str(fitted_bundle.path), "--data", str(synth_dir))
     assert proc.returncode == 0, proc.stderr
-    n_valid = fitted_bundle.manifest["training_data"]["n_valid"]
+    n_valid = fitted_bundle.manifest.training_data.n_valid
     assert f"bundle's {n_valid:,} validation clients" in proc.stdout
-    auc = fitted_bundle.manifest["metrics"]["validation"]["roc_auc"]
+    auc = fitted_bundle.manifest.validation.roc_auc
     assert f"{auc:.4f}" in proc.stdout
+
+
+def test_both_commands_print_the_installed_version(capsys: pytest.CaptureFixture[str]) -> None:
+    from importlib.metadata import version
+
+    from credit_tui.cli import main as tui_main
+
+    installed = version("credit-tui")
+    proc = run_trainer("--version")
+    assert proc.returncode == 0 and installed in proc.stdout
+    with pytest.raises(SystemExit) as info:
+        tui_main(["--version"])
+    assert info.value.code == 0 and f"credit-tui {installed}" in capsys.readouterr().out

@@ -32,21 +32,18 @@ def test_bundle_round_trip(fitted_bundle: Bundle) -> None:
     again = load_bundle(fitted_bundle.path)
     assert again.model_id == fitted_bundle.model_id
     manifest = again.manifest
-    assert manifest["schema_version"] == SCHEMA_VERSION
-    assert set(manifest["files"]) == {MODEL_FILE}
-    assert manifest["threshold"]["cost_false_negative"] == 10.0
-    assert (
-        manifest["threshold"]["review_band"][0]
-        < manifest["threshold"]["value"]
-        < manifest["threshold"]["review_band"][1]
-    )
-    metrics = manifest["metrics"]["validation"]
-    assert 0.6 < metrics["roc_auc"] <= 1.0
-    assert {"pr_auc", "ks", "brier", "business_cost", "confusion_matrix"} <= set(metrics)
-    assert manifest["training_data"]["fingerprint"] and manifest["libraries"]["xgboost_runtime"]
-    assert [f["feature"] for f in manifest["importance"]][:1] and len(manifest["importance"]) == len(
-        again.spec.names
-    )
+    assert manifest.schema_version == SCHEMA_VERSION
+    assert set(manifest.files) == {MODEL_FILE}
+    assert manifest.threshold.cost_false_negative == 10.0
+    band = manifest.threshold.review_band
+    assert band is not None
+    assert band[0] < manifest.threshold.value < band[1]
+    metrics = manifest.validation
+    assert 0.6 < metrics.roc_auc <= 1.0
+    assert 0.0 < metrics.pr_auc <= 1.0 and 0.0 < metrics.ks <= 1.0 and 0.0 < metrics.brier < 1.0
+    assert sum(vars(metrics.confusion_matrix).values()) == metrics.n
+    assert manifest.training_data.fingerprint and manifest.libraries["xgboost_runtime"]
+    assert manifest.importance and len(manifest.importance) == len(again.spec.names)
     assert set(again.spec.history_tables) == {
         "bureau",
         "bureau_balance",
@@ -192,7 +189,7 @@ def test_verify_bundle_checks_files_without_loading_the_model(fitted_bundle: Bun
     code = (
         "import sys; from trainer.bundle import verify_bundle; "
         f"m = verify_bundle({str(fitted_bundle.path)!r}); "
-        "print(m['model_id'], 'xgboost' in sys.modules)"
+        "print(m.model_id, 'xgboost' in sys.modules)"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert proc.stdout.split() == [fitted_bundle.model_id, "False"]

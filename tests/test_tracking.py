@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from trainer import tracking
 from trainer.cli import app
-from trainer.train import FitConfig, fit_bundle
+from trainer.train import FitConfig
 
 
 @pytest.fixture(scope="module")
@@ -47,19 +47,18 @@ def test_without_mlflow_runs_work_and_say_tracking_is_off(
 
 
 def test_fit_records_its_run_in_the_manifest(synth_dir: Path, tmp_path: Path, store: str) -> None:
-    config = FitConfig(
-        data_dir=synth_dir, out=tmp_path / "m", seed=5, num_boost_round=30, nthread=1, tracking_uri=store
-    )
-    bundle = fit_bundle(config)
-    ref = bundle.manifest["tracking"]
+    config = FitConfig(data_dir=synth_dir, out=tmp_path / "m", seed=5, num_boost_round=30, nthread=1)
+    bundle = tracking.tracked_fit(config, store)
+    ref = bundle.manifest.tracking
+    assert ref is not None
     assert ref["uri"] == store
     metrics, params, tags = tracking.get_run_data(store, ref["run_id"])
-    validation = bundle.manifest["metrics"]["validation"]
-    assert metrics["roc_auc"] == pytest.approx(validation["roc_auc"])
-    assert metrics["business_cost"] == pytest.approx(validation["business_cost"])
+    validation = bundle.manifest.validation
+    assert metrics["roc_auc"] == pytest.approx(validation.roc_auc)
+    assert metrics["business_cost"] == pytest.approx(validation.business_cost)
     assert params["seed"] == "5"
     assert tags["bundle.model_id"] == bundle.model_id
-    assert tags["data.fingerprint"] == bundle.manifest["training_data"]["fingerprint"]
+    assert tags["data.fingerprint"] == bundle.manifest.training_data.fingerprint
 
 
 def test_compare_logs_the_metrics_it_printed(synth_dir: Path, tmp_path: Path, store: str) -> None:
@@ -100,15 +99,14 @@ def test_compare_logs_the_metrics_it_printed(synth_dir: Path, tmp_path: Path, st
 
 
 def test_report_attaches_its_figures_to_the_bundle_run(synth_dir: Path, tmp_path: Path, store: str) -> None:
-    config = FitConfig(
-        data_dir=synth_dir, out=tmp_path / "m", seed=6, num_boost_round=20, nthread=1, tracking_uri=store
-    )
-    bundle = fit_bundle(config)
+    config = FitConfig(data_dir=synth_dir, out=tmp_path / "m", seed=6, num_boost_round=20, nthread=1)
+    bundle = tracking.tracked_fit(config, store)
     result = CliRunner().invoke(
         app, ["report", "--model", str(bundle.path), "--out", str(tmp_path / "r"), "--tracking-uri", store]
     )
     assert result.exit_code == 0, result.output
-    run_id = bundle.manifest["tracking"]["run_id"]
+    assert bundle.manifest.tracking is not None
+    run_id = bundle.manifest.tracking["run_id"]
     artifacts = Path(tracking._artifact_root(store).removeprefix("file://"))  # type: ignore[union-attr]
     attached = {p.name for p in artifacts.rglob(f"{run_id}/**/report/*")}
     assert {"report.html", "cost.png", "shap_beeswarm.png"} <= attached

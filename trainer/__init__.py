@@ -3,4 +3,10 @@
 This package never imports ``textual`` or ``credit_tui``.
 """
 
-__version__ = "0.1.0"
+from importlib import metadata
+
+try:
+    #: The installed distribution's version: the one source is ``project.version`` in pyproject.toml.
+    __version__ = metadata.version("credit-tui")
+except metadata.PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = "0+unknown"

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TextIO
 
 
 @contextlib.contextmanager
@@ -33,3 +35,40 @@ def atomic_directory(target: Path) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+@contextlib.contextmanager
+def atomic_path(target: Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``target`` for a writer that takes a path; then put it in place.
+
+    The temporary file comes from ``mkstemp`` in the target's folder (same file system, so the final
+    ``os.replace`` is atomic) and keeps the target's suffix (libraries infer the format from it). When
+    the body succeeds the file is flushed to disk and replaces ``target``; when it fails it is removed
+    and ``target`` is left as it was.
+    """
+    target = Path(target)
+    fd, name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f".tmp{target.suffix}", dir=target.parent)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        with tmp.open("rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+@contextlib.contextmanager
+def atomic_file(target: Path, *, newline: str | None = None) -> Iterator[TextIO]:
+    """Yield a UTF-8 text file that replaces ``target`` once fully written (see :func:`atomic_path`)."""
+    with atomic_path(target) as tmp, tmp.open("w", encoding="utf-8", newline=newline) as fh:
+        yield fh
+        fh.flush()
+
+
+def write_text_atomic(target: Path, text: str, *, newline: str | None = "\n") -> None:
+    """Write ``text`` (UTF-8) to ``target`` atomically: a reader sees the old file or the new one."""
+    with atomic_file(target, newline=newline) as fh:
+        fh.write(text)

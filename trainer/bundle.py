@@ -1,4 +1,4 @@
-"""The model bundle: the contract between the trainer and the advisor app (design.md section 2).
+"""The model bundle: the contract between the trainer and the advisor app (README, "Architecture").
 
 A bundle is a directory holding ``model.ubj`` (the booster in XGBoost's own format, no pickle) and
 ``manifest.json``. Loading verifies the schema version, the SHA-256 of every file, and the manifest's
@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from trainer.atomic import atomic_directory
+from trainer.contract import MAX_MANIFEST_BYTES, Manifest
+from trainer.decision import ThresholdPolicy
 from trainer.errors import BundleError
 from trainer.features import FeatureSpec
 
@@ -65,31 +67,35 @@ class Bundle:
 
     Attributes:
         path: The bundle directory.
-        manifest: The parsed ``manifest.json``.
+        manifest: The parsed, validated ``manifest.json``.
         booster: The XGBoost model.
         spec: The features the booster expects, in order.
     """
 
     path: Path
-    manifest: dict[str, Any]
+    manifest: Manifest
     booster: xgb.Booster
     spec: FeatureSpec
 
     @property
     def model_id(self) -> str:
         """Content hash identifying the bundle."""
-        return str(self.manifest["model_id"])
+        return self.manifest.model_id
+
+    @property
+    def policy(self) -> ThresholdPolicy:
+        """The bundle's decision rule (threshold and review band)."""
+        return self.manifest.policy
 
     @property
     def threshold(self) -> float:
         """Refuse when PD >= threshold."""
-        return float(self.manifest["threshold"]["value"])
+        return self.manifest.threshold.value
 
     @property
     def review_band(self) -> tuple[float, float] | None:
         """PDs in [low, high) are REVIEW, if a band was configured."""
-        band = self.manifest["threshold"].get("review_band")
-        return None if band is None else (float(band[0]), float(band[1]))
+        return self.manifest.threshold.review_band
 
 
 def save_bundle(target: Path, booster: xgb.Booster, spec: FeatureSpec, details: dict[str, Any]) -> Bundle:
@@ -118,23 +124,24 @@ def save_bundle(target: Path, booster: xgb.Booster, spec: FeatureSpec, details: 
             "files": {MODEL_FILE: sha256_file(staging / MODEL_FILE)},
         }
         manifest["model_id"] = _content_id(manifest)
+        text = Manifest.from_dict(manifest, str(target / MANIFEST_FILE)).to_json()
         with (staging / MANIFEST_FILE).open("w", encoding="utf-8") as fh:
-            json.dump(manifest, fh, indent=2, sort_keys=False)
-            fh.write("\n")
+            fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
     return load_bundle(target)
 
 
-def verify_bundle(path: Path) -> dict[str, Any]:
+def verify_bundle(path: Path) -> Manifest:
     """Check a bundle's files without loading the model (no model library is imported): fast.
 
     Returns:
-        The parsed manifest.
+        The parsed, validated manifest.
 
     Raises:
         BundleError: One sentence naming the bundle and the problem, for a missing directory or file,
-            unreadable JSON, a newer schema version, or a changed byte in any file.
+            unreadable, oversized or invalid JSON (:meth:`Manifest.from_json`), a newer schema version,
+            or a changed byte in any file.
     """
     path = Path(path)
     if not path.is_dir():
@@ -147,9 +154,14 @@ def verify_bundle(path: Path) -> dict[str, Any]:
         raise BundleError(
             f"{manifest_path} is missing, so {path} is not a model bundle; retrain it with `trainer fit`."
         )
+    if manifest_path.stat().st_size > MAX_MANIFEST_BYTES:
+        raise BundleError(
+            f"{manifest_path} is larger than the {MAX_MANIFEST_BYTES} bytes a manifest may hold; "
+            "the bundle is corrupt or foreign: retrain it."
+        )
     try:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise BundleError(
             f"{manifest_path} is not valid JSON ({exc.__class__.__name__}); "
             "the bundle is corrupt: retrain or restore it."
@@ -167,7 +179,13 @@ def verify_bundle(path: Path) -> dict[str, Any]:
         raise BundleError(
             f"{manifest_path} lists no {MODEL_FILE} hash; the bundle is incomplete: retrain it."
         )
-    for name, expected in files.items():
+    if manifest.get("model_id") != _content_id(manifest):
+        raise BundleError(
+            f"{manifest_path} has been edited since the bundle was written (its content no longer matches "
+            f"model_id {manifest.get('model_id')}); restore the original bundle or retrain it."
+        )
+    parsed = Manifest.from_dict(manifest, str(manifest_path))
+    for name, expected in parsed.files.items():
         file_path = path / name
         if not file_path.is_file():
             raise BundleError(f"{file_path} is missing from the bundle; restore it or retrain the bundle.")
@@ -176,12 +194,7 @@ def verify_bundle(path: Path) -> dict[str, Any]:
                 f"{file_path} has changed since the bundle was written (SHA-256 mismatch); "
                 "restore the original bundle or retrain it."
             )
-    if manifest.get("model_id") != _content_id(manifest):
-        raise BundleError(
-            f"{manifest_path} has been edited since the bundle was written (its content no longer matches "
-            f"model_id {manifest.get('model_id')}); restore the original bundle or retrain it."
-        )
-    return manifest
+    return parsed
 
 
 def load_bundle(path: Path) -> Bundle:
@@ -195,8 +208,8 @@ def load_bundle(path: Path) -> Bundle:
     path = Path(path)
     manifest = verify_bundle(path)
     manifest_path = path / MANIFEST_FILE
+    spec = manifest.spec
     try:
-        spec = FeatureSpec.from_dict(manifest)
         booster = xgb.Booster()
         booster.load_model(path / MODEL_FILE)
     except (KeyError, TypeError, ValueError, xgb.core.XGBoostError) as exc:

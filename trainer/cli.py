@@ -31,6 +31,25 @@ BundleDir = Annotated[Path, typer.Option("--model", help="Bundle folder.")]
 NoHistory = Annotated[bool, typer.Option("--no-history", help="Use the application table only.")]
 Threads = Annotated[int, typer.Option("--threads", min=0, help="XGBoost threads (0 = all cores).")]
 
+
+def _print_version(value: bool) -> None:
+    if value:
+        from trainer import __version__
+
+        typer.echo(f"trainer (credit-tui) {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    """Build, evaluate and serialise the Prêt à Dépenser credit model (Home Credit data)."""
+
+
 _TRACKING_OPTION = typer.Option(
     "--tracking-uri",
     help="MLflow tracking URI or folder (default: a SQLite store in mlruns/ of the project; 'off' disables).",
@@ -46,8 +65,10 @@ def synth(
 ) -> None:
     """Generate realistic synthetic Home Credit tables (application_test gets 15.9 % as many clients)."""
     from trainer.synth import generate
+    from trainer.views import progress_bar
 
-    generate(out, n_clients=clients, seed=seed, fmt=fmt, console=err_console)
+    with progress_bar(err_console) as progress:
+        generate(out, n_clients=clients, seed=seed, fmt=fmt, progress=progress)
 
 
 @app.command()
@@ -89,9 +110,9 @@ def fit(
     tracking_uri: Annotated[str | None, _TRACKING_OPTION] = None,
 ) -> None:
     """Train the model, choose the threshold by business cost, and write a verified bundle."""
-    from trainer.reports import fit_summary, progress_bar
-    from trainer.tracking import resolve_uri
-    from trainer.train import FitConfig, fit_bundle
+    from trainer.tracking import resolve_uri, tracked_fit
+    from trainer.train import FitConfig
+    from trainer.views import fit_summary, progress_bar
 
     config = FitConfig(
         data_dir=data,
@@ -104,10 +125,9 @@ def fit(
         params=_read_params(params),
         num_boost_round=max_rounds,
         nthread=threads,
-        tracking_uri=resolve_uri(tracking_uri),
     )
     with progress_bar(err_console) as progress:
-        bundle = fit_bundle(config, progress, err_console)
+        bundle = tracked_fit(config, resolve_uri(tracking_uri), progress, err_console)
     Console().print(fit_summary(bundle))
 
 
@@ -138,7 +158,7 @@ def evaluate(
 ) -> None:
     """Evaluate a bundle on labelled data (its own validation clients when it is its training data)."""
     from trainer.evaluation import evaluate_bundle
-    from trainer.reports import metrics_table
+    from trainer.views import metrics_table
 
     result = evaluate_bundle(model, data)
     Console().print(metrics_table(result.metrics, title=result.title))
@@ -181,8 +201,8 @@ def explain(
 ) -> None:
     """Show one client's PD, decision, reasons and top SHAP contributions."""
     from trainer.portfolio import Portfolio
-    from trainer.reports import explanation_view
     from trainer.scoring import Scorer
+    from trainer.views import explanation_view
 
     scorer = Scorer.load(model)
     portfolio = Portfolio.load(_clients_file(data, clients), tables=scorer.spec.history_tables)
@@ -236,15 +256,13 @@ def compare(
     """Cross-validate LR, tree, random forest, HistGradientBoosting and XGBoost on the same folds."""
     from trainer.compare import (
         CompareConfig,
-        compare_table,
         load_dataset,
         parse_models,
         run_compare,
-        track_compare,
         write_outputs,
     )
-    from trainer.reports import progress_bar
-    from trainer.tracking import resolve_uri, tracked
+    from trainer.tracking import log_compare, resolve_uri, tracked
+    from trainer.views import compare_table, progress_bar
 
     config = CompareConfig(
         data_dir=data,
@@ -264,7 +282,7 @@ def compare(
             result = run_compare(config, dataset, progress)
         target = out if out is not None else _default_out(Path("reports") / "compare")
         files = write_outputs(result, target, run.run_id)
-        track_compare(run, result, files)
+        log_compare(run, result, files)
     Console().print(compare_table(result))
     err_console.print(f"wrote {', '.join(str(f) for f in files)}")
 
@@ -292,9 +310,9 @@ def tune(
 ) -> None:
     """Search XGBoost parameters on cross-validated ROC AUC within a time budget (optuna, resumable)."""
     from trainer.compare import load_dataset
-    from trainer.reports import progress_bar
-    from trainer.tracking import resolve_uri, tracked
-    from trainer.tune import TuneConfig, run_tune, track_tune, tune_table, write_params
+    from trainer.tracking import log_tune, resolve_uri, tracked
+    from trainer.tune import TuneConfig, run_tune, write_params
+    from trainer.views import progress_bar, tune_table
 
     config = TuneConfig(
         budget_minutes=budget,
@@ -310,7 +328,7 @@ def tune(
         with progress_bar(err_console) as progress:
             result = run_tune(config, dataset, progress)
         write_params(result, out)
-        track_tune(run, result, out, dataset.fingerprint)
+        log_tune(run, result, out, dataset.fingerprint)
     Console().print(tune_table(result))
     err_console.print(f"wrote {out}; train with `trainer fit --data {data} --params {out} --out models/NAME`")
 
@@ -342,7 +360,7 @@ def report(
     with err_console.status("Building the report"):
         html = build_report(model, data, target)
     err_console.print(f"wrote {html}")
-    run = load_bundle(model).manifest.get("tracking")
+    run = load_bundle(model).manifest.tracking
     if run and resolve_uri(tracking_uri) is not None:
         uri = resolve_uri(tracking_uri) if tracking_uri is not None else run["uri"]
         files = [*sorted(html.parent.glob("*.png")), html]

@@ -18,20 +18,18 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from rich import box
-from rich.progress import Progress
-from rich.table import Table
 from sklearn.metrics import accuracy_score, average_precision_score, f1_score, roc_auc_score
 from sklearn.model_selection import StratifiedKFold, train_test_split
 from threadpoolctl import threadpool_limits
 
+from trainer.atomic import atomic_path, write_text_atomic
 from trainer.config import (
     DEFAULT_COST_FN,
     DEFAULT_COST_FP,
@@ -49,6 +47,7 @@ from trainer.features import (
     history_tables_used,
 )
 from trainer.model import Matrix, Vector, choose_threshold, fit_booster, stratified_split
+from trainer.progress import ProgressReport
 
 #: Model keys accepted by ``--models``, with their display names, in the order they are run.
 MODEL_NAMES: dict[str, str] = {
@@ -407,19 +406,20 @@ def score_fold(y: Vector, p: Vector, cost_fn: float, cost_fp: float) -> dict[str
     }
 
 
-def run_compare(config: CompareConfig, dataset: Dataset, progress: Progress | None = None) -> CompareResult:
+def run_compare(
+    config: CompareConfig, dataset: Dataset, progress: ProgressReport | None = None
+) -> CompareResult:
     """Cross-validate every model of ``config`` on ``dataset`` with the same folds."""
     splits = folds(dataset.y, config.n_folds, config.seed)
     scores: list[ModelScore] = []
     oof: dict[str, Vector] = {}
     for key in config.models:
         name = MODEL_NAMES[key]
-        task = progress.add_task(f"{name}", total=len(splits)) if progress is not None else None
         fold_scores: list[FoldScore] = []
         predictions = np.full(len(dataset.y), np.nan)
         for i, (tr, te) in enumerate(splits):
-            if progress is not None and task is not None:
-                progress.update(task, description=f"{name}: fold {i + 1}/{len(splits)}")
+            if progress is not None:
+                progress(name, i, len(splits), f"{name}: fold {i + 1}/{len(splits)}")
             start = time.perf_counter()
             with threadpool_limits(limits=config.threads or None):
                 p = PREDICTORS[key](
@@ -434,8 +434,8 @@ def run_compare(config: CompareConfig, dataset: Dataset, progress: Progress | No
                     **score_fold(dataset.y[te], p, config.cost_fn, config.cost_fp),
                 )
             )
-            if progress is not None and task is not None:
-                progress.advance(task)
+            if progress is not None:
+                progress(name, i + 1, len(splits), f"{name}: fold {i + 1}/{len(splits)}")
         aucs = np.array([f.roc_auc for f in fold_scores])
         scores.append(
             ModelScore(
@@ -468,54 +468,11 @@ def run_compare(config: CompareConfig, dataset: Dataset, progress: Progress | No
 # --------------------------------------------------------------------------------------------------
 
 
-def compare_table(result: CompareResult) -> Table:
-    """The terminal table: one row per model, best ROC AUC in bold."""
-    cfg = result.config
-    table = Table(
-        title=(
-            f"{cfg.n_folds}-fold stratified CV on {result.n_clients:,} clients (seed {cfg.seed}; "
-            f"cost FN:FP = {cfg.cost_fn:g}:{cfg.cost_fp:g})"
-        ),
-        caption="LogReg = Logistic Regression, RandForest = Random Forest, HistGB = HistGradientBoosting. "
-        "AUC = ROC AUC mean over folds; F1, accuracy and cost per client at each model's cost-optimal "
-        "threshold; fit s = seconds per fold.",
-        box=box.SIMPLE_HEAD,
-        show_edge=False,
-        pad_edge=False,
-        padding=(0, 1),
-        collapse_padding=True,
-    )
-    table.add_column("Model", no_wrap=True, min_width=10)
-    for header in ("AUC", "std", "PR AUC", "F1", "Acc", "Cost", "Thr", "Fit s"):
-        table.add_column(header, justify="right", no_wrap=True)
-    best = result.best().key
-    for s in result.scores:
-        table.add_row(
-            MODEL_LABELS[s.key],
-            f"{s.roc_auc_mean:.4f}",
-            f"{s.roc_auc_std:.4f}",
-            f"{s.pr_auc:.4f}",
-            f"{s.f1:.4f}",
-            f"{s.accuracy:.4f}",
-            f"{s.business_cost:.4f}",
-            f"{s.threshold:.4f}",
-            f"{s.fit_seconds:.1f}",
-            style="bold" if s.key == best else None,
-        )
-    return table
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
-
-
 def write_outputs(result: CompareResult, out: Path, run_id: str | None = None) -> list[Path]:
     """Write ``comparison.csv`` (summary), ``comparison.json`` (summary, folds, settings) and the figure."""
     out.mkdir(parents=True, exist_ok=True)
     csv_path, json_path = out / "comparison.csv", out / "comparison.json"
-    _atomic_write(csv_path, result.frame().to_csv(index=False, float_format="%.6f"))
+    write_text_atomic(csv_path, result.frame().to_csv(index=False, float_format="%.6f"))
     cfg = asdict(result.config)
     cfg["data_dir"] = str(result.config.data_dir)
     payload = {
@@ -527,7 +484,7 @@ def write_outputs(result: CompareResult, out: Path, run_id: str | None = None) -
         "mlflow_run_id": run_id,
         "models": [asdict(s) for s in result.scores],
     }
-    _atomic_write(json_path, json.dumps(payload, indent=2) + "\n")
+    write_text_atomic(json_path, json.dumps(payload, indent=2) + "\n")
     written = [csv_path, json_path]
     figure = comparison_figure(result, out)
     if figure is not None:
@@ -556,37 +513,6 @@ def comparison_figure(result: CompareResult, out: Path) -> Path | None:
     right.bar(labels, [s.fit_seconds for s in result.scores], color="#718096")
     right.set_ylabel("Seconds per fold (fit + predict)")
     target = out / "comparison.png"
-    save(fig, out, ".comparison.tmp").path.replace(target)  # written whole, then renamed
+    with atomic_path(target) as tmp:
+        save(fig, tmp.parent, tmp.name.removesuffix(".png"))
     return target
-
-
-def track_compare(run: Any, result: CompareResult, files: Sequence[Path]) -> None:
-    """Log the comparison: settings, one child run per model with its metrics, the files as artifacts."""
-    if not run.active:
-        return
-    cfg = result.config
-    run.log_params(
-        {
-            "models": ",".join(cfg.models),
-            "folds": cfg.n_folds,
-            "sample": cfg.sample or "all",
-            "seed": cfg.seed,
-            "cost_fn": cfg.cost_fn,
-            "cost_fp": cfg.cost_fp,
-            "use_history": cfg.use_history,
-            "n_clients": result.n_clients,
-        }
-    )
-    run.set_tags({"data.fingerprint": result.fingerprint, "data.source": str(cfg.data_dir)})
-    for score in result.scores:
-        run.log_metrics({f"{score.key}.{k}": v for k, v in score.metrics().items()})
-        child = run.child(score.name)
-        child.log_params({"model": score.key, "folds": cfg.n_folds, "seed": cfg.seed})
-        child.log_metrics(score.metrics())
-        for f in score.folds:
-            child.log_metrics({"fold_roc_auc": f.roc_auc}, step=f.fold)
-        child.set_tags({"data.fingerprint": result.fingerprint})
-        child.finish()
-    run.set_tags({"best_model": result.best().key})
-    for path in files:
-        run.log_artifact(path, "comparison")

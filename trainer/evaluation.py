@@ -36,17 +36,15 @@ def evaluate_bundle(model: Path, data_dir: Path) -> EvaluationResult:
     used = history_tables_used(history_in)
     history = history_features(history_in) if used else None
     y = data.train["TARGET"].to_numpy(dtype=np.int64)
-    training = bundle.manifest["training_data"]
+    training = bundle.manifest.training_data
     rows = np.arange(len(y))
     title = f"Metrics on all {len(y):,} labelled clients of {data_dir}"
-    if training.get("fingerprint") == data.fingerprint():
-        settings = bundle.manifest["training"]
-        _, rows = stratified_split(y, settings["valid_share"], settings["seed"])
+    if training.fingerprint == data.fingerprint():
+        settings = bundle.manifest.training
+        _, rows = stratified_split(y, settings.valid_share, settings.seed)
         title = f"Metrics on the bundle's {len(rows):,} validation clients"
     x = feature_matrix(data.train.iloc[rows], history, bundle.spec)
     pds = scorer.predict_matrix(x)
-    thr = bundle.manifest["threshold"]
-    choice = ThresholdChoice(
-        thr["value"], thr["cost_false_negative"], thr["cost_false_positive"], float("nan")
-    )
+    thr = bundle.manifest.threshold
+    choice = ThresholdChoice(thr.value, thr.cost_false_negative, thr.cost_false_positive, float("nan"))
     return EvaluationResult(evaluate(y[rows], pds, choice), title)

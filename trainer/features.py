@@ -1,6 +1,7 @@
 """Features: raw Home Credit tables -> one feature row per client.
 
-One code path serves training, batch scoring and the single-client what-if:
+Which features exist, their tables, kinds and labels are declared once in :mod:`trainer.registry`;
+this module computes them. One code path serves training, batch scoring and the single-client what-if:
 
 - :func:`application_features` works on a mapping of column -> numpy array, so the same arithmetic runs
   on a whole table (arrays of n values) and on one client (arrays of one value).
@@ -23,126 +24,44 @@ import numpy as np
 import pandas as pd
 
 from trainer.config import DAYS_PLACEHOLDER
+from trainer.registry import (
+    APP_CATEGORICAL,
+    APP_ENGINEERED,
+    APP_INPUT_NUMERIC,
+    APP_NUMERIC_PASSTHROUGH,
+    DOCUMENT_FLAGS,
+    HISTORY_COUNTS,
+    HISTORY_FEATURES,
+)
+
+__all__ = [
+    "APP_CATEGORICAL",
+    "APP_ENGINEERED",
+    "APP_INPUT_NUMERIC",
+    "APP_NUMERIC_PASSTHROUGH",
+    "HISTORY_COUNTS",
+    "HISTORY_FEATURES",
+    "HISTORY_INPUT_COLUMNS",
+    "FeatureSpec",
+    "aggregate_history",
+    "align_history",
+    "application_features",
+    "encode_category",
+    "feature_matrix",
+    "feature_row",
+    "fit_feature_spec",
+    "history_feature_names",
+    "history_features",
+    "history_record",
+    "history_tables_used",
+    "safe_divide",
+]
 
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
 
 DAYS_PER_YEAR = 365.25
 #: Bump when a feature's definition changes: cached history aggregates of older versions are then rebuilt.
 FEATURES_VERSION = 1
-
-#: Application columns used as categories by the model.
-APP_CATEGORICAL: tuple[str, ...] = (
-    "NAME_CONTRACT_TYPE",
-    "CODE_GENDER",
-    "FLAG_OWN_CAR",
-    "FLAG_OWN_REALTY",
-    "NAME_TYPE_SUITE",
-    "NAME_INCOME_TYPE",
-    "NAME_EDUCATION_TYPE",
-    "NAME_FAMILY_STATUS",
-    "NAME_HOUSING_TYPE",
-    "OCCUPATION_TYPE",
-    "WEEKDAY_APPR_PROCESS_START",
-    "ORGANIZATION_TYPE",
-    "FONDKAPREMONT_MODE",
-    "HOUSETYPE_MODE",
-    "WALLSMATERIAL_MODE",
-    "EMERGENCYSTATE_MODE",
-)
-
-_HOUSING_MEASURES: tuple[str, ...] = (
-    "APARTMENTS",
-    "BASEMENTAREA",
-    "YEARS_BEGINEXPLUATATION",
-    "YEARS_BUILD",
-    "COMMONAREA",
-    "ELEVATORS",
-    "ENTRANCES",
-    "FLOORSMAX",
-    "FLOORSMIN",
-    "LANDAREA",
-    "LIVINGAPARTMENTS",
-    "LIVINGAREA",
-    "NONLIVINGAPARTMENTS",
-    "NONLIVINGAREA",
-)
-_DOCUMENT_FLAGS: tuple[str, ...] = tuple(f"FLAG_DOCUMENT_{i}" for i in range(2, 22))
-
-#: Application numbers passed to the model unchanged (the _MODE/_MEDI twins of the housing block add
-#: nothing to the _AVG ones; DAYS_* columns are replaced by years below).
-APP_NUMERIC_PASSTHROUGH: tuple[str, ...] = (
-    "CNT_CHILDREN",
-    "AMT_INCOME_TOTAL",
-    "AMT_CREDIT",
-    "AMT_ANNUITY",
-    "AMT_GOODS_PRICE",
-    "REGION_POPULATION_RELATIVE",
-    "OWN_CAR_AGE",
-    "FLAG_EMP_PHONE",
-    "FLAG_WORK_PHONE",
-    "FLAG_PHONE",
-    "FLAG_EMAIL",
-    "CNT_FAM_MEMBERS",
-    "REGION_RATING_CLIENT",
-    "REGION_RATING_CLIENT_W_CITY",
-    "HOUR_APPR_PROCESS_START",
-    "REG_REGION_NOT_LIVE_REGION",
-    "REG_REGION_NOT_WORK_REGION",
-    "LIVE_REGION_NOT_WORK_REGION",
-    "REG_CITY_NOT_LIVE_CITY",
-    "REG_CITY_NOT_WORK_CITY",
-    "LIVE_CITY_NOT_WORK_CITY",
-    "EXT_SOURCE_1",
-    "EXT_SOURCE_2",
-    "EXT_SOURCE_3",
-    *(f"{m}_AVG" for m in _HOUSING_MEASURES),
-    "TOTALAREA_MODE",
-    "OBS_30_CNT_SOCIAL_CIRCLE",
-    "DEF_30_CNT_SOCIAL_CIRCLE",
-    "OBS_60_CNT_SOCIAL_CIRCLE",
-    "DEF_60_CNT_SOCIAL_CIRCLE",
-    "FLAG_DOCUMENT_3",
-    "AMT_REQ_CREDIT_BUREAU_HOUR",
-    "AMT_REQ_CREDIT_BUREAU_DAY",
-    "AMT_REQ_CREDIT_BUREAU_WEEK",
-    "AMT_REQ_CREDIT_BUREAU_MON",
-    "AMT_REQ_CREDIT_BUREAU_QRT",
-    "AMT_REQ_CREDIT_BUREAU_YEAR",
-)
-
-#: Columns of the application row that the features read (everything else is ignored).
-APP_INPUT_NUMERIC: tuple[str, ...] = (
-    *APP_NUMERIC_PASSTHROUGH,
-    "DAYS_BIRTH",
-    "DAYS_EMPLOYED",
-    "DAYS_REGISTRATION",
-    "DAYS_ID_PUBLISH",
-    "DAYS_LAST_PHONE_CHANGE",
-    *_DOCUMENT_FLAGS,
-)
-APP_INPUT_COLUMNS: tuple[str, ...] = (*APP_INPUT_NUMERIC, *APP_CATEGORICAL)
-
-#: Engineered application features, in the order :func:`application_features` returns them.
-APP_ENGINEERED: tuple[str, ...] = (
-    "AGE_YEARS",
-    "EMPLOYED_YEARS",
-    "DAYS_EMPLOYED_PLACEHOLDER",
-    "REGISTRATION_YEARS",
-    "ID_PUBLISH_YEARS",
-    "PHONE_CHANGE_YEARS",
-    "CREDIT_INCOME_RATIO",
-    "ANNUITY_INCOME_RATIO",
-    "ANNUITY_CREDIT_RATIO",
-    "CREDIT_TERM_MONTHS",
-    "GOODS_CREDIT_RATIO",
-    "EMPLOYED_AGE_RATIO",
-    "INCOME_PER_PERSON",
-    "EXT_SOURCE_MEAN",
-    "EXT_SOURCE_MIN",
-    "EXT_SOURCE_MAX",
-    "EXT_SOURCE_PROD",
-    "DOCUMENT_COUNT",
-)
 
 
 def safe_divide(numerator: Any, denominator: Any) -> FloatArray:
@@ -197,7 +116,7 @@ def application_features(cols: Mapping[str, Any]) -> dict[str, FloatArray]:
     out["EXT_SOURCE_MIN"] = np.where(n_ext > 0, np.min(np.where(np.isnan(ext), np.inf, ext), axis=0), np.nan)
     out["EXT_SOURCE_MAX"] = np.where(n_ext > 0, np.max(np.where(np.isnan(ext), -np.inf, ext), axis=0), np.nan)
     out["EXT_SOURCE_PROD"] = ext[0] * ext[1] * ext[2]
-    out["DOCUMENT_COUNT"] = np.nansum(np.stack([col[f] for f in _DOCUMENT_FLAGS]), axis=0)
+    out["DOCUMENT_COUNT"] = np.nansum(np.stack([col[f] for f in DOCUMENT_FLAGS]), axis=0)
     return out
 
 
@@ -391,83 +310,6 @@ def credit_card_features(cards: pd.DataFrame) -> pd.DataFrame:
         },
         index=g.index,
     )
-
-
-#: History features per table, in the order they appear in the model; bureau_balance adds to bureau's.
-HISTORY_FEATURES: dict[str, tuple[str, ...]] = {
-    "bureau": (
-        "BUREAU_COUNT",
-        "BUREAU_ACTIVE_COUNT",
-        "BUREAU_CLOSED_COUNT",
-        "BUREAU_BAD_DEBT_COUNT",
-        "BUREAU_RECENT_COUNT",
-        "BUREAU_ACTIVE_DEBT",
-        "BUREAU_ACTIVE_CREDIT",
-        "BUREAU_OVERDUE_SUM",
-        "BUREAU_PROLONG_COUNT",
-        "BUREAU_MAX_DAYS_OVERDUE",
-        "BUREAU_MAX_OVERDUE_AMOUNT",
-        "BUREAU_DEBT_CREDIT_RATIO",
-        "BUREAU_YEARS_SINCE_LAST_CREDIT",
-    ),
-    "bureau_balance": ("BUREAU_BALANCE_MONTHS", "BUREAU_BALANCE_LATE_SHARE"),
-    "previous_application": (
-        "PREV_COUNT",
-        "PREV_APPROVED_COUNT",
-        "PREV_REFUSED_COUNT",
-        "PREV_RECENT_REFUSED_COUNT",
-        "PREV_CREDIT_APPLICATION_RATIO",
-        "PREV_AMT_CREDIT_MEAN",
-        "PREV_REFUSED_SHARE",
-        "PREV_YEARS_SINCE_LAST_DECISION",
-    ),
-    "installments_payments": (
-        "INST_COUNT",
-        "INST_LATE_SHARE",
-        "INST_DAYS_LATE_MEAN",
-        "INST_DAYS_LATE_MAX",
-        "INST_UNDERPAID_SHARE",
-        "INST_PAYMENT_RATIO",
-        "INST_RECENT_LATE_SHARE",
-    ),
-    "POS_CASH_balance": (
-        "POS_MONTHS",
-        "POS_DPD_MAX",
-        "POS_DPD_DEF_MAX",
-        "POS_RECENT_DPD_MAX",
-        "POS_DPD_MEAN",
-        "POS_LATE_SHARE",
-    ),
-    "credit_card_balance": (
-        "CC_MONTHS",
-        "CC_UTILISATION_MAX",
-        "CC_DPD_MAX",
-        "CC_UTILISATION_MEAN",
-        "CC_RECENT_UTILISATION",
-        "CC_LATE_SHARE",
-        "CC_DRAWINGS_MEAN",
-        "CC_ACTIVE_UTILISATION",
-    ),
-}
-
-#: Count features: a client absent from a table that is present has zero of them (not "unknown").
-HISTORY_COUNTS: frozenset[str] = frozenset(
-    {
-        "BUREAU_COUNT",
-        "BUREAU_ACTIVE_COUNT",
-        "BUREAU_CLOSED_COUNT",
-        "BUREAU_BAD_DEBT_COUNT",
-        "BUREAU_RECENT_COUNT",
-        "BUREAU_BALANCE_MONTHS",
-        "PREV_COUNT",
-        "PREV_APPROVED_COUNT",
-        "PREV_REFUSED_COUNT",
-        "PREV_RECENT_REFUSED_COUNT",
-        "INST_COUNT",
-        "POS_MONTHS",
-        "CC_MONTHS",
-    }
-)
 
 
 #: Raw columns each history aggregation reads (so large files are read column-pruned).

@@ -19,7 +19,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -27,6 +26,7 @@ import pandas as pd
 import platformdirs
 import pyarrow.parquet as pq
 
+from trainer.atomic import atomic_path
 from trainer.data import read_table
 from trainer.features import FEATURES_VERSION, aggregate_history
 
@@ -76,14 +76,8 @@ def read_history(path: Path) -> pd.DataFrame:
 def write_history(frame: pd.DataFrame, target: Path) -> None:
     """Write a history frame atomically (temporary file in the same folder, then rename)."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    os.close(fd)
-    try:
+    with atomic_path(target) as tmp:
         frame.to_parquet(tmp, index=True)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _build_and_write(paths: dict[str, Path], target: Path) -> None:

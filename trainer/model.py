@@ -128,28 +128,40 @@ class ThresholdChoice:
     cost_per_client: float
 
 
-def choose_threshold(
-    y: Vector, pd_: Vector, cost_fn: float = DEFAULT_COST_FN, cost_fp: float = DEFAULT_COST_FP
-) -> ThresholdChoice:
-    """Pick the threshold that minimises ``cost_fn * FN + cost_fp * FP`` on labelled data.
+def cost_curve(y: Vector, pd_: Vector, cost_fn: float, cost_fp: float) -> tuple[Vector, Vector]:
+    """Expected cost per client when refusing PD >= t, for every threshold that separates distinct PDs.
 
-    Candidate thresholds are the observed PDs (refuse when PD >= t) plus "refuse nobody".
+    Refusing the k highest PDs gives FN = positives - TP(k) and FP = k - TP(k); a threshold can only cut
+    between distinct PDs, and the first candidate is "refuse nobody". :func:`choose_threshold` takes this
+    curve's minimum, so the report plots exactly the curve the threshold was chosen on.
+
+    Returns:
+        (thresholds in decreasing order, cost per client).
     """
     y = np.asarray(y, dtype=np.int64)
     p = np.asarray(pd_, dtype=np.float64)
     order = np.argsort(-p, kind="stable")
     p_sorted, y_sorted = p[order], y[order]
-    positives = int(y.sum())
-    # Refusing the k highest PDs: FN = positives - TP(k), FP = k - TP(k).
     tp = np.concatenate([[0], np.cumsum(y_sorted)])
     k = np.arange(len(p) + 1)
-    cost = cost_fn * (positives - tp) + cost_fp * (k - tp)
-    # Only cut between distinct PDs: a threshold cannot separate equal scores.
+    cost = cost_fn * (int(y.sum()) - tp) + cost_fp * (k - tp)
     valid = np.ones(len(p) + 1, dtype=bool)
     valid[1:-1] = p_sorted[1:] != p_sorted[:-1]
-    best_k = int(np.argmin(np.where(valid, cost, np.inf)))
-    threshold = 1.0 + 1e-12 if best_k == 0 else float(p_sorted[best_k - 1])
-    return ThresholdChoice(threshold, cost_fn, cost_fp, float(cost[best_k]) / len(p))
+    thresholds = np.concatenate([[1.0 + 1e-12], p_sorted])
+    return thresholds[valid], cost[valid] / len(p)
+
+
+def choose_threshold(
+    y: Vector, pd_: Vector, cost_fn: float = DEFAULT_COST_FN, cost_fp: float = DEFAULT_COST_FP
+) -> ThresholdChoice:
+    """Pick the threshold that minimises ``cost_fn * FN + cost_fp * FP`` on labelled data.
+
+    Candidate thresholds are the observed PDs (refuse when PD >= t) plus "refuse nobody"
+    (:func:`cost_curve`); ties go to the highest threshold.
+    """
+    thresholds, costs = cost_curve(y, pd_, cost_fn, cost_fp)
+    best = int(np.argmin(costs))
+    return ThresholdChoice(float(thresholds[best]), cost_fn, cost_fp, float(costs[best]))
 
 
 def business_cost(y: Vector, pd_: Vector, threshold: float, cost_fn: float, cost_fp: float) -> float:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +9,7 @@ import numpy as np
 import pandas as pd
 from rich.console import Console
 
+from trainer.atomic import atomic_file
 from trainer.errors import UserError
 from trainer.portfolio import Portfolio
 from trainer.scoring import Scorer
@@ -65,11 +64,5 @@ def write_csv_atomic(frame: pd.DataFrame, out: Path) -> None:
     out = Path(out)
     if not out.parent.exists():
         raise UserError(f"Folder {out.parent} does not exist; create it or choose another --out path.")
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            frame.to_csv(fh, index=False)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_file(out, newline="") as fh:
+        frame.to_csv(fh, index=False)

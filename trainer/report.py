@@ -24,11 +24,12 @@ from sklearn.metrics import precision_recall_curve, roc_auc_score, roc_curve
 from trainer.atomic import atomic_directory
 from trainer.bundle import Bundle, load_bundle
 from trainer.data import load_data
+from trainer.decision import Decision
 from trainer.errors import DataError
 from trainer.features import FeatureSpec, feature_matrix, history_features, history_tables_used
 from trainer.figures import Figure, Section, beeswarm, page, pyplot, save, table_html
 from trainer.labels import feature_label
-from trainer.model import ThresholdChoice, Vector, evaluate, make_dmatrix, stratified_split
+from trainer.model import ThresholdChoice, Vector, cost_curve, evaluate, make_dmatrix, stratified_split
 from trainer.scoring import Scorer
 
 #: Clients used for SHAP plots (exact TreeSHAP; enough for stable pictures, bounded cost).
@@ -41,28 +42,6 @@ PSI_MODERATE = 0.1
 AGE_BANDS = (0, 30, 40, 50, 60, 200)
 AGE_LABELS = ("<30", "30-39", "40-49", "50-59", "60+")
 INCOME_LABELS = ("Q1 (lowest)", "Q2", "Q3", "Q4 (highest)")
-
-
-def cost_curve(y: Vector, pd_: Vector, cost_fn: float, cost_fp: float) -> tuple[Vector, Vector]:
-    """Expected cost per client when refusing PD >= t, for every threshold that separates distinct PDs.
-
-    The same candidates and arithmetic as :func:`trainer.model.choose_threshold` (the first threshold is
-    "refuse nobody"), so the curve's minimum is the threshold it chooses on the same data.
-
-    Returns:
-        (thresholds in decreasing order, cost per client).
-    """
-    y = np.asarray(y, dtype=np.int64)
-    p = np.asarray(pd_, dtype=np.float64)
-    order = np.argsort(-p, kind="stable")
-    p_sorted, y_sorted = p[order], y[order]
-    tp = np.concatenate([[0], np.cumsum(y_sorted)])
-    k = np.arange(len(p) + 1)
-    cost = cost_fn * (int(y.sum()) - tp) + cost_fp * (k - tp)
-    valid = np.ones(len(p) + 1, dtype=bool)
-    valid[1:-1] = p_sorted[1:] != p_sorted[:-1]
-    thresholds = np.concatenate([[1.0 + 1e-12], p_sorted])
-    return thresholds[valid], cost[valid] / len(p)
 
 
 def psi(expected: Vector, actual: Vector, categorical: bool, bins: int = 10) -> float:
@@ -181,7 +160,7 @@ def compute_report(model: Path, data_dir: Path | None = None) -> ReportData:
     """Score the evaluation clients and compute every number the report shows."""
     bundle = load_bundle(model)
     spec: FeatureSpec = bundle.spec
-    source = data_dir if data_dir is not None else Path(bundle.manifest["training_data"]["source"])
+    source = data_dir if data_dir is not None else Path(bundle.manifest.training_data.source)
     data = load_data(source, need_train=True, history=bool(spec.history_tables))
     if "TARGET" not in data.train.columns:
         raise DataError(f"application_train in {source} has no TARGET column; the report needs labels.")
@@ -190,19 +169,17 @@ def compute_report(model: Path, data_dir: Path | None = None) -> ReportData:
     y_all = data.train["TARGET"].to_numpy(dtype=np.int64)
     rows = np.arange(len(y_all))
     title = f"all {len(y_all):,} labelled clients of {source}"
-    if bundle.manifest["training_data"].get("fingerprint") == data.fingerprint():
-        settings = bundle.manifest["training"]
-        train_rows, rows = stratified_split(y_all, settings["valid_share"], settings["seed"])
+    if bundle.manifest.training_data.fingerprint == data.fingerprint():
+        settings = bundle.manifest.training
+        train_rows, rows = stratified_split(y_all, settings.valid_share, settings.seed)
         title = f"the bundle's {len(rows):,} validation clients"
     else:
         train_rows = rows
     x_all = feature_matrix(data.train, history, spec)
     x, y = x_all[rows], y_all[rows]
     p = Scorer(bundle).predict_matrix(x)
-    thr = bundle.manifest["threshold"]
-    choice = ThresholdChoice(
-        thr["value"], thr["cost_false_negative"], thr["cost_false_positive"], float("nan")
-    )
+    thr = bundle.manifest.threshold
+    choice = ThresholdChoice(thr.value, thr.cost_false_negative, thr.cost_false_positive, float("nan"))
     thresholds, costs = cost_curve(y, p, choice.cost_fn, choice.cost_fp)
 
     sample = np.sort(np.random.default_rng(0).permutation(len(rows))[:SHAP_SAMPLE])
@@ -301,7 +278,7 @@ def _figures(r: ReportData, folder: Path) -> dict[str, Figure]:
     ax.imshow(grid, cmap="Blues")
     for (i, j), v in np.ndenumerate(grid):
         ax.text(j, i, f"{v:,}", ha="center", va="center", color="black", fontsize=12)
-    ax.set_xticks([0, 1], ["ACCEPT", "REFUSE"])
+    ax.set_xticks([0, 1], [Decision.ACCEPT.value, Decision.REFUSE.value])
     ax.set_yticks([0, 1], ["repaid (0)", "defaulted (1)"])
     ax.set_xlabel("Decision at the threshold")
     ax.set_ylabel("Outcome")
@@ -365,12 +342,12 @@ def _metrics_frame(metrics: dict[str, Any]) -> pd.DataFrame:
 def render_html(r: ReportData, figs: dict[str, Figure]) -> str:
     """The report page (figures embedded as base64 PNG)."""
     b = r.bundle
-    thr = b.manifest["threshold"]
+    thr = b.manifest.threshold
     best = float(np.minimum(r.curve_thresholds[int(np.argmin(r.curve_costs))], 1.0))
-    tracking = b.manifest.get("tracking") or {}
+    tracking = b.manifest.tracking or {}
     intro = (
         f"Bundle <code>{b.path}</code>, model_id <code>{b.model_id}</code>, "
-        f"created {b.manifest['created_at']}; "
+        f"created {b.manifest.created_at}; "
         f"{len(b.spec.names)} features; evaluated on {r.title}."
         + (f" MLflow run <code>{tracking.get('run_id')}</code>." if tracking else "")
     )
@@ -390,8 +367,8 @@ def render_html(r: ReportData, figs: dict[str, Figure]) -> str:
         Section(
             "cost",
             "Business cost and threshold",
-            f"<p>Cost of a false negative {thr['cost_false_negative']:g}, of a false positive "
-            f"{thr['cost_false_positive']:g}. Bundle threshold <b>{r.threshold:.6f}</b>; "
+            f"<p>Cost of a false negative {thr.cost_false_negative:g}, of a false positive "
+            f"{thr.cost_false_positive:g}. Bundle threshold <b>{r.threshold:.6f}</b>; "
             f"minimum of the plotted curve at {best:.6f}.</p>" + figs["cost"].img(),
         ),
         Section("confusion", "Confusion matrix at the threshold", figs["confusion"].img()),

@@ -84,11 +84,6 @@ class TableSpec:
         """Column names in file order."""
         return [c.name for c in self.columns]
 
-    @property
-    def file_name(self) -> str:
-        """The CSV file name of the table."""
-        return f"{self.name}.csv"
-
     def column(self, name: str) -> ColumnSpec:
         """Return the spec of column ``name``.
 

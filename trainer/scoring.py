@@ -12,17 +12,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import xgboost as xgb
 
 from trainer.bundle import Bundle, load_bundle
+from trainer.decision import Decision, ThresholdPolicy
 from trainer.features import FeatureSpec, feature_matrix, feature_row
 from trainer.labels import feature_label, format_value, reason_sentence
 
-Decision = Literal["ACCEPT", "REFUSE", "REVIEW"]
+__all__ = ["Contribution", "Decision", "Explanation", "Scorer"]
+
 MAX_REASONS = 4
 
 
@@ -100,20 +102,18 @@ class Scorer:
         """PDs in [low, high) need an advisor's review, when configured."""
         return self.bundle.review_band
 
+    @property
+    def policy(self) -> ThresholdPolicy:
+        """The bundle's decision rule."""
+        return self.bundle.policy
+
     def decide(self, pd_: float) -> Decision:
-        """Turn a PD into ACCEPT, REVIEW or REFUSE."""
-        band = self.review_band
-        if band is not None and band[0] <= pd_ < band[1]:
-            return "REVIEW"
-        return "REFUSE" if pd_ >= self.threshold else "ACCEPT"
+        """Turn a PD into ACCEPT, REVIEW or REFUSE (:meth:`ThresholdPolicy.decide`)."""
+        return self.bundle.policy.decide(pd_)
 
     def decide_many(self, pds: np.ndarray[Any, Any]) -> np.ndarray[Any, np.dtype[np.object_]]:
         """Vectorised :meth:`decide`."""
-        decisions = np.where(pds >= self.threshold, "REFUSE", "ACCEPT").astype(object)
-        band = self.review_band
-        if band is not None:
-            decisions[(pds >= band[0]) & (pds < band[1])] = "REVIEW"
-        return decisions
+        return self.bundle.policy.decide_many(pds)
 
     def predict_matrix(
         self, x: np.ndarray[Any, np.dtype[np.float32]]
@@ -185,7 +185,7 @@ class Scorer:
 
         Returns an empty list for an accepted client.
         """
-        if explanation.decision == "ACCEPT":
+        if explanation.decision == Decision.ACCEPT:
             return []
         raising = [c for c in explanation.contributions if c.contribution > 0]
         return [reason_sentence(c.feature, c.value) for c in raising[:max_reasons]]

@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -48,11 +48,10 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from scipy.special import ndtr, ndtri
 
 from trainer.errors import DataError
+from trainer.progress import ProgressReport
 from trainer.schema import HISTORY_TABLES, load_profile, table_spec
 
 FArr = npt.NDArray[np.float64]
@@ -627,12 +626,6 @@ class _ChunkInput:
     age: FArr
 
 
-@dataclass
-class _ChunkOutput:
-    tables: dict[str, Cols]
-    hist_logit: FArr
-
-
 def _bureau(ch: _ChunkInput, ids: _IdRange, rng: np.random.Generator) -> tuple[Cols, Cols, FArr]:
     """Bureau and bureau_balance rows for a chunk, plus each client's history logit share."""
     t = "bureau"
@@ -1158,21 +1151,6 @@ class _Writer:
             self.tmp.unlink()
 
 
-@contextlib.contextmanager
-def _progress(console: Console | None) -> Iterator[Progress | None]:
-    if console is None:
-        yield None
-        return
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-    ) as progress:
-        yield progress
-
-
 # --------------------------------------------------------------------------------------------------
 # Public API
 # --------------------------------------------------------------------------------------------------
@@ -1204,7 +1182,7 @@ def generate(
     n_clients: int,
     seed: int = 42,
     fmt: str = "csv",
-    console: Console | None = None,
+    progress: ProgressReport | None = None,
 ) -> SynthSummary:
     """Write synthetic versions of the eight Home Credit tables and the true PDs to ``out_dir``.
 
@@ -1215,7 +1193,7 @@ def generate(
             ``round(n_clients * 48744 / 307511)`` more, with IDs interleaved in one range.
         seed: Random seed; the same seed and size give byte-identical files.
         fmt: ``csv`` (like the real data) or ``parquet``.
-        console: Rich console (stderr) for progress; nothing is printed when ``None``.
+        progress: Called as the tables are written (the CLI draws it on stderr); None: silent.
 
     Returns:
         Paths, row counts and the default rate of what was written.
@@ -1269,48 +1247,47 @@ def generate(
             *_id_range("previous_application", "SK_ID_PREV"), rows_per_client["previous_application"] * total
         )
         n_chunks = (total + CHUNK_CLIENTS - 1) // CHUNK_CLIENTS
-        with _progress(console) as progress:
-            task = progress.add_task("history tables", total=n_chunks) if progress else None
-            for k, chunk_seed in enumerate(seq_hist.spawn(n_chunks)):
-                rng = np.random.default_rng(chunk_seed)
-                sl = slice(k * CHUNK_CLIENTS, min((k + 1) * CHUNK_CLIENTS, total))
-                ch = _ChunkInput(all_ids[sl], bad[sl], aff[sl], age[sl])
-                b, bb, g_b = _bureau(ch, bureau_ids, rng)
-                p, pos, inst, cc, g_p = _previous(ch, prev_ids, rng)
-                hist_logit[sl] = g_b + g_p
-                for name, cols in (
-                    ("bureau", b),
-                    ("bureau_balance", bb),
-                    ("previous_application", p),
-                    ("POS_CASH_balance", pos),
-                    ("installments_payments", inst),
-                    ("credit_card_balance", cc),
-                ):
-                    writers[name].write(cols)
-                if progress is not None and task is not None:
-                    progress.advance(task)
+        if progress is not None:
+            progress("history tables", 0, n_chunks)
+        for k, chunk_seed in enumerate(seq_hist.spawn(n_chunks)):
+            rng = np.random.default_rng(chunk_seed)
+            sl = slice(k * CHUNK_CLIENTS, min((k + 1) * CHUNK_CLIENTS, total))
+            ch = _ChunkInput(all_ids[sl], bad[sl], aff[sl], age[sl])
+            b, bb, g_b = _bureau(ch, bureau_ids, rng)
+            p, pos, inst, cc, g_p = _previous(ch, prev_ids, rng)
+            hist_logit[sl] = g_b + g_p
+            for name, cols in (
+                ("bureau", b),
+                ("bureau_balance", bb),
+                ("previous_application", p),
+                ("POS_CASH_balance", pos),
+                ("installments_payments", inst),
+                ("credit_card_balance", cc),
+            ):
+                writers[name].write(cols)
+            if progress is not None:
+                progress("history tables", k + 1, n_chunks)
 
-            # Target: hidden risk of observable columns, intercept solved for the real default rate.
-            logit = RISK_SCALE * (app_logit + hist_logit)
-            intercept = _solve_intercept(logit[~is_test], TARGET_DEFAULT_RATE)
-            true_pd = _sigmoid(logit + intercept)
-            target = (rng_target.random(total) < true_pd).astype(np.float64)
-            parts["application_train"]["TARGET"] = target[~is_test]
-            for name in ("application_train", "application_test"):
-                w = _Writer(out_dir, name, fmt)
-                all_writers.append(w)
-                writers[name] = w
-                cols = parts[name]
-                nrows = len(cols["SK_ID_CURR"])
-                task = progress.add_task(name, total=nrows) if progress else None
-                for start in range(0, nrows, APP_BATCH):
-                    w.write({c: v[start : start + APP_BATCH] for c, v in cols.items()})
-                    if progress is not None and task is not None:
-                        progress.advance(task, min(APP_BATCH, nrows - start))
-            truth = _Writer(out_dir, "synth_truth", "csv", columns=("SK_ID_CURR", "TRUE_PD"))
-            all_writers.append(truth)
-            writers["synth_truth"] = truth
-            truth.write({"SK_ID_CURR": all_ids.astype(np.float64), "TRUE_PD": np.round(true_pd, 8)})
+        # Target: hidden risk of observable columns, intercept solved for the real default rate.
+        logit = RISK_SCALE * (app_logit + hist_logit)
+        intercept = _solve_intercept(logit[~is_test], TARGET_DEFAULT_RATE)
+        true_pd = _sigmoid(logit + intercept)
+        target = (rng_target.random(total) < true_pd).astype(np.float64)
+        parts["application_train"]["TARGET"] = target[~is_test]
+        for name in ("application_train", "application_test"):
+            w = _Writer(out_dir, name, fmt)
+            all_writers.append(w)
+            writers[name] = w
+            cols = parts[name]
+            nrows = len(cols["SK_ID_CURR"])
+            for start in range(0, nrows, APP_BATCH):
+                w.write({c: v[start : start + APP_BATCH] for c, v in cols.items()})
+                if progress is not None:
+                    progress(name, min(start + APP_BATCH, nrows), nrows)
+        truth = _Writer(out_dir, "synth_truth", "csv", columns=("SK_ID_CURR", "TRUE_PD"))
+        all_writers.append(truth)
+        writers["synth_truth"] = truth
+        truth.write({"SK_ID_CURR": all_ids.astype(np.float64), "TRUE_PD": np.round(true_pd, 8)})
         for w in all_writers:
             w.close()
         paths = {name: w.commit() for name, w in writers.items()}

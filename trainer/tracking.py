@@ -15,14 +15,21 @@ import contextlib
 import logging
 import math
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
 from trainer.config import PROJECT_ROOT
 from trainer.errors import UserError
+
+if TYPE_CHECKING:
+    from trainer.bundle import Bundle
+    from trainer.compare import CompareResult
+    from trainer.progress import ProgressReport
+    from trainer.train import FitConfig
+    from trainer.tune import TuneResult
 
 #: Where runs go when no URI is given, in a source checkout: ``mlflow.db`` and ``artifacts/`` (git-ignored).
 DEFAULT_TRACKING_DIR = PROJECT_ROOT / "mlruns"
@@ -240,7 +247,29 @@ def get_run_data(uri: str, run_id: str) -> tuple[dict[str, float], dict[str, str
     return dict(data.metrics), dict(data.params), dict(data.tags)
 
 
-def log_fit(run: Run, bundle: Any) -> None:
+def tracked_fit(
+    config: FitConfig,
+    uri: str | None,
+    progress: ProgressReport | None = None,
+    console: Console | None = None,
+) -> Bundle:
+    """``trainer fit`` with MLflow: train inside a run, store the run in the manifest, log the bundle.
+
+    Args:
+        config: What to train.
+        uri: Tracking URI (:func:`resolve_uri`); None: no tracking (the bundle has no ``tracking``).
+        progress: Progress callback for the stages of the fit.
+        console: Where to say that tracking is off or unavailable.
+    """
+    from trainer.train import fit_bundle
+
+    with tracked("fit", uri, name=f"fit {config.out.name}", console=console) as run:
+        bundle = fit_bundle(config, progress, tracking=run.reference())
+        log_fit(run, bundle)
+    return bundle
+
+
+def log_fit(run: Run, bundle: Bundle) -> None:
     """Log a freshly written bundle: training settings, validation metrics, data fingerprint, bundle id.
 
     Args:
@@ -250,33 +279,94 @@ def log_fit(run: Run, bundle: Any) -> None:
     if not run.active:
         return
     manifest = bundle.manifest
-    training = manifest["training"]
-    data = manifest["training_data"]
-    threshold = manifest["threshold"]
+    training = manifest.training
+    data = manifest.training_data
+    threshold = manifest.threshold
     run.log_params(
         {
-            "seed": training["seed"],
-            "valid_share": training["valid_share"],
-            "num_boost_round": training["num_boost_round"],
-            "early_stopping_rounds": training["early_stopping_rounds"],
-            "cost_fn": threshold["cost_false_negative"],
-            "cost_fp": threshold["cost_false_positive"],
-            "history_tables": ",".join(manifest.get("history_tables", [])) or "none",
-            "n_features": len(manifest["features"]),
-            **{f"xgb.{k}": v for k, v in training["params"].items()},
+            "seed": training.seed,
+            "valid_share": training.valid_share,
+            "num_boost_round": training.num_boost_round,
+            "early_stopping_rounds": training.early_stopping_rounds,
+            "cost_fn": threshold.cost_false_negative,
+            "cost_fp": threshold.cost_false_positive,
+            "history_tables": ",".join(manifest.history_tables) or "none",
+            "n_features": len(manifest.spec.names),
+            **{f"xgb.{k}": v for k, v in training.params.items()},
         }
     )
-    validation = manifest["metrics"]["validation"]
-    run.log_metrics({**validation, "threshold": threshold["value"], "trees": training["best_iteration"]})
+    validation = manifest.validation.to_dict()
+    run.log_metrics({**validation, "threshold": threshold.value, "trees": training.best_iteration})
     run.set_tags(
         {
-            "data.fingerprint": data["fingerprint"],
-            "data.source": data["source"],
+            "data.fingerprint": data.fingerprint,
+            "data.source": data.source,
             "bundle.model_id": bundle.model_id,
             "bundle.path": str(bundle.path),
         }
     )
     run.log_artifact(Path(bundle.path) / "manifest.json", "bundle")
+
+
+def log_compare(run: Run, result: CompareResult, files: Sequence[Path]) -> None:
+    """Log the comparison: settings, one child run per model with its metrics, the files as artifacts."""
+    if not run.active:
+        return
+    cfg = result.config
+    run.log_params(
+        {
+            "models": ",".join(cfg.models),
+            "folds": cfg.n_folds,
+            "sample": cfg.sample or "all",
+            "seed": cfg.seed,
+            "cost_fn": cfg.cost_fn,
+            "cost_fp": cfg.cost_fp,
+            "use_history": cfg.use_history,
+            "n_clients": result.n_clients,
+        }
+    )
+    run.set_tags({"data.fingerprint": result.fingerprint, "data.source": str(cfg.data_dir)})
+    for score in result.scores:
+        run.log_metrics({f"{score.key}.{k}": v for k, v in score.metrics().items()})
+        child = run.child(score.name)
+        child.log_params({"model": score.key, "folds": cfg.n_folds, "seed": cfg.seed})
+        child.log_metrics(score.metrics())
+        for f in score.folds:
+            child.log_metrics({"fold_roc_auc": f.roc_auc}, step=f.fold)
+        child.set_tags({"data.fingerprint": result.fingerprint})
+        child.finish()
+    run.set_tags({"best_model": result.best().key})
+    for path in files:
+        run.log_artifact(path, "comparison")
+
+
+def log_tune(run: Run, result: TuneResult, out: Path, fingerprint: str) -> None:
+    """Log the search: settings, best parameters, the AUCs, and the parameter file as an artifact."""
+    if not run.active:
+        return
+    cfg = result.config
+    run.log_params(
+        {
+            "budget_minutes": cfg.budget_minutes,
+            "folds": cfg.n_folds,
+            "seed": cfg.seed,
+            "storage": str(cfg.storage) if cfg.storage else "memory",
+            **{f"best.{k}": v for k, v in result.best_params.items()},
+        }
+    )
+    run.log_metrics(
+        {
+            "best_cv_roc_auc": result.best_auc,
+            "baseline_cv_roc_auc": result.baseline_auc,
+            "n_trials": result.n_trials,
+            "n_pruned": result.n_pruned,
+            "seconds": result.seconds,
+        }
+    )
+    for number, auc in result.history:
+        run.log_metrics({"trial_cv_roc_auc": auc}, step=number)
+    run.set_tags({"data.fingerprint": fingerprint})
+    run.log_artifact(out, "tune")
 
 
 def attach_files(uri: str | None, run_id: str, files: list[Path], folder: str) -> bool:

@@ -1,20 +1,17 @@
 """``trainer fit``: data folder -> features -> XGBoost -> threshold -> metrics -> bundle.
 
-The stages report to a rich :class:`~rich.progress.Progress` when one is given (the CLI passes one
-that draws on stderr); tests call :func:`fit_bundle` without it.
+The stages report to a :class:`~trainer.progress.ProgressReport` callback when one is given (the CLI
+draws it as bars on stderr); tests call :func:`fit_bundle` without it.
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from rich.console import Console
-from rich.progress import Progress, TaskID
 
 from trainer.bundle import Bundle, save_bundle
 from trainer.config import (
@@ -29,6 +26,7 @@ from trainer.data import HomeCreditData, load_data
 from trainer.errors import DataError
 from trainer.features import feature_matrix, fit_feature_spec, history_features, history_tables_used
 from trainer.model import choose_threshold, evaluate, fit_booster, mean_abs_shap, stratified_split
+from trainer.progress import ProgressReport, stage
 
 #: Validation rows used for the global SHAP importance (enough for stable means, bounded cost).
 IMPORTANCE_SAMPLE = 20_000
@@ -49,7 +47,6 @@ class FitConfig:
         params: XGBoost parameters overriding the defaults.
         num_boost_round: Maximum trees. early_stopping_rounds: Patience of early stopping.
         nthread: XGBoost threads (0 = all cores).
-        tracking_uri: MLflow tracking URI (:func:`trainer.tracking.resolve_uri`); None: no tracking.
     """
 
     data_dir: Path
@@ -64,49 +61,33 @@ class FitConfig:
     num_boost_round: int = DEFAULT_NUM_BOOST_ROUND
     early_stopping_rounds: int = DEFAULT_EARLY_STOPPING_ROUNDS
     nthread: int = 0
-    tracking_uri: str | None = None
 
 
-@contextlib.contextmanager
-def _stage(
-    progress: Progress | None, description: str, total: float | None = None
-) -> Iterator[TaskID | None]:
-    if progress is None:
-        yield None
-        return
-    task = progress.add_task(description, total=total)
-    yield task
-    progress.update(
-        task, completed=total if total is not None else 1, total=total if total is not None else 1
-    )
-
-
-def fit_bundle(config: FitConfig, progress: Progress | None = None, console: Console | None = None) -> Bundle:
+def fit_bundle(
+    config: FitConfig, progress: ProgressReport | None = None, tracking: Mapping[str, str] | None = None
+) -> Bundle:
     """Train the model described by ``config`` and write its bundle atomically.
+
+    Args:
+        config: What to train.
+        progress: Called as the stages advance (None: silent).
+        tracking: MLflow run reference stored in the manifest (:func:`trainer.tracking.tracked_fit`).
 
     Raises:
         DataError: When the data folder cannot be used (one clear sentence).
     """
-    with _stage(progress, "Reading tables"):
+    with stage(progress, "Reading tables"):
         data = load_data(config.data_dir, need_train=True, history=config.use_history)
-    return fit_on_data(data, config, progress, console)
+    return fit_on_data(data, config, progress, tracking)
 
 
 def fit_on_data(
-    data: HomeCreditData, config: FitConfig, progress: Progress | None = None, console: Console | None = None
+    data: HomeCreditData,
+    config: FitConfig,
+    progress: ProgressReport | None = None,
+    tracking: Mapping[str, str] | None = None,
 ) -> Bundle:
-    """Like :func:`fit_bundle`, for tables already in memory; tracked with MLflow when configured."""
-    from trainer.tracking import log_fit, tracked
-
-    with tracked("fit", config.tracking_uri, name=f"fit {config.out.name}", console=console) as run:
-        bundle = _fit(data, config, progress, run.reference())
-        log_fit(run, bundle)
-    return bundle
-
-
-def _fit(
-    data: HomeCreditData, config: FitConfig, progress: Progress | None, tracking: dict[str, str] | None
-) -> Bundle:
+    """Like :func:`fit_bundle`, for tables already in memory."""
     train = data.train
     if "TARGET" not in train.columns:
         raise DataError(
@@ -119,20 +100,18 @@ def _fit(
             "(TARGET=0) to train and validate a model."
         )
     used = history_tables_used(data.history) if config.use_history else []
-    with _stage(progress, "Aggregating history tables"):
+    with stage(progress, "Aggregating history tables"):
         history = history_features({t: data.history[t] for t in used}) if used else None
-    with _stage(progress, "Building features"):
+    with stage(progress, "Building features"):
         spec = fit_feature_spec(train, used)
         x = feature_matrix(train, history, spec)
     train_pos, valid_pos = stratified_split(y, config.valid_share, config.seed)
 
-    task = (
-        progress.add_task("Training XGBoost", total=config.num_boost_round) if progress is not None else None
-    )
-
     def on_round(done: int, auc: float) -> None:
-        if progress is not None and task is not None:
-            progress.update(task, completed=done, description=f"Training XGBoost (valid AUC {auc:.4f})")
+        if progress is not None:
+            progress(
+                "Training XGBoost", done, config.num_boost_round, f"Training XGBoost (valid AUC {auc:.4f})"
+            )
 
     booster = fit_booster(
         x[train_pos],
@@ -147,10 +126,11 @@ def _fit(
         nthread=config.nthread,
         on_round=on_round,
     )
-    if progress is not None and task is not None:
-        progress.update(task, total=booster.num_boosted_rounds(), completed=booster.num_boosted_rounds())
+    if progress is not None:
+        rounds = booster.num_boosted_rounds()
+        progress("Training XGBoost", rounds, rounds)
 
-    with _stage(progress, "Threshold, metrics and importance"):
+    with stage(progress, "Threshold, metrics and importance"):
         x_valid, y_valid = x[valid_pos], y[valid_pos]
         pd_valid = booster.inplace_predict(x_valid, validate_features=False).astype(np.float64)
         choice = choose_threshold(y_valid, pd_valid, config.cost_fn, config.cost_fp)
@@ -193,6 +173,6 @@ def _fit(
         },
     }
     if tracking is not None:
-        details["tracking"] = tracking
-    with _stage(progress, f"Writing bundle {config.out}"):
+        details["tracking"] = dict(tracking)
+    with stage(progress, f"Writing bundle {config.out}"):
         return save_bundle(config.out, booster, spec, details)

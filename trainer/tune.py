@@ -21,13 +21,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from rich.progress import Progress
-from rich.table import Table
 from sklearn.metrics import roc_auc_score
 
+from trainer.atomic import write_text_atomic
 from trainer.compare import Dataset, folds, xgb_fold_predict
 from trainer.config import DEFAULT_SEED, DEFAULT_XGB_PARAMS
 from trainer.errors import UserError
+from trainer.progress import ProgressReport
 
 #: Name of the optuna study inside the storage.
 STUDY_NAME = "xgboost-cv-roc-auc"
@@ -102,7 +102,7 @@ def _storage_url(path: Path | None) -> str | None:
     return f"sqlite:///{path}"
 
 
-def run_tune(config: TuneConfig, dataset: Dataset, progress: Progress | None = None) -> TuneResult:
+def run_tune(config: TuneConfig, dataset: Dataset, progress: ProgressReport | None = None) -> TuneResult:
     """Search XGBoost parameters on ``dataset`` within ``config.budget_minutes``.
 
     Raises:
@@ -142,9 +142,9 @@ def run_tune(config: TuneConfig, dataset: Dataset, progress: Progress | None = N
     if not baseline_done:
         study.enqueue_trial(baseline_params(), user_attrs={"baseline": True})
 
-    task = None
+    budget_seconds = config.budget_minutes * 60.0
     if progress is not None:
-        task = progress.add_task("Tuning XGBoost", total=config.budget_minutes * 60.0)
+        progress("Tuning XGBoost", 0.0, budget_seconds)
 
     def objective(trial: Any) -> float:
         params = suggest(trial)
@@ -170,12 +170,13 @@ def run_tune(config: TuneConfig, dataset: Dataset, progress: Progress | None = N
         return float(np.mean(aucs))
 
     def on_trial(study: Any, trial: Any) -> None:
-        if progress is not None and task is not None:
+        if progress is not None:
             best = study.best_value if any(t.state == complete for t in study.trials) else float("nan")
-            progress.update(
-                task,
-                completed=min(time.monotonic() - start, config.budget_minutes * 60.0),
-                description=f"Tuning XGBoost: trial {trial.number}, best CV AUC {best:.4f}",
+            progress(
+                "Tuning XGBoost",
+                min(time.monotonic() - start, budget_seconds),
+                budget_seconds,
+                f"Tuning XGBoost: trial {trial.number}, best CV AUC {best:.4f}",
             )
         if time.monotonic() > deadline:
             study.stop()
@@ -210,50 +211,4 @@ def run_tune(config: TuneConfig, dataset: Dataset, progress: Progress | None = N
 def write_params(result: TuneResult, out: Path) -> None:
     """Write the best parameters as a JSON object (atomically) for ``trainer fit --params``."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
-    tmp.write_text(json.dumps(result.best_params, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    tmp.replace(out)
-
-
-def tune_table(result: TuneResult) -> Table:
-    """Summary of the search for the terminal."""
-    table = Table(title=f"XGBoost tuning: {result.config.n_folds}-fold CV ROC AUC")
-    table.add_column("")
-    table.add_column("Value", justify="right")
-    table.add_row("Baseline CV AUC (defaults)", f"{result.baseline_auc:.4f}")
-    table.add_row("Best CV AUC", f"{result.best_auc:.4f}")
-    table.add_row("Gain", f"{result.best_auc - result.baseline_auc:+.4f}")
-    table.add_row("Complete / pruned trials", f"{result.n_trials} / {result.n_pruned}")
-    table.add_row("Wall time", f"{result.seconds:.1f} s (budget {result.config.budget_minutes * 60:.0f} s)")
-    for name, value in result.best_params.items():
-        table.add_row(f"  {name}", f"{value:.4g}" if isinstance(value, float) else str(value))
-    return table
-
-
-def track_tune(run: Any, result: TuneResult, out: Path, fingerprint: str) -> None:
-    """Log the search: settings, best parameters, the AUCs, and the parameter file as an artifact."""
-    if not run.active:
-        return
-    cfg = result.config
-    run.log_params(
-        {
-            "budget_minutes": cfg.budget_minutes,
-            "folds": cfg.n_folds,
-            "seed": cfg.seed,
-            "storage": str(cfg.storage) if cfg.storage else "memory",
-            **{f"best.{k}": v for k, v in result.best_params.items()},
-        }
-    )
-    run.log_metrics(
-        {
-            "best_cv_roc_auc": result.best_auc,
-            "baseline_cv_roc_auc": result.baseline_auc,
-            "n_trials": result.n_trials,
-            "n_pruned": result.n_pruned,
-            "seconds": result.seconds,
-        }
-    )
-    for number, auc in result.history:
-        run.log_metrics({"trial_cv_roc_auc": auc}, step=number)
-    run.set_tags({"data.fingerprint": fingerprint})
-    run.log_artifact(out, "tune")
+    write_text_atomic(out, json.dumps(result.best_params, indent=2, sort_keys=True) + "\n")

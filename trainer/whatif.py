@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 import xgboost as xgb
 
+from trainer.decision import Decision
 from trainer.features import APP_INPUT_NUMERIC, application_features, feature_row
 from trainer.scoring import Scorer
 
@@ -198,7 +199,7 @@ class _Grid:
     def confirm(self, changes: Mapping[str, float]) -> tuple[float, str] | None:
         """PD and decision by :meth:`Scorer.what_if` when it is ACCEPT, else None."""
         explanation = self.scorer.what_if(self.record, changes, self.history)
-        return (explanation.pd, explanation.decision) if explanation.decision == "ACCEPT" else None
+        return (explanation.pd, explanation.decision) if explanation.decision == Decision.ACCEPT else None
 
 
 def _credit_changes(
@@ -224,7 +225,7 @@ def _search_credit(
     if coarse.size == 0:
         return None
     _, decisions = grid.score([_credit_changes(credit, annuity, goods, float(c)) for c in coarse])
-    accepted = np.flatnonzero(decisions == "ACCEPT")
+    accepted = np.flatnonzero(decisions == Decision.ACCEPT.value)
     for index in accepted[:5]:  # a few tries in case a confirmation disagrees (it should not)
         upper = credit if index == 0 else float(coarse[index - 1])
         lower = float(coarse[index])
@@ -233,7 +234,7 @@ def _search_credit(
             fine = np.unique(np.floor(np.linspace(upper - step, lower, FINE_POINTS) / step) * step)[::-1]
         fine = fine[(fine < upper) & (fine > lower)]
         _, fine_decisions = grid.score([_credit_changes(credit, annuity, goods, float(c)) for c in fine])
-        candidates = [float(c) for c, d in zip(fine, fine_decisions, strict=True) if d == "ACCEPT"]
+        candidates = [float(c) for c, d in zip(fine, fine_decisions, strict=True) if d == Decision.ACCEPT]
         for amount in [*candidates[:3], lower]:
             changes = _credit_changes(credit, annuity, goods, amount)
             confirmed = grid.confirm(changes)
@@ -269,7 +270,7 @@ def _search_term(
     variants = [{"AMT_ANNUITY": round(credit / n, 2)} for n in terms]
     _, decisions = grid.score(variants)
     for n, changes, decision in zip(terms, variants, decisions, strict=True):
-        if decision != "ACCEPT":
+        if decision != Decision.ACCEPT:
             continue
         confirmed = grid.confirm(changes)
         if confirmed is None:
@@ -317,7 +318,7 @@ def decision_change_hint(
         amount is unknown.
     """
     current = scorer.explain(record, history)
-    if current.decision == "ACCEPT":
+    if current.decision == Decision.ACCEPT:
         return Hint(
             "already_accepted",
             current.pd,

@@ -194,7 +194,7 @@ class ClientScreen(Screen[None]):
             reasons = scorer.reasons(explanation)
             records = store.decisions(client_id=client_id) if store is not None else []
         except Exception as error:  # shown like any failed worker: a dialog, not a crash
-            from credit_tui.app import describe_error
+            from credit_tui.errors import describe_error
 
             self.explanation, self.record = None, None
             with self.app.batch_update():

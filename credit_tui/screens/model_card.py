@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.table import Table
 from rich.text import Text
@@ -17,6 +16,7 @@ from credit_tui.widgets.app_header import app_header, essential_bindings
 from credit_tui.widgets.importance_bars import ImportanceBars
 
 if TYPE_CHECKING:
+    from trainer.contract import Manifest
     from trainer.scoring import Scorer
 
 NARROW_WIDTH = 100
@@ -31,73 +31,61 @@ def _table(rows: list[tuple[str, str]]) -> Table:
     return table
 
 
-def _num(value: Any, fmt: str) -> str:
-    return format(value, fmt) if isinstance(value, int | float) else "—"
-
-
-def identity_rows(manifest: Mapping[str, Any]) -> list[tuple[str, str]]:
+def identity_rows(manifest: Manifest) -> list[tuple[str, str]]:
     """Bundle id, date and libraries."""
-    libraries = manifest.get("libraries", {})
+    libraries = manifest.libraries
     xgb = libraries.get("xgboost-cpu") or libraries.get("xgboost") or libraries.get("xgboost_runtime", "?")
     return [
-        ("Model id", str(manifest.get("model_id", "?"))),
-        ("Created", str(manifest.get("created_at", "?"))),
-        ("Schema version", str(manifest.get("schema_version", "?"))),
+        ("Model id", manifest.model_id),
+        ("Created", manifest.created_at),
+        ("Schema version", str(manifest.schema_version)),
         ("XGBoost", str(xgb)),
-        ("Features", str(len(manifest.get("features", [])))),
+        ("Features", str(len(manifest.spec.names))),
     ]
 
 
-def data_rows(manifest: Mapping[str, Any]) -> list[tuple[str, str]]:
+def data_rows(manifest: Manifest) -> list[tuple[str, str]]:
     """What the model was trained on."""
-    data = manifest.get("training_data", {})
+    data = manifest.training_data
     return [
-        ("Source", str(data.get("source", "?"))),
-        ("Clients", _num(data.get("n_clients"), ",")),
-        ("Train / validation", f"{_num(data.get('n_train'), ',')} / {_num(data.get('n_valid'), ',')}"),
-        ("Default rate", _num(data.get("default_rate"), ".1%")),
-        ("Fingerprint", str(data.get("fingerprint", "?"))[:16]),
+        ("Source", data.source),
+        ("Clients", f"{data.n_clients:,}"),
+        ("Train / validation", f"{data.n_train:,} / {data.n_valid:,}"),
+        ("Default rate", f"{data.default_rate:.1%}"),
+        ("Fingerprint", data.fingerprint[:16]),
     ]
 
 
-def metric_rows(manifest: Mapping[str, Any]) -> list[tuple[str, str]]:
+def metric_rows(manifest: Manifest) -> list[tuple[str, str]]:
     """Validation metrics and the confusion matrix at the threshold."""
-    metrics = manifest.get("metrics", {}).get("validation", {})
-    cm = metrics.get("confusion_matrix", {})
-    rows = [
-        ("ROC AUC", _num(metrics.get("roc_auc"), ".3f")),
-        ("PR AUC", _num(metrics.get("pr_auc"), ".3f")),
-        ("KS", _num(metrics.get("ks"), ".3f")),
-        ("Brier", _num(metrics.get("brier"), ".4f")),
-        ("Business cost / client", _num(metrics.get("business_cost"), ".3f")),
-    ]
-    if cm:
-        rows.append(
-            (
-                "Confusion (TN FP FN TP)",
-                " ".join(_num(cm.get(k), ",") for k in ("tn", "fp", "fn", "tp")),
-            )
-        )
-    return rows
-
-
-def threshold_rows(manifest: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """The threshold, its costs and the review band."""
-    threshold = manifest.get("threshold", {})
-    band = threshold.get("review_band")
-    costs = (_num(threshold.get(f"cost_false_{kind}"), "g") for kind in ("negative", "positive"))
+    m = manifest.validation
+    counts = (m.confusion_matrix.tn, m.confusion_matrix.fp, m.confusion_matrix.fn, m.confusion_matrix.tp)
     return [
-        ("Refuse when PD ≥", _num(threshold.get("value"), ".2%")),
-        ("Costs (FN : FP)", " : ".join(costs)),
-        ("Review band", "none" if not band else f"{band[0]:.2%} – {band[1]:.2%}"),
-        ("Chosen by", str(threshold.get("method", "?"))),
+        ("ROC AUC", f"{m.roc_auc:.3f}"),
+        ("PR AUC", f"{m.pr_auc:.3f}"),
+        ("KS", f"{m.ks:.3f}"),
+        ("Brier", f"{m.brier:.4f}"),
+        ("Business cost / client", f"{m.business_cost:.3f}"),
+        ("Confusion (TN FP FN TP)", " ".join(f"{n:,}" for n in counts)),
     ]
 
 
-def history_text(manifest: Mapping[str, Any]) -> str:
+def threshold_rows(manifest: Manifest) -> list[tuple[str, str]]:
+    """The threshold, its costs and the review band."""
+    threshold = manifest.threshold
+    band = threshold.review_band
+    return [
+        ("Refuse when PD ≥", f"{threshold.value:.2%}"),
+        ("Costs (FN : FP)", f"{threshold.cost_false_negative:g} : {threshold.cost_false_positive:g}"),
+        ("Review band", "none" if not band else f"{band[0]:.2%} – {band[1]:.2%}"),
+        ("Chosen by", threshold.method),
+    ]
+
+
+def history_text(manifest: Manifest) -> str:
     """History tables the model uses."""
-    tables = manifest.get("history_tables") or []
-    return ", ".join(str(t) for t in tables) if tables else "none (application table only)"
+    tables = manifest.history_tables
+    return ", ".join(tables) if tables else "none (application table only)"
 
 
 class ModelCardScreen(Screen[None]):
@@ -115,7 +103,7 @@ class ModelCardScreen(Screen[None]):
 
     def __init__(self, scorer: Scorer) -> None:
         super().__init__(id="model-card-screen")
-        self.manifest: Mapping[str, Any] = scorer.bundle.manifest
+        self.manifest: Manifest = scorer.bundle.manifest
 
     def compose(self) -> ComposeResult:
         """Four fact panels and the importance chart."""
@@ -141,7 +129,7 @@ class ModelCardScreen(Screen[None]):
                 yield Static(Text(history_text(m)), id="card-history")
             with Vertical(classes="panel"):
                 yield Label("Global importance (mean |SHAP|, log-odds)", classes="panel-title")
-                yield ImportanceBars(list(m.get("importance", [])), id="card-importance")
+                yield ImportanceBars(m.importance, id="card-importance")
         yield Footer()
 
     def action_back(self) -> None:

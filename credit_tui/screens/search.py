@@ -32,6 +32,7 @@ from credit_tui.client_index import (
 from credit_tui.widgets.app_header import app_header, essential_bindings
 from credit_tui.widgets.client_table import ClientTable
 from credit_tui.widgets.search_box import SearchBox
+from trainer.decision import Decision
 
 if TYPE_CHECKING:
     from credit_tui.app import CreditApp
@@ -325,7 +326,7 @@ class SearchScreen(Screen[None]):
         if self.query_state.to_do:
             self.set_query(decision=None, status=None)
         else:
-            self.set_query(decision="REVIEW", status=STATUSES[0], sort="pd", descending=True)
+            self.set_query(decision=Decision.REVIEW, status=STATUSES[0], sort="pd", descending=True)
 
     def action_cycle_status(self) -> None:
         """All -> undecided -> decided -> overridden -> counter-offer -> all."""

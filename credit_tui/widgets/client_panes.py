@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual.widgets import Static
 
+from trainer.decision import Decision
+
 if TYPE_CHECKING:
     from credit_tui.audit import DecisionRecord
 
@@ -20,7 +22,7 @@ class ReasonList(Static):
 
     def show(self, decision: str, reasons: list[str]) -> None:
         """Show the reasons (an accepted client has none)."""
-        if decision == "ACCEPT":
+        if decision == Decision.ACCEPT:
             self.update(Text("Accepted: the PD is below the threshold.", style="dim"))
             return
         text = Text()

@@ -1,6 +1,6 @@
 """A virtual table of clients: draws only the visible rows of a numpy index over column arrays.
 
-Textual's DataTable stores and measures every row (33 s to rebuild at 307k rows, design.md section 6).
+Textual's DataTable stores and measures every row (33 s to rebuild at 307k rows).
 This widget keeps nothing but a reference to :class:`~credit_tui.client_index.ClientColumns` and an index
 array of row positions; ``render_line`` formats the handful of rows on screen.
 """

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.console import RenderableType
 from rich.table import Table
@@ -10,6 +11,9 @@ from rich.text import Text
 from textual.widget import Widget
 
 from credit_tui.widgets.bars import bar_text
+
+if TYPE_CHECKING:
+    from trainer.contract import Importance
 
 TOP_N = 15
 
@@ -24,15 +28,12 @@ class ImportanceBars(Widget):
     ImportanceBars > .importance-bars--bar { color: $accent; }
     """
 
-    def __init__(self, importance: list[dict[str, Any]], *, top: int = TOP_N, id: str | None = None) -> None:
+    def __init__(self, importance: Sequence[Importance], *, top: int = TOP_N, id: str | None = None) -> None:
         super().__init__(id=id)
         from trainer.labels import feature_label
 
-        ranked = sorted(importance, key=lambda item: -float(item.get("mean_abs_shap", 0.0)))[:top]
-        self.items = [
-            (feature_label(str(item["feature"])).label, float(item.get("mean_abs_shap", 0.0)))
-            for item in ranked
-        ]
+        ranked = sorted(importance, key=lambda item: -item.mean_abs_shap)[:top]
+        self.items = [(feature_label(item.feature).label, float(item.mean_abs_shap)) for item in ranked]
 
     def render(self) -> RenderableType:
         """Label, bar, value."""

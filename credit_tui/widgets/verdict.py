@@ -15,12 +15,18 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Static
 
+from trainer.decision import Decision
+
 if TYPE_CHECKING:
     from credit_tui.audit import DecisionRecord
     from trainer.scoring import Explanation
 
 #: The badge's text for each decision: a symbol and the word, so colour is never the only cue.
-BADGES: dict[str, str] = {"ACCEPT": "✓ ACCEPT", "REVIEW": "? REVIEW", "REFUSE": "✗ REFUSE"}
+BADGES: dict[str, str] = {
+    Decision.ACCEPT: "✓ ACCEPT",
+    Decision.REVIEW: "? REVIEW",
+    Decision.REFUSE: "✗ REFUSE",
+}
 
 
 def pd_in_words(pd_: float) -> str:
@@ -37,7 +43,7 @@ def verdict_text(explanation: Explanation, band: tuple[float, float] | None) -> 
     gap = (explanation.pd - explanation.threshold) * 100
     side = "above" if gap >= 0 else "below"
     where = f"{abs(gap):.1f} pts {side} the {explanation.threshold:.1%} threshold"
-    if explanation.decision == "REVIEW" and band is not None:
+    if explanation.decision == Decision.REVIEW and band is not None:
         where += f", in the review band {band[0]:.1%}–{band[1]:.1%}"
     return f"PD {explanation.pd:.1%} ({pd_in_words(explanation.pd)}) · {where}"
 
@@ -74,7 +80,7 @@ def decision_line(record: DecisionRecord | None, recording: bool = True) -> Text
     text.append(record.final_decision, style="bold")
     if record.override:
         text.append(f" (override of {record.model_decision})", style="bold")
-    elif record.model_decision == "REVIEW":
+    elif record.model_decision == Decision.REVIEW:
         text.append(" (review case)")
     text.append(" · ")
     text.append(Text(record.advisor, style="dim"))

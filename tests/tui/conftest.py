@@ -56,13 +56,14 @@ FIXED_MANIFEST = {
 def snapshot_services(services: Services) -> Services:
     """The same services with a manifest whose id, date and paths do not change between runs."""
     bundle = services.scorer.bundle
-    manifest: dict[str, Any] = {**bundle.manifest, **FIXED_MANIFEST}
-    manifest["training_data"] = {
-        **manifest["training_data"],
-        "source": "data/synthetic",
-        "fingerprint": "f" * 64,
-    }
-    manifest["libraries"] = {"xgboost-cpu": "3.x"}
+    manifest = dataclasses.replace(
+        bundle.manifest,
+        **FIXED_MANIFEST,
+        training_data=dataclasses.replace(
+            bundle.manifest.training_data, source="data/synthetic", fingerprint="f" * 64
+        ),
+        libraries={"xgboost-cpu": "3.x"},
+    )
     scorer = Scorer(dataclasses.replace(bundle, manifest=manifest))
     return Services(scorer, services.portfolio, "advisor")
 

@@ -88,17 +88,17 @@ async def test_model_card_shows_the_manifest(make_app: Callable[..., CreditApp],
             console.print(static.content)
             return console.export_text()
 
-        assert manifest["model_id"] in text("#card-identity")
-        assert manifest["created_at"] in text("#card-identity")
-        metrics = manifest["metrics"]["validation"]
-        assert f"{metrics['roc_auc']:.3f}" in text("#card-metrics")
-        cm = metrics["confusion_matrix"]
-        assert f"{cm['tn']:,} {cm['fp']:,} {cm['fn']:,} {cm['tp']:,}" in text("#card-metrics")
+        assert manifest.model_id in text("#card-identity")
+        assert manifest.created_at in text("#card-identity")
+        metrics = manifest.validation
+        assert f"{metrics.roc_auc:.3f}" in text("#card-metrics")
+        cm = metrics.confusion_matrix
+        assert f"{cm.tn:,} {cm.fp:,} {cm.fn:,} {cm.tp:,}" in text("#card-metrics")
         threshold = text("#card-threshold")
-        assert f"{manifest['threshold']['value']:.2%}" in threshold
+        assert f"{manifest.threshold.value:.2%}" in threshold
         assert "10 : 1" in threshold
         assert "bureau" in text("#card-history")
-        assert f"{manifest['training_data']['n_clients']:,}" in text("#card-data")
+        assert f"{manifest.training_data.n_clients:,}" in text("#card-data")
         bars = screen.query_one(ImportanceBars)
         assert 0 < len(bars.items) <= 15
         values = [v for _, v in bars.items]

@@ -1,0 +1,83 @@
+"""The feature registry agrees with what the feature code computes, both ways, in model order."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import get_args
+
+import numpy as np
+import pandas as pd
+
+from trainer.data import load_data
+from trainer.features import (
+    HISTORY_INPUT_COLUMNS,
+    application_features,
+    bureau_features,
+    credit_card_features,
+    fit_feature_spec,
+    history_tables_used,
+    installments_features,
+    pos_cash_features,
+    previous_features,
+)
+from trainer.labels import feature_label
+from trainer.registry import (
+    APP_ENGINEERED,
+    APP_INPUT_NUMERIC,
+    APP_NUMERIC_PASSTHROUGH,
+    APPLICATION,
+    BY_NAME,
+    HISTORY_FEATURES,
+    PROTECTED,
+    REGISTRY,
+    Kind,
+    Unit,
+)
+
+
+def test_every_spec_feature_has_a_record_and_every_record_is_used(synth_dir: Path) -> None:
+    data = load_data(synth_dir, need_train=True, history=True)
+    spec = fit_feature_spec(data.train, history_tables_used(data.history))
+    unregistered = [name for name in spec.names if name not in BY_NAME]
+    unused = [r.name for r in REGISTRY if r.name not in spec.names]
+    assert unregistered == [] and unused == []
+    assert spec.names == tuple(r.name for r in REGISTRY)
+    assert set(spec.categories) == {r.name for r in REGISTRY if r.kind == "category"}
+
+
+def test_aggregators_produce_exactly_the_registered_history_features(synth_dir: Path) -> None:
+    data = load_data(synth_dir, need_train=True, history=True)
+
+    def read(table: str) -> pd.DataFrame:
+        return data.history[table][list(HISTORY_INPUT_COLUMNS[table])]
+
+    produced = {
+        "bureau": list(bureau_features(read("bureau"), read("bureau_balance")).columns),
+        "previous_application": list(previous_features(read("previous_application")).columns),
+        "installments_payments": list(installments_features(read("installments_payments")).columns),
+        "POS_CASH_balance": list(pos_cash_features(read("POS_CASH_balance")).columns),
+        "credit_card_balance": list(credit_card_features(read("credit_card_balance")).columns),
+    }
+    expected = dict(HISTORY_FEATURES)
+    expected["bureau"] = (*expected["bureau"], *expected.pop("bureau_balance"))
+    assert produced == {table: list(names) for table, names in expected.items()}
+
+
+def test_application_features_are_the_registered_ones() -> None:
+    cols = {name: np.zeros(1) for name in APP_INPUT_NUMERIC}
+    assert tuple(application_features(cols)) == (*APP_NUMERIC_PASSTHROUGH, *APP_ENGINEERED)
+
+
+def test_records_are_well_formed() -> None:
+    assert len(BY_NAME) == len(REGISTRY)
+    for r in REGISTRY:
+        assert r.kind in get_args(Kind) and r.unit in get_args(Unit), r.name
+        assert r.label and feature_label(r.name).label == r.label
+        assert set(re.findall(r"{(\w*)}", r.reason)) <= {"value"}, r.name
+        assert (r.table == APPLICATION) == bool(r.columns), r.name
+        assert not (r.protected and r.client_facing), r.name
+    assert {"CODE_GENDER", "NAME_FAMILY_STATUS"} <= PROTECTED
+    for name in ("AGE_YEARS", "EMPLOYED_AGE_RATIO", "WEEKDAY_APPR_PROCESS_START", "FLAG_DOCUMENT_3"):
+        assert not BY_NAME[name].client_facing
+    assert not any(r.client_facing for r in REGISTRY if r.name.endswith(("_AVG", "_MODE", "_MEDI")))
