@@ -8,18 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import partial
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
-from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
-from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Label, Static, TabbedContent, TabPane
+from textual.widgets import Footer, Input, Label, TabbedContent, TabPane
 from textual.worker import Worker
 
 from credit_tui.profile import history_rows, profile_rows
@@ -27,8 +23,7 @@ from credit_tui.widgets.app_header import app_header, essential_bindings
 from credit_tui.widgets.client_panes import ClientDecisions, ReasonList
 from credit_tui.widgets.contribution_bars import ContributionBars
 from credit_tui.widgets.key_values import KeyValuePanel
-from credit_tui.widgets.population_plot import PopulationPlot
-from credit_tui.widgets.score_gauge import ScoreGauge
+from credit_tui.widgets.portfolio_pane import PortfolioPane
 from credit_tui.widgets.verdict import VerdictHeader
 from credit_tui.widgets.what_if_panel import WhatIfPanel
 
@@ -36,11 +31,9 @@ if TYPE_CHECKING:
     from credit_tui.app import CreditApp
     from credit_tui.audit import DecisionRecord
     from credit_tui.client_index import ClientColumns
-    from credit_tui.population import Bins, Population
+    from credit_tui.population import Population
     from credit_tui.services import Services
-    from credit_tui.widgets.what_if_form import WhatIfForm
     from trainer.scoring import Explanation
-    from trainer.whatif import Hint
 
 #: Tab ids in order (keys 1-6).
 TABS = ("why", "profile-tab", "history-tab", "portfolio-tab", "whatif-tab", "decisions-tab")
@@ -78,24 +71,6 @@ class ClientScreen(Screen[None]):
         Binding("ctrl+t", "app.toggle_theme", "Theme", show=False),
     ]
 
-    class LetterDone(Message):
-        """The letter worker finished (paths written, or an error sentence)."""
-
-        def __init__(self, paths: tuple[Path, Path] | None, error: str | None) -> None:
-            self.paths = paths
-            self.error = error
-            super().__init__()
-
-    class PopulationReady(Message):
-        """The histogram of a feature over the portfolio is ready."""
-
-        def __init__(self, client_id: int, feature: str, bins: Bins, sentence: str) -> None:
-            self.client_id = client_id
-            self.feature = feature
-            self.bins = bins
-            self.sentence = sentence
-            super().__init__()
-
     def __init__(
         self,
         services: Services,
@@ -110,7 +85,6 @@ class ClientScreen(Screen[None]):
         self.population = population
         self.client_id = client_id
         self.neighbours = neighbours
-        self.feature_index = 0
         self.explanation: Explanation | None = None
         self.reasons: list[str] = []
         self.record: dict[str, Any] | None = None
@@ -135,9 +109,7 @@ class ClientScreen(Screen[None]):
                 with TabPane("3 History", id="history-tab"), VerticalScroll():
                     yield KeyValuePanel("No history tables in this portfolio.", id="history")
                 with TabPane("4 Portfolio", id="portfolio-tab"), VerticalScroll():
-                    yield ScoreGauge(id="gauge")
-                    yield Static("", id="position")
-                    yield PopulationPlot(id="population")
+                    yield PortfolioPane(self.population, id="portfolio")
                 with TabPane("5 What-if", id="whatif-tab"), VerticalScroll():
                     yield WhatIfPanel(id="whatif-panel")
                 with TabPane("6 Decisions", id="decisions-tab"), VerticalScroll():
@@ -162,6 +134,16 @@ class ClientScreen(Screen[None]):
     def verdict(self) -> VerdictHeader:
         """The fixed header."""
         return self.query_one(VerdictHeader)
+
+    @property
+    def portfolio(self) -> PortfolioPane:
+        """The Portfolio tab."""
+        return self.query_one(PortfolioPane)
+
+    @property
+    def feature(self) -> str:
+        """Feature shown in the Portfolio tab's histogram."""
+        return self.portfolio.feature
 
     @property
     def tabs(self) -> TabbedContent:
@@ -204,7 +186,9 @@ class ClientScreen(Screen[None]):
             return
         with self.app.batch_update():
             self._show_explained(client_id, record, history, explanation, reasons, records)
-        self.call_after_refresh(self._plot_population)
+        self.call_after_refresh(
+            self.portfolio.show, client_id, explanation, scorer.threshold, scorer.review_band
+        )
 
     def _show_explained(
         self,
@@ -225,9 +209,6 @@ class ClientScreen(Screen[None]):
         )
         self.verdict.show(client_id, explanation, scorer.review_band, record)
         self._show_records(records)
-        self.query_one(ScoreGauge).show(
-            explanation.pd, scorer.threshold, scorer.review_band, explanation.decision
-        )
         bars = self.query_one(ContributionBars)
         bars.top = 8 if self.app.size.height < SHORT_HEIGHT else 12
         bars.show(explanation)
@@ -241,46 +222,6 @@ class ClientScreen(Screen[None]):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """Hand worker failures to the app's single error handler."""
         self.credit_app.on_worker_state_changed(event)
-
-    # ------------------------------------------------------------------ population
-
-    @property
-    def feature(self) -> str:
-        """Feature shown in the population histogram."""
-        return self.population.features[self.feature_index % len(self.population.features)]
-
-    def _client_value(self, feature: str) -> float | str | None:
-        if self.explanation is None:
-            return None
-        if feature == "PD":
-            return self.explanation.pd
-        match = [c for c in self.explanation.contributions if c.feature == feature]
-        return match[0].value if match else None
-
-    def _plot_population(self) -> None:
-        value = self._client_value(self.feature)
-        self._population_bins(self.client_id, self.feature, value if isinstance(value, int | float) else None)
-
-    @work(thread=True, exclusive=True, group="population", exit_on_error=False)
-    def _population_bins(self, client_id: int, feature: str, value: float | None) -> None:
-        bins = self.population.bins(feature)  # cached per feature for the portfolio
-        sentence = self.population.position_sentence(feature, value)
-        self.post_message(self.PopulationReady(client_id, feature, bins, sentence))
-
-    def on_client_screen_population_ready(self, message: PopulationReady) -> None:
-        """Draw the histogram with the client's value marked, and say where the client stands."""
-        if message.client_id != self.client_id or message.feature != self.feature or self.explanation is None:
-            return
-        feature, value = message.feature, self._client_value(message.feature)
-        number = float(value) if isinstance(value, int | float) else None
-        self.query_one(PopulationPlot).show(
-            self.population.label(feature),
-            message.bins,
-            number,
-            self.population.format(feature, value),
-            partial(self.population.format, feature),
-        )
-        self.query_one("#position", Static).update(Text(message.sentence, style="bold"))
 
     # ------------------------------------------------------------------ actions
 
@@ -306,9 +247,8 @@ class ClientScreen(Screen[None]):
 
     def action_next_feature(self) -> None:
         """Show the Portfolio tab with the next feature in the population histogram."""
-        self.feature_index = (self.feature_index + 1) % len(self.population.features)
         self.tabs.active = "portfolio-tab"
-        self._plot_population()
+        self.portfolio.next_feature()
 
     # ------------------------------------------------------------------ decisions
 
@@ -320,7 +260,7 @@ class ClientScreen(Screen[None]):
 
     def action_decide(self, final_decision: str) -> None:
         """Open the decision dialog for ACCEPT or REFUSE (the what-if values when a what-if is active)."""
-        from credit_tui.decision_flow import DecisionDraft, record_decision
+        from credit_tui.decision_flow import draft_for, record_decision
         from credit_tui.screens.decision_dialog import DecisionDialog
 
         if self.services.audit is None:
@@ -335,17 +275,9 @@ class ClientScreen(Screen[None]):
             self.notify(problem, severity="warning")
             return
         changes = panel.changes if panel.active else {}
-        effective = panel.explanation if changes and panel.explanation is not None else self.explanation
-        row = {**self.record, **{name: new for name, (_, new) in changes.items() if new is not None}}
-        draft = DecisionDraft(
-            client_id=self.client_id,
-            final_decision=final_decision,
-            model_decision=effective.decision,
-            pd=effective.pd,
-            row=row,
-            history=self.history,
-            whatif=dict(changes),
-            previous=self.latest,
+        shown = panel.explanation if changes and panel.explanation is not None else self.explanation
+        draft = draft_for(
+            self.client_id, final_decision, self.record, self.history, shown, changes, self.latest
         )
         self.app.push_screen(
             DecisionDialog(draft, partial(record_decision, self.services, draft)), self._decided
@@ -376,31 +308,7 @@ class ClientScreen(Screen[None]):
                 severity="warning",
             )
             return
-        self._write_letter(self.latest, self.credit_app.letters_dir)
-
-    @work(thread=True, exclusive=True, group="letter", exit_on_error=False)
-    def _write_letter(self, record: DecisionRecord, folder: Path) -> None:
-        from credit_tui.letter import write_record_letter
-        from trainer.errors import UserError
-
-        try:
-            paths = write_record_letter(folder, record)
-        except UserError as error:
-            self.post_message(self.LetterDone(None, str(error)))
-            return
-        self.post_message(self.LetterDone(paths, None))
-
-    def on_client_screen_letter_done(self, message: LetterDone) -> None:
-        """Say where the letter is (or why it is not)."""
-        if message.paths is None:
-            self.notify(message.error or "The letter could not be written.", severity="error", timeout=8)
-            return
-        md_path, html_path = message.paths
-        self.notify(
-            f"Written to {md_path.parent}: {md_path.name} and {html_path.name}",
-            title="Decision letter",
-            timeout=8,
-        )
+        self.query_one(ClientDecisions).write_letter(self.latest, self.credit_app.letters_dir)
 
     # ------------------------------------------------------------------ what-if
 
@@ -413,26 +321,6 @@ class ClientScreen(Screen[None]):
     def whatif_open(self) -> bool:
         """Whether a what-if is active."""
         return self.whatif_panel.active
-
-    @property
-    def whatif_form(self) -> WhatIfForm:
-        """The what-if form."""
-        return self.whatif_panel.form
-
-    @property
-    def whatif_changes(self) -> dict[str, tuple[Any, float | None]]:
-        """The fields edited in the what-if."""
-        return self.whatif_panel.changes
-
-    @property
-    def whatif_explanation(self) -> Explanation | None:
-        """The explanation of the edited values (None until rescored)."""
-        return self.whatif_panel.explanation
-
-    @property
-    def hint(self) -> Hint | None:
-        """What would change the decision."""
-        return self.whatif_panel.hint
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Show the hint and reset keys only while a what-if is active."""

@@ -1,11 +1,15 @@
-"""Small panes of the client screen: the reasons list and the client's recorded decisions."""
+"""Small panes of the client screen: the reasons list, and the client's decisions (which writes letters)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.text import Text
+from textual import work
+from textual.message import Message
 from textual.widgets import Static
+from textual.worker import Worker
 
 from trainer.decision import Decision
 
@@ -52,11 +56,54 @@ def record_text(record: DecisionRecord) -> Text:
 
 
 class ClientDecisions(Static):
-    """Every decision recorded for the client, newest first."""
+    """Every decision recorded for the client, newest first; writes the letter of the latest one."""
 
     DEFAULT_CSS = """
     ClientDecisions { height: auto; }
     """
+
+    class LetterDone(Message):
+        """The letter worker finished (paths written, or an error sentence)."""
+
+        def __init__(self, paths: tuple[Path, Path] | None, error: str | None) -> None:
+            self.paths = paths
+            self.error = error
+            super().__init__()
+
+    def write_letter(self, record: DecisionRecord, folder: Path) -> None:
+        """Write the decision letter (Markdown and HTML) in a worker; a notification says where."""
+        self._write_letter(record, folder)
+
+    @work(thread=True, exclusive=True, group="letter", exit_on_error=False)
+    def _write_letter(self, record: DecisionRecord, folder: Path) -> None:
+        from credit_tui.letter import write_record_letter
+        from trainer.errors import UserError
+
+        try:
+            paths = write_record_letter(folder, record)
+        except UserError as error:
+            self.post_message(self.LetterDone(None, str(error)))
+            return
+        self.post_message(self.LetterDone(paths, None))
+
+    def on_client_decisions_letter_done(self, message: LetterDone) -> None:
+        """Say where the letter is (or why it is not)."""
+        message.stop()
+        if message.paths is None:
+            self.notify(message.error or "The letter could not be written.", severity="error", timeout=8)
+            return
+        md_path, html_path = message.paths
+        self.notify(
+            f"Written to {md_path.parent}: {md_path.name} and {html_path.name}",
+            title="Decision letter",
+            timeout=8,
+        )
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Hand a failed worker to the app's single error handler."""
+        handler = getattr(self.app, "on_worker_state_changed", None)
+        if handler is not None:
+            handler(event)
 
     def show(self, records: list[DecisionRecord], recording: bool) -> None:
         """Show the records (oldest first as given; drawn newest first)."""
