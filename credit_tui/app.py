@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 from textual import work
 from textual.app import App
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.message import Message
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState, get_current_worker
@@ -34,6 +34,7 @@ from credit_tui.screens.dialogs import ErrorDialog
 from credit_tui.screens.search import SearchScreen
 from credit_tui.services import HistoryLoader, Services, ServicesLoader
 from credit_tui.themes import CREDIT_DARK, CREDIT_LIGHT, DARK_THEME, LIGHT_THEME, readable_theme_names
+from credit_tui.widgets.app_header import APP_BINDINGS
 
 if TYPE_CHECKING:
     from credit_tui.population import Population
@@ -53,13 +54,7 @@ class CreditApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "credit-tui"
     COMMANDS: ClassVar[set[Any]] = {*App.COMMANDS, CreditCommands}
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("f1,question_mark", "help", "Help", key_display="?"),
-        Binding("m", "model_card", "Model", tooltip="Model card"),
-        Binding("h", "decisions", "Decisions"),
-        Binding("ctrl+t", "toggle_theme", "Theme"),
-        Binding("q", "quit", "Quit"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = APP_BINDINGS
 
     class ServicesReady(Message):
         """The bundle and the application rows are loaded (the history may still be loading)."""

@@ -12,7 +12,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from credit_tui.widgets.app_header import app_header
+from credit_tui.widgets.app_header import APP_BINDINGS, app_header
 
 GLOSSARY: list[tuple[str, str]] = [
     ("PD", "Probability of default: the model's estimate that the client will not repay (0-100 %)."),
@@ -78,7 +78,6 @@ def _rows(bindings: list[BindingType]) -> list[tuple[str, str]]:
 
 def help_sections() -> list[tuple[str, list[tuple[str, str]]]]:
     """(section title, [(key, what it does)]) for the whole app."""
-    from credit_tui.app import CreditApp
     from credit_tui.screens.client import ClientScreen
     from credit_tui.screens.decisions import DecisionsScreen
     from credit_tui.screens.model_card import ModelCardScreen
@@ -86,7 +85,7 @@ def help_sections() -> list[tuple[str, list[tuple[str, str]]]]:
     from credit_tui.widgets.client_table import ClientTable
 
     return [
-        ("Everywhere", _rows(CreditApp.BINDINGS) + EXTRA_KEYS["Everywhere"]),
+        ("Everywhere", _rows(APP_BINDINGS) + EXTRA_KEYS["Everywhere"]),
         ("Client list", _rows(SearchScreen.BINDINGS) + EXTRA_KEYS["Client list"]),
         ("Client list table", [r for r in _rows(ClientTable.BINDINGS) if r[1] != "Open client"]),
         ("Search box", EXTRA_KEYS["Search box"]),

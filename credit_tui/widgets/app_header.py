@@ -14,6 +14,16 @@ def app_header() -> Header:
     return Header(show_clock=False, icon=HEADER_ICON)
 
 
+APP_BINDINGS: list[BindingType] = [
+    Binding("f1,question_mark", "help", "Help", key_display="?"),
+    Binding("m", "model_card", "Model", tooltip="Model card"),
+    Binding("h", "decisions", "Decisions"),
+    Binding("ctrl+t", "toggle_theme", "Theme"),
+    Binding("q", "quit", "Quit"),
+]
+"""The app's own keys (active everywhere); here so the help screen lists them without importing the app."""
+
+
 def essential_bindings() -> list[BindingType]:
     """Help, Decisions and Quit: first in every screen's bindings so its footer shows them at any width."""
     return [
