@@ -9,8 +9,8 @@ from rich.text import Text
 from textual import work
 from textual.message import Message
 from textual.widgets import Static
-from textual.worker import Worker
 
+from credit_tui.widgets.worker_errors import WorkerErrorsToApp
 from trainer.decision import Decision
 
 if TYPE_CHECKING:
@@ -55,7 +55,7 @@ def record_text(record: DecisionRecord) -> Text:
     return text
 
 
-class ClientDecisions(Static):
+class ClientDecisions(WorkerErrorsToApp, Static):
     """Every decision recorded for the client, newest first; writes the letter of the latest one."""
 
     DEFAULT_CSS = """
@@ -98,12 +98,6 @@ class ClientDecisions(Static):
             title="Decision letter",
             timeout=8,
         )
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """Hand a failed worker to the app's single error handler."""
-        handler = getattr(self.app, "on_worker_state_changed", None)
-        if handler is not None:
-            handler(event)
 
     def show(self, records: list[DecisionRecord], recording: bool) -> None:
         """Show the records (oldest first as given; drawn newest first)."""

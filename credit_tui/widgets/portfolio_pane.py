@@ -15,18 +15,18 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Static
-from textual.worker import Worker
 
 from credit_tui.population import PD_FEATURE
 from credit_tui.widgets.population_plot import PopulationPlot
 from credit_tui.widgets.score_gauge import ScoreGauge
+from credit_tui.widgets.worker_errors import WorkerErrorsToApp
 
 if TYPE_CHECKING:
     from credit_tui.population import Bins, Population
     from trainer.scoring import Explanation
 
 
-class PortfolioPane(Vertical):
+class PortfolioPane(WorkerErrorsToApp, Vertical):
     """Gauge, "riskier than N % of this portfolio", histogram with the client marked."""
 
     DEFAULT_CSS = """
@@ -113,9 +113,3 @@ class PortfolioPane(Vertical):
             partial(self.population.format, feature),
         )
         self.query_one("#position", Static).update(Text(message.sentence))
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """Hand a failed worker to the app's single error handler."""
-        handler = getattr(self.app, "on_worker_state_changed", None)
-        if handler is not None:
-            handler(event)

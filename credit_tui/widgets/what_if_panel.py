@@ -16,10 +16,10 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, Label, Static
-from textual.worker import Worker
 
 from credit_tui.widgets.what_if_form import WhatIfForm
 from credit_tui.widgets.what_if_result import WhatIfResult
+from credit_tui.widgets.worker_errors import WorkerErrorsToApp
 
 if TYPE_CHECKING:
     from trainer.scoring import Explanation, Scorer
@@ -36,7 +36,7 @@ class HintLine(Static):
     """
 
 
-class WhatIfPanel(Vertical):
+class WhatIfPanel(WorkerErrorsToApp, Vertical):
     """Form and result side by side (stacked when narrow), then the hint and the buttons."""
 
     class Changed(Message):
@@ -183,12 +183,6 @@ class WhatIfPanel(Vertical):
         self.query_one(HintLine).update(hint_text)
         self.query_one("#whatif-apply-hint", Button).disabled = not message.hint.changes
         self.post_message(self.Changed(self))
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """Hand a failed rescoring to the app's single error handler."""
-        handler = getattr(self.app, "on_worker_state_changed", None)
-        if handler is not None:
-            handler(event)
 
     @on(Button.Pressed, "#whatif-apply-hint")
     def apply_hint(self) -> None:
