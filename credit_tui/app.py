@@ -144,7 +144,10 @@ class CreditApp(App[int]):
         self.services = message.services
         self.columns = message.columns
         model_id = message.services.scorer.bundle.model_id
-        self.sub_title = f"{message.services.advisor} · model {model_id[:8]}"
+        released = message.services.scorer.release is not None
+        mark = "" if released else " · UNRELEASED MODEL"
+        team = " · team log" if getattr(message.services.audit, "team", False) else ""
+        self.sub_title = f"{message.services.advisor} · model {model_id[:8]}{mark}{team}"
         history_pending = self._history_loader is not None
         self.search_screen.set_data(message.services, message.columns, history_pending=history_pending)
         if self._history_loader is not None:
@@ -288,6 +291,22 @@ class CreditApp(App[int]):
             return
         if not isinstance(self.screen, DecisionsScreen):
             self.push_screen(DecisionsScreen(self.services.audit, self.current_client_id()))
+
+    def action_approvals(self) -> None:
+        """Team mode: the decisions waiting for a supervisor's approval (four-eyes)."""
+        from credit_tui.screens.approvals import ApprovalsScreen
+
+        if self.services is None:
+            self.notify("The model is still loading.", severity="warning")
+            return
+        store = self.services.audit
+        if store is None or not store.team:
+            self.notify(
+                "Approvals exist only with the team log (--audit-db postgresql://...).", severity="warning"
+            )
+            return
+        if not isinstance(self.screen, ApprovalsScreen):
+            self.push_screen(ApprovalsScreen(store))
 
     def action_toggle_theme(self) -> None:
         """Switch between the dark and the light theme."""

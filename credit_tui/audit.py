@@ -109,6 +109,10 @@ class AuditError(UserError):
     """The audit database cannot be opened, read or written (one sentence naming the file)."""
 
 
+class AuditRetryableError(AuditError):
+    """The log was unreachable while recording: nothing is confirmed, and the same call may be retried."""
+
+
 class DecisionError(UserError):
     """A decision that cannot be recorded as given (missing justification, bad value, ...)."""
 
@@ -315,6 +319,79 @@ def _validate(
                 f"A justification of at least {MIN_JUSTIFICATION_WORDS} words is required because {why} "
                 f"(got {words})."
             )
+
+
+@dataclass(frozen=True)
+class CheckedDecision:
+    """The normalised values of a decision that passed :func:`checked_decision`."""
+
+    client_id: int
+    threshold: float
+    pd: float
+    justification: str
+    reasons: tuple[str, ...]
+
+
+def checked_decision(
+    *,
+    advisor: str,
+    client_id: Any,
+    bundle_id: str,
+    threshold: Any,
+    pd: Any,
+    model_decision: str,
+    final_decision: str,
+    justification: str,
+    reasons: Sequence[str],
+    input_hash: str,
+) -> CheckedDecision:
+    """Normalise a decision (numpy numbers to Python ones, justification stripped) and validate it.
+
+    Both backends call this before writing anything.
+
+    Raises:
+        DecisionError: One sentence for a decision that must not be recorded.
+    """
+    if not isinstance(client_id, bool) and hasattr(client_id, "__index__"):
+        client_id = int(client_id)
+    checked = CheckedDecision(client_id, float(threshold), float(pd), justification.strip(), tuple(reasons))
+    _validate(
+        advisor=advisor,
+        client_id=checked.client_id,
+        bundle_id=bundle_id,
+        threshold=checked.threshold,
+        pd=checked.pd,
+        model_decision=model_decision,
+        final_decision=final_decision,
+        justification=checked.justification,
+        reasons=checked.reasons,
+        input_hash=input_hash,
+    )
+    return checked
+
+
+def write_csv(out: Path, fieldnames: Sequence[str], rows: Iterator[Mapping[str, Any]]) -> int:
+    """Write ``rows`` to the CSV file ``out`` atomically (never half a file); return how many.
+
+    Both backends export through this.
+
+    Raises:
+        AuditError: When the folder of ``out`` does not exist or cannot be written.
+    """
+    out = Path(out)
+    if not out.parent.is_dir():
+        raise AuditError(f"Folder {out.parent} does not exist; create it or choose another --out path.")
+    count = 0
+    try:
+        with atomic_file(out, newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=list(fieldnames))
+            writer.writeheader()
+            for row in rows:
+                writer.writerow(row)
+                count += 1
+    except OSError as exc:
+        raise AuditError(f"Cannot write {out} ({exc.strerror or exc}); choose another --out path.") from exc
+    return count
 
 
 # --------------------------------------------------------------------------------------------------
@@ -538,15 +615,7 @@ class AuditStore:
             DecisionError: When the decision is invalid (nothing is written).
             AuditError: When the database cannot be written (nothing is written).
         """
-        client_id = (
-            int(client_id)
-            if not isinstance(client_id, bool) and hasattr(client_id, "__index__")
-            else client_id
-        )
-        threshold, pd = float(threshold), float(pd)
-        justification = justification.strip()
-        reasons = tuple(reasons)
-        _validate(
+        checked = checked_decision(
             advisor=advisor,
             client_id=client_id,
             bundle_id=bundle_id,
@@ -558,6 +627,8 @@ class AuditStore:
             reasons=reasons,
             input_hash=input_hash,
         )
+        client_id, threshold, pd = checked.client_id, checked.threshold, checked.pd
+        justification, reasons = checked.justification, checked.reasons
         override = model_decision != Decision.REVIEW and final_decision != model_decision
         with self._lock, self._write() as conn:
             if corrects is not None:
@@ -736,6 +807,19 @@ class AuditStore:
             except sqlite3.Error as exc:
                 raise self._fail("could not be read", exc) from exc
 
+    # -- team mode (four-eyes) -------------------------------------------------------------------
+
+    #: False: a single desk's log, where every decision is final when recorded (no four-eyes).
+    team: bool = False
+
+    def status(self, record_id: int) -> str:
+        """Always final: on a single desk every recorded decision is final (no four-eyes)."""
+        return "final"
+
+    def pending(self) -> list[DecisionRecord]:
+        """Decisions waiting for a supervisor: none on a single desk."""
+        return []
+
     def protections_intact(self) -> bool:
         """True when the triggers that refuse UPDATE, DELETE and out-of-order INSERT are all in place."""
         with self._lock:
@@ -756,21 +840,7 @@ class AuditStore:
         Raises:
             AuditError: When the folder of ``out`` does not exist or cannot be written.
         """
-        out = Path(out)
-        if not out.parent.is_dir():
-            raise AuditError(f"Folder {out.parent} does not exist; create it or choose another --out path.")
-        records = self._select()
-        try:
-            with atomic_file(out, newline="") as fh:
-                writer = csv.DictWriter(fh, fieldnames=list(_COLUMNS))
-                writer.writeheader()
-                for record in records:
-                    writer.writerow(record.as_row())
-        except OSError as exc:
-            raise AuditError(
-                f"Cannot write {out} ({exc.strerror or exc}); choose another --out path."
-            ) from exc
-        return len(records)
+        return write_csv(Path(out), _COLUMNS, (record.as_row() for record in self._select()))
 
 
 def _has_file_ancestor(path: Path) -> bool:
@@ -822,10 +892,30 @@ def _load_reasons(text: Any) -> list[str]:
     return [str(v) for v in value] if isinstance(value, list) else [str(value)]
 
 
+def _sqlite_recompute(data: Mapping[str, Any]) -> str:
+    """The hash an SQLite record should have, from its stored columns."""
+    content = dict(data)
+    content["reasons"] = json.loads(str(data["reasons"]))
+    if not isinstance(content["reasons"], list):
+        raise ValueError("reasons is not a list")
+    content["override"] = bool(data["override"])
+    return _record_hash(content)
+
+
 def _verify_rows(
-    rows: Iterator[Sequence[Any]] | sqlite3.Cursor, anchor: tuple[int, str] | None
+    rows: Iterator[Sequence[Any]] | sqlite3.Cursor,
+    anchor: tuple[int, str] | None,
+    columns: Sequence[str] = _COLUMNS,
+    recompute: Callable[[Mapping[str, Any]], str] = _sqlite_recompute,
 ) -> VerifyResult:
-    """Walk the records in id order and stop at the first broken link."""
+    """Walk the records in id order and stop at the first broken link.
+
+    Args:
+        rows: The records in id order, as tuples of ``columns`` (which hold ``id``, ``prev_hash``, ``hash``).
+        anchor: An earlier head (id, hash) that must still be there.
+        columns: The names of the values in each row.
+        recompute: The hash a record should have (the backend's hash function).
+    """
     expected_id, prev_hash, checked = 1, GENESIS_HASH, 0
     anchor_seen = anchor is None or anchor[0] == 0
 
@@ -833,16 +923,11 @@ def _verify_rows(
         return VerifyResult(False, checked, record_id, message, expected_id - 1, prev_hash)
 
     for row in rows:
-        data = dict(zip(_COLUMNS, row, strict=True))
+        data = dict(zip(columns, row, strict=True))
         checked += 1
         try:
             record_id = int(data["id"])
-            content = dict(data)
-            content["reasons"] = json.loads(str(data["reasons"]))
-            if not isinstance(content["reasons"], list):
-                raise ValueError("reasons is not a list")
-            content["override"] = bool(data["override"])
-            recomputed = _record_hash(content)
+            recomputed = recompute(data)
         except (TypeError, ValueError) as exc:
             return broken(expected_id, f"Record {expected_id} cannot be read back ({exc}): it was altered.")
         if record_id != expected_id:

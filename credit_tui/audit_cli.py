@@ -11,11 +11,16 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
-from credit_tui.audit import open_audit_store
+from credit_tui.audit_log import open_audit_log, resolve_target
+from credit_tui.audit_pg import is_postgres_url
 from trainer.errors import UserError
+
+if TYPE_CHECKING:
+    from credit_tui.audit_log import AuditLog
 
 EXIT_OK = 0
 EXIT_FAIL = 2
@@ -30,18 +35,55 @@ def _console() -> Console:
     return Console(highlight=False, soft_wrap=True)
 
 
-def verify_main(db: Path | None) -> int:
-    """Verify the hash chain and SQLite integrity of the log at ``db`` (None: the default file).
+def _missing(db: str | Path | None) -> str | None:
+    """The error for an SQLite path that does not exist (a server URL is checked by connecting)."""
+    if db is not None and not is_postgres_url(db) and not Path(db).exists():
+        return f"The audit database {db} does not exist; check the --audit-db path."
+    return None
+
+
+def _find_anchor(store: AuditLog, anchor: str) -> tuple[int, str] | str:
+    """(id, hash) of the record whose hash is ``anchor`` (``ID:HASH`` or HASH), or an error sentence."""
+    text = anchor.strip().lower()
+    wanted_id: int | None = None
+    if ":" in text:
+        head, _, text = text.partition(":")
+        if not head.isdigit():
+            return f"The anchor {anchor!r} is not ID:HASH or HASH as printed by `credit-tui audit anchor`."
+        wanted_id = int(head)
+    if len(text) != 64 or any(ch not in "0123456789abcdef" for ch in text):
+        return f"The anchor {anchor!r} is not a 64-digit hash as printed by `credit-tui audit anchor`."
+    if wanted_id is not None:
+        return (wanted_id, text)
+    found = next((r.id for r in store.decisions() if r.hash == text), None)
+    if found is None:
+        return (
+            "The record of the anchor is gone or was changed (no record has that hash): the log was "
+            "truncated or rewritten since the anchor was taken."
+        )
+    return (found, text)
+
+
+def verify_main(db: str | Path | None, anchor: str | None = None) -> int:
+    """Verify the hash chain (and SQLite integrity) of the log at ``db`` (None: the default).
+
+    Args:
+        db: An SQLite path, a ``postgresql://`` URL, or None (the config file's, else the default file).
+        anchor: A head hash printed earlier by ``audit anchor``: that record must still be there unchanged.
 
     Returns:
         0 when every link holds and SQLite finds the file sound, 2 otherwise.
     """
-    if db is not None and not Path(db).exists():
-        return _error(f"The audit database {db} does not exist; check the --audit-db path.")
+    db = resolve_target(None if db is None else str(db))
+    if (missing := _missing(db)) is not None:
+        return _error(missing)
     try:
-        with open_audit_store(db) as store:
+        with open_audit_log(db) as store:
             integrity = store.integrity_check()
-            result = store.verify()
+            pinned = None if anchor is None else _find_anchor(store, anchor)
+            if isinstance(pinned, str):
+                return _error(f"{store.path}: {pinned}")
+            result = store.verify(pinned)
             protected = store.protections_intact()
     except UserError as exc:
         return _error(str(exc))
@@ -61,16 +103,62 @@ def verify_main(db: Path | None) -> int:
     return EXIT_OK
 
 
-def export_main(db: Path | None, out: Path) -> int:
-    """Export every record of the log at ``db`` (None: the default file) to the CSV file ``out``.
+def anchor_main(db: str | Path | None) -> int:
+    """Print the record count and the full head hash of the log: keep them elsewhere for ``verify --anchor``.
+
+    Returns:
+        0, or 2 when the log cannot be opened.
+    """
+    db = resolve_target(None if db is None else str(db))
+    if (missing := _missing(db)) is not None:
+        return _error(missing)
+    try:
+        with open_audit_log(db) as store:
+            head_id, head_hash = store.head()
+            count = store.count()
+    except UserError as exc:
+        return _error(str(exc))
+    print(f"{head_id}:{head_hash}")
+    print(
+        f"{store.path}: {count} record{'s' if count != 1 else ''}; keep the line above elsewhere and check "
+        "with `credit-tui audit verify --anchor ID:HASH`.",
+        file=sys.stderr,
+    )
+    return EXIT_OK
+
+
+def init_main(db: str, four_eyes_pd: float | None) -> int:
+    """Create the team log on a PostgreSQL server (``audit init --db URL``), run by an administrator."""
+    from credit_tui.audit_pg import init_schema
+    from trainer.settings import load_settings
+
+    if not is_postgres_url(db):
+        return _error(
+            f"--db must be a postgresql:// URL, not {db!r}; "
+            "a single desk's SQLite log is created on first use."
+        )
+    try:
+        level = four_eyes_pd if four_eyes_pd is not None else load_settings().four_eyes_pd
+        if level is not None and not 0.0 <= level <= 1.0:
+            return _error(f"--four-eyes-pd must be between 0 and 1, not {level}.")
+        message = init_schema(db, level)
+    except UserError as exc:
+        return _error(str(exc))
+    _console().print(f"[green]ok[/green] {message}")
+    return EXIT_OK
+
+
+def export_main(db: str | Path | None, out: Path) -> int:
+    """Export every record of the log at ``db`` (None: the default) to the CSV file ``out``.
 
     Returns:
         0 when the file was written (atomically), 2 otherwise (nothing half-written).
     """
-    if db is not None and not Path(db).exists():
-        return _error(f"The audit database {db} does not exist; check the --audit-db path.")
+    db = resolve_target(None if db is None else str(db))
+    if (missing := _missing(db)) is not None:
+        return _error(missing)
     try:
-        with open_audit_store(db) as store:
+        with open_audit_log(db) as store:
             count = store.export_csv(Path(out))
     except UserError as exc:
         return _error(str(exc))
@@ -79,12 +167,35 @@ def export_main(db: Path | None, out: Path) -> int:
 
 
 def _add_audit_commands(parser: argparse.ArgumentParser) -> None:
-    commands = parser.add_subparsers(dest="audit_command", required=True, metavar="{verify,export}")
+    commands = parser.add_subparsers(
+        dest="audit_command", required=True, metavar="{verify,export,anchor,init}"
+    )
     verify = commands.add_parser(
         "verify", help="recompute the hash chain and report the first broken link (exit 0 ok, 2 broken)"
     )
     add_audit_db_option(verify)
-    verify.set_defaults(audit_func=lambda args: verify_main(args.audit_db))
+    verify.add_argument(
+        "--anchor",
+        default=None,
+        metavar="ID:HASH",
+        help="a head printed earlier by `audit anchor`: fails when that record is gone or changed",
+    )
+    verify.set_defaults(audit_func=lambda args: verify_main(args.audit_db, args.anchor))
+    anchor = commands.add_parser("anchor", help="print the record count and full head hash to keep elsewhere")
+    add_audit_db_option(anchor)
+    anchor.set_defaults(audit_func=lambda args: anchor_main(args.audit_db))
+    init = commands.add_parser(
+        "init", help="create the team log on a PostgreSQL server (administrator; roles, schema, functions)"
+    )
+    init.add_argument("--db", required=True, metavar="URL", help="postgresql://admin@host/dbname")
+    init.add_argument(
+        "--four-eyes-pd",
+        type=float,
+        default=None,
+        metavar="PD",
+        help="decisions on a PD above this wait for a supervisor (default: the config file's four_eyes_pd)",
+    )
+    init.set_defaults(audit_func=lambda args: init_main(args.db, args.four_eyes_pd))
     export = commands.add_parser("export", help="write every decision to a CSV file")
     export.add_argument("--out", type=Path, required=True, metavar="FILE.csv", help="CSV file to write")
     add_audit_db_option(export)
@@ -92,13 +203,13 @@ def _add_audit_commands(parser: argparse.ArgumentParser) -> None:
 
 
 def add_audit_db_option(parser: argparse.ArgumentParser) -> None:
-    """Add ``--audit-db PATH`` (the same option for the app, ``audit`` and ``letter``)."""
+    """Add ``--audit-db PATH|URL`` (the same option for the app, ``audit`` and ``letter``)."""
     parser.add_argument(
         "--audit-db",
-        type=Path,
         default=None,
-        metavar="PATH",
-        help="the audit database (default: audit.sqlite3 in your user data folder)",
+        metavar="PATH|URL",
+        help="the audit database: an SQLite file or a postgresql:// URL (default: the config file's "
+        "[audit] db, else audit.sqlite3 in your user data folder)",
     )
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
-    from credit_tui.audit import AuditStore
+    from credit_tui.audit_log import AuditLog
     from credit_tui.services import HistoryLoader, Services
     from trainer.portfolio import Portfolio
     from trainer.scoring import Scorer
@@ -35,6 +35,9 @@ PORTFOLIO_GRACE_SECONDS = 1.0
 DEMO_DIR = Path(__file__).resolve().parent / "demo"
 DEMO_MODEL = DEMO_DIR / "model"
 DEMO_CLIENTS = DEMO_DIR / "clients" / "application_test.parquet"
+#: Public half of the key that signs the bundled demo: trusted for the bundled demo only, never for
+#: a bundle passed with --model (its private half is in scripts/DEMO-ONLY-release-key/).
+DEMO_RELEASE_KEY = DEMO_DIR / "DEMO-ONLY-release-key.pub"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -132,8 +135,21 @@ def _in_background(function: Callable[..., T], *args: Any) -> Future[T]:
     return future
 
 
+def trusted_keys_for(model: Path, configured: tuple[bytes, ...]) -> tuple[bytes, ...]:
+    """The release keys to trust for ``model``: the configured ones, plus the demo key for the demo only."""
+    if Path(model).resolve() == DEMO_MODEL.resolve() and DEMO_RELEASE_KEY.is_file():
+        from trainer.release import read_public_key
+
+        return (*configured, read_public_key(DEMO_RELEASE_KEY))
+    return configured
+
+
 def _start_loading(
-    model: Path, clients: Path, advisor: str, audit: AuditStore | None = None
+    model: Path,
+    clients: Path,
+    advisor: str,
+    audit: AuditLog | None = None,
+    trusted_keys: tuple[bytes, ...] = (),
 ) -> tuple[Future[Scorer], Future[Services], Future[Portfolio], HistoryLoader]:
     """Verify the bundle and read the application rows in parallel threads, then add the history.
 
@@ -151,7 +167,7 @@ def _start_loading(
     )
 
     hint = manifest_history_tables(model)
-    scorer_future: Future[Scorer] = _in_background(load_scorer, model)
+    scorer_future: Future[Scorer] = _in_background(load_scorer, model, trusted_keys)
     applications_future: Future[Portfolio] = _in_background(load_applications, clients)
 
     def services() -> Services:
@@ -182,31 +198,40 @@ def main(argv: list[str] | None = None) -> int:
 
         return letter_main(argv[1:])
     args = build_parser().parse_args(argv)
-    from credit_tui.audit import open_audit_store
+    from credit_tui.audit_log import open_audit_log
     from trainer.errors import UserError
+    from trainer.settings import load_settings
 
-    advisor = args.advisor or _user()
     letters_dir: Path = args.letters_dir if args.letters_dir is not None else Path.cwd()
     if not letters_dir.is_dir():
         return _fail(f"letters folder {letters_dir} does not exist; create it or pass another --letters-dir.")
     try:
-        store = open_audit_store(args.audit_db)
+        settings = load_settings()
+        store = open_audit_log(args.audit_db or settings.audit_db)
     except UserError as error:
         return _fail(str(error))
+    # In team mode the server authenticated the advisor: its role name is the advisor's name.
+    advisor = str(getattr(store, "user", "") or args.advisor or _user())
     try:
-        return _run(args, advisor, letters_dir, store)
+        return _run(args, advisor, letters_dir, store, settings.trusted_keys)
     finally:
         store.close()
 
 
-def _run(args: argparse.Namespace, advisor: str, letters_dir: Path, store: AuditStore) -> int:
+def _run(
+    args: argparse.Namespace,
+    advisor: str,
+    letters_dir: Path,
+    store: AuditLog,
+    trusted_keys: tuple[bytes, ...] = (),
+) -> int:
     """Load the bundle and the portfolio, then run the app until it quits."""
     from trainer.errors import UserError
 
     try:
         model, clients = resolve_paths(args.model, args.clients)
         scorer_future, services_future, history_future, history_loader = _start_loading(
-            model, clients, advisor, store
+            model, clients, advisor, store, trusted_keys_for(model, trusted_keys)
         )
         from credit_tui.app import create_app  # imports Textual while the bundle loads
 

@@ -43,6 +43,7 @@ class CreditCommands(Provider):
             ("Search clients by ID", on_list(search.action_focus_search), "Focus the search box"),
             ("Show model card", app.action_model_card, "Bundle, data, metrics, threshold, importance"),
             ("Show decisions (audit log)", app.action_decisions, "Recorded decisions, with filters"),
+            ("Show approvals (four-eyes)", app.action_approvals, "Team log: decisions waiting for approval"),
             ("Show help (keys)", app.action_help, "Every key of the app"),
             ("Toggle dark / light theme", app.action_toggle_theme, "Switch the colour theme"),
             ("Back to client list", app.action_back_to_list, "Close the screens above the list"),

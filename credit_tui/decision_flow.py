@@ -6,6 +6,7 @@ worker; the record is confirmed only once :meth:`credit_tui.audit.AuditStore.rec
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -42,6 +43,8 @@ class DecisionDraft:
     history: Mapping[str, float] | None
     whatif: Mapping[str, tuple[Any, float | None]] = field(default_factory=dict)
     previous: DecisionRecord | None = None
+    #: Sent with every attempt to record this draft: a retry after a lost connection records it once.
+    request_id: uuid.UUID = field(default_factory=uuid.uuid4)
 
     @property
     def needs_justification(self) -> bool:
@@ -117,7 +120,9 @@ def record_decision(services: Services, draft: DecisionDraft, justification: str
             f"The model now says {explanation.decision} for client {draft.client_id}, not "
             f"{draft.model_decision}; close this dialog and decide again."
         )
+    retry_safe: dict[str, Any] = {"request_id": draft.request_id} if store.team else {}
     return store.record(
+        **retry_safe,
         advisor=services.advisor,
         client_id=draft.client_id,
         bundle_id=str(scorer.bundle.model_id),

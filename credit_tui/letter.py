@@ -51,6 +51,7 @@ class LetterContent:
         model_id: The scoring model's version (bundle ``model_id``; the first 12 characters are shown).
         lender: The lender's name.
         contact: Where to ask for a human review.
+        model_note: The model's release status ("UNRELEASED MODEL ..." when not signed by model risk).
     """
 
     client_id: int
@@ -61,6 +62,11 @@ class LetterContent:
     model_id: str
     lender: str = LENDER
     contact: str = DEFAULT_CONTACT
+    model_note: str = ""
+
+
+#: The mark on every letter written with a model that no trusted key released.
+UNRELEASED_NOTE = "UNRELEASED MODEL: not signed by model risk"
 
 
 def plain(text: str) -> str:
@@ -84,6 +90,7 @@ def _content(
     model_id: str,
     lender: str,
     contact: str,
+    model_note: str = "",
 ) -> LetterContent:
     if decision not in FINAL_DECISIONS:
         raise LetterError(
@@ -92,7 +99,9 @@ def _content(
     if isinstance(day, datetime):
         day = day.date()
     shown = tuple(plain(r.strip()) for r in reasons if r.strip())[:MAX_REASONS]
-    return LetterContent(int(client_id), decision, day, shown, advisor.strip(), model_id, lender, contact)
+    return LetterContent(
+        int(client_id), decision, day, shown, advisor.strip(), model_id, lender, contact, model_note
+    )
 
 
 def _sections(letter: LetterContent) -> list[tuple[str, list[str]]]:
@@ -133,7 +142,8 @@ def _sections(letter: LetterContent) -> list[tuple[str, list[str]]]:
             [
                 f"Your application was assessed with the help of an automated credit-scoring model "
                 f"(version {letter.model_id[:12]}), which estimates the risk that a credit cannot be "
-                f"repaid. The final decision was taken and checked by your advisor, {letter.advisor}.",
+                f"repaid. The final decision was taken and checked by your advisor, {letter.advisor}."
+                + (f" {letter.model_note}." if letter.model_note else ""),
             ],
         )
     )
@@ -164,6 +174,7 @@ def render_letter(
     model_id: str,
     lender: str = LENDER,
     contact: str = DEFAULT_CONTACT,
+    model_note: str = "",
 ) -> tuple[str, str]:
     """Render a decision letter.
 
@@ -177,6 +188,7 @@ def render_letter(
         model_id: The model bundle's ``model_id``.
         lender: The lender's name.
         contact: Where the client asks for a human review.
+        model_note: The model's release status (:data:`UNRELEASED_NOTE` for an unreleased model).
 
     Returns:
         (Markdown text, self-contained HTML text).
@@ -184,7 +196,7 @@ def render_letter(
     Raises:
         LetterError: When the decision is not ACCEPT or REFUSE.
     """
-    letter = _content(client_id, decision, date, reasons, advisor, model_id, lender, contact)
+    letter = _content(client_id, decision, date, reasons, advisor, model_id, lender, contact, model_note)
     return _markdown(letter), _html(letter)
 
 
@@ -266,6 +278,7 @@ def write_letter(
     model_id: str,
     lender: str = LENDER,
     contact: str = DEFAULT_CONTACT,
+    model_note: str = "",
 ) -> tuple[Path, Path]:
     """Write ``letter-<client>-<date>.md`` and ``.html`` into ``out_dir`` (each atomically).
 
@@ -289,6 +302,7 @@ def write_letter(
         model_id=model_id,
         lender=lender,
         contact=contact,
+        model_note=model_note,
     )
     day = date.date() if isinstance(date, datetime) else date
     stem = f"letter-{int(client_id)}-{day.isoformat()}"
@@ -310,7 +324,8 @@ def write_record_letter(out_dir: Path, record: DecisionRecord, **extra: str) -> 
     Args:
         out_dir: Existing folder for the two files.
         record: The decision as recorded in the audit log (:meth:`AuditStore.latest_for`).
-        **extra: ``lender`` and/or ``contact`` to override the defaults.
+        **extra: ``lender`` and/or ``contact`` to override the defaults; ``model_note`` for the model's
+            release status.
     """
     return write_letter(
         out_dir,
@@ -322,4 +337,23 @@ def write_record_letter(out_dir: Path, record: DecisionRecord, **extra: str) -> 
         model_id=record.bundle_id,
         lender=extra.get("lender", LENDER),
         contact=extra.get("contact", DEFAULT_CONTACT),
+        model_note=extra.get("model_note", ""),
     )
+
+
+def pending_refusal(record: DecisionRecord, status: str) -> str | None:
+    """Why no letter may be written for ``record`` in four-eyes ``status`` (None: a letter may be written).
+
+    A decision waiting for a supervisor, or one the supervisor rejected, is not a decision to send.
+    """
+    if status == "pending":
+        return (
+            f"Decision #{record.id} for client {record.client_id} waits for a supervisor's approval; "
+            "no letter until it is approved."
+        )
+    if status == "rejected":
+        return (
+            f"Decision #{record.id} for client {record.client_id} was rejected by a supervisor; record a "
+            "new decision before writing a letter."
+        )
+    return None

@@ -40,25 +40,35 @@ def build_letter_parser() -> argparse.ArgumentParser:
 
 def letter_main(argv: list[str]) -> int:
     """Run ``credit-tui letter ARGV...`` and return the exit code (argparse usage errors exit 2 too)."""
-    from credit_tui.audit import default_audit_path, open_audit_store
-    from credit_tui.letter import write_record_letter
+    from credit_tui.audit import default_audit_path
+    from credit_tui.audit_log import open_audit_log, resolve_target
+    from credit_tui.audit_pg import is_postgres_url
+    from credit_tui.letter import pending_refusal, write_record_letter
     from trainer.errors import UserError
 
     args = build_letter_parser().parse_args(argv)
-    db: Path = args.audit_db if args.audit_db is not None else default_audit_path()
-    if not db.exists():
+    try:
+        target = resolve_target(args.audit_db)
+    except UserError as exc:
+        return _error(str(exc))
+    db: str | Path = str(target) if is_postgres_url(target) else Path(target or default_audit_path())
+    if isinstance(db, Path) and not db.exists():
         return _error(
             f"No decision is recorded for client {args.client}: the audit database {db} does not exist "
             "(record a decision in the app first, or check --audit-db)."
         )
     out_dir: Path = args.out if args.out is not None else Path.cwd()
     try:
-        with open_audit_store(db) as store:
+        with open_audit_log(db) as store:
             record = store.latest_for(args.client)
+            status = "final" if record is None else store.status(record.id)
+            where = store.path
         if record is None:
             return _error(
-                f"No decision is recorded for client {args.client} in {db}; record one in the app first."
+                f"No decision is recorded for client {args.client} in {where}; record one in the app first."
             )
+        if (refusal := pending_refusal(record, status)) is not None:
+            return _error(refusal)
         md_path, html_path = write_record_letter(out_dir, record)
     except UserError as exc:
         return _error(str(exc))

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from credit_tui.audit import AuditStore
+    from credit_tui.audit_log import AuditLog
     from trainer.portfolio import Portfolio
     from trainer.scoring import Scorer
 
@@ -36,7 +36,7 @@ class Services:
     scorer: Scorer
     portfolio: Portfolio
     advisor: str
-    audit: AuditStore | None = None
+    audit: AuditLog | None = None
 
 
 ServicesLoader = Callable[[], Services]
@@ -65,12 +65,12 @@ def import_xgboost_without_sklearn() -> None:
             del sys.modules["sklearn"]
 
 
-def load_scorer(model: Path) -> Scorer:
-    """Load and verify a model bundle (raises :class:`trainer.errors.BundleError`)."""
+def load_scorer(model: Path, trusted_keys: tuple[bytes, ...] = ()) -> Scorer:
+    """Load and verify a model bundle and its release (raises :class:`trainer.errors.BundleError`)."""
     import_xgboost_without_sklearn()
     from trainer.scoring import Scorer
 
-    return Scorer.load(model)
+    return Scorer.load(model, trusted_keys)
 
 
 def load_portfolio(clients: Path, scorer: Scorer) -> Portfolio:
@@ -121,7 +121,7 @@ def with_history_on_hint(services: Services, portfolio: Portfolio, hint: tuple[s
     return dataclasses.replace(services, portfolio=portfolio)
 
 
-def load_services(model: Path, clients: Path, advisor: str, audit: AuditStore | None = None) -> Services:
+def load_services(model: Path, clients: Path, advisor: str, audit: AuditLog | None = None) -> Services:
     """Load the bundle, then the portfolio.
 
     Raises:

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pg_server import TeamLog, pg_bin, throwaway_server
 
 from trainer.bundle import Bundle
 from trainer.synth import generate
@@ -18,11 +19,14 @@ SMALL_CLIENTS = 2000
 
 @pytest.fixture(scope="session", autouse=True)
 def isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """Keep tests out of the user's real cache and data folders (history cache, audit database)."""
+    """Keep tests out of the user's real cache, data and config folders (history cache, audit, config)."""
     root = tmp_path_factory.mktemp("home")
-    saved = {name: os.environ.get(name) for name in ("XDG_CACHE_HOME", "XDG_DATA_HOME")}
+    names = ("XDG_CACHE_HOME", "XDG_DATA_HOME", "XDG_CONFIG_HOME", "CREDIT_TUI_CONFIG")
+    saved = {name: os.environ.get(name) for name in names}
     os.environ["XDG_CACHE_HOME"] = str(root / "cache")
     os.environ["XDG_DATA_HOME"] = str(root / "data")
+    os.environ["XDG_CONFIG_HOME"] = str(root / "config")  # no config file: the single-desk defaults
+    os.environ.pop("CREDIT_TUI_CONFIG", None)
     yield
     for name, value in saved.items():
         if value is None:
@@ -53,3 +57,27 @@ def fitted_bundle(synth_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     out = tmp_path_factory.mktemp("models") / "small"
     config = FitConfig(data_dir=synth_dir, out=out, seed=3, review_band=0.02, num_boost_round=80, nthread=2)
     return fit_bundle(config)
+
+
+# -- team mode: one throwaway PostgreSQL server per test session ---------------------------------------
+
+
+@pytest.fixture(scope="session")
+def team_log() -> Iterator[TeamLog]:
+    """Start PostgreSQL once, create the log (four-eyes above PD 0.5) and the test login roles."""
+    if pg_bin() is None:
+        missing = "PostgreSQL server binaries not found: apt-get install -y postgresql (CI installs them)"
+        if os.environ.get("CREDIT_TUI_REQUIRE_POSTGRES"):
+            pytest.fail(missing)
+        pytest.skip(missing)
+    from credit_tui.audit_pg import init_schema
+
+    with throwaway_server() as server:
+        server.sql("CREATE DATABASE credit")
+        init_schema(server.admin_url("credit"), four_eyes_pd=0.5)
+        for name in ("alice", "bob"):
+            server.create_login(name, "credit_advisor")
+        for name in ("sue", "sam"):
+            server.create_login(name, "credit_supervisor")
+        server.create_login("nobody")
+        yield TeamLog(server)

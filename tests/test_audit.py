@@ -1,4 +1,8 @@
-"""The decision log: validation, queries, append-only triggers, hash chain (property tests), CLI."""
+"""The decision log: validation, queries, append-only, hash chain (property tests), anchors, CLI.
+
+Tests taking the ``store`` or ``backend`` fixture run on both backends: the single desk's SQLite file and
+the team log on PostgreSQL (marked ``postgres``; one throwaway server per session, the log emptied per test).
+"""
 
 from __future__ import annotations
 
@@ -28,6 +32,7 @@ from credit_tui.audit import (
     open_audit_store,
 )
 from credit_tui.audit_cli import audit_main, export_main, verify_main
+from credit_tui.audit_log import AuditLog
 from trainer.errors import UserError
 
 HASH = input_row_hash({"SK_ID_CURR": 100001, "AMT_CREDIT": 312000.0})
@@ -44,7 +49,7 @@ class Clock:
         return self.now
 
 
-def record(store: AuditStore, **overrides: Any) -> DecisionRecord:
+def record(store: AuditLog, **overrides: Any) -> DecisionRecord:
     values: dict[str, Any] = {
         "advisor": "alice",
         "client_id": 100001,
@@ -61,8 +66,97 @@ def record(store: AuditStore, **overrides: Any) -> DecisionRecord:
     return store.record(**values)
 
 
+class Backend:
+    """One log on one backend, as the advisor alice sees it and as an attacker with write access.
+
+    ``target`` is what ``--audit-db`` takes; :meth:`raw` runs SQL (``?`` placeholders) with the log's
+    protections bypassed: on SQLite the triggers are dropped (anyone who can write the file can), on
+    PostgreSQL a superuser sets ``session_replication_role = replica`` (triggers do not fire).
+    """
+
+    def __init__(self, name: str, tmp_path: Path, team_log: Any = None) -> None:
+        self.name = name
+        self._team = team_log
+        if name == "sqlite":
+            self.target = str(tmp_path / "audit.sqlite3")
+        else:
+            self.dbname = team_log.new_database()
+            self.target = team_log.url("alice", self.dbname)
+
+    def open(self, user: str = "alice") -> AuditLog:
+        if self.name == "sqlite":
+            return AuditStore(Path(self.target), clock=Clock())
+        from credit_tui.audit_pg import PgAuditStore
+
+        return PgAuditStore(self._team.url(user, self.dbname))
+
+    def raw(self, sql: str, params: tuple[Any, ...] = ()) -> None:
+        if self.name == "sqlite":
+            conn = sqlite3.connect(self.target, isolation_level=None)
+            try:
+                for trigger in ("decisions_no_update", "decisions_no_delete", "decisions_append_only"):
+                    conn.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+                conn.execute(sql, params)
+            finally:
+                conn.close()
+            return
+        import psycopg
+
+        with psycopg.connect(self._team.server.admin_url(self.dbname), autocommit=True) as conn:
+            conn.execute("SET session_replication_role = replica")
+            conn.execute("SET search_path = credit_audit")
+            conn.execute(sql.replace("?", "%s").encode(), params)
+
+    def rewrite_chain(self) -> None:
+        """Recompute every record's links and hashes after an edit (a whole-chain rewrite)."""
+        if self.name == "sqlite":
+            from credit_tui.audit import _COLUMNS, _record_hash
+
+            conn = sqlite3.connect(self.target, isolation_level=None)
+            try:
+                for trigger in ("decisions_no_update", "decisions_no_delete", "decisions_append_only"):
+                    conn.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+                prev = GENESIS_HASH
+                for row in conn.execute(
+                    f"SELECT {', '.join(_COLUMNS)} FROM decisions ORDER BY id"
+                ).fetchall():
+                    content = dict(zip(_COLUMNS, row, strict=True))
+                    content["reasons"] = json.loads(content["reasons"])
+                    content["prev_hash"] = prev
+                    prev = _record_hash(content)
+                    conn.execute(
+                        "UPDATE decisions SET prev_hash = ?, hash = ? WHERE id = ?",
+                        (content["prev_hash"], prev, content["id"]),
+                    )
+            finally:
+                conn.close()
+            return
+        self.raw(
+            "DO $$ DECLARE r record; prev text := repeat('0', 64); BEGIN "
+            "FOR r IN SELECT id FROM decisions ORDER BY id LOOP "
+            "UPDATE decisions SET prev_hash = prev WHERE id = r.id; "
+            "UPDATE decisions d SET hash = decision_hash(d) WHERE id = r.id RETURNING hash INTO prev; "
+            "END LOOP; END $$"
+        )
+
+
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
+    team = request.getfixturevalue("team_log") if request.param == "postgres" else None
+    return Backend(request.param, tmp_path, team)
+
+
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[AuditStore]:
+def store(backend: Backend) -> Iterator[AuditLog]:
+    with backend.open() as opened:
+        yield opened
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path) -> Iterator[AuditStore]:
     with AuditStore(tmp_path / "audit.sqlite3", clock=Clock()) as opened:
         yield opened
 
@@ -70,7 +164,7 @@ def store(tmp_path: Path) -> Iterator[AuditStore]:
 # -- recording and validation ------------------------------------------------------------------------
 
 
-def test_record_returns_the_stored_record(store: AuditStore) -> None:
+def test_record_returns_the_stored_record(store: AuditLog) -> None:
     first = record(store)
     assert first.id == 1 and first.prev_hash == GENESIS_HASH and not first.override
     assert store.get(1) == first
@@ -87,19 +181,20 @@ def test_record_returns_the_stored_record(store: AuditStore) -> None:
     assert store.count() == 2 and store.head() == (2, second.hash)
 
 
-def test_pragmas_wal_and_full_sync(store: AuditStore) -> None:
+def test_pragmas_wal_and_full_sync(sqlite_store: AuditStore) -> None:
+    store = sqlite_store
     assert store._conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert store._conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
 
 
 @pytest.mark.parametrize("justification", ["", "   ", "ok", "good client", "-- !! ??"])
-def test_override_needs_three_words(store: AuditStore, justification: str) -> None:
+def test_override_needs_three_words(store: AuditLog, justification: str) -> None:
     with pytest.raises(DecisionError, match="at least 3 words"):
         record(store, pd=0.6, model_decision="REFUSE", final_decision="ACCEPT", justification=justification)
     assert store.count() == 0
 
 
-def test_override_with_justification_is_flagged(store: AuditStore) -> None:
+def test_override_with_justification_is_flagged(store: AuditLog) -> None:
     rec = record(
         store,
         pd=0.6,
@@ -111,7 +206,7 @@ def test_override_with_justification_is_flagged(store: AuditStore) -> None:
     assert store.decisions(override=True) == [rec]
 
 
-def test_review_needs_justification_but_is_not_an_override(store: AuditStore) -> None:
+def test_review_needs_justification_but_is_not_an_override(store: AuditLog) -> None:
     with pytest.raises(DecisionError, match="review"):
         record(store, model_decision="REVIEW", final_decision="REFUSE")
     rec = record(
@@ -135,7 +230,7 @@ def test_review_needs_justification_but_is_not_an_override(store: AuditStore) ->
     ],
 )
 def test_invalid_values_are_refused_in_one_sentence(
-    store: AuditStore, overrides: dict[str, Any], match: str
+    store: AuditLog, overrides: dict[str, Any], match: str
 ) -> None:
     with pytest.raises(DecisionError, match=match) as info:
         record(store, **overrides)
@@ -144,13 +239,13 @@ def test_invalid_values_are_refused_in_one_sentence(
     assert store.count() == 0
 
 
-def test_numpy_values_are_accepted(store: AuditStore) -> None:
+def test_numpy_values_are_accepted(store: AuditLog) -> None:
     rec = record(store, client_id=np.int64(100003), pd=np.float32(0.25), threshold=np.float64(0.3))
     assert rec.client_id == 100003 and isinstance(rec.pd, float)
     assert store.verify().ok
 
 
-def test_correction_must_exist_and_concern_the_same_client(store: AuditStore) -> None:
+def test_correction_must_exist_and_concern_the_same_client(store: AuditLog) -> None:
     first = record(store)
     with pytest.raises(DecisionError, match="does not exist"):
         record(store, corrects=99)
@@ -203,7 +298,7 @@ def test_queries_filter_on_every_field(tmp_path: Path) -> None:
         assert store.advisors() == ["alice", "bob"]
 
 
-def test_export_csv_round_trips(store: AuditStore, tmp_path: Path) -> None:
+def test_export_csv_round_trips(store: AuditLog, tmp_path: Path) -> None:
     record(store, reasons=["A, with comma", 'and "quotes"'], model_decision="REFUSE", final_decision="REFUSE")
     out = tmp_path / "export.csv"
     assert store.export_csv(out) == 1
@@ -319,7 +414,8 @@ def test_readonly_database_is_reported_and_loses_nothing(tmp_path: Path) -> None
 # -- append-only ----------------------------------------------------------------------------------------
 
 
-def test_update_and_delete_are_refused_by_the_database(store: AuditStore) -> None:
+def test_update_and_delete_are_refused_by_the_database(sqlite_store: AuditStore) -> None:
+    store = sqlite_store
     record(store)
     raw = sqlite3.connect(store.path)
     try:
@@ -559,3 +655,111 @@ def test_audit_main_usage_error_exits_2() -> None:
     with pytest.raises(SystemExit) as info:
         audit_main(["export", "--audit-db", "x.sqlite3"])  # --out missing
     assert info.value.code == 2
+
+
+# -- both backends: tampering, anchors, CLI ------------------------------------------------------------
+
+N_SMALL = 6
+
+
+def _fill(backend: Backend) -> tuple[int, str]:
+    """Record N_SMALL decisions (two clients, one refusal in three); return the head as an anchor."""
+    with backend.open() as store:
+        for i in range(N_SMALL):
+            refused = i % 3 == 0
+            record(
+                store,
+                client_id=100000 + i % 2,
+                pd=0.05 + i / 40,
+                model_decision="REFUSE" if refused else "ACCEPT",
+                final_decision="REFUSE" if refused else "ACCEPT",
+                reasons=[f"Reason {i}"] if refused else [],
+            )
+        return store.head()
+
+
+def _check(backend: Backend, anchor: tuple[int, str] | None = None) -> Any:
+    with backend.open() as store:
+        return store.verify(anchor)
+
+
+def test_chain_holds_and_export_has_every_record(backend: Backend, tmp_path: Path) -> None:
+    head = _fill(backend)
+    result = _check(backend, head)
+    assert result.ok and result.checked == N_SMALL and (result.head_id, result.head_hash) == head
+    with backend.open() as store:
+        assert store.protections_intact()
+        assert store.export_csv(tmp_path / "x.csv") == N_SMALL
+    with (tmp_path / "x.csv").open(encoding="utf-8") as fh:
+        assert [int(row["id"]) for row in csv.DictReader(fh)] == list(range(1, N_SMALL + 1))
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [("final_decision", "ACCEPT"), ("pd", 0.0001), ("advisor", "mallory"), ("justification", "edited later")],
+)
+def test_edited_record_is_found_on_both_backends(backend: Backend, column: str, value: Any) -> None:
+    _fill(backend)
+    backend.raw(f"UPDATE decisions SET {column} = ? WHERE id = 4", (value,))
+    result = _check(backend)
+    assert not result.ok and result.first_broken_id == 4, result.message
+
+
+def test_deleted_records_and_truncation_on_both_backends(backend: Backend) -> None:
+    anchor = _fill(backend)
+    backend.raw("DELETE FROM decisions WHERE id = ?", (N_SMALL,))  # the newest: the chain alone cannot see it
+    plain, anchored = _check(backend), _check(backend, anchor)
+    assert plain.ok and plain.head_id == N_SMALL - 1
+    assert not anchored.ok and anchored.first_broken_id == N_SMALL and "anchor" in anchored.message
+    backend.raw("DELETE FROM decisions WHERE id = 2")
+    hole = _check(backend)
+    assert not hole.ok and hole.first_broken_id == 2 and "missing" in hole.message
+
+
+def test_whole_chain_rewrite_is_caught_by_the_anchor(backend: Backend) -> None:
+    anchor = _fill(backend)
+    backend.raw("UPDATE decisions SET final_decision = 'ACCEPT', model_decision = 'ACCEPT' WHERE id = 1")
+    backend.rewrite_chain()
+    assert _check(backend).ok  # a rewritten chain is consistent in itself
+    anchored = _check(backend, anchor)
+    assert not anchored.ok and anchored.first_broken_id == N_SMALL, anchored.message
+
+
+def test_anchor_and_verify_anchor_commands(
+    backend: Backend, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CREDIT_TUI_CONFIG", raising=False)
+    _fill(backend)
+    assert audit_main(["anchor", "--audit-db", backend.target]) == 0
+    captured = capsys.readouterr()
+    line = captured.out.strip()
+    assert line.startswith(f"{N_SMALL}:") and len(line.split(":")[1]) == 64
+    assert f"{N_SMALL} records" in captured.err
+    head_hash = line.split(":")[1]
+    assert audit_main(["verify", "--audit-db", backend.target, "--anchor", line]) == 0
+    assert audit_main(["verify", "--audit-db", backend.target, "--anchor", head_hash]) == 0
+    capsys.readouterr()
+    backend.raw("DELETE FROM decisions WHERE id = ?", (N_SMALL,))
+    assert audit_main(["verify", "--audit-db", backend.target, "--anchor", head_hash]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "gone or was changed" in err
+    assert audit_main(["verify", "--audit-db", backend.target, "--anchor", line]) == 2
+    assert "anchor" in capsys.readouterr().err
+    assert audit_main(["verify", "--audit-db", backend.target, "--anchor", "12:zz"]) == 2
+    assert "not a 64-digit hash" in capsys.readouterr().err
+
+
+def test_verify_and_export_commands_on_both_backends(
+    backend: Backend, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _fill(backend)
+    assert audit_main(["verify", "--audit-db", backend.target]) == 0
+    assert f"{N_SMALL} records" in capsys.readouterr().out
+    out = tmp_path / "export.csv"
+    assert audit_main(["export", "--out", str(out), "--audit-db", backend.target]) == 0
+    with out.open(encoding="utf-8") as fh:
+        assert len(list(csv.DictReader(fh))) == N_SMALL
+    backend.raw("UPDATE decisions SET pd = 0.9 WHERE id = 3")
+    assert audit_main(["verify", "--audit-db", backend.target]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Record 3 was changed" in err

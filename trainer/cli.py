@@ -181,10 +181,15 @@ def predict(
 ) -> None:
     """Score every client and write the probabilities of default."""
     from trainer.predict import predict_file
+    from trainer.settings import load_settings
 
+    trusted = load_settings().trusted_keys
     clients_file = _clients_file(data, clients)
-    written = predict_file(model, clients_file, out, with_decisions=decisions, console=err_console)
-    err_console.print(f"wrote {written} clients to {out}")
+    written = predict_file(
+        model, clients_file, out, with_decisions=decisions, console=err_console, trusted_keys=trusted
+    )
+    mark = "" if trusted else " (UNRELEASED MODEL: no trusted release keys are configured)"
+    err_console.print(f"wrote {written} clients to {out}{mark}")
 
 
 @app.command()
@@ -202,12 +207,45 @@ def explain(
     """Show one client's PD, decision, reasons and top SHAP contributions."""
     from trainer.portfolio import Portfolio
     from trainer.scoring import Scorer
+    from trainer.settings import load_settings
     from trainer.views import explanation_view
 
-    scorer = Scorer.load(model)
+    scorer = Scorer.load(model, load_settings().trusted_keys)
     portfolio = Portfolio.load(_clients_file(data, clients), tables=scorer.spec.history_tables)
     explanation = scorer.explain(portfolio.record(client), portfolio.history_record(client))
     Console().print(explanation_view(client, explanation, scorer.reasons(explanation), top))
+    if scorer.release is None:
+        Console().print("UNRELEASED MODEL: not signed by a trusted release key", style="bold yellow")
+
+
+@app.command()
+def keygen(
+    out: Annotated[Path, typer.Option("--out", help="Folder for release-key.pem and release-key.pub.")],
+) -> None:
+    """Create an Ed25519 key pair for signing model releases (the private key never leaves model risk)."""
+    from trainer.release import keygen as make_keys
+
+    private, public, kid = make_keys(out)
+    err_console.print(f"wrote {private} (private: keep it secret) and {public} (key id {kid})")
+    Console(highlight=False).print(public.read_text(encoding="ascii").strip())
+
+
+@app.command()
+def release(
+    model: BundleDir,
+    key: Annotated[Path, typer.Option("--key", help="The release-key.pem written by `trainer keygen`.")],
+    releaser: Annotated[
+        str | None, typer.Option("--releaser", help="Who releases it (default: your user name).")
+    ] = None,
+) -> None:
+    """Sign a verified bundle: write signature.json (manifest hash, key id, releaser, time)."""
+    from trainer.release import release as sign
+
+    done = sign(model, key, releaser)
+    err_console.print(
+        f"released {model} as {done.releaser} at {done.released_at} with key {done.key_id}",
+        highlight=False,
+    )
 
 
 def _clients_file(data: Path | None, clients: Path | None) -> Path:

@@ -31,7 +31,13 @@ def pd_band(pds: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
 
 
 def predict_file(
-    model: Path, clients_file: Path, out: Path, *, with_decisions: bool, console: Console | None = None
+    model: Path,
+    clients_file: Path,
+    out: Path,
+    *,
+    with_decisions: bool,
+    console: Console | None = None,
+    trusted_keys: tuple[bytes, ...] = (),
 ) -> int:
     """Score every client of ``clients_file`` with the bundle ``model`` and write ``out``.
 
@@ -42,7 +48,7 @@ def predict_file(
     Returns:
         The number of clients written.
     """
-    scorer = Scorer.load(model)
+    scorer = Scorer.load(model, trusted_keys)
     portfolio = Portfolio.load(clients_file, tables=scorer.spec.history_tables)
     missing = sorted(set(scorer.spec.history_tables) - set(portfolio.history_tables))
     if missing and console is not None:

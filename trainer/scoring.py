@@ -22,6 +22,7 @@ from trainer.bundle import Bundle, load_bundle
 from trainer.decision import Decision, ThresholdPolicy
 from trainer.features import FeatureSpec, feature_matrix, feature_row
 from trainer.labels import feature_label, format_value, reason_sentence
+from trainer.release import Release, check_release
 
 __all__ = ["Contribution", "Decision", "Explanation", "Scorer"]
 
@@ -77,8 +78,10 @@ class Explanation:
 class Scorer:
     """Scores and explains clients with one verified model bundle."""
 
-    def __init__(self, bundle: Bundle) -> None:
+    def __init__(self, bundle: Bundle, release: Release | None = None) -> None:
         self.bundle = bundle
+        #: Who released the bundle and when (verified against a trusted key); None: an unreleased model.
+        self.release = release
         self.spec: FeatureSpec = bundle.spec
         self._booster: xgb.Booster = bundle.booster
         # One client at a time is fastest on one thread: no thread pool to wake for a single row.
@@ -88,9 +91,16 @@ class Scorer:
         self._names = list(self.spec.names)
 
     @classmethod
-    def load(cls, path: Path) -> Scorer:
-        """Load and verify a bundle (raises :class:`~trainer.errors.BundleError`)."""
-        return cls(load_bundle(path))
+    def load(cls, path: Path, trusted_keys: tuple[bytes, ...] = ()) -> Scorer:
+        """Load and verify a bundle and its release (raises :class:`~trainer.errors.BundleError`).
+
+        Args:
+            path: The bundle folder.
+            trusted_keys: Release keys to trust (:func:`trainer.release.check_release`): with any, an
+                unsigned or wrongly signed bundle is refused; without, the model runs unreleased.
+        """
+        bundle = load_bundle(path)
+        return cls(bundle, check_release(Path(path), trusted_keys))
 
     @property
     def threshold(self) -> float:

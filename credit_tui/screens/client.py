@@ -290,8 +290,11 @@ class ClientScreen(Screen[None]):
             self._show_records(self.services.audit.decisions(client_id=record.client_id))
         self.credit_app.search_screen.decision_recorded(record)
         kind = " (override)" if record.override else ""
+        pending = getattr(self.services.audit, "recorded_pending", {}).get(record.id, False)
+        wait = " It waits for a supervisor's approval (four-eyes) before any letter." if pending else ""
         self.notify(
-            f"Decision #{record.id} recorded: {record.final_decision}{kind} for client {record.client_id}.",
+            f"Decision #{record.id} recorded: {record.final_decision}{kind} for client "
+            f"{record.client_id}.{wait}",
             title="Recorded",
         )
 
@@ -308,7 +311,7 @@ class ClientScreen(Screen[None]):
                 severity="warning",
             )
             return
-        self.query_one(ClientDecisions).write_letter(self.latest, self.credit_app.letters_dir)
+        self.query_one(ClientDecisions).write_letter(self.latest, self.credit_app.letters_dir, self.services)
 
     # ------------------------------------------------------------------ what-if
 

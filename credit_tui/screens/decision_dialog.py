@@ -15,7 +15,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, Label, Static
 from textual.worker import Worker
 
-from credit_tui.audit import MIN_JUSTIFICATION_WORDS, justification_words
+from credit_tui.audit import MIN_JUSTIFICATION_WORDS, AuditRetryableError, justification_words
 from credit_tui.whatif_fields import FIELDS_BY_NAME, format_amount
 
 if TYPE_CHECKING:
@@ -78,8 +78,9 @@ class DecisionDialog(ModalScreen["DecisionRecord | None"]):
     class Failed(Message):
         """Nothing was recorded."""
 
-        def __init__(self, message: str) -> None:
+        def __init__(self, message: str, retryable: bool = False) -> None:
             self.message = message
+            self.retryable = retryable
             super().__init__()
 
     def __init__(self, draft: DecisionDraft, recorder: Recorder) -> None:
@@ -172,6 +173,9 @@ class DecisionDialog(ModalScreen["DecisionRecord | None"]):
 
         try:
             record = self.recorder(justification)
+        except AuditRetryableError as error:
+            self.post_message(self.Failed(f"{error} Enter retries (it is recorded once).", retryable=True))
+            return
         except UserError as error:
             self.post_message(self.Failed(str(error)))
             return
@@ -184,6 +188,9 @@ class DecisionDialog(ModalScreen["DecisionRecord | None"]):
     def on_decision_dialog_failed(self, message: Failed) -> None:
         """Nothing recorded: say why and let the advisor fix it or cancel."""
         self._unlock()
+        if message.retryable:
+            self._show_error(f"Not recorded yet. {message.message}")
+            return
         self._show_error(f"Nothing was recorded. {message.message}")
 
     def _unlock(self) -> None:

@@ -18,7 +18,8 @@ from credit_tui.widgets.app_header import app_header
 
 if TYPE_CHECKING:
     from credit_tui.app import CreditApp
-    from credit_tui.audit import AuditStore, DecisionRecord
+    from credit_tui.audit import DecisionRecord
+    from credit_tui.audit_log import AuditLog
 
 #: Rows shown at most (the newest ones).
 MAX_ROWS = 1000
@@ -100,7 +101,7 @@ class DecisionsScreen(Screen[None]):
             self.advisors = advisors
             super().__init__()
 
-    def __init__(self, store: AuditStore, client_id: int | None) -> None:
+    def __init__(self, store: AuditLog, client_id: int | None) -> None:
         super().__init__(id="decisions-screen")
         self.store = store
         self.client_id = client_id

@@ -78,6 +78,7 @@ def _rows(bindings: list[BindingType]) -> list[tuple[str, str]]:
 
 def help_sections() -> list[tuple[str, list[tuple[str, str]]]]:
     """(section title, [(key, what it does)]) for the whole app."""
+    from credit_tui.screens.approvals import ApprovalsScreen
     from credit_tui.screens.client import ClientScreen
     from credit_tui.screens.decisions import DecisionsScreen
     from credit_tui.screens.model_card import ModelCardScreen
@@ -97,6 +98,7 @@ def help_sections() -> list[tuple[str, list[tuple[str, str]]]]:
         ("Decision dialog", EXTRA_KEYS["Decision dialog"]),
         ("Decisions", _rows(DecisionsScreen.BINDINGS) + EXTRA_KEYS["Decisions"]),
         ("Model card", _rows(ModelCardScreen.BINDINGS)),
+        ("Approvals (team mode, A)", _rows(ApprovalsScreen.BINDINGS)),
         ("Help", _rows(HelpScreen.BINDINGS)),
     ]
 

@@ -27,7 +27,7 @@ def _table(rows: list[tuple[str, str]]) -> Table:
     table.add_column(style="dim", no_wrap=True)
     table.add_column(overflow="fold")
     for label, value in rows:
-        table.add_row(label, value)
+        table.add_row(label, Text(value))
     return table
 
 
@@ -41,6 +41,18 @@ def identity_rows(manifest: Manifest) -> list[tuple[str, str]]:
         ("Schema version", str(manifest.schema_version)),
         ("XGBoost", str(xgb)),
         ("Features", str(len(manifest.spec.names))),
+    ]
+
+
+def release_rows(scorer: Scorer) -> list[tuple[str, str]]:
+    """Who released the model and when, or the unreleased mark."""
+    release = scorer.release
+    if release is None:
+        return [("Release", "UNRELEASED MODEL: not signed by a trusted key")]
+    return [
+        ("Released by", release.releaser),
+        ("Released at", release.released_at),
+        ("Release key", release.key_id),
     ]
 
 
@@ -104,6 +116,7 @@ class ModelCardScreen(Screen[None]):
     def __init__(self, scorer: Scorer) -> None:
         super().__init__(id="model-card-screen")
         self.manifest: Manifest = scorer.bundle.manifest
+        self.release = release_rows(scorer)
 
     def compose(self) -> ComposeResult:
         """Four fact panels and the importance chart."""
@@ -113,7 +126,7 @@ class ModelCardScreen(Screen[None]):
             with Horizontal(classes="card-row"):
                 with Vertical(classes="panel"):
                     yield Label("Bundle", classes="panel-title")
-                    yield Static(_table(identity_rows(m)), id="card-identity")
+                    yield Static(_table(identity_rows(m) + self.release), id="card-identity")
                 with Vertical(classes="panel"):
                     yield Label("Training data", classes="panel-title")
                     yield Static(_table(data_rows(m)), id="card-data")

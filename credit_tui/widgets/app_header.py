@@ -18,6 +18,7 @@ APP_BINDINGS: list[BindingType] = [
     Binding("f1,question_mark", "help", "Help", key_display="?"),
     Binding("m", "model_card", "Model", tooltip="Model card"),
     Binding("h", "decisions", "Decisions"),
+    Binding("A", "approvals", "Approvals", show=False),
     Binding("ctrl+t", "toggle_theme", "Theme"),
     Binding("q", "quit", "Quit"),
 ]

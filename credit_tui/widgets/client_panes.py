@@ -15,6 +15,7 @@ from trainer.decision import Decision
 
 if TYPE_CHECKING:
     from credit_tui.audit import DecisionRecord
+    from credit_tui.services import Services
 
 
 class ReasonList(Static):
@@ -70,17 +71,28 @@ class ClientDecisions(WorkerErrorsToApp, Static):
             self.error = error
             super().__init__()
 
-    def write_letter(self, record: DecisionRecord, folder: Path) -> None:
-        """Write the decision letter (Markdown and HTML) in a worker; a notification says where."""
-        self._write_letter(record, folder)
+    def write_letter(self, record: DecisionRecord, folder: Path, services: Services) -> None:
+        """Write the decision letter (Markdown and HTML) in a worker; a notification says where.
+
+        A decision still waiting for (or refused) a supervisor's approval gets no letter; a decision of
+        an unreleased model's bundle says so in the letter.
+        """
+        self._write_letter(record, folder, services)
 
     @work(thread=True, exclusive=True, group="letter", exit_on_error=False)
-    def _write_letter(self, record: DecisionRecord, folder: Path) -> None:
-        from credit_tui.letter import write_record_letter
+    def _write_letter(self, record: DecisionRecord, folder: Path, services: Services) -> None:
+        from credit_tui.letter import UNRELEASED_NOTE, pending_refusal, write_record_letter
         from trainer.errors import UserError
 
         try:
-            paths = write_record_letter(folder, record)
+            store = services.audit
+            refusal = None if store is None else pending_refusal(record, store.status(record.id))
+            if refusal is not None:
+                self.post_message(self.LetterDone(None, refusal))
+                return
+            scorer = services.scorer
+            unreleased = scorer.release is None and record.bundle_id == str(scorer.bundle.model_id)
+            paths = write_record_letter(folder, record, model_note=UNRELEASED_NOTE if unreleased else "")
         except UserError as error:
             self.post_message(self.LetterDone(None, str(error)))
             return

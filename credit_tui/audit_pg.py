@@ -1,0 +1,671 @@
+"""Team mode: the shared decision log on a PostgreSQL server (``--audit-db postgresql://...``).
+
+The schema (``audit_pg_schema.sql``, created by ``credit-tui audit init --db URL`` as an administrator)
+gives advisors SELECT and EXECUTE only. :meth:`PgAuditStore.record` calls the SECURITY DEFINER function
+``credit_audit.record_decision``: the server takes the advisor from ``session_user``, decides whether the
+record waits for a supervisor (an override, or a PD above the four-eyes level stored at init), computes the
+hash chain under one advisory lock, and commits, all in one transaction. A retry after a lost connection
+sends the same request id, so a decision is recorded once or not at all.
+
+:meth:`PgAuditStore.verify` recomputes both chains (decisions and supervisors' reviews) in Python from
+the columns' server text, so an auditor does not have to trust the server's functions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+from credit_tui.audit import (
+    GENESIS_HASH,
+    AuditError,
+    AuditRetryableError,
+    DecisionError,
+    DecisionRecord,
+    VerifyResult,
+    _verify_rows,
+    checked_decision,
+    write_csv,
+)
+
+if TYPE_CHECKING:
+    import psycopg
+
+SCHEMA_VERSION: Final = 1
+CONNECT_TIMEOUT_S: Final = 5
+SUPERVISOR_ROLE: Final = "credit_supervisor"
+ADVISOR_ROLE: Final = "credit_advisor"
+_VERDICTS: Final = ("APPROVED", "REJECTED")
+
+_DECISION_COLUMNS: Final = (
+    "id",
+    "time",
+    "advisor",
+    "client_id",
+    "bundle_id",
+    "threshold",
+    "pd",
+    "model_decision",
+    "final_decision",
+    "override",
+    "justification",
+    "reasons",
+    "input_hash",
+    "corrects",
+    "pending",
+    "request_id",
+    "prev_hash",
+    "hash",
+)
+_REVIEW_COLUMNS: Final = (
+    "id",
+    "decision_id",
+    "time",
+    "approver",
+    "verdict",
+    "justification",
+    "prev_hash",
+    "hash",
+)
+_TEXT_CASTS: Final = frozenset(
+    {"id", "client_id", "threshold", "pd", "override", "corrects", "pending", "request_id", "decision_id"}
+)
+
+
+def is_postgres_url(target: object) -> bool:
+    """True when ``target`` names a PostgreSQL server rather than an SQLite file."""
+    return isinstance(target, str) and target.startswith(("postgresql://", "postgres://"))
+
+
+def describe_url(url: str) -> str:
+    """``user@host:port/dbname`` of a connection URL, never its password."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        info = conninfo_to_dict(url)
+    except Exception:  # a malformed URL: say nothing of its content
+        return "the audit server"
+    host = str(info.get("host") or "localhost")
+    if host.startswith("/"):
+        host = f"socket {host}"
+    port = str(info.get("port") or "")
+    where = f"{host}:{port}" if port else host
+    user = str(info.get("user") or "")
+    return f"{user + '@' if user else ''}{where}/{info.get('dbname') or ''}"
+
+
+def _field(value: str | None) -> str:
+    return "-\n" if value is None else f"{len(value)}:{value}\n"
+
+
+def _text_hash(domain: str, columns: Sequence[str], data: Mapping[str, Any]) -> str:
+    body = "".join(_field(None if data[c] is None else str(data[c])) for c in columns if c != "hash")
+    return hashlib.sha256(f"{domain}\n{body}".encode()).hexdigest()
+
+
+def decision_hash(data: Mapping[str, Any]) -> str:
+    """The hash a decision row should have, from its columns' server text (mirrors ``decision_hash()``)."""
+    return _text_hash("credit-tui-audit-pg/1", _DECISION_COLUMNS, data)
+
+
+def review_hash(data: Mapping[str, Any]) -> str:
+    """The hash a review row should have, from its columns' server text (mirrors ``review_hash()``)."""
+    return _text_hash("credit-tui-review-pg/1", _REVIEW_COLUMNS, data)
+
+
+@dataclass(frozen=True)
+class Review:
+    """A supervisor's approval or rejection of a pending decision.
+
+    Attributes:
+        id: Position in the reviews chain.
+        decision_id: The decision reviewed.
+        time: When (UTC ISO 8601).
+        approver: The supervisor (the server's ``session_user``).
+        verdict: APPROVED or REJECTED.
+        justification: The supervisor's words.
+        hash: The review's hash in its chain.
+    """
+
+    id: int
+    decision_id: int
+    time: str
+    approver: str
+    verdict: str
+    justification: str
+    hash: str
+
+
+def schema_sql() -> str:
+    """The SQL script ``audit init`` runs (its decision CHECKs built from the Decision enum)."""
+    from trainer.decision import FINAL_DECISIONS, MODEL_DECISIONS, sql_in_check
+
+    text = resources.files("credit_tui").joinpath("audit_pg_schema.sql").read_text(encoding="utf-8")
+    checks = {
+        "{model_decision_check}": sql_in_check("model_decision", MODEL_DECISIONS),
+        "{final_decision_check}": sql_in_check("final_decision", FINAL_DECISIONS),
+    }
+    for placeholder, check in checks.items():
+        text = text.replace(placeholder, check)
+    return text
+
+
+def _connect(url: str) -> psycopg.Connection[Any]:
+    """Open an autocommit connection, turning every failure into one :class:`AuditError` sentence."""
+    import psycopg
+
+    where = describe_url(url)
+    try:
+        return psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S)
+    except psycopg.OperationalError as exc:
+        text = str(exc)
+        if "password authentication failed" in text or "no password supplied" in text:
+            raise AuditError(
+                f"The audit server {where} refused the password; check the password (PGPASSWORD or "
+                "~/.pgpass) or ask the administrator."
+            ) from None
+        if "does not exist" in text:
+            raise AuditError(
+                f"The audit server {where} does not know this role or database ({_first_line(text)}); "
+                "check --audit-db or ask the administrator."
+            ) from None
+        raise AuditError(
+            f"Cannot reach the audit server {where} ({_first_line(text)}); nothing can be recorded: start "
+            "again when the server is up, or ask the administrator."
+        ) from None
+    except psycopg.Error as exc:
+        raise AuditError(f"Cannot open the audit server {where} ({_first_line(str(exc))}).") from None
+
+
+def _first_line(text: str) -> str:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[0].rstrip(".") if lines else "no details"
+
+
+def init_schema(url: str, four_eyes_pd: float | None = None) -> str:
+    """Create the team log's roles, schema and functions on the server at ``url`` (run by an admin).
+
+    Returns:
+        One sentence saying what was done (an up-to-date schema is left as it is).
+
+    Raises:
+        AuditError: When the server cannot be reached, the role may not create roles or schemas, or the
+            schema is from a newer version.
+    """
+    import psycopg
+
+    where = describe_url(url)
+    with _connect(url) as conn:
+        version = _schema_version(conn)
+        if version is not None:
+            if version > SCHEMA_VERSION:
+                raise _newer(where, version)
+            return f"The audit log on {where} already exists (schema {version}); nothing was changed."
+        try:
+            with conn.transaction():
+                conn.execute(schema_sql().encode("utf-8"))
+                conn.execute(
+                    "INSERT INTO credit_audit.meta (key, value) VALUES ('schema_version', %s)",
+                    (str(SCHEMA_VERSION),),
+                )
+                if four_eyes_pd is not None:
+                    conn.execute(
+                        "INSERT INTO credit_audit.meta (key, value) VALUES ('four_eyes_pd', %s)",
+                        (repr(float(four_eyes_pd)),),
+                    )
+        except psycopg.errors.InsufficientPrivilege as exc:
+            raise AuditError(
+                f"The role used for {where} may not create the audit log ({_first_line(str(exc))}); run "
+                "`credit-tui audit init` as the database owner or an administrator."
+            ) from None
+        except psycopg.Error as exc:
+            raise AuditError(f"Creating the audit log on {where} failed ({_first_line(str(exc))}).") from None
+    level = "no four-eyes PD level" if four_eyes_pd is None else f"four-eyes above PD {four_eyes_pd:g}"
+    return (
+        f"Created the audit log on {where} (schema {SCHEMA_VERSION}, {level}); grant {ADVISOR_ROLE} "
+        f"or {SUPERVISOR_ROLE} to each advisor's login role."
+    )
+
+
+def _schema_version(conn: psycopg.Connection[Any]) -> int | None:
+    """The schema version on the server, or None when there is no credit_audit schema."""
+    row = conn.execute("SELECT to_regclass('credit_audit.meta') IS NOT NULL").fetchone()
+    if not row or not row[0]:
+        return None
+    found = conn.execute("SELECT value FROM credit_audit.meta WHERE key = 'schema_version'").fetchone()
+    return None if found is None else int(found[0])
+
+
+def _newer(where: str, version: int) -> AuditError:
+    return AuditError(
+        f"The audit log on {where} was created by a newer credit-tui (schema {version}, this version "
+        f"reads {SCHEMA_VERSION}); upgrade credit-tui."
+    )
+
+
+class PgAuditStore:
+    """The shared decision log on a PostgreSQL server (same interface as :class:`AuditStore`).
+
+    One connection, used by one thread at a time (a lock); it is opened again after the server was lost.
+
+    Args:
+        url: ``postgresql://user@host:port/dbname`` (the password from PGPASSWORD or ~/.pgpass, or in it).
+
+    Raises:
+        AuditError: When the server cannot be reached, refuses the login, holds no credit-tui log or one
+            from a newer version, or the role has no rights on it.
+    """
+
+    team: bool = True
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.path = describe_url(url)
+        self._lock = threading.RLock()
+        self._conn: psycopg.Connection[Any] | None = self._open()
+        row = self._conn.execute("SELECT session_user").fetchone()
+        #: The authenticated role: the advisor's name in every record this store writes.
+        self.user = str(row[0]) if row else ""
+        #: Record id -> waits for a supervisor, for the decisions recorded through this store.
+        self.recorded_pending: dict[int, bool] = {}
+
+    # -- opening --------------------------------------------------------------------------------
+
+    def _open(self) -> psycopg.Connection[Any]:
+        import psycopg
+
+        conn = _connect(self.url)
+        try:
+            version = _schema_version(conn)
+        except psycopg.errors.InsufficientPrivilege:
+            conn.close()
+            raise self._no_rights() from None
+        except psycopg.Error as exc:
+            conn.close()
+            raise AuditError(f"Cannot read the audit log on {self.path} ({_first_line(str(exc))}).") from None
+        if version is None:
+            conn.close()
+            raise AuditError(
+                f"There is no credit-tui audit log on {self.path}; an administrator creates it with "
+                "`credit-tui audit init --db URL`."
+            )
+        if version > SCHEMA_VERSION:
+            conn.close()
+            raise _newer(self.path, version)
+        return conn
+
+    def _no_rights(self) -> AuditError:
+        return AuditError(
+            f"The role used for {self.path} has no rights on the audit log; ask the administrator to "
+            f"GRANT {ADVISOR_ROLE} (or {SUPERVISOR_ROLE}) to it."
+        )
+
+    @contextmanager
+    def _session(self, what: str) -> Iterator[psycopg.Connection[Any]]:
+        """The connection (reopened if lost); server errors become one sentence saying ``what`` failed."""
+        import psycopg
+
+        with self._lock:
+            if self._conn is None or self._conn.closed:
+                self._conn = self._open()
+            try:
+                yield self._conn
+            except psycopg.errors.InsufficientPrivilege as exc:
+                message = _first_line(str(exc))
+                if "review_decision" in message:  # no EXECUTE right: not a supervisor
+                    raise DecisionError(
+                        f"Role {getattr(self, 'user', '?')} is not a credit supervisor, so it cannot "
+                        "approve or reject decisions."
+                    ) from None
+                if "not a credit advisor" in message or "permission denied" in message:
+                    raise self._no_rights() from None
+                raise DecisionError(message if message.endswith(".") else message + ".") from None
+            except psycopg.errors.RaiseException as exc:
+                raise DecisionError(_first_line(str(exc)) + ".") from None
+            except (psycopg.errors.InvalidParameterValue, psycopg.errors.CheckViolation) as exc:
+                text = _first_line(str(exc))
+                raise DecisionError(text if text.endswith(".") else text + ".") from None
+            except psycopg.OperationalError as exc:
+                self._drop()
+                raise AuditRetryableError(
+                    f"The connection to the audit server {self.path} was lost ({_first_line(str(exc))}): "
+                    f"{what}; try again when the server is back."
+                ) from None
+            except psycopg.Error as exc:
+                raise AuditError(
+                    f"The audit server {self.path} failed ({_first_line(str(exc))}): {what}."
+                ) from None
+
+    def _drop(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            finally:
+                self._conn = None
+
+    def close(self) -> None:
+        """Close the connection (idempotent)."""
+        with self._lock:
+            self._drop()
+
+    def __enter__(self) -> PgAuditStore:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- writing --------------------------------------------------------------------------------
+
+    def record(
+        self,
+        *,
+        advisor: str,
+        client_id: int,
+        bundle_id: str,
+        threshold: float,
+        pd: float,
+        model_decision: str,
+        final_decision: str,
+        input_hash: str,
+        reasons: Sequence[str] = (),
+        justification: str = "",
+        corrects: int | None = None,
+        request_id: uuid.UUID | None = None,
+    ) -> DecisionRecord:
+        """Record one decision through the server's function; return it once committed.
+
+        ``advisor`` is checked like on a single desk but not sent: the server records its ``session_user``.
+        Pass the same ``request_id`` to retry after a lost connection (the decision is recorded once).
+
+        Raises:
+            DecisionError: When the decision is invalid (checked here and again by the server).
+            AuditError: When the server cannot be reached or was lost: nothing was recorded, retry.
+        """
+        checked = checked_decision(
+            advisor=advisor,
+            client_id=client_id,
+            bundle_id=bundle_id,
+            threshold=threshold,
+            pd=pd,
+            model_decision=model_decision,
+            final_decision=final_decision,
+            justification=justification,
+            reasons=reasons,
+            input_hash=input_hash,
+        )
+        params = (
+            checked.client_id,
+            bundle_id,
+            checked.threshold,
+            checked.pd,
+            model_decision,
+            final_decision,
+            checked.justification,
+            json.dumps(list(checked.reasons), ensure_ascii=False),
+            input_hash,
+            None if corrects is None else int(corrects),
+            request_id or uuid.uuid4(),
+        )
+        columns = ", ".join(_DECISION_COLUMNS)
+        with self._session("the decision was not recorded") as conn:
+            row = conn.execute(
+                f"SELECT {columns} FROM credit_audit.record_decision("
+                "%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                params,
+            ).fetchone()
+        assert row is not None
+        self.recorded_pending[int(row[0])] = bool(row[_DECISION_COLUMNS.index("pending")])
+        return _record(row)
+
+    def review(self, decision_id: int, verdict: str, justification: str) -> Review:
+        """Approve or reject a pending decision (the caller's role must be a supervisor, not its advisor).
+
+        Raises:
+            DecisionError: When the server refuses (not a supervisor, own decision, not pending, ...).
+            AuditError: When the server cannot be reached (nothing was recorded).
+        """
+        if verdict not in _VERDICTS:
+            raise DecisionError(f"A verdict is APPROVED or REJECTED, not {verdict!r}.")
+        with self._session("the review was not recorded") as conn:
+            row = conn.execute(
+                f"SELECT {', '.join(_REVIEW_COLUMNS)} FROM credit_audit.review_decision(%s, %s, %s)",
+                (int(decision_id), verdict, justification.strip()),
+            ).fetchone()
+        assert row is not None
+        return _review(row)
+
+    # -- reading --------------------------------------------------------------------------------
+
+    def _select(self, where: str = "", params: Sequence[Any] = (), suffix: str = "") -> list[DecisionRecord]:
+        sql = (
+            f"SELECT {', '.join(_DECISION_COLUMNS)} FROM credit_audit.decisions {where} ORDER BY id {suffix}"
+        )
+        with self._session("nothing was read") as conn:
+            rows = conn.execute(sql.encode(), tuple(params)).fetchall()
+        return [_record(row) for row in rows]
+
+    def get(self, record_id: int) -> DecisionRecord | None:
+        """The record with this id, or None."""
+        found = self._select("WHERE id = %s", (int(record_id),))
+        return found[0] if found else None
+
+    def latest_for(self, client_id: int) -> DecisionRecord | None:
+        """The client's most recent record, or None."""
+        found = self._select("WHERE client_id = %s", (int(client_id),), "DESC LIMIT 1")
+        return found[0] if found else None
+
+    def decisions(
+        self,
+        client_id: int | None = None,
+        advisor: str | None = None,
+        since: Any = None,
+        until: Any = None,
+        final_decision: str | None = None,
+        override: bool | None = None,
+    ) -> list[DecisionRecord]:
+        """Records matching every given filter, oldest first (see :meth:`AuditStore.decisions`)."""
+        from credit_tui.audit import _since_text, _until_text
+
+        clauses: list[str] = []
+        params: list[Any] = []
+        for column, value in (
+            ("client_id", None if client_id is None else int(client_id)),
+            ("advisor", advisor),
+            ("final_decision", final_decision),
+            ("override", override),
+        ):
+            if value is not None:
+                clauses.append(f"{column} = %s")
+                params.append(value)
+        if since is not None:
+            clauses.append("time >= %s")
+            params.append(_since_text(since))
+        if until is not None:
+            clauses.append("time < %s")
+            params.append(_until_text(until))
+        return self._select(("WHERE " + " AND ".join(clauses)) if clauses else "", params)
+
+    def advisors(self) -> list[str]:
+        """Every advisor who recorded a decision, sorted."""
+        with self._session("nothing was read") as conn:
+            rows = conn.execute(
+                "SELECT DISTINCT advisor FROM credit_audit.decisions ORDER BY advisor"
+            ).fetchall()
+        return [str(row[0]) for row in rows]
+
+    def count(self) -> int:
+        """Number of decision records."""
+        with self._session("nothing was read") as conn:
+            row = conn.execute("SELECT count(*) FROM credit_audit.decisions").fetchone()
+        return int(row[0]) if row else 0
+
+    def head(self) -> tuple[int, str]:
+        """Id and hash of the newest decision ((0, GENESIS_HASH) when empty): an anchor for :meth:`verify`."""
+        with self._session("nothing was read") as conn:
+            row = conn.execute(
+                "SELECT id, hash FROM credit_audit.decisions ORDER BY id DESC LIMIT 1"
+            ).fetchone()
+        return (0, GENESIS_HASH) if row is None else (int(row[0]), str(row[1]))
+
+    def status(self, record_id: int) -> str:
+        """The four-eyes status: final, pending (waits for a supervisor), approved or rejected."""
+        with self._session("nothing was read") as conn:
+            row = conn.execute(
+                "SELECT d.pending, r.verdict FROM credit_audit.decisions d "
+                "LEFT JOIN credit_audit.reviews r ON r.decision_id = d.id WHERE d.id = %s",
+                (int(record_id),),
+            ).fetchone()
+        if row is None or not row[0]:
+            return "final"
+        return "pending" if row[1] is None else str(row[1]).lower()
+
+    def pending(self) -> list[DecisionRecord]:
+        """Decisions waiting for a supervisor's review, oldest first."""
+        return self._select(
+            "WHERE pending AND NOT EXISTS "
+            "(SELECT 1 FROM credit_audit.reviews r WHERE r.decision_id = credit_audit.decisions.id)"
+        )
+
+    def reviews(self) -> list[Review]:
+        """Every supervisor's review, oldest first."""
+        with self._session("nothing was read") as conn:
+            rows = conn.execute(
+                f"SELECT {', '.join(_REVIEW_COLUMNS)} FROM credit_audit.reviews ORDER BY id"
+            ).fetchall()
+        return [_review(row) for row in rows]
+
+    # -- checking -------------------------------------------------------------------------------
+
+    def verify(self, anchor: tuple[int, str] | None = None) -> VerifyResult:
+        """Recompute the decisions chain (and the reviews chain) from one consistent snapshot."""
+
+        def as_text(columns: Sequence[str]) -> str:
+            return ", ".join(f"{c}::text" if c in _TEXT_CASTS else c for c in columns)
+
+        with self._session("nothing was checked") as conn, conn.transaction():
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            conn.execute("SET LOCAL extra_float_digits = 1")
+            decisions = conn.execute(
+                f"SELECT {as_text(_DECISION_COLUMNS)} FROM credit_audit.decisions d ORDER BY d.id".encode()
+            ).fetchall()
+            reviews = conn.execute(
+                f"SELECT {as_text(_REVIEW_COLUMNS)} FROM credit_audit.reviews r ORDER BY r.id".encode()
+            ).fetchall()
+        result = _verify_rows(iter(decisions), anchor, _DECISION_COLUMNS, decision_hash)
+        if not result.ok:
+            return result
+        checked = _verify_rows(iter(reviews), None, _REVIEW_COLUMNS, review_hash)
+        if not checked.ok:
+            return VerifyResult(
+                False,
+                result.checked,
+                None,
+                f"Supervisors' reviews: {checked.message}",
+                result.head_id,
+                result.head_hash,
+            )
+        ids = {int(row[0]) for row in decisions}
+        orphan = next((int(row[1]) for row in reviews if int(row[1]) not in ids), None)
+        if orphan is not None:
+            return VerifyResult(
+                False,
+                result.checked,
+                orphan,
+                f"A review refers to record {orphan}, which is missing.",
+                0,
+                GENESIS_HASH,
+            )
+        return VerifyResult(
+            True,
+            result.checked,
+            None,
+            f"{result.message[:-1]}; {len(reviews)} supervisor review{'s' if len(reviews) != 1 else ''} "
+            "chain intact.",
+            result.head_id,
+            result.head_hash,
+        )
+
+    def protections_intact(self) -> bool:
+        """True when the triggers refusing UPDATE, DELETE and TRUNCATE are in place and enabled."""
+        with self._session("nothing was read") as conn:
+            rows = conn.execute(
+                "SELECT tgname FROM pg_trigger WHERE tgrelid IN "
+                "('credit_audit.decisions'::regclass, 'credit_audit.reviews'::regclass) AND tgenabled <> 'D'"
+            ).fetchall()
+        return {str(r[0]) for r in rows} >= {
+            "decisions_append_only",
+            "decisions_no_truncate",
+            "reviews_append_only",
+            "reviews_no_truncate",
+        }
+
+    def integrity_check(self) -> str:
+        """Always ok: the server keeps its own pages sound (there is no file to check from here)."""
+        return "ok"
+
+    # -- export ---------------------------------------------------------------------------------
+
+    def export_csv(self, out: Path) -> int:
+        """Write every decision with its four-eyes status to ``out`` as CSV (atomically); return how many."""
+        records = self._select()
+        verdicts = {r.decision_id: r for r in self.reviews()}
+        pending_ids = {r.id for r in self.pending()}
+
+        def rows() -> Iterator[dict[str, Any]]:
+            for record in records:
+                review = verdicts.get(record.id)
+                status = review.verdict.lower() if review else "final"
+                yield {
+                    **record.as_row(),
+                    "status": "pending" if record.id in pending_ids else status,
+                    "reviewer": review.approver if review else "",
+                    "review_time": review.time if review else "",
+                    "review_justification": review.justification if review else "",
+                }
+
+        extra = ("status", "reviewer", "review_time", "review_justification")
+        return write_csv(Path(out), [*DecisionRecord.__dataclass_fields__, *extra], rows())
+
+
+def _record(row: Sequence[Any]) -> DecisionRecord:
+    data = dict(zip(_DECISION_COLUMNS, row, strict=True))
+    reasons = json.loads(str(data["reasons"]))
+    return DecisionRecord(
+        id=int(data["id"]),
+        time=str(data["time"]),
+        advisor=str(data["advisor"]),
+        client_id=int(data["client_id"]),
+        bundle_id=str(data["bundle_id"]),
+        threshold=float(data["threshold"]),
+        pd=float(data["pd"]),
+        model_decision=str(data["model_decision"]),
+        final_decision=str(data["final_decision"]),
+        override=bool(data["override"]),
+        justification=str(data["justification"]),
+        reasons=tuple(str(r) for r in reasons) if isinstance(reasons, list) else (str(reasons),),
+        input_hash=str(data["input_hash"]),
+        corrects=None if data["corrects"] is None else int(data["corrects"]),
+        prev_hash=str(data["prev_hash"]),
+        hash=str(data["hash"]),
+    )
+
+
+def _review(row: Sequence[Any]) -> Review:
+    data = dict(zip(_REVIEW_COLUMNS, row, strict=True))
+    return Review(
+        id=int(data["id"]),
+        decision_id=int(data["decision_id"]),
+        time=str(data["time"]),
+        approver=str(data["approver"]),
+        verdict=str(data["verdict"]),
+        justification=str(data["justification"]),
+        hash=str(data["hash"]),
+    )

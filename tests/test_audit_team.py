@@ -1,0 +1,271 @@
+"""Team mode on PostgreSQL: four-eyes, what the server refuses, failures, concurrent advisors, a crash.
+
+Every test here needs the session's throwaway PostgreSQL server (``team_log`` in conftest.py) and is
+marked ``postgres``. The 20 x 200 load run and its timings are in ``bench/bench_audit_pg.py``.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import time
+import uuid
+from pathlib import Path
+
+import psycopg
+import pytest
+from pg_server import TeamLog
+from test_audit import record as decide
+
+from credit_tui.audit import AuditError, DecisionError
+from credit_tui.audit_cli import audit_main
+from credit_tui.audit_pg import PgAuditStore
+from credit_tui.letter_cli import letter_main
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def db(team_log: TeamLog) -> str:
+    return team_log.new_database()
+
+
+def test_four_eyes_pending_approval_and_letters(
+    team_log: TeamLog, db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with PgAuditStore(team_log.url("alice", db)) as alice, PgAuditStore(team_log.url("sue", db)) as sue:
+        plain = decide(alice)
+        override = decide(
+            alice,
+            client_id=2,
+            model_decision="REFUSE",
+            final_decision="ACCEPT",
+            justification="guarantor signed today",
+        )
+        high = decide(alice, client_id=3, pd=0.7, model_decision="REFUSE", final_decision="REFUSE")
+        assert plain.advisor == "alice" and alice.status(plain.id) == "final"
+        assert alice.status(override.id) == "pending" and alice.status(high.id) == "pending"  # PD 0.7 > 0.5
+        assert [r.id for r in sue.pending()] == [override.id, high.id]
+        # Letters wait for the approval.
+        assert (
+            letter_main(["--client", "2", "--out", str(tmp_path), "--audit-db", team_log.url("alice", db)])
+            == 2
+        )
+        assert "waits for a supervisor" in capsys.readouterr().err
+        with pytest.raises(DecisionError, match="not a credit supervisor"):
+            alice.review(override.id, "APPROVED", "looks fine to me")
+        with pytest.raises(DecisionError, match="at least 3 words"):
+            sue.review(override.id, "APPROVED", "ok")
+        review = sue.review(override.id, "APPROVED", "guarantor documents checked")
+        assert review.approver == "sue" and alice.status(override.id) == "approved"
+        with pytest.raises(DecisionError, match="already reviewed"):
+            sue.review(override.id, "REJECTED", "changed my mind now")
+        with pytest.raises(DecisionError, match="does not wait"):
+            sue.review(plain.id, "APPROVED", "nothing to approve here")
+        sue.review(high.id, "REJECTED", "income proof is missing")
+        assert alice.status(high.id) == "rejected" and sue.pending() == []
+        assert (
+            letter_main(["--client", "2", "--out", str(tmp_path), "--audit-db", team_log.url("alice", db)])
+            == 0
+        )
+        assert (
+            letter_main(["--client", "3", "--out", str(tmp_path), "--audit-db", team_log.url("alice", db)])
+            == 2
+        )
+        assert "rejected" in capsys.readouterr().err
+        assert sue.verify().ok
+        out = tmp_path / "team.csv"
+        assert sue.export_csv(out) == 3
+        text = out.read_text(encoding="utf-8")
+        assert "approved,sue" in text and "rejected,sue" in text
+
+
+def test_supervisor_cannot_approve_their_own_override(team_log: TeamLog, db: str) -> None:
+    with PgAuditStore(team_log.url("sue", db)) as sue, PgAuditStore(team_log.url("sam", db)) as sam:
+        own = decide(
+            sue, model_decision="ACCEPT", final_decision="REFUSE", justification="fraud suspicion reported"
+        )
+        assert own.advisor == "sue"
+        with pytest.raises(DecisionError, match="must differ from the advisor"):
+            sue.review(own.id, "APPROVED", "I am sure about it")
+        assert sue.status(own.id) == "pending"
+        sam.review(own.id, "APPROVED", "fraud report confirmed")
+        assert sue.status(own.id) == "approved"
+
+
+def test_server_refuses_update_delete_insert_and_forged_names(team_log: TeamLog, db: str) -> None:
+    url = team_log.url("alice", db)
+    with PgAuditStore(url) as alice:
+        first = decide(alice, advisor="bob")  # the name the app passes is not what is recorded
+        assert first.advisor == "alice"
+    statements = [
+        "UPDATE credit_audit.decisions SET final_decision = 'REFUSE'",
+        "DELETE FROM credit_audit.decisions",
+        "TRUNCATE credit_audit.decisions, credit_audit.reviews",
+        "INSERT INTO credit_audit.decisions SELECT * FROM credit_audit.decisions",
+        "UPDATE credit_audit.meta SET value = '0.99' WHERE key = 'four_eyes_pd'",
+        "SET ROLE bob",
+        "SET SESSION AUTHORIZATION bob",
+        "SELECT * FROM credit_audit.review_decision(1, 'APPROVED', 'approving it myself')",
+    ]
+    for statement in statements:
+        with (
+            psycopg.connect(url, autocommit=True) as conn,
+            pytest.raises(psycopg.errors.InsufficientPrivilege),
+        ):
+            conn.execute(statement.encode())
+    # Even the owner (an administrator) cannot UPDATE or DELETE while the triggers are in place.
+    with psycopg.connect(team_log.server.admin_url(db), autocommit=True) as admin:
+        for statement in statements[:3]:
+            with pytest.raises(psycopg.errors.InsufficientPrivilege, match="append-only"):
+                admin.execute(statement.encode())
+    with PgAuditStore(url) as alice:
+        assert alice.count() == 1 and alice.verify().ok and alice.protections_intact()
+
+
+def test_login_failures_are_one_sentence(team_log: TeamLog, db: str) -> None:
+    server = team_log.server
+    cases = [
+        (server.url("alice", db, password="wrong"), "refused the password"),
+        (team_log.url("nobody", db), "has no rights"),
+        (f"postgresql://alice@127.0.0.1:{_closed_port()}/{db}", "Cannot reach the audit server"),
+        (team_log.url("alice", "postgres"), "no credit-tui audit log"),
+    ]
+    for url, message in cases:
+        with pytest.raises(AuditError, match=message) as info:
+            PgAuditStore(url)
+        assert (
+            "\n" not in str(info.value) and "s3cret" not in str(info.value) and "wrong" not in str(info.value)
+        )
+    server.sql("INSERT INTO credit_audit.meta VALUES ('x', 'y')", db)  # meta is plain: make it newer
+    with psycopg.connect(server.admin_url(db), autocommit=True) as admin:
+        admin.execute("UPDATE credit_audit.meta SET value = '99' WHERE key = 'schema_version'")
+    with pytest.raises(AuditError, match="newer credit-tui"):
+        PgAuditStore(team_log.url("alice", db))
+
+
+def test_app_stops_in_one_line_when_the_server_is_down(tmp_path: Path) -> None:
+    url = f"postgresql://alice@127.0.0.1:{_closed_port()}/credit"
+    done = subprocess.run(
+        [sys.executable, "-m", "credit_tui", "--audit-db", url, "--letters-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "Cannot reach the audit server" in done.stderr, done.stderr
+
+
+def test_connection_lost_while_deciding_records_nothing_and_can_be_retried(
+    team_log: TeamLog, db: str
+) -> None:
+    with PgAuditStore(team_log.url("alice", db)) as alice:
+        decide(alice)
+        pid = alice._conn.info.backend_pid  # type: ignore[union-attr]
+        team_log.server.sql(f"SELECT pg_terminate_backend({pid})", db)
+        request = uuid.uuid4()
+        with pytest.raises(AuditError, match=r"was lost .* the decision was not recorded"):
+            decide(alice, client_id=2, request_id=request)
+        assert alice.count() == 1  # reconnects by itself
+        again = decide(alice, client_id=2, request_id=request)
+        same = decide(alice, client_id=2, request_id=request)  # a second retry does not record twice
+        assert again == same and alice.count() == 2 and alice.verify().ok
+
+
+def test_audit_init_command(team_log: TeamLog, capsys: pytest.CaptureFixture[str]) -> None:
+    server = team_log.server
+    server.sql("CREATE DATABASE fresh_init")
+    assert audit_main(["init", "--db", team_log.url("alice", "fresh_init")]) == 2
+    assert "may not create the audit log" in capsys.readouterr().err
+    assert audit_main(["init", "--db", server.admin_url("fresh_init"), "--four-eyes-pd", "0.4"]) == 0
+    assert "four-eyes above PD 0.4" in capsys.readouterr().out
+    assert audit_main(["init", "--db", server.admin_url("fresh_init")]) == 0
+    assert "already exists" in capsys.readouterr().out
+    assert audit_main(["init", "--db", "audit.sqlite3"]) == 2
+    with PgAuditStore(team_log.url("bob", "fresh_init")) as bob:
+        assert (
+            bob.status(decide(bob, pd=0.45, model_decision="REFUSE", final_decision="REFUSE").id) == "pending"
+        )
+
+
+WRITER = textwrap.dedent(
+    """
+    import sys
+    from credit_tui.audit import input_row_hash
+    from credit_tui.audit_pg import PgAuditStore
+    from credit_tui.audit import AuditError
+
+    url, count, tag = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    store = PgAuditStore(url)
+    for i in range(count):
+        try:
+            rec = store.record(
+                advisor="x", client_id=tag * 100000 + i, bundle_id="b" * 16, threshold=0.3, pd=0.1,
+                model_decision="ACCEPT", final_decision="ACCEPT", input_hash=input_row_hash({"i": i}),
+            )
+        except AuditError:
+            break
+        print(rec.id, rec.hash, flush=True)
+    """
+)
+
+
+def _writers(team_log: TeamLog, db: str, n: int, count: int) -> list[subprocess.Popen[str]]:
+    users = ["alice", "bob", "sue", "sam"]
+    return [
+        subprocess.Popen(
+            [sys.executable, "-c", WRITER, team_log.url(users[i % 4], db), str(count), str(i + 1)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(n)
+    ]
+
+
+def test_concurrent_advisors_get_one_gap_free_chain(team_log: TeamLog, db: str) -> None:
+    procs = _writers(team_log, db, n=4, count=25)
+    acked = [line.split() for proc in procs for line in proc.communicate(timeout=120)[0].splitlines()]
+    assert all(proc.returncode == 0 for proc in procs)
+    assert len(acked) == 100 and sorted(int(i) for i, _ in acked) == list(range(1, 101))
+    with PgAuditStore(team_log.url("alice", db)) as store:
+        result = store.verify()
+        assert result.ok and result.checked == 100
+        stored = {r.id: r.hash for r in store.decisions()}
+    assert all(stored[int(i)] == h for i, h in acked)
+
+
+def test_immediate_server_stop_loses_no_acknowledged_decision(team_log: TeamLog, db: str) -> None:
+    team_log.server.sql("CHECKPOINT")  # recovery then replays only this test's writes
+    procs = _writers(team_log, db, n=3, count=2000)
+    first = procs[0].stdout.readline()  # type: ignore[union-attr]  # writers are up and recording
+    time.sleep(0.3)
+    team_log.server.stop("immediate")
+    acked = [first.split()]
+    acked += [line.split() for proc in procs for line in proc.communicate(timeout=120)[0].splitlines()]
+    team_log.server.start()
+    assert len(acked) > 3, "too few decisions were acknowledged before the stop"
+    with PgAuditStore(team_log.url("alice", db)) as store:
+        stored = {r.id: r.hash for r in store.decisions()}
+        assert store.verify().ok
+    missing = [int(i) for i, h in acked if stored.get(int(i)) != h]
+    assert missing == [] and len(stored) >= len(acked)
+    print(f"immediate stop: {len(acked)} acknowledged, {len(stored)} stored, all acknowledged present")
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_schema_decision_checks_come_from_the_enum() -> None:
+    from credit_tui.audit_pg import schema_sql
+    from trainer.decision import FINAL_DECISIONS, MODEL_DECISIONS, sql_in_check
+
+    text = schema_sql()
+    assert sql_in_check("model_decision", MODEL_DECISIONS) in text
+    assert sql_in_check("final_decision", FINAL_DECISIONS) in text
+    assert "_check}" not in text
