@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import gc
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
@@ -24,6 +25,7 @@ from textual import work
 from textual.app import App
 from textual.binding import BindingType
 from textual.message import Message
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState, get_current_worker
 
@@ -35,6 +37,7 @@ from credit_tui.screens.search import SearchScreen
 from credit_tui.services import HistoryLoader, Services, ServicesLoader
 from credit_tui.themes import CREDIT_DARK, CREDIT_LIGHT, DARK_THEME, LIGHT_THEME, readable_theme_names
 from credit_tui.widgets.app_header import APP_BINDINGS
+from trainer.text_safety import clean_text
 
 if TYPE_CHECKING:
     from credit_tui.population import Population
@@ -110,6 +113,7 @@ class CreditApp(App[int]):
         self.population: Population | None = None
         self.error_message: str | None = None
         self.history_ready = False
+        self.missing_history: list[str] = []
         self.scoring_done = False
         self.register_theme(CREDIT_DARK)
         self.register_theme(CREDIT_LIGHT)
@@ -147,7 +151,7 @@ class CreditApp(App[int]):
         released = message.services.scorer.release is not None
         mark = "" if released else " · UNRELEASED MODEL"
         team = " · team log" if getattr(message.services.audit, "team", False) else ""
-        self.sub_title = f"{message.services.advisor} · model {model_id[:8]}{mark}{team}"
+        self.sub_title = clean_text(f"{message.services.advisor} · model {model_id[:8]}{mark}{team}")
         history_pending = self._history_loader is not None
         self.search_screen.set_data(message.services, message.columns, history_pending=history_pending)
         if self._history_loader is not None:
@@ -192,6 +196,7 @@ class CreditApp(App[int]):
         self.services = message.services
         self.population = Population(message.services, self.columns)
         self.history_ready = True
+        self._warn_missing_history(message.services)
         # The portfolio and its history live as long as the app: move them out of the cycle collector's
         # sight, or each full collection rescans them (100-200 ms pauses when opening a client).
         gc.freeze()
@@ -199,6 +204,28 @@ class CreditApp(App[int]):
         self._score_portfolio(message.services, self.columns)
         if isinstance(self.screen, HistoryWaitScreen):
             self.screen.dismiss(True)
+
+    def _warn_missing_history(self, services: Services) -> None:
+        """Say so, as ``trainer predict`` does, when history tables the model uses were not found.
+
+        The header (on the list and on every client screen) keeps a short mark; a notification gives
+        the whole sentence.
+        """
+        from trainer.predict import missing_history_warning
+
+        for notice in services.portfolio.notices:
+            self.notify(notice, title="History cache", severity="warning", timeout=12)
+        missing = sorted(set(services.scorer.spec.history_tables) - set(services.portfolio.history_tables))
+        self.missing_history = missing
+        if not missing:
+            return
+        self.sub_title = f"{self.sub_title} · history missing: {', '.join(missing)}"
+        self.notify(
+            missing_history_warning(missing, services.portfolio.source),
+            title="Scores without part of the history",
+            severity="warning",
+            timeout=20,
+        )
 
     @work(thread=True, exit_on_error=False, group="score", name="score")
     def _score_portfolio(self, services: Services, columns: ClientColumns) -> None:
@@ -242,18 +269,48 @@ class CreditApp(App[int]):
     def _quit2(self, _: None) -> None:
         self.exit(2, return_code=2)
 
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Show a notification; its text is never parsed as markup and loses its control characters.
+
+        Every notification of the app goes through here (``Widget.notify`` calls the app's), and most
+        quote a value from a file, a folder or the log: markup is off unless a caller asks for it.
+        """
+        super().notify(
+            clean_text(message), title=clean_text(title), severity=severity, timeout=timeout, markup=markup
+        )
+
     def show_error(self, title: str, message: str) -> None:
         """Show an error dialog over the current screen."""
         self.push_screen(ErrorDialog(title, message))
 
     # ------------------------------------------------------------------ actions
 
+    def show_screen(self, kind: type[Screen[Any]], make: Callable[[], Screen[Any]]) -> None:
+        """Open a screen of type ``kind``, or switch back to it when one is already open.
+
+        Pushing a second instance would clash with the first one's widget ids (``m``, ``h``, ``m`` used
+        to crash): the screens above the open one are closed instead, so the keys go back to it.
+        """
+        for screen in self.screen_stack:
+            if isinstance(screen, kind):
+                while self.screen is not screen:
+                    self.pop_screen()
+                return
+        self.push_screen(make())
+
     def action_help(self) -> None:
         """Show every key."""
         from credit_tui.screens.help import HelpScreen
 
-        if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen())
+        self.show_screen(HelpScreen, HelpScreen)
 
     def action_model_card(self) -> None:
         """Show the model card."""
@@ -262,8 +319,8 @@ class CreditApp(App[int]):
         if self.services is None:
             self.notify("The model is still loading.", severity="warning")
             return
-        if not isinstance(self.screen, ModelCardScreen):
-            self.push_screen(ModelCardScreen(self.services.scorer))
+        scorer = self.services.scorer
+        self.show_screen(ModelCardScreen, lambda: ModelCardScreen(scorer))
 
     @property
     def letters_dir(self) -> Path:
@@ -289,8 +346,8 @@ class CreditApp(App[int]):
         if self.services.audit is None:
             self.notify("No audit database is open, so there are no decisions to show.", severity="error")
             return
-        if not isinstance(self.screen, DecisionsScreen):
-            self.push_screen(DecisionsScreen(self.services.audit, self.current_client_id()))
+        audit, client_id = self.services.audit, self.current_client_id()
+        self.show_screen(DecisionsScreen, lambda: DecisionsScreen(audit, client_id))
 
     def action_approvals(self) -> None:
         """Team mode: the decisions waiting for a supervisor's approval (four-eyes)."""
@@ -305,8 +362,7 @@ class CreditApp(App[int]):
                 "Approvals exist only with the team log (--audit-db postgresql://...).", severity="warning"
             )
             return
-        if not isinstance(self.screen, ApprovalsScreen):
-            self.push_screen(ApprovalsScreen(store))
+        self.show_screen(ApprovalsScreen, lambda: ApprovalsScreen(store))
 
     def action_toggle_theme(self) -> None:
         """Switch between the dark and the light theme."""

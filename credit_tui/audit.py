@@ -21,6 +21,7 @@ import csv
 import hashlib
 import json
 import math
+import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -387,7 +388,7 @@ def write_csv(out: Path, fieldnames: Sequence[str], rows: Iterator[Mapping[str, 
             writer = csv.DictWriter(fh, fieldnames=list(fieldnames))
             writer.writeheader()
             for row in rows:
-                writer.writerow(row)
+                writer.writerow({k: spreadsheet_safe(v) for k, v in row.items()})
                 count += 1
     except OSError as exc:
         raise AuditError(f"Cannot write {out} ({exc.strerror or exc}); choose another --out path.") from exc
@@ -455,11 +456,14 @@ class AuditStore:
         AuditError: When the path is not writable, the file is not SQLite, or it holds another schema.
     """
 
-    def __init__(self, path: Path, clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(
+        self, path: Path, clock: Callable[[], datetime] | None = None, *, read_only: bool = False
+    ) -> None:
         self.path = Path(path)
         self._clock = clock or (lambda: datetime.now(UTC))
         self._lock = threading.RLock()
-        self._conn = self._connect()
+        self.read_only = read_only
+        self._conn = self._connect_read_only() if read_only else self._connect()
 
     # -- opening --------------------------------------------------------------------------------
 
@@ -469,9 +473,39 @@ class AuditStore:
             f"The audit database {self.path} {what}{detail}; pass --audit-db PATH to use another file."
         )
 
+    def _connect_read_only(self) -> sqlite3.Connection:
+        """Open an existing log for reading only (``audit verify`` / ``export``): nothing is created.
+
+        Falls back to ``immutable=1`` when SQLite cannot open the write-ahead log's index read-only
+        (a log on a read-only filesystem).
+        """
+        _check_existing_log(self.path)
+        last: sqlite3.Error | None = None
+        for flags in ("mode=ro", "mode=ro&immutable=1"):
+            uri = f"{self.path.resolve().as_uri()}?{flags}"
+            try:
+                conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+                if self._check_schema(conn) == "empty":
+                    conn.close()
+                    raise self._fail("holds no audit log (no decisions table)")
+                return conn
+            except sqlite3.DatabaseError as exc:
+                last = exc
+                with contextlib.suppress(Exception):
+                    conn.close()
+                if "not a database" in str(exc) or "malformed" in str(exc):
+                    raise self._fail("is not an SQLite database (it may be another kind of file)") from exc
+        raise self._fail("cannot be opened for reading", last)
+
     def _connect(self) -> sqlite3.Connection:
         if self.path.is_dir():
             raise self._fail("is a folder, not a file")
+        if self.path.exists() and not self.path.is_file():
+            raise self._fail("is not a regular file (a device such as /dev/null cannot hold the log)")
+        if self.path.is_file() and not _writable(self.path):
+            raise self._fail("is read-only; decisions could not be recorded")
+        if not self.path.exists() and self.path.parent.is_dir() and not _writable(self.path.parent):
+            raise self._fail(f"cannot be created because the folder {self.path.parent} is read-only")
         parent = self.path.parent
         if not parent.is_dir():
             reason = (
@@ -821,10 +855,17 @@ class AuditStore:
         return []
 
     def protections_intact(self) -> bool:
-        """True when the triggers that refuse UPDATE, DELETE and out-of-order INSERT are all in place."""
+        """True when the triggers that refuse UPDATE, DELETE and out-of-order INSERT are all in place.
+
+        Both their names and their SQL are compared with the schema (a trigger emptied of its RAISE or
+        given a ``WHEN 0`` would otherwise pass).
+        """
         with self._lock:
-            rows = self._conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall()
-        return {str(row[0]) for row in rows} >= _TRIGGERS
+            rows = self._conn.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'decisions'"
+            ).fetchall()
+        found = {str(name): _normal_sql(str(sql)) for name, sql in rows}
+        return all(found.get(name) == sql for name, sql in _EXPECTED_TRIGGERS.items())
 
     def integrity_check(self) -> str:
         """SQLite's own ``PRAGMA integrity_check`` ("ok" when the file is sound)."""
@@ -841,6 +882,50 @@ class AuditStore:
             AuditError: When the folder of ``out`` does not exist or cannot be written.
         """
         return write_csv(Path(out), _COLUMNS, (record.as_row() for record in self._select()))
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """A CSV cell a spreadsheet shows as text: a string starting with = + - @ tab or CR gets a leading '.
+
+    Without it, a justification such as ``=HYPERLINK(...)`` would become a live formula when an auditor
+    opens the export (CSV formula injection). Numbers are left as they are.
+    """
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def _writable(path: Path) -> bool:
+    """Whether ``path`` may be written: permitted to this user and not marked read-only.
+
+    The permission bits are checked too, so a log marked read-only is refused even for root.
+    """
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return False
+    return os.access(path, os.W_OK) and bool(mode & 0o222)
+
+
+def _check_existing_log(path: Path) -> None:
+    """Refuse, with one sentence, a log path that is missing, empty or not a regular file."""
+    if not path.exists():
+        raise AuditError(
+            f"The audit log {path} does not exist (nothing was recorded there, or it was deleted); "
+            "check the --audit-db path or restore the file from a backup."
+        )
+    if not path.is_file():
+        raise AuditError(f"The audit log {path} is not a regular file; check the --audit-db path.")
+    if path.stat().st_size == 0:
+        raise AuditError(
+            f"The audit log {path} is empty (0 bytes): its records are gone; restore it from a backup."
+        )
+
+
+def _normal_sql(sql: str) -> str:
+    """SQL with ``IF NOT EXISTS`` dropped and whitespace collapsed, for comparing trigger definitions."""
+    text = " ".join(sql.replace(";", " ; ").split())
+    return text.replace("CREATE TRIGGER IF NOT EXISTS ", "CREATE TRIGGER ").removesuffix(" ;")
 
 
 def _has_file_ancestor(path: Path) -> bool:
@@ -860,6 +945,14 @@ def _split_sql(script: str) -> list[str]:
             statements.append(text)
             buffer = []
     return statements
+
+
+#: The trigger definitions the schema creates, normalised by :func:`_normal_sql`.
+_EXPECTED_TRIGGERS: Final = {
+    statement.split()[5]: _normal_sql(statement)
+    for statement in _split_sql(_SCHEMA)
+    if statement.upper().startswith("CREATE TRIGGER")
+}
 
 
 def _from_row(row: Sequence[Any]) -> DecisionRecord:

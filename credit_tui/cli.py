@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import getpass
+import os
 import sys
 import threading
 import time
@@ -201,6 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     from credit_tui.audit_log import open_audit_log
     from trainer.errors import UserError
     from trainer.settings import load_settings
+    from trainer.text_safety import clean_text
 
     letters_dir: Path = args.letters_dir if args.letters_dir is not None else Path.cwd()
     if not letters_dir.is_dir():
@@ -211,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as error:
         return _fail(str(error))
     # In team mode the server authenticated the advisor: its role name is the advisor's name.
-    advisor = str(getattr(store, "user", "") or args.advisor or _user())
+    advisor = clean_text(getattr(store, "user", "") or args.advisor or _user()).strip() or "advisor"
     try:
         return _run(args, advisor, letters_dir, store, settings.trusted_keys)
     finally:
@@ -252,6 +254,22 @@ def _run(
     if app.error_message:
         return _fail(app.error_message)
     return int(app.return_code or 0)
+
+
+def console_main() -> None:
+    """Entry point of the ``credit-tui`` script: exit with :func:`main`'s code, promptly.
+
+    A failing launch returns while loader threads may still be reading files inside pyarrow or numpy.
+    They are daemon threads, but an interpreter that finalises while one of them holds or re-takes the
+    GIL can abort ("Fatal Python error: PyGILState_Release") or hang. Their work is not needed any more,
+    so once every message is flushed the process ends at once when one of them is still running.
+    """
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if any(thread.name.startswith("credit-tui-") and thread.is_alive() for thread in threading.enumerate()):
+        os._exit(code)
+    sys.exit(code)
 
 
 def _user() -> str:

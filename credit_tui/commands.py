@@ -8,8 +8,11 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.markup import escape
 
 from credit_tui.client_index import COLUMN_TITLES, DECISIONS, SORT_KEYS
+from credit_tui.render import plain
+from trainer.text_safety import clean_text
 
 if TYPE_CHECKING:
     from credit_tui.app import CreditApp
@@ -95,7 +98,7 @@ class CreditCommands(Provider):
     async def discover(self) -> Hits:
         """Shown when the palette opens with nothing typed."""
         for name, callback, help_text in self._commands():
-            yield DiscoveryHit(name, callback, help=help_text)
+            yield DiscoveryHit(plain(name), callback, help=help_text)  # names quote data (contract levels)
 
     async def search(self, query: str) -> Hits:
         """A typed ID opens that client; anything else matches command names."""
@@ -112,7 +115,8 @@ class CreditCommands(Provider):
         for name, callback, help_text in self._commands():
             score = matcher.match(name)
             if score > 0:
-                yield Hit(score, matcher.highlight(name), callback, help=help_text)
+                # highlight() parses markup: escape the name, which may quote a contract level from the data
+                yield Hit(score, matcher.highlight(escape(clean_text(name))), callback, help=help_text)
 
 
 class ClientIdProvider(Provider):
@@ -126,7 +130,7 @@ class ClientIdProvider(Provider):
         """The typed ID opens that client (an unknown ID is reported by the app)."""
         match = _OPEN.match(query)
         if not match:
-            yield Hit(0.1, f"{query!r} is not a client ID: type digits only", lambda: None)
+            yield Hit(0.1, plain(f"{query!r} is not a client ID: type digits only"), lambda: None)
             return
         client_id = int(match.group(1))
         app: CreditApp = self.app  # type: ignore[assignment]

@@ -19,9 +19,10 @@ from pathlib import Path
 from typing import Final
 
 from credit_tui.audit import DecisionRecord
-from trainer.atomic import write_text_atomic
+from trainer.atomic import write_text_new
 from trainer.decision import FINAL_DECISIONS, Decision
 from trainer.errors import UserError
+from trainer.text_safety import clean_text
 
 LENDER: Final = "Prêt à Dépenser"
 DEFAULT_CONTACT: Final = (
@@ -98,9 +99,19 @@ def _content(
         )
     if isinstance(day, datetime):
         day = day.date()
-    shown = tuple(plain(r.strip()) for r in reasons if r.strip())[:MAX_REASONS]
+    # Letters quote the log and the command line: no control character (a newline in an advisor name
+    # would start a Markdown heading or link line) reaches either rendering.
+    shown = tuple(plain(clean_text(r).strip()) for r in reasons if r.strip())[:MAX_REASONS]
     return LetterContent(
-        int(client_id), decision, day, shown, advisor.strip(), model_id, lender, contact, model_note
+        int(client_id),
+        decision,
+        day,
+        shown,
+        clean_text(advisor).strip(),
+        clean_text(model_id),
+        clean_text(lender),
+        clean_text(contact),
+        clean_text(model_note),
     )
 
 
@@ -267,6 +278,13 @@ def _html(letter: LetterContent) -> str:
     )
 
 
+def _same_text(path: Path, text: str) -> bool:
+    try:
+        return path.read_text(encoding="utf-8") == text
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
 def write_letter(
     out_dir: Path,
     client_id: int,
@@ -281,6 +299,10 @@ def write_letter(
     model_note: str = "",
 ) -> tuple[Path, Path]:
     """Write ``letter-<client>-<date>.md`` and ``.html`` into ``out_dir`` (each atomically).
+
+    Letters are records too: an existing letter is never replaced. A different letter for the same
+    client and day (a same-day correction) gets the next free name, ``letter-<client>-<date>-2.md``;
+    writing the very same letter again returns the existing files.
 
     Arguments are those of :func:`render_letter`.
 
@@ -305,17 +327,29 @@ def write_letter(
         model_note=model_note,
     )
     day = date.date() if isinstance(date, datetime) else date
-    stem = f"letter-{int(client_id)}-{day.isoformat()}"
-    md_path, html_path = out_dir / f"{stem}.md", out_dir / f"{stem}.html"
+    base = f"letter-{int(client_id)}-{day.isoformat()}"
     try:
-        write_text_atomic(md_path, markdown)
-        write_text_atomic(html_path, page)
+        for n in range(1, 1000):
+            stem = base if n == 1 else f"{base}-{n}"
+            md_path, html_path = out_dir / f"{stem}.md", out_dir / f"{stem}.html"
+            if _same_text(md_path, markdown) and _same_text(html_path, page):
+                return md_path, html_path  # this very letter was written before
+            if md_path.exists() or html_path.exists():
+                continue  # an earlier letter (e.g. before a same-day correction): keep it
+            if not write_text_new(md_path, markdown):
+                continue
+            try:
+                if write_text_new(html_path, page):
+                    return md_path, html_path
+            except BaseException:
+                md_path.unlink(missing_ok=True)  # only the file this call created
+                raise
+            md_path.unlink(missing_ok=True)
     except OSError as exc:
-        md_path.unlink(missing_ok=True)
         raise LetterError(
             f"Cannot write the letter into {out_dir} ({exc.strerror or exc}); choose another folder."
         ) from exc
-    return md_path, html_path
+    raise LetterError(f"Too many letters named {base}.* in {out_dir}; move some of them away.")
 
 
 def write_record_letter(out_dir: Path, record: DecisionRecord, **extra: str) -> tuple[Path, Path]:

@@ -59,7 +59,7 @@ def letter_main(argv: list[str]) -> int:
         )
     out_dir: Path = args.out if args.out is not None else Path.cwd()
     try:
-        with open_audit_log(db) as store:
+        with open_audit_log(db, read_only=True) as store:
             record = store.latest_for(args.client)
             status = "final" if record is None else store.status(record.id)
             where = store.path

@@ -118,3 +118,9 @@ def test_both_commands_print_the_installed_version(capsys: pytest.CaptureFixture
     with pytest.raises(SystemExit) as info:
         tui_main(["--version"])
     assert info.value.code == 0 and f"credit-tui {installed}" in capsys.readouterr().out
+
+
+def test_synth_check_only_on_an_empty_folder(tmp_path: Path) -> None:
+    proc = run_trainer("synth", "--out", str(tmp_path), "--check-only")
+    assert_one_clear_error(proc, str(tmp_path), "application_train")
+    assert list(tmp_path.iterdir()) == []

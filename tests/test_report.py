@@ -22,6 +22,8 @@ SECTIONS = (
     "scores",
     "importance",
     "beeswarm",
+    "waterfall",
+    "dependence",
     "segments",
     "psi",
 )
@@ -41,7 +43,7 @@ def test_report_has_every_section_with_embedded_figures(report_dir: Path) -> Non
     assert re.findall(r'<section id="([^"]+)"', html) == list(SECTIONS)
     images = re.findall(r'src="data:image/png;base64,([^"]+)"', html)
     pngs = sorted(report_dir.glob("*.png"))
-    assert len(images) == len(pngs) == 10
+    assert len(images) == len(pngs) == 12  # with the shap beeswarm, waterfall and dependence plots
     assert all(base64.b64decode(img)[:8] == PNG_MAGIC for img in images)
     assert 'src="http' not in html and "<script" not in html  # self-contained
     for segment in ("Contract type", "Gender", "Age band", "Income band"):

@@ -13,7 +13,17 @@ import pytest
 
 from trainer.errors import DataError
 from trainer.schema import ID_COLUMNS, TABLE_NAMES, load_profile, table_spec
-from trainer.synth import SPECIAL_DAYS, SynthSummary, generate, n_test_clients
+from trainer.synth import CASH_PRODUCTS, SPECIAL_DAYS, SynthSummary, generate, n_test_clients
+from trainer.synth_check import (
+    MIN_TOP10_OVERLAP,
+    CurveCheck,
+    check_synthetic,
+    compare_curves,
+    cross_validated_aucs,
+    curve_rows,
+    real_top10,
+)
+from trainer.synth_effects import DECILE_CURVES, RiskGroup, load_effects, rake
 
 N_CLIENTS = 6000
 SEED = 7
@@ -213,7 +223,27 @@ def test_history_rows_per_client_near_real(tables: dict[str, pd.DataFrame]) -> N
     for name in TABLE_NAMES[2:]:
         real = profile["full_table_rows"][name] / real_clients
         got = len(tables[name]) / clients
-        assert 0.6 * real < got < 1.5 * real, f"{name}: {got:.1f} rows per client vs {real:.1f}"
+        # Within 5 % of the real average (issue 12) for every table but POS_CASH_balance (within 10 %).
+        tol = 0.10 if name == "POS_CASH_balance" else 0.05
+        assert abs(got / real - 1) <= tol, f"{name}: {got:.2f} rows per client vs {real:.2f}"
+
+
+def test_some_instalments_are_paid_in_parts(tables: dict[str, pd.DataFrame]) -> None:
+    inst = tables["installments_payments"]
+    keys = ["SK_ID_PREV", "NUM_INSTALMENT_VERSION", "NUM_INSTALMENT_NUMBER"]
+    parts = inst.groupby(keys)["AMT_PAYMENT"].transform("size")
+    share = float((inst.groupby(keys).size() > 1).mean())
+    assert 0.03 < share < 0.15, share
+    split = inst[parts > 1]
+    grouped = split.groupby(keys)
+    # The parts of one instalment share its amount and due date, and arrive on the same or later days.
+    assert (grouped["AMT_INSTALMENT"].nunique() == 1).all()
+    assert (grouped["DAYS_INSTALMENT"].nunique() == 1).all()
+    assert (grouped["DAYS_ENTRY_PAYMENT"].apply(lambda d: d.is_monotonic_increasing)).all()
+    assert (split["AMT_PAYMENT"] > 0).all()
+    # A split instalment is usually paid in full over its parts.
+    paid = grouped["AMT_PAYMENT"].sum() / grouped["AMT_INSTALMENT"].first()
+    assert float((paid.round(4) >= 1).mean()) > 0.8
 
 
 def test_history_consistency(tables: dict[str, pd.DataFrame]) -> None:
@@ -361,3 +391,99 @@ def test_crash_leaves_no_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     with pytest.raises(RuntimeError):
         generate(tmp_path, 200, seed=1)
     assert list(tmp_path.iterdir()) == []
+
+
+# ---------------------------------------------------------------- loan structure and planted real effects
+
+
+def test_terms_follow_from_a_product_term_and_a_rate(tables: dict[str, pd.DataFrame]) -> None:
+    a = tables["application_train"]
+    cash = a[a["NAME_CONTRACT_TYPE"] == "Cash loans"]
+    term = cash["AMT_CREDIT"] / cash["AMT_ANNUITY"]
+    months = np.array([p[0] for p in CASH_PRODUCTS], dtype=float)
+    # credit / annuity of n months at a positive monthly rate r is (1 - (1 + r)^-n) / r < n; the rates
+    # run from 0.4 % to 3 % a month, so the term lies between the factors of those rates.
+    lowest = min((1 - 1.03**-n) / 0.03 for n in months)
+    assert term.between(lowest * 0.99, months.max()).all()
+    # Larger credits take longer terms.
+    assert cash["AMT_CREDIT"].corr(term, method="spearman") > 0.4
+    # The real deciles of the term each hold a tenth of the clients, give or take.
+    effects = load_effects()["by_decile"][DECILE_CURVES["CREDIT_TERM_MONTHS"]]
+    edges = np.asarray(effects["upper_edges"])
+    all_terms = (a["AMT_CREDIT"] / a["AMT_ANNUITY"]).to_numpy()
+    shares = np.bincount(np.minimum(np.searchsorted(edges, all_terms), 9), minlength=10) / len(a)
+    assert (shares > 0.05).all() and (shares < 0.16).all(), shares
+    # Goods price / credit: credits above the goods price (fees) and exactly at it, like the real data.
+    ratio = (cash["AMT_GOODS_PRICE"] / cash["AMT_CREDIT"]).dropna()
+    assert 0.1 < float((ratio == 1).mean()) < 0.35
+    assert 0.05 < float((ratio < 0.783).mean()) < 0.2
+
+
+def test_planted_curves_match_the_real_ones(
+    tables: dict[str, pd.DataFrame], synth: tuple[Path, SynthSummary]
+) -> None:
+    out, _ = synth
+    train = tables["application_train"]
+    truth = pd.read_csv(out / "synth_truth.csv").set_index("SK_ID_CURR")["TRUE_PD"]
+    true_pd = truth.reindex(train["SK_ID_CURR"]).to_numpy(dtype=float)
+    curves, two_way = compare_curves(train, true_pd)
+    assert {c.name for c in curves} >= set(DECILE_CURVES)
+    for curve in (*curves, two_way):
+        assert curve.judged == "true PD"
+        assert curve.passed, f"{curve.name}: {curve.max_gap:.1f} points"
+    term = next(c for c in curves if c.name == "CREDIT_TERM_MONTHS")
+    # The non-monotone term: the 10.7-14.8 and 20-22 month bins are the riskiest, as in the real data.
+    assert set(np.argsort(term.true_pd)[-2:]) == {1, 5}
+    goods = next(c for c in curves if c.name == "GOODS_CREDIT_RATIO")
+    assert goods.true_pd[0] > goods.true_pd[4] < goods.true_pd[7]  # U-shaped
+    # The interaction: the term matters most for clients with low external scores.
+    cells = np.asarray(two_way.true_pd).reshape(3, 3)
+    assert cells[0, 1] - cells[0, 2] > 2 * abs(cells[2, 1] - cells[2, 2])
+
+
+def test_application_model_behaves_like_the_real_one(tables: dict[str, pd.DataFrame]) -> None:
+    """The application-only models on 6,000 clients (3 folds): the real top inputs and XGBoost ahead.
+
+    The stated AUC-gap range (0.005-0.02) holds from 20,000 clients (bench/bench_synth.py); on 6,000,
+    the regression over-fits its ~250 inputs, so here XGBoost must be ahead by at most 0.04.
+    """
+    auc_lr, auc_xgb, importance = cross_validated_aucs(
+        tables["application_train"], folds=3, seed=1, nthread=1
+    )
+    top10 = list(importance)[:10]
+    assert len(set(top10) & set(real_top10())) >= MIN_TOP10_OVERLAP, top10
+    assert {"EXT_SOURCE_MEAN", "CREDIT_TERM_MONTHS", "GOODS_CREDIT_RATIO"} <= set(top10)
+    assert 0.0 < auc_xgb - auc_lr <= 0.04, (auc_lr, auc_xgb)
+    assert 0.70 < auc_xgb < 0.82
+
+
+def test_synth_check_reports_side_by_side() -> None:
+    labels = ("a", "b")
+    curve = CurveCheck("X", labels, (0.1, 0.2), (0.11, 0.25), (0.1, 0.21), (500, 500), "realised", 5.0)
+    assert not curve.passed
+    rows = curve_rows(curve)
+    assert rows[1] == ("b", "20.0", "25.0", "21.0", "500")
+
+
+def test_synth_check_on_a_folder_without_data(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="no application_train"):
+        check_synthetic(tmp_path)
+
+
+def test_rake_matches_every_bin_and_the_mean() -> None:
+    rng = np.random.default_rng(0)
+    n = 20_000
+    base = rng.normal(-2.5, 1.0, n)
+    a = RiskGroup("a", ("0", "1", "2", "3"), rng.integers(0, 4, n), np.array([0.05, 0.10, 0.17, 0.08]))
+    # A second, correlated grouping (a shares half its clients' bins), with one bin left free (NaN).
+    b_index = np.where(rng.random(n) < 0.5, a.index % 2, rng.integers(0, 2, n))
+    b = RiskGroup("b", ("x", "y"), b_index, np.array([0.09, np.nan]))
+    fit = rng.random(n) < 0.8
+    logit = rake(base, [a, b], fit, 0.1, real_rate=0.1, sweeps=30)
+    pd_ = 1 / (1 + np.exp(-logit))
+    assert abs(pd_[fit].mean() - 0.1) < 1e-6
+    for group in (a, b):
+        for k, target in enumerate(group.real):
+            if not np.isnan(target):
+                got = pd_[fit & (group.index == k)].mean()
+                assert abs(got - target) < 0.002, (group.name, k, got, target)

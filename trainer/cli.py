@@ -24,7 +24,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-err_console = Console(stderr=True)
+#: stderr: messages quote file names and values, so nothing printed here is parsed as markup.
+err_console = Console(stderr=True, markup=False, highlight=False)
 #: Options shared by several commands (same flag, same meaning everywhere).
 DataDir = Annotated[Path, typer.Option("--data", help="Folder holding the Home Credit tables.")]
 BundleDir = Annotated[Path, typer.Option("--model", help="Bundle folder.")]
@@ -52,7 +53,7 @@ def _options(
 
 _TRACKING_OPTION = typer.Option(
     "--tracking-uri",
-    help="MLflow tracking URI or folder (default: a SQLite store in mlruns/ of the project; 'off' disables).",
+    help="MLflow tracking URI or folder (default: a SQLite store in ./mlruns; 'off' disables).",
 )
 
 
@@ -62,13 +63,40 @@ def synth(
     clients: Annotated[int, typer.Option("--clients", min=10, help="Clients in application_train.")] = 1000,
     seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same files).")] = DEFAULT_SEED,
     fmt: Annotated[str, typer.Option("--format", help="csv (like the real data) or parquet.")] = "csv",
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check",
+            help="Then compare the data with the real effects (curves, two-way table, importance, AUC gap); "
+            "exit 1 when a check fails.",
+        ),
+    ] = False,
+    check_only: Annotated[
+        bool, typer.Option("--check-only", help="Check the data already in --out without generating.")
+    ] = False,
+    folds: Annotated[int, typer.Option("--folds", min=2, help="Cross-validation folds of the check.")] = 5,
+    model_sample: Annotated[
+        int | None,
+        typer.Option("--model-sample", min=1000, help="Fit the check's models on this many clients only."),
+    ] = None,
+    threads: Threads = 0,
 ) -> None:
     """Generate realistic synthetic Home Credit tables (application_test gets 15.9 % as many clients)."""
     from trainer.synth import generate
     from trainer.views import progress_bar
 
-    with progress_bar(err_console) as progress:
-        generate(out, n_clients=clients, seed=seed, fmt=fmt, progress=progress)
+    if not check_only:
+        with progress_bar(err_console) as progress:
+            generate(out, n_clients=clients, seed=seed, fmt=fmt, progress=progress)
+    if check or check_only:
+        from trainer.synth_check import check_synthetic
+        from trainer.views import synth_check_view
+
+        with err_console.status("Fitting the application-only models…"):
+            report = check_synthetic(out, folds=folds, seed=seed, nthread=threads, model_sample=model_sample)
+        Console().print(synth_check_view(report))
+        if not report.passed:
+            raise typer.Exit(code=1)
 
 
 @app.command()
@@ -178,6 +206,7 @@ def predict(
         typer.Option("--clients", help="Clients file (CSV/parquet); history tables are read beside it."),
     ] = None,
     decisions: Annotated[bool, typer.Option("--decisions", help="Add PD_BAND and DECISION columns.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace --out if it is an existing file.")] = False,
 ) -> None:
     """Score every client and write the probabilities of default."""
     from trainer.predict import predict_file
@@ -186,7 +215,13 @@ def predict(
     trusted = load_settings().trusted_keys
     clients_file = _clients_file(data, clients)
     written = predict_file(
-        model, clients_file, out, with_decisions=decisions, console=err_console, trusted_keys=trusted
+        model,
+        clients_file,
+        out,
+        with_decisions=decisions,
+        console=err_console,
+        trusted_keys=trusted,
+        force=force,
     )
     mark = "" if trusted else " (UNRELEASED MODEL: no trusted release keys are configured)"
     err_console.print(f"wrote {written} clients to {out}{mark}")
@@ -278,7 +313,7 @@ def compare(
     ] = None,
     out: Annotated[
         Path | None,
-        typer.Option("--out", help="Folder for comparison.csv and .json (default reports/compare)."),
+        typer.Option("--out", help="Folder for comparison.csv and .json (default ./reports/compare)."),
     ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the folds, sample and models.")] = DEFAULT_SEED,
     cost_fn: Annotated[
@@ -289,6 +324,9 @@ def compare(
     ] = 1.0,
     no_history: NoHistory = False,
     threads: Annotated[int, typer.Option("--threads", min=0, help="Threads per model (0 = all cores).")] = 0,
+    jobs: Annotated[
+        int, typer.Option("--jobs", min=1, help="Folds fitted in parallel (joblib threads; 1 = one by one).")
+    ] = 1,
     tracking_uri: Annotated[str | None, _TRACKING_OPTION] = None,
 ) -> None:
     """Cross-validate LR, tree, random forest, HistGradientBoosting and XGBoost on the same folds."""
@@ -312,6 +350,7 @@ def compare(
         cost_fp=cost_fp,
         use_history=not no_history,
         threads=threads,
+        jobs=jobs,
     )
     with err_console.status("Reading tables and building features"):
         dataset = load_dataset(data, use_history=not no_history, sample=sample, seed=seed)
@@ -424,10 +463,8 @@ def explore(
 
 
 def _default_out(relative: Path) -> Path:
-    """Default output folders live under the project, never under the current directory."""
-    from trainer.config import PROJECT_ROOT
-
-    return PROJECT_ROOT / relative
+    """Default output folders are relative to the current folder (never inside the installed package)."""
+    return Path.cwd() / relative
 
 
 def main() -> None:
@@ -435,11 +472,26 @@ def main() -> None:
     try:
         app()
     except UserError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        _error_line(str(exc))
+        sys.exit(2)
+    except OSError as exc:  # unreadable file, read-only or full disk, a folder where a file is expected
+        where = f" ({exc.filename})" if exc.filename else ""
+        _error_line(
+            f"{exc.strerror or exc}{where}; check the path, its permissions and the free space, then retry."
+        )
         sys.exit(2)
     except KeyboardInterrupt:
         err_console.print("interrupted")
         sys.exit(130)
+
+
+def _error_line(message: str) -> None:
+    """Print ``error: MESSAGE`` on stderr: one line, no markup, control characters escaped."""
+    from rich.text import Text
+
+    from trainer.text_safety import clean_text
+
+    err_console.print(Text.assemble(("error:", "bold red"), " ", clean_text(message)), soft_wrap=True)
 
 
 if __name__ == "__main__":

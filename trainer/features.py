@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from trainer.config import DAYS_PLACEHOLDER
+from trainer.errors import DataError
 from trainer.registry import (
     APP_CATEGORICAL,
     APP_ENGINEERED,
@@ -524,13 +525,14 @@ def _assemble(
     n_rows: int,
 ) -> np.ndarray[Any, np.dtype[np.float32]]:
     matrix = np.empty((n_rows, len(spec.names)), dtype=np.float32)
-    for j, name in enumerate(spec.names):
-        if name in spec.categories:
-            matrix[:, j] = encode_category(raw_categories[name], spec.categories[name])
-        elif name in numeric:
-            matrix[:, j] = numeric[name]
-        else:
-            matrix[:, j] = history.get(name, np.nan)
+    with np.errstate(over="ignore"):  # an overflow becomes inf, which refuse_non_finite names
+        for j, name in enumerate(spec.names):
+            if name in spec.categories:
+                matrix[:, j] = encode_category(raw_categories[name], spec.categories[name])
+            elif name in numeric:
+                matrix[:, j] = numeric[name]
+            else:
+                matrix[:, j] = history.get(name, np.nan)
     return matrix
 
 
@@ -561,7 +563,9 @@ def feature_matrix(
             if name in HISTORY_COUNTS:
                 values = np.nan_to_num(values)
             hist_cols[name] = values
-    return _assemble(numeric, raw_categories, hist_cols, spec, len(applications))
+    matrix = _assemble(numeric, raw_categories, hist_cols, spec, len(applications))
+    refuse_non_finite(matrix, applications["SK_ID_CURR"].to_numpy(), spec)
+    return matrix
 
 
 def feature_row(
@@ -583,7 +587,29 @@ def feature_row(
     numeric = application_features(cols)
     raw_categories = {name: application.get(name) for name in spec.categories}
     hist_cols = {name: np.array([float(value)]) for name, value in (history or {}).items()}
-    return _assemble(numeric, raw_categories, hist_cols, spec, 1)
+    matrix = _assemble(numeric, raw_categories, hist_cols, spec, 1)
+    refuse_non_finite(matrix, [application.get("SK_ID_CURR", "?")], spec)
+    return matrix
+
+
+def refuse_non_finite(matrix: np.ndarray[Any, Any], ids: Any, spec: FeatureSpec) -> None:
+    """Refuse a model input holding an infinite value (an input such as 1e308 overflowed float32).
+
+    Missing values (NaN) are fine: the model handles them. An infinite one would be scored by
+    ``inplace_predict`` but not explained (XGBoost's DMatrix refuses it), and fitting on it fails, so
+    every path that builds features (fit, compare, evaluate, score, explain, what-if) names the client.
+
+    Raises:
+        DataError: Naming the first such client and feature.
+    """
+    infinite = np.isinf(matrix)
+    if not infinite.any():
+        return
+    row, col = (int(i) for i in np.argwhere(infinite)[0])
+    raise DataError(
+        f"Client {ids[row]} cannot be scored: its model input {spec.names[col]} is not a finite number "
+        "(an amount or count in its row is far too large); fix that client's values."
+    )
 
 
 def history_record(history: pd.DataFrame | None, client_id: int) -> dict[str, float] | None:

@@ -10,14 +10,24 @@ The generator is driven by the packaged profile of the real data (:func:`trainer
   at the profile rate, the ``365243`` placeholder at the profile share.
 - Structure on top: three latent client factors (creditworthiness, affluence, age) enter the columns
   through a Gaussian copula (rank-preserving), so correlated columns move together while marginals stay
-  close; business rules keep rows consistent (annuity vs credit and term, goods price vs credit,
-  pensioners with ``DAYS_EMPLOYED = 365243`` and organisation ``XNA``, housing fields missing as a block,
-  history keys that join, late payments, overdue bureau credits, card balance vs limit).
-- ``TARGET`` is planted by a hidden risk function of observable columns only: application columns and
-  history aggregates computed from the generated rows (installment late and underpayment shares,
-  bureau overdue, bureau_balance late statuses, refused previous applications, POS days past due,
-  card utilisation). The intercept is solved so the mean true PD of the train clients is 8.07 %;
-  ``TARGET ~ Bernoulli(TRUE_PD)``. ``synth_truth.csv`` keeps every client's true PD (oracle AUC).
+  close; business rules keep rows consistent (pensioners with ``DAYS_EMPLOYED = 365243`` and organisation
+  ``XNA``, housing fields missing as a block, history keys that join, late and split payments, overdue
+  bureau credits, card balance vs limit).
+- Loan structure: a cash loan's annuity follows from its amount, a product term (6 to 48 months, larger
+  credits longer, shorter in application_test) and a monthly rate (:data:`CASH_PRODUCTS`, fitted to the
+  real deciles of credit / annuity); revolving loans repay 5 % or 10 % a month; the goods price is the
+  credit times a ratio with the real quantiles (below 1 when fees are financed, 1, or above 1).
+- ``TARGET`` is planted by a hidden risk function of observable columns only. A structural logit of
+  application columns (external scores first) and history aggregates computed from the generated rows
+  (installment late and underpayment shares, bureau overdue, bureau_balance late statuses, refused
+  previous applications, POS days past due, card utilisation) is then raked
+  (:func:`trainer.synth_effects.rake`) so that the default rate per real decile of the credit term,
+  goods / credit, annuity / income, credit / income, employed / age, income per person, the mean
+  external score, age and the credit amount, per external-score x term tercile, and per level of the
+  main categories equals the real one (``home_credit_effects.json``, the profile). The intercept is
+  solved so the mean true PD of the train clients is 8.07 %; ``TARGET ~ Bernoulli(TRUE_PD)``.
+  ``synth_truth.csv`` keeps every client's true PD (oracle AUC). ``trainer synth --check``
+  (:mod:`trainer.synth_check`) compares the result with the real data.
 
 Stated tolerances (checked by ``tests/test_synth.py`` against the profile):
 
@@ -25,7 +35,10 @@ Stated tolerances (checked by ``tests/test_synth.py`` against the profile):
   (``|q_synth - q_profile| <= 0.10 * (q95 - q5)``, at least 1 unit for whole-number columns), or, where
   the distribution is sparse (long tails, point masses), within 4 percentile points in rank (the
   profile's quantile value falls between the synthetic quantiles at ``level - 0.04`` and ``level + 0.04``);
-- missing rates within 3 points; category frequencies within 3 points (levels of at least 3 %).
+- missing rates within 3 points; category frequencies within 3 points (levels of at least 3 %);
+- rows per client of each history table within 5 % of the real average (``full_table_rows``), 10 % for
+  POS_CASH_balance;
+- the real curves, importance ranking and AUC gap: the tolerances of :mod:`trainer.synth_check`.
 
 Identifier columns are excluded from the quantile check (the profiled sample is not uniform over IDs);
 they lie in the real ranges instead. Randomness: ``numpy.random.default_rng`` seeded from ``seed`` with
@@ -53,6 +66,15 @@ from scipy.special import ndtr, ndtri
 from trainer.errors import DataError
 from trainer.progress import ProgressReport
 from trainer.schema import HISTORY_TABLES, load_profile, table_spec
+from trainer.synth_effects import (
+    LEVEL_CURVES,
+    RAW_COLUMNS,
+    RiskGroup,
+    load_effects,
+    rake,
+    risk_groups,
+    solve_intercept,
+)
 
 FArr = npt.NDArray[np.float64]
 IArr = npt.NDArray[np.int64]
@@ -68,8 +90,18 @@ REAL_TEST_ROWS = 48744
 TARGET_DEFAULT_RATE = 0.0807
 #: First SK_ID_CURR of the real files.
 FIRST_CLIENT_ID = 100002
-#: Overall strength of the hidden risk function (sets the oracle AUC near 0.80).
+#: Overall strength of the structural risk function, before the real curves are planted.
 RISK_SCALE = 0.56
+#: Weight of the history part of the structural logit (a history model gains a few AUC points).
+HISTORY_WEIGHT = 0.7
+#: Weight of the mean external score in the structural application logit.
+EXT_MEAN_WEIGHT = 3.2
+#: Share of bureau credits with monthly bureau_balance statuses (sets the real rows per client).
+BUREAU_BALANCE_SHARE = 0.408
+#: Share of approved card applications with monthly credit_card_balance rows (real rows per client).
+CARD_HISTORY_SHARE = 0.856
+#: Share of instalments paid in two or three parts (rows).
+SPLIT_PAYMENT_SHARE = 0.08
 #: Clients per history chunk (bounds peak memory at full scale).
 CHUNK_CLIENTS = 25_000
 #: Rows per application write batch.
@@ -346,6 +378,64 @@ class _Clients:
     age: FArr  # youth (high = young)
 
 
+#: How strongly larger cash credits take longer products (Gaussian copula loading).
+TERM_CREDIT_LOADING = 0.8
+#: Power applied to the product choice: application_test (a later period) has shorter terms.
+TERM_SKEW = {"application_train": 1.0, "application_test": 1.5}
+#: Cash-loan products: (months, lowest and highest monthly rate, share). Fitted to the real deciles of
+#: AMT_CREDIT / AMT_ANNUITY (``home_credit_effects.json``): the annuity factor of n months at rate r is
+#: (1 - (1 + r)^-n) / r, so the same nominal term gives a shorter "term" at a higher rate.
+CASH_PRODUCTS: tuple[tuple[int, float, float, float], ...] = (
+    (6, 0.004, 0.010, 0.09),
+    (12, 0.004, 0.010, 0.11),
+    (18, 0.004, 0.010, 0.11),
+    (24, 0.016, 0.022, 0.15),
+    (30, 0.004, 0.010, 0.07),
+    (30, 0.010, 0.016, 0.15),
+    (30, 0.022, 0.030, 0.10),
+    (36, 0.004, 0.010, 0.09),
+    (48, 0.010, 0.016, 0.13),
+)
+#: Goods price / credit of cash loans: quantile points of the part below 1 (credits that finance fees
+#: and insurance), then the share with goods price = credit and the share above it (a down payment).
+_GOODS_RATIO_BELOW = (
+    (0.0, 0.55),
+    (0.15, 0.783),
+    (0.30, 0.826),
+    (0.449, 0.857),
+    (0.599, 0.873),
+    (0.749, 0.894),
+    (0.897, 0.927),
+    (1.0, 0.995),
+)
+_GOODS_RATIO_EQUAL = 0.20
+_GOODS_RATIO_ABOVE = 0.06
+
+
+def _cash_terms(u: FArr, rng: np.random.Generator) -> tuple[FArr, FArr]:
+    """Nominal months and monthly rate per loan: products ordered by annuity factor, chosen by ``u``."""
+    factor = [(1 - (1 + (lo + hi) / 2) ** -n) / ((lo + hi) / 2) for n, lo, hi, _ in CASH_PRODUCTS]
+    order = np.argsort(factor, kind="stable")
+    share = np.array([CASH_PRODUCTS[i][3] for i in order])
+    k = np.minimum(np.searchsorted(np.cumsum(share) / share.sum(), u, side="right"), len(order) - 1)
+    product = order[k]
+    months = np.array([float(p[0]) for p in CASH_PRODUCTS])[product]
+    lo = np.array([p[1] for p in CASH_PRODUCTS])[product]
+    hi = np.array([p[2] for p in CASH_PRODUCTS])[product]
+    return months, lo + (hi - lo) * rng.random(len(u))
+
+
+def _goods_credit_ratio(n: int, rng: np.random.Generator) -> FArr:
+    """Goods price / credit of cash loans, with the real quantiles (U-shaped risk lives on both sides)."""
+    u = rng.random(n)
+    below = 1.0 - _GOODS_RATIO_EQUAL - _GOODS_RATIO_ABOVE
+    xp, fp = zip(*_GOODS_RATIO_BELOW, strict=True)
+    ratio = np.interp(u / below, xp, fp)
+    ratio = np.where(u >= below, 1.0, ratio)
+    ratio = np.where(u >= below + _GOODS_RATIO_EQUAL, rng.uniform(1.02, 1.2, n), ratio)
+    return np.asarray(ratio, dtype=np.float64)
+
+
 def _applications(table: str, n: int, lat: _Clients, rng: np.random.Generator) -> Cols:
     """Application rows (without SK_ID_CURR and TARGET) for ``n`` clients."""
     t = table
@@ -452,18 +542,17 @@ def _applications(table: str, n: int, lat: _Clients, rng: np.random.Generator) -
     u_credit = _u(rng, n, (0.45, aff))
     credit = _num(t, "AMT_CREDIT", u_credit, rng)
     credit[revolving] = np.maximum(np.round(credit[revolving] / 22500 * 0.55) * 22500, 45000.0)
-    rate = rng.uniform(0.009, 0.022, n)
-    lo_factor = rate / (1 - (1 + rate) ** -60.0)
-    hi_factor = rate / (1 - (1 + rate) ** -6.0)
-    annuity = _num(t, "AMT_ANNUITY", _u(rng, n, (0.85, _z(u_credit)), (0.2, aff)), rng)
-    annuity = np.clip(annuity, credit * lo_factor, credit * hi_factor)
+    # Cash loans: a product term and a monthly rate give the annuity (larger credits run longer).
+    u_term = _u(rng, n, (TERM_CREDIT_LOADING, _z(u_credit))) ** TERM_SKEW[t]
+    months, rate = _cash_terms(u_term, rng)
+    annuity = credit * rate / (1 - (1 + rate) ** -months)
     annuity[revolving] = credit[revolving] * np.where(rng.random(int(revolving.sum())) < 0.8, 0.05, 0.1)
     c["AMT_CREDIT"] = np.round(credit, 1)
     c["AMT_ANNUITY"] = np.round(annuity * 2) / 2
-    markup = np.where(rng.random(n) < 0.3, 1.0, 1 + rng.gamma(2.0, 0.06, n))
-    markup = np.where(rng.random(n) < 0.04, rng.uniform(0.85, 1.0, n), markup)
-    goods = np.maximum(np.round(credit / markup / 4500) * 4500, 4500.0)
-    goods = np.where(markup == 1.0, credit, goods)
+    ratio = _goods_credit_ratio(n, rng)
+    goods = np.clip(np.round(credit * ratio / 4500) * 4500, 4500.0, credit * 1.2)
+    goods = np.where(ratio < 1, np.minimum(goods, credit), goods)
+    goods = np.where(ratio == 1, credit, goods)
     goods[revolving] = credit[revolving]
     goods_missing_share = _marginal(t, "AMT_GOODS_PRICE").missing / max(float(revolving.mean()), 1e-9)
     goods[revolving & (rng.random(n) < goods_missing_share)] = np.nan
@@ -549,12 +638,16 @@ def _app_risk(t: str, c: Cols) -> FArr:
         return np.asarray(table[c[col]], dtype=np.float64)
 
     e1, e2, e3 = (c[f"EXT_SOURCE_{i}"] for i in (1, 2, 3))
+    ext = np.stack([e1, e2, e3])
+    present = (~np.isnan(ext)).sum(axis=0)
+    mean = np.nansum(ext, axis=0) / np.maximum(present, 1)
     logit = (
-        -2.4 * np.nan_to_num(e1 - 0.5)
-        + 0.05 * np.isnan(e1)
-        - 2.9 * np.nan_to_num(e2 - 0.52)
-        - 2.9 * np.nan_to_num(e3 - 0.5)
-        + 0.25 * np.isnan(e3)
+        -EXT_MEAN_WEIGHT * np.where(present > 0, mean - 0.5, 0.0)
+        + 0.4 * (present == 0)
+        - 1.6 * np.nan_to_num(e3 - 0.5)
+        + 0.15 * np.isnan(e3)
+        - 0.9 * np.nan_to_num(e2 - 0.52)
+        - 0.4 * np.nan_to_num(e1 - 0.5)
     )
     years = -c["DAYS_BIRTH"] / 365.25
     logit += 0.018 * np.clip(45 - years, -20, 25)
@@ -582,10 +675,6 @@ def _app_risk(t: str, c: Cols) -> FArr:
     emp_years = np.where(emp == SPECIAL_DAYS, 10.0, -emp / 365.25)
     logit -= 0.035 * np.clip(emp_years, 0, 15)
     logit += 0.6 * (c["REGION_RATING_CLIENT"] - 2)
-    burden = c["AMT_ANNUITY"] / c["AMT_INCOME_TOTAL"]
-    logit += 0.9 * np.clip(burden, 0, 0.6)
-    goods = c["AMT_GOODS_PRICE"]
-    logit += 0.3 * np.nan_to_num(np.clip(c["AMT_CREDIT"] / goods - 1, 0, 0.5))
     logit += 0.12 * np.clip(np.nan_to_num(c["DEF_30_CNT_SOCIAL_CIRCLE"]), 0, 3)
     logit -= 0.1 * (c["FLAG_OWN_CAR"] == _code(t, "FLAG_OWN_CAR", "Y"))
     return np.asarray(logit, dtype=np.float64)
@@ -683,8 +772,8 @@ def _bureau(ch: _ChunkInput, ids: _IdRange, rng: np.random.Generator) -> tuple[C
     )
     _fill_rest(t, b, m, rng)
 
-    # bureau_balance: monthly statuses for about half of the bureau credits.
-    has_bb = rng.random(m) < 0.5
+    # bureau_balance: monthly statuses for about 40 % of the bureau credits (the real rows per client).
+    has_bb = rng.random(m) < BUREAU_BALANCE_SHARE
     start = np.maximum(np.floor(dc / _DAYS_PER_MONTH), -96).astype(np.int64)
     end = -rng.integers(0, 2, m)
     nmonths = np.where(has_bb, np.maximum(end - start + 1, 1), 0).astype(np.int64)
@@ -838,7 +927,7 @@ def _previous(
     p_late = _sigmoid(_logit_intercept(0.07, 1.4) + 1.4 * bad + 0.4 * rng.standard_normal(m))
     p_under = _sigmoid(_logit_intercept(0.05, 1.3) + 1.3 * bad + 0.4 * rng.standard_normal(m))
     loans = approved & ~revolving & due_ok & (first_due <= 0)
-    cards = approved & revolving
+    cards = approved & revolving & (rng.random(m) < CARD_HISTORY_SHARE)
     pos, inst_loans = _pos_installments(p, loans, term, annuity, credit, bad, p_late, p_under, rng)
     cc, inst_cards = _cards(p, cards, ch.aff[ci], bad, p_late, rng)
     inst = {k: np.concatenate([inst_loans[k], inst_cards[k]]) for k in inst_loans}
@@ -869,9 +958,39 @@ def _previous(
         - 0.35 * (inst_n > 0)
         - 0.1 * (n_prev > 0)
     )
+    inst = _split_payments(inst, rng)
     for d in (pos, inst, cc):
         del d["_row"]
     return p, pos, inst, cc, g
+
+
+def _split_payments(inst: Cols, rng: np.random.Generator) -> Cols:
+    """Pay some instalments in two or three parts (rows), like the real table.
+
+    The parts of one instalment share its number, version, due date and amount; their payments add
+    up to the instalment's payment and they arrive on the same or later days.
+    """
+    pay = inst["AMT_PAYMENT"]
+    q = len(pay)
+    split = (rng.random(q) < SPLIT_PAYMENT_SHARE) & (pay > 1)
+    parts = np.where(split, np.where(rng.random(q) < 0.8, 2, 3), 1).astype(np.int64)
+    gi, pos = _group_index(parts)
+    out = {name: values[gi] for name, values in inst.items()}
+    weight = rng.uniform(0.2, 1.0, len(gi))
+    total = np.bincount(gi, weights=weight, minlength=q)[gi]
+    amount = np.round(pay[gi] * weight / total, 3)
+    last = pos == parts[gi] - 1
+    paid_before = np.bincount(gi, weights=np.where(last, 0.0, amount), minlength=q)[gi]
+    out["AMT_PAYMENT"] = np.where(last, np.round(pay[gi] - paid_before, 3), amount)
+    gap = np.where(pos > 0, rng.integers(1, 25, len(gi)), 0).astype(np.float64)
+    delay = (
+        np.cumsum(gap)
+        - (np.cumsum(np.bincount(gi, weights=gap, minlength=q)) - np.bincount(gi, weights=gap, minlength=q))[
+            gi
+        ]
+    )
+    out["DAYS_ENTRY_PAYMENT"] = np.minimum(out["DAYS_ENTRY_PAYMENT"] + delay, 0.0)
+    return out
 
 
 def _pos_installments(
@@ -1167,14 +1286,22 @@ def _id_range(table: str, column: str) -> tuple[int, int]:
 
 
 def _solve_intercept(logit: FArr, target: float) -> float:
-    lo, hi = -30.0, 30.0
-    for _ in range(100):
-        mid = (lo + hi) / 2
-        if float(np.mean(_sigmoid(logit + mid))) < target:
-            lo = mid
-        else:
-            hi = mid
-    return (lo + hi) / 2
+    return solve_intercept(logit, target)
+
+
+def _risk_groups(parts: dict[str, Cols], is_test: BArr) -> list[RiskGroup]:
+    """The real curves' bins for every client (train and test in ID order)."""
+    total = len(is_test)
+    masks = (("application_train", ~is_test), ("application_test", is_test))
+    numeric = {name: np.empty(total) for name in RAW_COLUMNS}
+    levels: dict[str, npt.NDArray[Any]] = {name: np.empty(total, dtype=object) for name in LEVEL_CURVES}
+    for table, mask in masks:
+        for name, values in numeric.items():
+            values[mask] = parts[table][name]
+        for name, values in levels.items():
+            lookup = np.array([*table_spec(table).column(name).levels, None], dtype=object)
+            values[mask] = lookup[parts[table][name]]
+    return risk_groups(numeric, levels)
 
 
 def generate(
@@ -1269,7 +1396,14 @@ def generate(
                 progress("history tables", k + 1, n_chunks)
 
         # Target: hidden risk of observable columns, intercept solved for the real default rate.
-        logit = RISK_SCALE * (app_logit + hist_logit)
+        logit = RISK_SCALE * (app_logit + HISTORY_WEIGHT * hist_logit)
+        logit = rake(
+            logit,
+            _risk_groups(parts, is_test),
+            ~is_test,
+            TARGET_DEFAULT_RATE,
+            real_rate=float(load_effects()["default_rate"]),
+        )
         intercept = _solve_intercept(logit[~is_test], TARGET_DEFAULT_RATE)
         true_pd = _sigmoid(logit + intercept)
         target = (rng_target.random(total) < true_pd).astype(np.float64)

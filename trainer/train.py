@@ -26,6 +26,7 @@ from trainer.data import HomeCreditData, load_data
 from trainer.errors import DataError
 from trainer.features import feature_matrix, fit_feature_spec, history_features, history_tables_used
 from trainer.model import choose_threshold, evaluate, fit_booster, mean_abs_shap, stratified_split
+from trainer.output_guard import check_bundle_target
 from trainer.progress import ProgressReport, stage
 
 #: Validation rows used for the global SHAP importance (enough for stable means, bounded cost).
@@ -75,7 +76,9 @@ def fit_bundle(
 
     Raises:
         DataError: When the data folder cannot be used (one clear sentence).
+        UserError: When ``config.out`` exists and is not a bundle (nothing is read or written then).
     """
+    check_bundle_target(config.out, inputs=[config.data_dir])
     with stage(progress, "Reading tables"):
         data = load_data(config.data_dir, need_train=True, history=config.use_history)
     return fit_on_data(data, config, progress, tracking)

@@ -1,4 +1,4 @@
-"""Rich renderables for the trainer CLI: progress bars, summaries, metric tables, explanations.
+"""Rich renderables for the trainer CLI: progress bars, summaries, metric tables, explanations, checks.
 
 (The HTML model-risk report is :mod:`trainer.report`; this module only draws on the terminal.)
 """
@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from rich import box
+from rich.columns import Columns
 from rich.console import Console, Group
 from rich.progress import (
     BarColumn,
@@ -29,6 +30,7 @@ from trainer.scoring import Explanation
 
 if TYPE_CHECKING:
     from trainer.compare import CompareResult
+    from trainer.synth_check import SynthCheck
     from trainer.tune import TuneResult
 
 _METRIC_LABELS = {
@@ -208,3 +210,33 @@ def tune_table(result: TuneResult) -> Table:
     for name, value in result.best_params.items():
         table.add_row(f"  {name}", f"{value:.4g}" if isinstance(value, float) else str(value))
     return table
+
+
+def synth_check_view(report: SynthCheck) -> Group:
+    """Rich tables for the terminal: the nine curves and the two-way table side by side, then verdicts."""
+    from trainer.synth_check import curve_rows, summary_lines
+    from trainer.synth_effects import LEVEL_CURVES
+
+    tables: list[Table] = []
+    for curve in (*(c for c in report.curves if c.name not in LEVEL_CURVES), report.two_way):
+        table = Table(title=f"{curve.name} (gap {curve.max_gap:.1f})", title_justify="left")
+        for header in ("bin", "real %", "synth %", "true PD %", "clients"):
+            table.add_column(header, justify="left" if header == "bin" else "right")
+        for row in curve_rows(curve):
+            table.add_row(*(Text(cell) for cell in row))
+        tables.append(table)
+    levels = Table(title="categories (largest gap, points)", title_justify="left")
+    levels.add_column("category")
+    levels.add_column("gap", justify="right")
+    for curve in report.curves:
+        if curve.name in LEVEL_CURVES:
+            levels.add_row(Text(curve.name), f"{curve.max_gap:.1f}")
+    importance = Table(title="top 10 inputs", title_justify="left")
+    importance.add_column("real")
+    importance.add_column("synthetic")
+    for real, (synth, _) in zip(report.real_top10, report.importance[:10], strict=False):
+        importance.add_row(Text(real), Text(synth))
+    verdicts = [
+        Text(line, style="red" if line.startswith("FAILED") else "") for line in summary_lines(report)
+    ]
+    return Group(Columns([*tables, levels, importance]), *verdicts)

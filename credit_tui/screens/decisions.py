@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -14,6 +15,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 from textual.worker import Worker
 
+from credit_tui.render import plain
 from credit_tui.widgets.app_header import app_header
 
 if TYPE_CHECKING:
@@ -63,9 +65,9 @@ class DecisionFilter:
         )
 
 
-def row_cells(record: DecisionRecord) -> tuple[str, ...]:
-    """One table row for a record."""
-    return (
+def row_cells(record: DecisionRecord) -> tuple[Text, ...]:
+    """One table row for a record (``Text`` cells: the log's values are never parsed as markup)."""
+    cells = (
         str(record.id),
         record.time[:19].replace("T", " "),
         str(record.client_id),
@@ -77,6 +79,7 @@ def row_cells(record: DecisionRecord) -> tuple[str, ...]:
         "" if record.corrects is None else f"#{record.corrects}",
         record.justification[:60] + ("…" if len(record.justification) > 60 else ""),
     )
+    return tuple(plain(cell) for cell in cells)
 
 
 class DecisionsScreen(Screen[None]):
@@ -116,7 +119,7 @@ class DecisionsScreen(Screen[None]):
         return self.app  # type: ignore[return-value]
 
     @property
-    def table(self) -> DataTable[str]:
+    def table(self) -> DataTable[Text]:
         """The decisions table."""
         return self.query_one("#decisions-table", DataTable)
 
@@ -138,7 +141,7 @@ class DecisionsScreen(Screen[None]):
         """Show the decisions matching ``query`` (read in a worker)."""
         self.filter = query
         self.loaded = False
-        self.query_one("#decisions-filters", Static).update(query.describe())
+        self.query_one("#decisions-filters", Static).update(plain(query.describe()))
         self._load(query)
 
     @work(thread=True, exclusive=True, group="decisions", exit_on_error=False)

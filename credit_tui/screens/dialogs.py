@@ -6,7 +6,6 @@ import math
 from datetime import date
 from typing import ClassVar
 
-from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -14,6 +13,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.validation import ValidationResult, Validator
 from textual.widgets import Button, Footer, Input, Label, Static
+
+from credit_tui.render import plain
 
 
 class OneLineError(Static):
@@ -25,7 +26,7 @@ class OneLineError(Static):
 
     def show(self, message: str) -> None:
         """Show a sentence ("" clears it)."""
-        self.update(Text(message))
+        self.update(plain(message))
 
 
 class ErrorDialog(ModalScreen[None]):
@@ -44,8 +45,8 @@ class ErrorDialog(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         """A title, the message, one button."""
         with Vertical(id="error-dialog", classes="dialog"):
-            yield Label(self.title_text, classes="dialog-title")
-            yield Static(self.message, id="error-message", markup=False)
+            yield Label(plain(self.title_text), classes="dialog-title")
+            yield Static(plain(self.message), id="error-message")
             with Horizontal(classes="dialog-buttons"):
                 yield Button(self.quit_label, variant="error", id="error-ok")
         yield Footer()

@@ -7,7 +7,6 @@ import time
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
-from rich.text import Text
 from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -29,6 +28,7 @@ from credit_tui.client_index import (
     SortKey,
     status_code,
 )
+from credit_tui.render import plain
 from credit_tui.widgets.app_header import app_header, essential_bindings
 from credit_tui.widgets.client_table import ClientTable
 from credit_tui.widgets.search_box import SearchBox
@@ -243,7 +243,7 @@ class SearchScreen(Screen[None]):
         text = " · ".join(parts)
         if text != self._filters_text:  # fixed-size label: repaint it only, no layout pass
             self._filters_text = text
-            self.query_one("#filters", Static).update(Text(text), layout=False)
+            self.query_one("#filters", Static).update(plain(text), layout=False)
 
     def on_client_table_highlighted(self, message: ClientTable.Highlighted) -> None:
         """Keep "row X of Y" in step with the cursor."""

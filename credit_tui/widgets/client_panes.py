@@ -10,6 +10,7 @@ from textual import work
 from textual.message import Message
 from textual.widgets import Static
 
+from credit_tui.render import plain
 from credit_tui.widgets.worker_errors import WorkerErrorsToApp
 from trainer.decision import Decision
 
@@ -33,7 +34,7 @@ class ReasonList(Static):
         text = Text()
         for i, reason in enumerate(reasons):
             text.append(f"{'' if i == 0 else chr(10)}• ")
-            text.append(Text(reason))
+            text.append(plain(reason))
         self.update(text or Text("No single feature stands out.", style="dim"))
 
 
@@ -47,12 +48,12 @@ def record_text(record: DecisionRecord) -> Text:
     else:
         text.append(f" (model: {record.model_decision})")
     text.append(f" · PD {record.pd:.1%} · ")
-    text.append(Text(record.advisor))
+    text.append(plain(record.advisor))
     if record.corrects is not None:
         text.append(f" · corrects #{record.corrects}", style="dim")
     if record.justification:
         text.append("\n    ")
-        text.append(Text(record.justification, style="italic"))
+        text.append(plain(record.justification, style="italic"))
     return text
 
 

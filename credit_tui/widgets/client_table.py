@@ -11,6 +11,7 @@ import math
 from typing import ClassVar
 
 import numpy as np
+from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
@@ -30,6 +31,7 @@ from credit_tui.client_index import (
     IntArray,
     SortKey,
 )
+from trainer.text_safety import clean_text
 
 #: Column widths at 80 columns (the sorted column gets 2 more for its arrow); wider screens share the rest.
 _BASE_WIDTHS: dict[SortKey, int] = {
@@ -256,9 +258,12 @@ class ClientTable(ScrollView, can_focus=True):
 
     @staticmethod
     def _fit(text: str, width: int, right: bool) -> str:
-        if len(text) > width:
-            text = text[: max(width - 1, 0)] + "…"
-        return text.rjust(width) if right else text.ljust(width)
+        """The cell's text in exactly ``width`` terminal cells: no control character, wide ones counted."""
+        text = clean_text(text)  # every cell goes to the terminal as is: no control character may pass
+        if cell_len(text) > width:
+            text = set_cell_size(text, max(width - 1, 0)) + "…"
+        pad = " " * max(width - cell_len(text), 0)
+        return pad + text if right else text + pad
 
     def render_line(self, y: int) -> Strip:
         """Draw line ``y`` of the visible region: the header at 0, then clients."""

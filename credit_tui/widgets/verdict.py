@@ -15,6 +15,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Static
 
+from credit_tui.render import plain
 from trainer.decision import Decision
 
 if TYPE_CHECKING:
@@ -66,7 +67,7 @@ def identity_text(record: Mapping[str, Any] | None) -> Text:
     income = as_number(record.get("AMT_INCOME_TOTAL"))
     if income is not None:
         parts.append(f"income {income:,.0f} a year")
-    return Text(" · ".join(parts), style="dim")
+    return plain(" · ".join(parts), style="dim")
 
 
 def decision_line(record: DecisionRecord | None, recording: bool = True) -> Text:
@@ -83,7 +84,7 @@ def decision_line(record: DecisionRecord | None, recording: bool = True) -> Text
     elif record.model_decision == Decision.REVIEW:
         text.append(" (review case)")
     text.append(" · ")
-    text.append(Text(record.advisor, style="dim"))
+    text.append(plain(record.advisor, style="dim"))
     text.append(f" · {record.time[:16].replace('T', ' ')} UTC", style="dim")
     if record.corrects is not None:
         text.append(f" · corrects #{record.corrects}", style="dim")

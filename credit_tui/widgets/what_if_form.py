@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, Vertical
@@ -17,6 +16,7 @@ from textual.message import Message
 from textual.validation import ValidationResult, Validator
 from textual.widgets import Input, Label, Static
 
+from credit_tui.render import plain
 from credit_tui.whatif_fields import (
     FIELDS_BY_NAME,
     WHATIF_FIELDS,
@@ -55,7 +55,7 @@ class FieldError(Static):
 
     def show(self, message: str) -> None:
         """Show an error sentence ("" hides the line)."""
-        self.update(Text(message))
+        self.update(plain(message))
         self.set_class(bool(message), "-shown")
 
 
