@@ -99,7 +99,7 @@ class WhatIfForm(Vertical):
                         validators=[FieldValidator(spec, self._original(spec.name))],
                         validate_on=["changed"],
                     )
-                    yield FieldError("", id=f"wi-err-{spec.name}")
+                    yield FieldError("", id=f"wi-err-{spec.name}", classes="whatif-error")
 
     def _original(self, name: str) -> Callable[[], Any]:
         return lambda: self.record.get(name)
