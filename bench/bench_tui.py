@@ -424,6 +424,7 @@ def main() -> None:
     parser.add_argument("--big-model", type=Path, default=default_demo_model)
     parser.add_argument("--big-clients", type=Path, default=Path("/tmp/big356/clients.parquet"))
     parser.add_argument("--launch-repeats", type=int, default=5)
+    parser.add_argument("--audit-db", type=Path, help="audit log the app writes (default: the user's)")
     parser.add_argument("--keystrokes", type=int, default=100)
     parser.add_argument("--clients-opened", type=int, default=30)
     parser.add_argument("--skip-launch", action="store_true", help="same as --only terminal in-app")
@@ -438,11 +439,12 @@ def main() -> None:
 
     print(f"demo:  {args.demo_model} + {args.demo_clients}")
     print(f"big:   {args.big_model} + {args.big_clients}")
-    big_args = ["--model", str(args.big_model), "--clients", str(args.big_clients)]
+    audit = ["--audit-db", str(args.audit_db)] if args.audit_db else []
+    big_args = ["--model", str(args.big_model), "--clients", str(args.big_clients), *audit]
     if "launch" in sections:
         demo = bench_launch(
             "demo",
-            ["--model", str(args.demo_model), "--clients", str(args.demo_clients)],
+            ["--model", str(args.demo_model), "--clients", str(args.demo_clients), *audit],
             args.launch_repeats,
         )
         print(

@@ -31,6 +31,38 @@ DataDir = Annotated[Path, typer.Option("--data", help="Folder holding the Home C
 BundleDir = Annotated[Path, typer.Option("--model", help="Bundle folder.")]
 NoHistory = Annotated[bool, typer.Option("--no-history", help="Use the application table only.")]
 Threads = Annotated[int, typer.Option("--threads", min=0, help="XGBoost threads (0 = all cores).")]
+Cluster = Annotated[
+    str | None,
+    typer.Option(
+        "--cluster",
+        help="Run on Dask: a scheduler address (tcp://HOST:8786) or local:N for N local workers "
+        "(needs the cluster extra).",
+    ),
+]
+Partitions = Annotated[
+    int | None,
+    typer.Option(
+        "--partitions", min=1, help="Partitions with --cluster (default: 2 per worker, 100k clients each)."
+    ),
+]
+MemoryLimit = Annotated[
+    str | None,
+    typer.Option(
+        "--memory-limit",
+        help="DuckDB memory for the history aggregation, e.g. 2GB (default 1GB or "
+        "$CREDIT_TUI_DUCKDB_MEMORY); beyond it DuckDB spills to disk.",
+    ),
+]
+
+
+def _set_memory_limit(limit: str | None) -> None:
+    """Make ``--memory-limit`` the DuckDB limit of this process (and of local cluster workers)."""
+    if limit is not None:
+        import os
+
+        from trainer.config import DUCKDB_MEMORY_ENV
+
+        os.environ[DUCKDB_MEMORY_ENV] = limit
 
 
 def _print_version(value: bool) -> None:
@@ -136,11 +168,16 @@ def fit(
     max_rounds: Annotated[int, typer.Option("--max-rounds", min=1, help="Maximum number of trees.")] = 2000,
     threads: Threads = 0,
     tracking_uri: Annotated[str | None, _TRACKING_OPTION] = None,
+    cluster: Cluster = None,
+    partitions: Partitions = None,
+    memory_limit: MemoryLimit = None,
 ) -> None:
     """Train the model, choose the threshold by business cost, and write a verified bundle."""
     from trainer.tracking import resolve_uri, tracked_fit
     from trainer.train import FitConfig
     from trainer.views import fit_summary, progress_bar
+
+    _set_memory_limit(memory_limit)
 
     config = FitConfig(
         data_dir=data,
@@ -155,7 +192,20 @@ def fit(
         nthread=threads,
     )
     with progress_bar(err_console) as progress:
-        bundle = tracked_fit(config, resolve_uri(tracking_uri), progress, err_console)
+        if cluster is None:
+            bundle = tracked_fit(config, resolve_uri(tracking_uri), progress, err_console)
+        else:
+            from trainer.cluster import tracked_cluster_fit
+
+            bundle = tracked_cluster_fit(
+                config,
+                cluster,
+                resolve_uri(tracking_uri),
+                progress,
+                err_console,
+                partitions=partitions,
+                memory_limit=memory_limit,
+            )
     Console().print(fit_summary(bundle))
 
 
@@ -207,11 +257,15 @@ def predict(
     ] = None,
     decisions: Annotated[bool, typer.Option("--decisions", help="Add PD_BAND and DECISION columns.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Replace --out if it is an existing file.")] = False,
+    cluster: Cluster = None,
+    partitions: Partitions = None,
+    memory_limit: MemoryLimit = None,
 ) -> None:
     """Score every client and write the probabilities of default."""
     from trainer.predict import predict_file
     from trainer.settings import load_settings
 
+    _set_memory_limit(memory_limit)
     trusted = load_settings().trusted_keys
     clients_file = _clients_file(data, clients)
     written = predict_file(
@@ -222,6 +276,8 @@ def predict(
         console=err_console,
         trusted_keys=trusted,
         force=force,
+        cluster=cluster,
+        partitions=partitions,
     )
     mark = "" if trusted else " (UNRELEASED MODEL: no trusted release keys are configured)"
     err_console.print(f"wrote {written} clients to {out}{mark}")

@@ -803,6 +803,11 @@ def read_applications(path: Path) -> pd.DataFrame:
 # --------------------------------------------------------------------------------------------------
 
 
+def fingerprint_files(paths: Iterable[Path]) -> str:
+    """SHA-256 over the names, sizes and contents of ``paths`` (the fingerprint :func:`load_data` records)."""
+    return _hash_files(paths)
+
+
 def _hash_files(paths: Iterable[Path]) -> str:
     digest = hashlib.sha256()
     for path in sorted(paths, key=lambda p: p.name):

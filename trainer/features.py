@@ -16,6 +16,7 @@ human units; the 365243 placeholder becomes missing with a flag.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -377,7 +378,10 @@ def history_feature_names(tables: Iterable[str]) -> list[str]:
 def aggregate_history(
     read: TableReader, available: Collection[str], client_ids: Sequence[int] | None = None
 ) -> pd.DataFrame:
-    """Aggregate history tables one at a time, so only one raw table is in memory at once.
+    """Aggregate history tables with pandas/numpy, one at a time: the reference of the DuckDB queries.
+
+    The application aggregates on DuckDB (:mod:`trainer.history_sql`); this path stays so that a test
+    can check every DuckDB aggregate against it.
 
     Args:
         read: Returns a raw table given its name and the columns to read (e.g. from a folder).
@@ -434,13 +438,18 @@ def align_history(
 def history_features(
     history: Mapping[str, pd.DataFrame], client_ids: Sequence[int] | None = None
 ) -> pd.DataFrame:
-    """Aggregate history tables already in memory into one row per client (see :func:`aggregate_history`).
+    """Aggregate history tables already in memory into one row per client, on DuckDB.
+
+    See :func:`trainer.history_sql.aggregate_sources` (which also reads files); :func:`aggregate_history`
+    is the pandas reference a test compares it with.
 
     Args:
         history: Table name -> raw table, for the history tables that are present (any subset).
         client_ids: When given, the result has exactly these clients, in this order.
     """
-    return aggregate_history(lambda name, _columns: history[name], list(history), client_ids)
+    from trainer.history_sql import aggregate_sources
+
+    return aggregate_sources(history, client_ids)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -568,12 +577,55 @@ def feature_matrix(
     return matrix
 
 
+class RowBuilder:
+    """Builds one client's model input straight into a float32 row, without pandas.
+
+    The positions of the features in ``spec`` and the category level indexes are worked out once, so
+    the advisor app's single-client path costs only the arithmetic of :func:`application_features`
+    (the same function the batch path uses) and one small array.
+    """
+
+    def __init__(self, spec: FeatureSpec) -> None:
+        self.spec = spec
+        self._width = len(spec.names)
+        numeric = set(APP_NUMERIC_PASSTHROUGH) | set(APP_ENGINEERED)
+        self._numeric: list[tuple[int, str]] = []
+        self._categories: list[tuple[int, str, dict[str, float]]] = []
+        self._history: list[tuple[int, str]] = []
+        for j, name in enumerate(spec.names):
+            if name in spec.categories:
+                index = {level: float(i) for i, level in enumerate(spec.categories[name])}
+                self._categories.append((j, name, index))
+            elif name in numeric:
+                self._numeric.append((j, name))
+            else:
+                self._history.append((j, name))
+
+    def build(
+        self, application: Mapping[str, Any], history: Mapping[str, float] | None
+    ) -> np.ndarray[Any, np.dtype[np.float32]]:
+        """The model input of one client (see :func:`feature_row`): a float32 matrix of shape (1, n)."""
+        raw = np.array([_to_float(application.get(name)) for name in APP_INPUT_NUMERIC], dtype=np.float64)
+        numeric = application_features(dict(zip(APP_INPUT_NUMERIC, raw[:, None], strict=True)))
+        values = [math.nan] * self._width
+        for j, name in self._numeric:
+            values[j] = float(numeric[name][0])
+        for j, name, index in self._categories:
+            value = application.get(name)
+            values[j] = index.get(value, math.nan) if isinstance(value, str) else math.nan
+        known = history or {}
+        for j, name in self._history:
+            values[j] = float(known.get(name, math.nan))
+        return np.array([values], dtype=np.float32)
+
+
 def feature_row(
     application: Mapping[str, Any], history: Mapping[str, float] | None, spec: FeatureSpec
 ) -> np.ndarray[Any, np.dtype[np.float32]]:
     """Build the model input for one client straight from a raw application record.
 
-    Same arithmetic as :func:`feature_matrix` (the same :func:`application_features`), without pandas.
+    Same arithmetic as :func:`feature_matrix` (the same :func:`application_features`), without pandas;
+    a caller scoring many single clients keeps one :class:`RowBuilder` instead.
 
     Args:
         application: Raw column -> value for one client (missing values as None or NaN).
@@ -583,11 +635,7 @@ def feature_row(
     Returns:
         A float32 matrix of shape (1, n_features).
     """
-    cols = {name: np.array([_to_float(application.get(name))]) for name in APP_INPUT_NUMERIC}
-    numeric = application_features(cols)
-    raw_categories = {name: application.get(name) for name in spec.categories}
-    hist_cols = {name: np.array([float(value)]) for name, value in (history or {}).items()}
-    matrix = _assemble(numeric, raw_categories, hist_cols, spec, 1)
+    matrix = RowBuilder(spec).build(application, history)
     refuse_non_finite(matrix, [application.get("SK_ID_CURR", "?")], spec)
     return matrix
 

@@ -31,8 +31,8 @@ import platformdirs
 import pyarrow.parquet as pq
 
 from trainer.atomic import atomic_path, write_text_atomic
-from trainer.data import read_table
-from trainer.features import FEATURES_VERSION, aggregate_history, history_feature_names
+from trainer.features import FEATURES_VERSION, history_feature_names
+from trainer.history_sql import aggregate_sources
 
 #: Files up to this total size are keyed by content; larger ones by size and modification time.
 CONTENT_HASH_LIMIT = 64 * 1024 * 1024
@@ -93,8 +93,8 @@ def cache_file_name(paths: Mapping[str, Path]) -> str:
 
 
 def build_history(paths: Mapping[str, Path]) -> pd.DataFrame:
-    """Aggregate the history tables at ``paths`` (every client they mention)."""
-    return aggregate_history(lambda name, columns: read_table(paths[name], name, columns), list(paths))
+    """Aggregate the history tables at ``paths`` (every client they mention) on DuckDB."""
+    return aggregate_sources(paths)
 
 
 def _stamp(key: str, tables: list[str]) -> bytes:

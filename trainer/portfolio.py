@@ -16,10 +16,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from trainer.data import find_table, read_applications, read_table
+from trainer.data import find_table, read_applications
 from trainer.errors import UnknownClientError
-from trainer.features import aggregate_history, align_history, history_record, history_tables_used
+from trainer.features import align_history, history_record, history_tables_used
 from trainer.history_cache import load_history_features
+from trainer.history_sql import aggregate_sources
 from trainer.schema import HISTORY_TABLES
 
 
@@ -115,7 +116,7 @@ class Portfolio:
                 aggregated = load_history_features({name: paths[name] for name in used}, notices.append)
                 history = align_history(aggregated, used, ids)
             else:
-                history = aggregate_history(lambda name, cols: read_table(paths[name], name, cols), used, ids)
+                history = aggregate_sources({name: paths[name] for name in used}, ids)
         return Portfolio(self.source, applications, history, tuple(used), tuple(notices))
 
     @property

@@ -50,6 +50,8 @@ def predict_file(
     console: Console | None = None,
     trusted_keys: tuple[bytes, ...] = (),
     force: bool = False,
+    cluster: str | None = None,
+    partitions: int | None = None,
 ) -> int:
     """Score every client of ``clients_file`` with the bundle ``model`` and write ``out``.
 
@@ -60,23 +62,41 @@ def predict_file(
     ``out`` is checked first (:func:`trainer.output_guard.check_output_file`): never the clients file or
     a history table beside it, an existing file only with ``force``.
 
+    With ``cluster`` (a Dask scheduler address or ``local:N``) the partitions are scored on Dask
+    (:func:`trainer.cluster.score_on_cluster`): the same features, PDs and decisions.
+
     Returns:
         The number of clients written.
     """
     folder = Path(clients_file).parent
     history_files = [p for p in folder.iterdir() if p.is_file()] if folder.is_dir() else []
     check_output_file(out, inputs=[clients_file, *history_files, model], force=force)
-    scorer = Scorer.load(model, trusted_keys)
-    portfolio = Portfolio.load(clients_file, tables=scorer.spec.history_tables)
-    missing = sorted(set(scorer.spec.history_tables) - set(portfolio.history_tables))
-    if console is not None:
-        for notice in portfolio.notices:
-            console.print(Text(notice))
+    if cluster is not None:
+        from trainer.cluster import score_on_cluster
+        from trainer.views import progress_bar
+
+        with progress_bar(console or Console(stderr=True)) as progress:
+            scores, missing = score_on_cluster(
+                model,
+                clients_file,
+                cluster,
+                progress,
+                partitions=partitions,
+                stage_beside=Path(out),
+                trusted_keys=trusted_keys,
+            )
+    else:
+        scorer = Scorer.load(model, trusted_keys)
+        portfolio = Portfolio.load(clients_file, tables=scorer.spec.history_tables)
+        missing = sorted(set(scorer.spec.history_tables) - set(portfolio.history_tables))
+        if console is not None:
+            for notice in portfolio.notices:
+                console.print(Text(notice))
+        scores = scorer.score(portfolio.applications, portfolio.history)
     if missing and console is not None:
         console.print(
             Text.assemble(("warning:", "yellow"), " ", missing_history_warning(missing, clients_file))
         )
-    scores = scorer.score(portfolio.applications, portfolio.history)
     frame = pd.DataFrame({"SK_ID_CURR": scores["SK_ID_CURR"], "TARGET": scores["PD"]})
     if with_decisions:
         frame["PD_BAND"] = pd_band(scores["PD"].to_numpy())
