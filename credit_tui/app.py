@@ -11,6 +11,7 @@ failed worker becomes an error dialog (a loading stage's failure then ends the a
 
 from __future__ import annotations
 
+import functools
 import gc
 import threading
 from collections.abc import Callable
@@ -22,7 +23,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 from textual import work
 from textual.app import App
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
@@ -34,13 +35,14 @@ from credit_tui.errors import describe_error
 from credit_tui.screens.dialogs import ErrorDialog
 from credit_tui.screens.search import SearchScreen
 from credit_tui.services import HistoryLoader, Services, ServicesLoader
+from credit_tui.themes import CREDIT_DARK, CREDIT_LIGHT, DARK_THEME, LIGHT_THEME, readable_theme_names
+from credit_tui.widgets.app_header import APP_BINDINGS
 from trainer.text_safety import clean_text
 
 if TYPE_CHECKING:
     from credit_tui.population import Population
+    from credit_tui.screens.client import ClientScreen
 
-DARK_THEME = "textual-dark"
-LIGHT_THEME = "textual-light"
 SCORE_CHUNK = 25_000
 
 
@@ -58,20 +60,18 @@ def header_subtitle(services: Services) -> str:
     return text
 
 
+@functools.cache
+def _readable_themes() -> frozenset[str]:
+    return frozenset(readable_theme_names())
+
+
 class CreditApp(App[int]):
     """The advisor's app: search clients, open one, read the model card."""
 
     CSS_PATH = "app.tcss"
     TITLE = "credit-tui"
     COMMANDS: ClassVar[set[Any]] = {*App.COMMANDS, CreditCommands}
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("f1,question_mark", "help", "Help", key_display="?"),
-        Binding("m", "model_card", "Model", tooltip="Model card"),
-        Binding("h", "decisions", "Decisions"),
-        Binding("A", "approvals", "Approvals", show=False),
-        Binding("ctrl+t", "toggle_theme", "Theme"),
-        Binding("q", "quit", "Quit"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = APP_BINDINGS
 
     class ServicesReady(Message):
         """The bundle and the application rows are loaded (the history may still be loading)."""
@@ -129,14 +129,26 @@ class CreditApp(App[int]):
         self.history_ready = False
         self.missing_history: list[str] = []
         self.scoring_done = False
+        self.register_theme(CREDIT_DARK)
+        self.register_theme(CREDIT_LIGHT)
         self.theme = DARK_THEME if dark else LIGHT_THEME
+        readable = _readable_themes()
+        for name in list(self.available_themes):  # the palette offers only themes that read well
+            if name not in readable:
+                self.unregister_theme(name)
         self.search_screen = SearchScreen()
+        self._client_screen: ClientScreen | None = None
+        self.last_client_id: int | None = None
+        """The client shown last on the client screen (the list highlights it on return)."""
+
+    def get_default_screen(self) -> Screen[Any]:
+        """The client list is the app's base screen."""
+        return self.search_screen
 
     # ------------------------------------------------------------------ start-up
 
     def on_mount(self) -> None:
-        """Show the search screen at once, then load in a worker."""
-        self.push_screen(self.search_screen)
+        """Load in a worker (the search screen is already shown)."""
         self._load()
 
     @work(thread=True, exit_on_error=False, group="load", name="load")
@@ -370,7 +382,7 @@ class CreditApp(App[int]):
 
     def action_back_to_list(self) -> None:
         """Close every screen above the client list."""
-        while len(self.screen_stack) > 2:
+        while len(self.screen_stack) > 1:
             self.pop_screen()
 
     def open_client(
@@ -402,15 +414,23 @@ class CreditApp(App[int]):
         if not self.history_ready or self.population is None:
             self._wait_for_history(client_id, neighbours)
             return True
-        open_screens = [screen for screen in self.screen_stack if isinstance(screen, ClientScreen)]
-        if open_screens:  # reuse the client screen (a second one would clash with its id)
-            target = open_screens[-1]
-            while self.screen is not target:
+        screen = self._client_screen
+        if screen is None:  # built once, installed, then reused: opening a client composes nothing
+            screen = ClientScreen(self.services, self.columns, self.population, client_id, neighbours)
+            self._client_screen = screen
+            self.install_screen(screen, "client")
+            self.action_back_to_list()
+            self.push_screen(screen)
+            return True
+        screen.neighbours = neighbours
+        if screen in self.screen_stack:
+            while self.screen is not screen:
                 self.pop_screen()
-            target.show_client(client_id)
+            screen.show_client(client_id)
             return True
         self.action_back_to_list()
-        self.push_screen(ClientScreen(self.services, self.columns, self.population, client_id, neighbours))
+        screen.show_client(client_id, first_tab=True)
+        self.push_screen(screen)
         return True
 
     def _wait_for_history(self, client_id: int, neighbours: np.ndarray[Any, np.dtype[np.int64]]) -> None:

@@ -18,6 +18,7 @@ from trainer.decision import Decision
 if TYPE_CHECKING:
     from credit_tui.audit import DecisionRecord
     from credit_tui.services import Services
+    from trainer.scoring import Explanation
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,39 @@ class DecisionDraft:
     def input_hash(self) -> str:
         """SHA-256 of the row decided on (what-if edits included)."""
         return input_row_hash(self.row)
+
+
+def draft_for(
+    client_id: int,
+    final_decision: str,
+    record: Mapping[str, Any],
+    history: Mapping[str, float] | None,
+    shown: Explanation,
+    whatif: Mapping[str, tuple[Any, float | None]],
+    previous: DecisionRecord | None,
+) -> DecisionDraft:
+    """The draft of a decision on the row the advisor sees: the client's record with any what-if edits.
+
+    Args:
+        client_id: The client's SK_ID_CURR.
+        final_decision: ACCEPT or REFUSE.
+        record: The client's own raw record.
+        history: The client's history features, or None.
+        shown: The explanation of the row decided on (the what-if's when edits are active).
+        whatif: Edited fields: name -> (client's value, new value); empty without a what-if.
+        previous: The client's latest recorded decision, or None.
+    """
+    row = {**record, **{name: new for name, (_, new) in whatif.items() if new is not None}}
+    return DecisionDraft(
+        client_id=client_id,
+        final_decision=final_decision,
+        model_decision=shown.decision,
+        pd=shown.pd,
+        row=row,
+        history=history,
+        whatif=dict(whatif),
+        previous=previous,
+    )
 
 
 def record_decision(

@@ -6,13 +6,13 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Select, Static
+from textual.widgets import Button, Footer, Input, Label, Select, Static
 from textual.worker import Worker
 
 from credit_tui.audit import MIN_JUSTIFICATION_WORDS, OVERRIDE_CODES, AuditRetryableError, justification_words
@@ -69,7 +69,10 @@ class DecisionDialog(ModalScreen["DecisionRecord | None"]):
     closes only once the record is committed.
     """
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel"),
+        Binding("enter", "record", "Record", show=True),
+    ]
 
     class Recorded(Message):
         """The record was committed."""
@@ -120,6 +123,7 @@ class DecisionDialog(ModalScreen["DecisionRecord | None"]):
                     id="decision-record",
                 )
                 yield Button("Cancel", id="decision-cancel")
+        yield Footer()
 
     def on_mount(self) -> None:
         """Focus the justification."""
@@ -138,13 +142,21 @@ class DecisionDialog(ModalScreen["DecisionRecord | None"]):
         event.stop()
         self.submit()
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        """Record or cancel."""
+    @on(Button.Pressed, "#decision-record")
+    def record_pressed(self, event: Button.Pressed) -> None:
+        """Record."""
         event.stop()
-        if event.button.id == "decision-record":
-            self.submit()
-        else:
-            self.action_cancel()
+        self.submit()
+
+    @on(Button.Pressed, "#decision-cancel")
+    def cancel_pressed(self, event: Button.Pressed) -> None:
+        """Cancel."""
+        event.stop()
+        self.action_cancel()
+
+    def action_record(self) -> None:
+        """Enter: record (also when the focus is on a button)."""
+        self.submit()
 
     def submit(self) -> None:
         """Check the justification, then record in a worker (the dialog waits for the commit)."""

@@ -6,14 +6,13 @@ from typing import TYPE_CHECKING, ClassVar
 
 from rich.table import Table
 from rich.text import Text
-from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
 
-from credit_tui.widgets.app_header import app_header
+from credit_tui.widgets.app_header import app_header, essential_bindings
 from credit_tui.widgets.importance_bars import ImportanceBars
 from trainer.plain import format_threshold
 from trainer.policy import protected_features
@@ -138,7 +137,15 @@ def history_text(manifest: Manifest) -> str:
 class ModelCardScreen(Screen[None]):
     """Read-only facts about the loaded model bundle."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,backspace,m", "back", "Back")]
+    #: The fact panels stack below 100 cells.
+    HORIZONTAL_BREAKPOINTS = [  # noqa: RUF012 (Textual's own ClassVar name)
+        (0, "-narrow"),
+        (NARROW_WIDTH, "-normal"),
+    ]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *essential_bindings(),
+        Binding("escape,backspace,m", "back", "Back"),
+    ]
 
     def __init__(self, scorer: Scorer) -> None:
         super().__init__(id="model-card-screen")
@@ -175,14 +182,6 @@ class ModelCardScreen(Screen[None]):
                 yield Label("Global importance (mean |SHAP|, log-odds)", classes="panel-title")
                 yield ImportanceBars(m.importance, id="card-importance")
         yield Footer()
-
-    def on_mount(self) -> None:
-        """Lay out for the terminal width."""
-        self.set_class(self.size.width < NARROW_WIDTH, "-narrow")
-
-    def on_resize(self, event: events.Resize) -> None:
-        """Stack the fact panels below ~100 cells."""
-        self.set_class(event.size.width < NARROW_WIDTH, "-narrow")
 
     def action_back(self) -> None:
         """Back to where the advisor was."""

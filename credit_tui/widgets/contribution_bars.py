@@ -1,4 +1,4 @@
-"""Signed horizontal bars of a client's SHAP contributions: red raises the risk, green lowers it.
+"""Signed bars of a client's SHAP contributions: red ``+`` raises the risk, green ``-`` lowers it.
 
 Shown in PD percentage points by default (:func:`trainer.reasons.feature_points`: the exact path from the
 base rate, largest contributions first); analysts switch to log-odds with the client screen's key.
@@ -37,6 +37,25 @@ def _points_text(delta: float) -> str:
     return f"{points:+.2f}" if abs(points) < 0.1 else f"{points:+.1f}"
 
 
+def distinct_labels(labels: list[str], width: int) -> list[str]:
+    """Labels cut to ``width`` cells, never two alike: colliding cuts keep their ends ("Credit…(max)").
+
+    A cut that would make two different labels read the same keeps the start and the end of each
+    (the end is where "(max)" and "(mean)" differ), with the ellipsis in the middle.
+    """
+    cut = [fit(label, width) for label in labels]
+    seen: dict[str, int] = {}
+    for text in cut:
+        seen[text] = seen.get(text, 0) + 1
+    out = []
+    for label, text in zip(labels, cut, strict=True):
+        if seen[text] > 1 and len(label) > width and width >= 5:
+            tail = max(2, (width - 1) // 2)
+            text = label[: width - 1 - tail] + "…" + label[-tail:]
+        out.append(text)
+    return out
+
+
 class ContributionBars(Widget):
     """The top contributions of an explanation and the sum of all the others."""
 
@@ -44,8 +63,8 @@ class ContributionBars(Widget):
 
     DEFAULT_CSS = """
     ContributionBars { height: auto; }
-    ContributionBars > .contribution-bars--up { color: $error; }
-    ContributionBars > .contribution-bars--down { color: $success; }
+    ContributionBars > .contribution-bars--up { color: $text-error; }
+    ContributionBars > .contribution-bars--down { color: $text-success; }
     """
 
     def __init__(self, *, id: str | None = None, top: int = TOP_N) -> None:
@@ -105,17 +124,18 @@ class ContributionBars(Widget):
         half = max(4, (width - label_width - value_width - 6 - 4) // 2)
         scale = max(abs(c) for _, _, c in rows) or 1.0
         text = Text(no_wrap=True, overflow="crop", end="")
-        for i, (label, value, contribution) in enumerate(rows):
+        labels = distinct_labels([label for label, _, _ in rows], label_width)
+        for i, ((label, value, contribution), shown) in enumerate(zip(rows, labels, strict=True)):
             if i:
                 text.append("\n")
-            text.append(fit(label, label_width), style="italic" if label.startswith("All ") else "")
+            text.append(Text(shown, style="italic" if label.startswith("All ") else ""))
             text.append(" ")
             text.append(fit(value, value_width, right=True))
             text.append(" ")
             text.append_text(signed_bar_text(contribution, scale, half, str(up), str(down)))
             text.append(" ")
-            shown = f"{contribution:+.2f}" if self.log_odds else _points_text(contribution)
-            text.append(shown.rjust(6), style=up if contribution > 0 else down)
+            amount = f"{contribution:+.2f}" if self.log_odds else _points_text(contribution)
+            text.append(amount.rjust(6), style=up if contribution > 0 else down)
         return text
 
     def get_content_height(self, container: object, viewport: object, width: int) -> int:

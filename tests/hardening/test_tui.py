@@ -99,8 +99,8 @@ async def test_a_hostile_clients_file_is_shown_as_text(
             (line,) = [line for line in lines if re.match(rf"\s*{client}\s", line)]
             assert not RAW.search(line) and cell_len(line) == width  # nothing moves the cursor
             decision = str(expected["DECISION"].iloc[i])
-            assert line.split()[1] == decision  # no forged "ACCEPT 3.1%"
-            assert f"{expected['PD'].iloc[i] * 100:.1f}%" in line
+            assert line.split()[2] == decision  # after ID and status; no forged "ACCEPT 3.1%"
+            assert f" {expected['PD'].iloc[i] * 100:.1f} " in line  # the unit is in the title "PD %"
         text = screen_text(app)
         assert not RAW.search(text)
         assert "[@click=app.quit]tester[/]" in text  # the advisor's name, as typed, in the header

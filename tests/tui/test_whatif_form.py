@@ -84,15 +84,15 @@ async def test_whatif_rescoring_invalid_input_and_reset(
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
         screen = await open_client(app, pilot, client_id)
-        assert not screen.query_one("#whatif-panel").display
+        assert not screen.whatif_open and screen.tabs.active == "why"
         await pilot.press("w")
         await settle(pilot)
-        assert screen.whatif_open and screen.query_one("#whatif-panel").display
-        form = screen.whatif_form
+        assert screen.whatif_open and screen.tabs.active == "whatif-tab"
+        form = screen.whatif_panel.form
         credit_input = form.input_for("AMT_CREDIT")
         assert credit_input.has_focus
         assert credit_input.value == format_number(original_record["AMT_CREDIT"])
-        assert screen.whatif_changes == {} and screen.hint is not None
+        assert screen.whatif_panel.changes == {} and screen.whatif_panel.hint is not None
 
         new_credit = round(float(original_record["AMT_CREDIT"]) * 0.4)
         credit_input.value = str(new_credit)
@@ -100,8 +100,8 @@ async def test_whatif_rescoring_invalid_input_and_reset(
         expected = scorer.what_if(
             original_record, {"AMT_CREDIT": new_credit}, portfolio.history_record(client_id)
         )
-        assert screen.whatif_explanation is not None
-        assert screen.whatif_explanation.pd == expected.pd != screen.explanation.pd  # type: ignore[union-attr]
+        assert screen.whatif_panel.explanation is not None
+        assert screen.whatif_panel.explanation.pd == expected.pd != screen.explanation.pd  # type: ignore[union-attr]
         result = screen.query_one(WhatIfResult)
         text = result.plain()
         marks = [expected.threshold]
@@ -127,11 +127,11 @@ async def test_whatif_rescoring_invalid_input_and_reset(
         await settle(pilot)
         assert credit_input.value == format_number(original_record["AMT_CREDIT"])
         assert str(screen.query_one("#wi-err-AMT_CREDIT", Static).render()) == ""
-        assert screen.whatif_changes == {} and screen.whatif_explanation is None
+        assert screen.whatif_panel.changes == {} and screen.whatif_panel.explanation is None
         # Closing drops the what-if.
         await pilot.press("w")
         await settle(pilot)
-        assert not screen.whatif_open and not screen.query_one("#whatif-panel").display
+        assert not screen.whatif_open and screen.tabs.active == "why"
 
 
 def client_with_hint(services: Services) -> int:
@@ -154,15 +154,18 @@ async def test_apply_hint_then_decide_on_the_edited_values(
         screen = await open_client(app, pilot, client_id)
         await pilot.press("w")
         await settle(pilot)
-        hint = screen.hint
+        hint = screen.whatif_panel.hint
         assert hint is not None and hint.status == "found"
         assert hint.sentence in str(screen.query_one("#whatif-hint", Static).render())
         await pilot.press("ctrl+y")
         await settle(pilot)
         await settle(pilot)
-        applied = {name: new for name, (_, new) in screen.whatif_changes.items()}
+        applied = {name: new for name, (_, new) in screen.whatif_panel.changes.items()}
         assert applied == pytest.approx(hint.changes)
-        assert screen.whatif_explanation is not None and screen.whatif_explanation.decision == "ACCEPT"
+        assert (
+            screen.whatif_panel.explanation is not None
+            and screen.whatif_panel.explanation.decision == "ACCEPT"
+        )
         # Deciding now records the edited values, and the dialog says so.
         screen.set_focus(None)
         await pilot.press("a")
@@ -175,8 +178,8 @@ async def test_apply_hint_then_decide_on_the_edited_values(
         await settle(pilot)
         [stored] = audit_store.decisions()
         assert stored.model_decision == "ACCEPT" and not stored.override
-        assert stored.pd == screen.whatif_explanation.pd
+        assert stored.pd == screen.whatif_panel.explanation.pd
         assert stored.input_hash == input_row_hash({**record, **applied})
         assert stored.input_hash != input_row_hash(record)
         assert dict(services.portfolio.record(client_id)) == record
-        assert isinstance(screen.whatif_form.input_for("AMT_CREDIT"), Input)
+        assert isinstance(screen.whatif_panel.form.input_for("AMT_CREDIT"), Input)
