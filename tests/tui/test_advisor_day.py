@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from decision_helpers import clients_with, open_client, seed
 from textual.command import CommandPalette
-from textual.widgets import Footer, Input
+from textual.widgets import Footer, Input, Select
 from textual.widgets._footer import FooterKey
 from tui_helpers import ready, settle
 
@@ -133,6 +133,7 @@ async def test_status_column_and_the_review_queue(
         assert isinstance(screen, ClientScreen) and screen.client_id == shown[0]
         await pilot.press("r")
         await pilot.pause()
+        app.screen.query_one("#override-code", Select).value = "adverse_information"
         app.screen.query_one("#justification", Input).value = "income could not be verified today"
         await pilot.press("enter")
         await settle(pilot)
