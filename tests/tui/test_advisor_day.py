@@ -229,7 +229,14 @@ async def test_no_color_still_tells_the_decision(
         screen = await open_client(app, pilot, client_id)
         assert "✗ REFUSE" in str(screen.query_one("#badge").render())
         bars = screen.query_one(ContributionBars).render().plain  # type: ignore[union-attr]
-        assert "+" in bars and "-" in bars  # up and down told by a symbol, not by colour alone
+        # Up and down are told by a symbol at the bar's tip, not by colour alone.
+        lines = [line for line in bars.splitlines() if "│" in line]
+        assert lines
+        for line in lines:
+            bar, amount = line.split("│", 1)[1].rsplit(" ", 1)
+            sign = amount.strip()[0]
+            if sign in "+-":
+                assert sign in bar, line
         svg = app.export_screenshot()
         assert "REFUSE" in svg
 
