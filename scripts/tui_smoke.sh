@@ -53,10 +53,11 @@ if [[ "$session" == 1 ]]; then
     set -- "$@" --audit-db "$work/audit.sqlite3" --letters-dir "$work" --advisor smoke
     # Steps: search by ID prefix and leave the box; the REVIEW-undecided queue; open its first client;
     # every tab (Why, Profile, History, Portfolio + next feature, What-if, Decisions); a what-if on the
-    # credit amount; leave the form and drop the what-if; refuse with a justification; write the letter;
+    # credit amount; leave the form and drop the what-if; refuse with a justification (Enter without a
+    # reason code is refused and focuses the code: pick "Adverse information"); write the letter;
     # the Decisions tab; everyone's decisions; back; quit.
     keys="/;1 0 0;Escape;x;u;Enter;1;2;3;4;f;5;C-u;1 5 0 0 0 0;Escape;w;r;"
-    keys+="i n c o m e Space n o t Space v e r i f i e d Space t o d a y;Enter;l;6;h;Escape;Escape;q"
+    keys+="i n c o m e Space n o t Space v e r i f i e d Space t o d a y;Enter;Enter;Down Down Down Down Down;Enter;Tab;Enter;l;6;h;Escape;Escape;q"
 fi
 
 cols="${size%x*}"
