@@ -48,8 +48,18 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "credit_tui" / "demo"
-TARGETS = {"launch_demo": 2.0, "launch_big": 5.0, "keystroke": 0.050, "open_client": 0.150, "rss_gb": 1.5}
-ROW = re.compile(r"^\s*\d{6,}\s+(ACCEPT|REVIEW|REFUSE|…)", re.MULTILINE)
+TARGETS = {
+    "launch_demo": 2.0,
+    "launch_big": 5.0,
+    "keystroke": 0.050,
+    "open_client": 0.100,
+    "open_client_p95": 0.200,
+    "rss_gb": 1.5,
+}
+#: A client row: ID, work-queue status, model decision.
+ROW = re.compile(
+    r"^\s*\d{6,}\s+(undecided|decided|overridden|counter-\S*)\s+(ACCEPT|REVIEW|REFUSE|…)", re.MULTILINE
+)
 
 
 def _bin() -> str:
@@ -153,7 +163,7 @@ def launch_once(
     return result
 
 
-EXPLAINED = " the threshold ("  # in the distance line of a client screen once the explanation is shown
+EXPLAINED = "% threshold"  # in the verdict header of a client screen once the explanation is shown
 
 
 def bench_launch(name: str, args: list[str], repeats: int, before: Any = None) -> dict[str, Any]:
@@ -223,9 +233,9 @@ def keystroke_plan(ids: np.ndarray[Any, Any], keystrokes: int) -> list[tuple[str
 
 
 def expected_count(ids: np.ndarray[Any, Any], id_strings: np.ndarray[Any, Any], prefix: str) -> str:
-    """The "N of TOTAL" text the pane shows for ``prefix``."""
+    """The "row X of N (TOTAL clients)" text the pane shows for ``prefix`` (from "of")."""
     hits = int(np.char.startswith(id_strings, prefix).sum()) if prefix else len(ids)
-    return f"{hits:,} of {len(ids):,}"
+    return f"of {hits:,} ·" if hits == len(ids) else f"of {hits:,} ({len(ids):,} clients)"
 
 
 def table_shows(screen: str, count: str, prefix: str) -> bool:
@@ -237,7 +247,7 @@ def table_shows(screen: str, count: str, prefix: str) -> bool:
     if count not in screen:
         return False
     rows = [match.group(0).split()[0] for match in ROW.finditer(screen)]
-    if count.startswith("0 of"):
+    if count.startswith("of 0 "):
         return not rows
     return bool(rows) and all(row.startswith(prefix) for row in rows)
 
@@ -414,6 +424,7 @@ def main() -> None:
     parser.add_argument("--big-model", type=Path, default=default_demo_model)
     parser.add_argument("--big-clients", type=Path, default=Path("/tmp/big356/clients.parquet"))
     parser.add_argument("--launch-repeats", type=int, default=5)
+    parser.add_argument("--audit-db", type=Path, help="audit log the app writes (default: the user's)")
     parser.add_argument("--keystrokes", type=int, default=100)
     parser.add_argument("--clients-opened", type=int, default=30)
     parser.add_argument("--skip-launch", action="store_true", help="same as --only terminal in-app")
@@ -428,11 +439,12 @@ def main() -> None:
 
     print(f"demo:  {args.demo_model} + {args.demo_clients}")
     print(f"big:   {args.big_model} + {args.big_clients}")
-    big_args = ["--model", str(args.big_model), "--clients", str(args.big_clients)]
+    audit = ["--audit-db", str(args.audit_db)] if args.audit_db else []
+    big_args = ["--model", str(args.big_model), "--clients", str(args.big_clients), *audit]
     if "launch" in sections:
         demo = bench_launch(
             "demo",
-            ["--model", str(args.demo_model), "--clients", str(args.demo_clients)],
+            ["--model", str(args.demo_model), "--clients", str(args.demo_clients), *audit],
             args.launch_repeats,
         )
         print(
@@ -477,7 +489,9 @@ def main() -> None:
         print(
             f"open client        Enter->explained median {term['open_s'] * 1000:.1f} ms "
             f"(ratio {ratio(term['open_s'], TARGETS['open_client'])}), "
-            f"p95 {term['open_p95_s'] * 1000:.1f} ms, {term['opened']} clients [{term['open_load']}]"
+            f"p95 {term['open_p95_s'] * 1000:.1f} ms "
+            f"(ratio {ratio(term['open_p95_s'], TARGETS['open_client_p95'])}), "
+            f"{term['opened']} clients [{term['open_load']}]"
         )
     if "in-app" in sections:
         load = load_average()
@@ -497,7 +511,8 @@ def main() -> None:
         print(
             f"open client        median {in_app['open_client_s'] * 1000:.1f} ms "
             f"(ratio {ratio(in_app['open_client_s'], TARGETS['open_client'])}), "
-            f"p95 {in_app['open_client_p95_s'] * 1000:.1f} ms, "
+            f"p95 {in_app['open_client_p95_s'] * 1000:.1f} ms "
+            f"(ratio {ratio(in_app['open_client_p95_s'], TARGETS['open_client_p95'])}), "
             f"scorer.explain alone {in_app['explain_only_s'] * 1000:.1f} ms, "
             f"{in_app['opened']} clients"
         )

@@ -11,8 +11,10 @@ failed worker becomes an error dialog (a loading stage's failure then ends the a
 
 from __future__ import annotations
 
+import functools
 import gc
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
@@ -21,8 +23,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 from textual import work
 from textual.app import App
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.message import Message
+from textual.notifications import SeverityLevel
+from textual.screen import Screen
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from credit_tui.client_index import ClientColumns
@@ -31,13 +35,34 @@ from credit_tui.errors import describe_error
 from credit_tui.screens.dialogs import ErrorDialog
 from credit_tui.screens.search import SearchScreen
 from credit_tui.services import HistoryLoader, Services, ServicesLoader
+from credit_tui.themes import CREDIT_DARK, CREDIT_LIGHT, DARK_THEME, LIGHT_THEME, readable_theme_names
+from credit_tui.widgets.app_header import APP_BINDINGS
+from trainer.text_safety import clean_text
 
 if TYPE_CHECKING:
     from credit_tui.population import Population
+    from credit_tui.screens.client import ClientScreen
 
-DARK_THEME = "textual-dark"
-LIGHT_THEME = "textual-light"
 SCORE_CHUNK = 25_000
+
+
+def header_subtitle(services: Services) -> str:
+    """Advisor and model in the header; a model using protected attributes is marked for analysis only."""
+    bundle = services.scorer.bundle
+    advisor = services.advisor or "no advisor named (decisions off)"
+    text = f"{advisor} · model {bundle.model_id[:8]}"
+    if not bundle.for_client_decisions:
+        text += f" · NOT FOR CLIENT DECISIONS (uses {', '.join(bundle.protected_inputs)})"
+    if services.scorer.release is None:
+        text += " · UNRELEASED MODEL"
+    if getattr(services.audit, "team", False):
+        text += " · team log"
+    return text
+
+
+@functools.cache
+def _readable_themes() -> frozenset[str]:
+    return frozenset(readable_theme_names())
 
 
 class CreditApp(App[int]):
@@ -46,14 +71,7 @@ class CreditApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "credit-tui"
     COMMANDS: ClassVar[set[Any]] = {*App.COMMANDS, CreditCommands}
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("f1,question_mark", "help", "Help", key_display="?"),
-        Binding("m", "model_card", "Model", tooltip="Model card"),
-        Binding("h", "decisions", "Decisions"),
-        Binding("A", "approvals", "Approvals", show=False),
-        Binding("ctrl+t", "toggle_theme", "Theme"),
-        Binding("q", "quit", "Quit"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = APP_BINDINGS
 
     class ServicesReady(Message):
         """The bundle and the application rows are loaded (the history may still be loading)."""
@@ -109,15 +127,28 @@ class CreditApp(App[int]):
         self.population: Population | None = None
         self.error_message: str | None = None
         self.history_ready = False
+        self.missing_history: list[str] = []
         self.scoring_done = False
+        self.register_theme(CREDIT_DARK)
+        self.register_theme(CREDIT_LIGHT)
         self.theme = DARK_THEME if dark else LIGHT_THEME
+        readable = _readable_themes()
+        for name in list(self.available_themes):  # the palette offers only themes that read well
+            if name not in readable:
+                self.unregister_theme(name)
         self.search_screen = SearchScreen()
+        self._client_screen: ClientScreen | None = None
+        self.last_client_id: int | None = None
+        """The client shown last on the client screen (the list highlights it on return)."""
+
+    def get_default_screen(self) -> Screen[Any]:
+        """The client list is the app's base screen."""
+        return self.search_screen
 
     # ------------------------------------------------------------------ start-up
 
     def on_mount(self) -> None:
-        """Show the search screen at once, then load in a worker."""
-        self.push_screen(self.search_screen)
+        """Load in a worker (the search screen is already shown)."""
         self._load()
 
     @work(thread=True, exit_on_error=False, group="load", name="load")
@@ -130,11 +161,7 @@ class CreditApp(App[int]):
         """Hand the services down to the search screen, then load the history (or start scoring)."""
         self.services = message.services
         self.columns = message.columns
-        model_id = message.services.scorer.bundle.model_id
-        released = message.services.scorer.release is not None
-        mark = "" if released else " · UNRELEASED MODEL"
-        team = " · team log" if getattr(message.services.audit, "team", False) else ""
-        self.sub_title = f"{message.services.advisor} · model {model_id[:8]}{mark}{team}"
+        self.sub_title = clean_text(header_subtitle(message.services))
         history_pending = self._history_loader is not None
         self.search_screen.set_data(message.services, message.columns, history_pending=history_pending)
         if self._history_loader is not None:
@@ -179,6 +206,7 @@ class CreditApp(App[int]):
         self.services = message.services
         self.population = Population(message.services, self.columns)
         self.history_ready = True
+        self._warn_missing_history(message.services)
         # The portfolio and its history live as long as the app: move them out of the cycle collector's
         # sight, or each full collection rescans them (100-200 ms pauses when opening a client).
         gc.freeze()
@@ -186,6 +214,28 @@ class CreditApp(App[int]):
         self._score_portfolio(message.services, self.columns)
         if isinstance(self.screen, HistoryWaitScreen):
             self.screen.dismiss(True)
+
+    def _warn_missing_history(self, services: Services) -> None:
+        """Say so, as ``trainer predict`` does, when history tables the model uses were not found.
+
+        The header (on the list and on every client screen) keeps a short mark; a notification gives
+        the whole sentence.
+        """
+        from trainer.predict import missing_history_warning
+
+        for notice in services.portfolio.notices:
+            self.notify(notice, title="History cache", severity="warning", timeout=12)
+        missing = sorted(set(services.scorer.spec.history_tables) - set(services.portfolio.history_tables))
+        self.missing_history = missing
+        if not missing:
+            return
+        self.sub_title = f"{self.sub_title} · history missing: {', '.join(missing)}"
+        self.notify(
+            missing_history_warning(missing, services.portfolio.source),
+            title="Scores without part of the history",
+            severity="warning",
+            timeout=20,
+        )
 
     @work(thread=True, exit_on_error=False, group="score", name="score")
     def _score_portfolio(self, services: Services, columns: ClientColumns) -> None:
@@ -229,18 +279,48 @@ class CreditApp(App[int]):
     def _quit2(self, _: None) -> None:
         self.exit(2, return_code=2)
 
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Show a notification; its text is never parsed as markup and loses its control characters.
+
+        Every notification of the app goes through here (``Widget.notify`` calls the app's), and most
+        quote a value from a file, a folder or the log: markup is off unless a caller asks for it.
+        """
+        super().notify(
+            clean_text(message), title=clean_text(title), severity=severity, timeout=timeout, markup=markup
+        )
+
     def show_error(self, title: str, message: str) -> None:
         """Show an error dialog over the current screen."""
         self.push_screen(ErrorDialog(title, message))
 
     # ------------------------------------------------------------------ actions
 
+    def show_screen(self, kind: type[Screen[Any]], make: Callable[[], Screen[Any]]) -> None:
+        """Open a screen of type ``kind``, or switch back to it when one is already open.
+
+        Pushing a second instance would clash with the first one's widget ids (``m``, ``h``, ``m`` used
+        to crash): the screens above the open one are closed instead, so the keys go back to it.
+        """
+        for screen in self.screen_stack:
+            if isinstance(screen, kind):
+                while self.screen is not screen:
+                    self.pop_screen()
+                return
+        self.push_screen(make())
+
     def action_help(self) -> None:
         """Show every key."""
         from credit_tui.screens.help import HelpScreen
 
-        if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen())
+        self.show_screen(HelpScreen, HelpScreen)
 
     def action_model_card(self) -> None:
         """Show the model card."""
@@ -249,13 +329,15 @@ class CreditApp(App[int]):
         if self.services is None:
             self.notify("The model is still loading.", severity="warning")
             return
-        if not isinstance(self.screen, ModelCardScreen):
-            self.push_screen(ModelCardScreen(self.services.scorer))
+        scorer = self.services.scorer
+        self.show_screen(ModelCardScreen, lambda: ModelCardScreen(scorer))
 
     @property
     def letters_dir(self) -> Path:
         """Where decision letters are written."""
-        return self._letters_dir if self._letters_dir is not None else Path.cwd()
+        from credit_tui.config import default_letters_dir
+
+        return self._letters_dir if self._letters_dir is not None else default_letters_dir()
 
     def current_client_id(self) -> int | None:
         """The client of the topmost client screen, if one is open."""
@@ -276,8 +358,8 @@ class CreditApp(App[int]):
         if self.services.audit is None:
             self.notify("No audit database is open, so there are no decisions to show.", severity="error")
             return
-        if not isinstance(self.screen, DecisionsScreen):
-            self.push_screen(DecisionsScreen(self.services.audit, self.current_client_id()))
+        audit, client_id = self.services.audit, self.current_client_id()
+        self.show_screen(DecisionsScreen, lambda: DecisionsScreen(audit, client_id))
 
     def action_approvals(self) -> None:
         """Team mode: the decisions waiting for a supervisor's approval (four-eyes)."""
@@ -292,8 +374,7 @@ class CreditApp(App[int]):
                 "Approvals exist only with the team log (--audit-db postgresql://...).", severity="warning"
             )
             return
-        if not isinstance(self.screen, ApprovalsScreen):
-            self.push_screen(ApprovalsScreen(store))
+        self.show_screen(ApprovalsScreen, lambda: ApprovalsScreen(store))
 
     def action_toggle_theme(self) -> None:
         """Switch between the dark and the light theme."""
@@ -301,7 +382,7 @@ class CreditApp(App[int]):
 
     def action_back_to_list(self) -> None:
         """Close every screen above the client list."""
-        while len(self.screen_stack) > 2:
+        while len(self.screen_stack) > 1:
             self.pop_screen()
 
     def open_client(
@@ -333,15 +414,23 @@ class CreditApp(App[int]):
         if not self.history_ready or self.population is None:
             self._wait_for_history(client_id, neighbours)
             return True
-        open_screens = [screen for screen in self.screen_stack if isinstance(screen, ClientScreen)]
-        if open_screens:  # reuse the client screen (a second one would clash with its id)
-            target = open_screens[-1]
-            while self.screen is not target:
+        screen = self._client_screen
+        if screen is None:  # built once, installed, then reused: opening a client composes nothing
+            screen = ClientScreen(self.services, self.columns, self.population, client_id, neighbours)
+            self._client_screen = screen
+            self.install_screen(screen, "client")
+            self.action_back_to_list()
+            self.push_screen(screen)
+            return True
+        screen.neighbours = neighbours
+        if screen in self.screen_stack:
+            while self.screen is not screen:
                 self.pop_screen()
-            target.show_client(client_id)
+            screen.show_client(client_id)
             return True
         self.action_back_to_list()
-        self.push_screen(ClientScreen(self.services, self.columns, self.population, client_id, neighbours))
+        screen.show_client(client_id, first_tab=True)
+        self.push_screen(screen)
         return True
 
     def _wait_for_history(self, client_id: int, neighbours: np.ndarray[Any, np.dtype[np.int64]]) -> None:

@@ -21,6 +21,7 @@ import csv
 import hashlib
 import json
 import math
+import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -34,11 +35,21 @@ from trainer.atomic import atomic_file
 from trainer.decision import FINAL_DECISIONS, MODEL_DECISIONS, Decision, sql_in_check
 from trainer.errors import UserError
 
-#: Words a justification needs when the advisor overrides the model or decides a REVIEW case.
+#: Distinct words of three letters or more a justification needs when the advisor overrides the model or
+#: decides a REVIEW case ("a b c" or "ok ok ok" is not a justification).
 MIN_JUSTIFICATION_WORDS: Final = 3
+#: Why an advisor decides against the model or decides a REVIEW case: code -> what it means.
+OVERRIDE_CODES: Final[dict[str, str]] = {
+    "income_verified": "Verified income higher than declared",
+    "collateral": "Collateral or guarantor offered",
+    "relationship": "Existing customer relationship",
+    "data_error": "Data error in the application corrected",
+    "adverse_information": "Adverse information the model does not see",
+    "policy_exception": "Policy exception approved by a manager",
+}
 #: ``PRAGMA application_id`` of a credit-tui audit file ("CTAU").
 APPLICATION_ID: Final = 0x43544155
-SCHEMA_VERSION: Final = 1
+SCHEMA_VERSION: Final = 2
 #: prev_hash of the first record.
 GENESIS_HASH: Final = "0" * 64
 #: How long a writer waits for another one to finish (milliseconds).
@@ -62,7 +73,11 @@ _COLUMNS: Final = (
     "corrects",
     "prev_hash",
     "hash",
+    "override_code",
+    "terms",
 )
+#: Columns added by schema 2 (a schema-1 log gains them, empty, when opened: its hashes stay valid).
+_V2_COLUMNS: Final = ("override_code", "terms")
 
 _TRIGGERS: Final = frozenset({"decisions_no_update", "decisions_no_delete", "decisions_append_only"})
 
@@ -83,7 +98,9 @@ CREATE TABLE IF NOT EXISTS decisions (
     input_hash     TEXT    NOT NULL,
     corrects       INTEGER REFERENCES decisions(id),
     prev_hash      TEXT    NOT NULL,
-    hash           TEXT    NOT NULL UNIQUE
+    hash           TEXT    NOT NULL UNIQUE,
+    override_code  TEXT    NOT NULL DEFAULT '',
+    terms          TEXT    NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS decisions_client ON decisions(client_id, id);
 CREATE INDEX IF NOT EXISTS decisions_time ON decisions(time);
@@ -138,6 +155,10 @@ class DecisionRecord:
         corrects: Id of the record this one corrects, or None.
         prev_hash: Hash of the previous record (:data:`GENESIS_HASH` for the first).
         hash: SHA-256 over this record's content and ``prev_hash``.
+        override_code: Why the advisor overrode the model or decided a REVIEW case
+            (a key of :data:`OVERRIDE_CODES`; "" when the decision follows the model).
+        terms: The loan terms decided on when a what-if was active, as canonical JSON
+            (:class:`credit_tui.counter_offer.Terms`); "" when decided on the client's own application.
     """
 
     id: int
@@ -156,6 +177,8 @@ class DecisionRecord:
     corrects: int | None
     prev_hash: str
     hash: str
+    override_code: str = ""
+    terms: str = ""
 
     def as_row(self) -> dict[str, Any]:
         """Column -> value as written to CSV (reasons as a JSON list, override as 0/1)."""
@@ -255,6 +278,9 @@ def input_row_hash(record: Mapping[str, Any]) -> str:
 def _record_hash(content: Mapping[str, Any]) -> str:
     """Hash of a record's content (every column but ``hash``), ``prev_hash`` and ``id`` included."""
     body = {name: content[name] for name in _COLUMNS if name != "hash"}
+    for name in _V2_COLUMNS:  # absent from schema-1 records: their hashes stay what they were
+        if not body.get(name):
+            body.pop(name, None)
     body["override"] = bool(body["override"])
     body["reasons"] = list(body["reasons"])
     text = _HASH_DOMAIN + json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -267,8 +293,9 @@ def _record_hash(content: Mapping[str, Any]) -> str:
 
 
 def justification_words(text: str) -> int:
-    """Count the words of a justification (tokens holding at least one letter or digit)."""
-    return sum(1 for token in text.split() if any(ch.isalnum() for ch in token))
+    """Count the distinct words of three letters or more in a justification (case-insensitive)."""
+    words = ("".join(ch for ch in token if ch.isalpha()).lower() for token in text.split())
+    return len({word for word in words if len(word) >= 3})
 
 
 def needs_justification(model_decision: str, final_decision: str) -> bool:
@@ -288,6 +315,7 @@ def _validate(
     justification: str,
     reasons: Sequence[str],
     input_hash: str,
+    override_code: str = "",
 ) -> None:
     """Raise :class:`DecisionError` (one sentence) for a decision that must not be recorded."""
     if final_decision not in FINAL_DECISIONS:
@@ -316,9 +344,25 @@ def _validate(
                 else f"{final_decision} goes against the model's {model_decision}"
             )
             raise DecisionError(
-                f"A justification of at least {MIN_JUSTIFICATION_WORDS} words is required because {why} "
-                f"(got {words})."
+                f"A justification of at least {MIN_JUSTIFICATION_WORDS} different words of three letters "
+                f"or more is required because {why} (got {words})."
             )
+        if override_code not in OVERRIDE_CODES:
+            raise DecisionError(
+                f"A reason code is required because {_why(model_decision, final_decision, client_id)}: "
+                f"one of {', '.join(OVERRIDE_CODES)} (got {override_code or 'none'!r})."
+            )
+    elif override_code:
+        raise DecisionError(
+            f"Reason code {override_code!r} is only for an override or a REVIEW case; "
+            f"client {client_id}'s {final_decision} follows the model."
+        )
+
+
+def _why(model_decision: str, final_decision: str, client_id: int) -> str:
+    if model_decision == Decision.REVIEW:
+        return f"the model left client {client_id} for review"
+    return f"{final_decision} goes against the model's {model_decision}"
 
 
 @dataclass(frozen=True)
@@ -344,6 +388,8 @@ def checked_decision(
     justification: str,
     reasons: Sequence[str],
     input_hash: str,
+    override_code: str = "",
+    terms: str = "",
 ) -> CheckedDecision:
     """Normalise a decision (numpy numbers to Python ones, justification stripped) and validate it.
 
@@ -366,7 +412,15 @@ def checked_decision(
         justification=checked.justification,
         reasons=checked.reasons,
         input_hash=input_hash,
+        override_code=override_code,
     )
+    if terms:
+        try:
+            valid = len(terms) <= 4000 and isinstance(json.loads(terms), dict)
+        except ValueError:
+            valid = False
+        if not valid:
+            raise DecisionError("The terms decided on must be a JSON object of a few fields.")
     return checked
 
 
@@ -387,7 +441,7 @@ def write_csv(out: Path, fieldnames: Sequence[str], rows: Iterator[Mapping[str, 
             writer = csv.DictWriter(fh, fieldnames=list(fieldnames))
             writer.writeheader()
             for row in rows:
-                writer.writerow(row)
+                writer.writerow({k: spreadsheet_safe(v) for k, v in row.items()})
                 count += 1
     except OSError as exc:
         raise AuditError(f"Cannot write {out} ({exc.strerror or exc}); choose another --out path.") from exc
@@ -455,11 +509,14 @@ class AuditStore:
         AuditError: When the path is not writable, the file is not SQLite, or it holds another schema.
     """
 
-    def __init__(self, path: Path, clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(
+        self, path: Path, clock: Callable[[], datetime] | None = None, *, read_only: bool = False
+    ) -> None:
         self.path = Path(path)
         self._clock = clock or (lambda: datetime.now(UTC))
         self._lock = threading.RLock()
-        self._conn = self._connect()
+        self.read_only = read_only
+        self._conn = self._connect_read_only() if read_only else self._connect()
 
     # -- opening --------------------------------------------------------------------------------
 
@@ -469,9 +526,39 @@ class AuditStore:
             f"The audit database {self.path} {what}{detail}; pass --audit-db PATH to use another file."
         )
 
+    def _connect_read_only(self) -> sqlite3.Connection:
+        """Open an existing log for reading only (``audit verify`` / ``export``): nothing is created.
+
+        Falls back to ``immutable=1`` when SQLite cannot open the write-ahead log's index read-only
+        (a log on a read-only filesystem).
+        """
+        _check_existing_log(self.path)
+        last: sqlite3.Error | None = None
+        for flags in ("mode=ro", "mode=ro&immutable=1"):
+            uri = f"{self.path.resolve().as_uri()}?{flags}"
+            try:
+                conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+                if self._check_schema(conn) == "empty":
+                    conn.close()
+                    raise self._fail("holds no audit log (no decisions table)")
+                return conn
+            except sqlite3.DatabaseError as exc:
+                last = exc
+                with contextlib.suppress(Exception):
+                    conn.close()
+                if "not a database" in str(exc) or "malformed" in str(exc):
+                    raise self._fail("is not an SQLite database (it may be another kind of file)") from exc
+        raise self._fail("cannot be opened for reading", last)
+
     def _connect(self) -> sqlite3.Connection:
         if self.path.is_dir():
             raise self._fail("is a folder, not a file")
+        if self.path.exists() and not self.path.is_file():
+            raise self._fail("is not a regular file (a device such as /dev/null cannot hold the log)")
+        if self.path.is_file() and not _writable(self.path):
+            raise self._fail("is read-only; decisions could not be recorded")
+        if not self.path.exists() and self.path.parent.is_dir() and not _writable(self.path.parent):
+            raise self._fail(f"cannot be created because the folder {self.path.parent} is read-only")
         parent = self.path.parent
         if not parent.is_dir():
             reason = (
@@ -529,10 +616,15 @@ class AuditStore:
         # Schema creation happens in one immediate transaction so two first writers do not race.
         conn.execute("BEGIN IMMEDIATE")
         try:
-            if self._check_schema(conn) == "empty":
+            state = self._check_schema(conn)
+            if state == "empty":
                 for statement in _split_sql(_SCHEMA):
                     conn.execute(statement)
                 conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            elif state == "schema 1":
+                for name in _V2_COLUMNS:
+                    conn.execute(f"ALTER TABLE decisions ADD COLUMN {name} TEXT NOT NULL DEFAULT ''")
                 conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             conn.execute("COMMIT")
         except BaseException:
@@ -540,7 +632,7 @@ class AuditStore:
                 conn.execute("ROLLBACK")
             raise
 
-    def _check_schema(self, conn: sqlite3.Connection) -> Literal["empty", "ours"]:
+    def _check_schema(self, conn: sqlite3.Connection) -> Literal["empty", "ours", "schema 1"]:
         """Say whether the file is empty or a credit-tui audit log; raise for anything else."""
         tables = sorted(
             str(row[0])
@@ -562,6 +654,8 @@ class AuditStore:
                 f"this version reads {SCHEMA_VERSION})"
             )
         columns = tuple(str(row[1]) for row in conn.execute("PRAGMA table_info(decisions)"))
+        if version == 1 and columns == _COLUMNS[: -len(_V2_COLUMNS)]:
+            return "schema 1"
         if columns != _COLUMNS:
             raise self._fail("is a credit-tui audit log whose decisions table has been altered")
         return "ours"
@@ -595,6 +689,8 @@ class AuditStore:
         reasons: Sequence[str] = (),
         justification: str = "",
         corrects: int | None = None,
+        override_code: str = "",
+        terms: str = "",
     ) -> DecisionRecord:
         """Validate and append one decision; return it once it is committed to disk.
 
@@ -610,6 +706,8 @@ class AuditStore:
             reasons: The reason codes shown to the advisor.
             justification: Required (at least three words) for an override or a REVIEW case.
             corrects: Id of an earlier record of the same client that this one corrects.
+            override_code: Required for an override or a REVIEW case (a key of :data:`OVERRIDE_CODES`).
+            terms: Canonical JSON of the terms decided on a what-if (:meth:`Terms.to_json`), or "".
 
         Raises:
             DecisionError: When the decision is invalid (nothing is written).
@@ -626,6 +724,8 @@ class AuditStore:
             justification=justification,
             reasons=reasons,
             input_hash=input_hash,
+            override_code=override_code,
+            terms=terms,
         )
         client_id, threshold, pd = checked.client_id, checked.threshold, checked.pd
         justification, reasons = checked.justification, checked.reasons
@@ -659,6 +759,8 @@ class AuditStore:
                 "input_hash": input_hash,
                 "corrects": None if corrects is None else int(corrects),
                 "prev_hash": GENESIS_HASH if last is None else str(last[1]),
+                "override_code": override_code,
+                "terms": terms,
             }
             content["hash"] = _record_hash(content)
             stored = dict(content)
@@ -821,10 +923,17 @@ class AuditStore:
         return []
 
     def protections_intact(self) -> bool:
-        """True when the triggers that refuse UPDATE, DELETE and out-of-order INSERT are all in place."""
+        """True when the triggers that refuse UPDATE, DELETE and out-of-order INSERT are all in place.
+
+        Both their names and their SQL are compared with the schema (a trigger emptied of its RAISE or
+        given a ``WHEN 0`` would otherwise pass).
+        """
         with self._lock:
-            rows = self._conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall()
-        return {str(row[0]) for row in rows} >= _TRIGGERS
+            rows = self._conn.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'decisions'"
+            ).fetchall()
+        found = {str(name): _normal_sql(str(sql)) for name, sql in rows}
+        return all(found.get(name) == sql for name, sql in _EXPECTED_TRIGGERS.items())
 
     def integrity_check(self) -> str:
         """SQLite's own ``PRAGMA integrity_check`` ("ok" when the file is sound)."""
@@ -841,6 +950,50 @@ class AuditStore:
             AuditError: When the folder of ``out`` does not exist or cannot be written.
         """
         return write_csv(Path(out), _COLUMNS, (record.as_row() for record in self._select()))
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """A CSV cell a spreadsheet shows as text: a string starting with = + - @ tab or CR gets a leading '.
+
+    Without it, a justification such as ``=HYPERLINK(...)`` would become a live formula when an auditor
+    opens the export (CSV formula injection). Numbers are left as they are.
+    """
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def _writable(path: Path) -> bool:
+    """Whether ``path`` may be written: permitted to this user and not marked read-only.
+
+    The permission bits are checked too, so a log marked read-only is refused even for root.
+    """
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return False
+    return os.access(path, os.W_OK) and bool(mode & 0o222)
+
+
+def _check_existing_log(path: Path) -> None:
+    """Refuse, with one sentence, a log path that is missing, empty or not a regular file."""
+    if not path.exists():
+        raise AuditError(
+            f"The audit log {path} does not exist (nothing was recorded there, or it was deleted); "
+            "check the --audit-db path or restore the file from a backup."
+        )
+    if not path.is_file():
+        raise AuditError(f"The audit log {path} is not a regular file; check the --audit-db path.")
+    if path.stat().st_size == 0:
+        raise AuditError(
+            f"The audit log {path} is empty (0 bytes): its records are gone; restore it from a backup."
+        )
+
+
+def _normal_sql(sql: str) -> str:
+    """SQL with ``IF NOT EXISTS`` dropped and whitespace collapsed, for comparing trigger definitions."""
+    text = " ".join(sql.replace(";", " ; ").split())
+    return text.replace("CREATE TRIGGER IF NOT EXISTS ", "CREATE TRIGGER ").removesuffix(" ;")
 
 
 def _has_file_ancestor(path: Path) -> bool:
@@ -862,6 +1015,14 @@ def _split_sql(script: str) -> list[str]:
     return statements
 
 
+#: The trigger definitions the schema creates, normalised by :func:`_normal_sql`.
+_EXPECTED_TRIGGERS: Final = {
+    statement.split()[5]: _normal_sql(statement)
+    for statement in _split_sql(_SCHEMA)
+    if statement.upper().startswith("CREATE TRIGGER")
+}
+
+
 def _from_row(row: Sequence[Any]) -> DecisionRecord:
     data = dict(zip(_COLUMNS, row, strict=True))
     return DecisionRecord(
@@ -881,6 +1042,8 @@ def _from_row(row: Sequence[Any]) -> DecisionRecord:
         corrects=None if data["corrects"] is None else int(data["corrects"]),
         prev_hash=str(data["prev_hash"]),
         hash=str(data["hash"]),
+        override_code=str(data["override_code"] or ""),
+        terms=str(data["terms"] or ""),
     )
 
 

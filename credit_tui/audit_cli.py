@@ -14,10 +14,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
+from rich.text import Text
 
 from credit_tui.audit_log import open_audit_log, resolve_target
 from credit_tui.audit_pg import is_postgres_url
 from trainer.errors import UserError
+from trainer.text_safety import clean_text
 
 if TYPE_CHECKING:
     from credit_tui.audit_log import AuditLog
@@ -27,7 +29,7 @@ EXIT_FAIL = 2
 
 
 def _error(message: str) -> int:
-    print(f"credit-tui audit: {message}", file=sys.stderr)
+    print(f"credit-tui audit: {clean_text(message)}", file=sys.stderr)
     return EXIT_FAIL
 
 
@@ -78,7 +80,7 @@ def verify_main(db: str | Path | None, anchor: str | None = None) -> int:
     if (missing := _missing(db)) is not None:
         return _error(missing)
     try:
-        with open_audit_log(db) as store:
+        with open_audit_log(db, read_only=True) as store:
             integrity = store.integrity_check()
             pinned = None if anchor is None else _find_anchor(store, anchor)
             if isinstance(pinned, str):
@@ -97,8 +99,11 @@ def verify_main(db: str | Path | None, anchor: str | None = None) -> int:
             "find out who changed the file."
         )
     _console().print(
-        f"[green]ok[/green] {store.path}: {result.message} Head: record {result.head_id}, "
-        f"hash {result.head_hash[:16]}."
+        Text.assemble(
+            ("ok", "green"),
+            clean_text(f" {store.path}: {result.message} Head: record {result.head_id}, "),
+            f"hash {result.head_hash[:16]}.",
+        )
     )
     return EXIT_OK
 
@@ -113,7 +118,7 @@ def anchor_main(db: str | Path | None) -> int:
     if (missing := _missing(db)) is not None:
         return _error(missing)
     try:
-        with open_audit_log(db) as store:
+        with open_audit_log(db, read_only=True) as store:
             head_id, head_hash = store.head()
             count = store.count()
     except UserError as exc:
@@ -148,21 +153,33 @@ def init_main(db: str, four_eyes_pd: float | None) -> int:
     return EXIT_OK
 
 
-def export_main(db: str | Path | None, out: Path) -> int:
+def export_main(db: str | Path | None, out: Path, force: bool = False) -> int:
     """Export every record of the log at ``db`` (None: the default) to the CSV file ``out``.
+
+    ``out`` never replaces the log itself, its write-ahead files, another SQLite database, a folder or
+    a device; an existing regular file only with ``force`` (:mod:`trainer.output_guard`).
 
     Returns:
         0 when the file was written (atomically), 2 otherwise (nothing half-written).
     """
+    from trainer.output_guard import check_output_file
+
     db = resolve_target(None if db is None else str(db))
     if (missing := _missing(db)) is not None:
         return _error(missing)
     try:
-        with open_audit_log(db) as store:
+        with open_audit_log(db, read_only=True) as store:
+            log = None if is_postgres_url(db) else Path(str(store.path))
+            files = [] if log is None else [log, Path(f"{log}-wal"), Path(f"{log}-shm")]
+            check_output_file(Path(out), inputs=files, force=force)
             count = store.export_csv(Path(out))
     except UserError as exc:
         return _error(str(exc))
-    _console().print(f"[green]ok[/green] wrote {count} record{'s' if count != 1 else ''} to {out}.")
+    _console().print(
+        Text.assemble(
+            ("ok", "green"), clean_text(f" wrote {count} record{'s' if count != 1 else ''} to {out}.")
+        )
+    )
     return EXIT_OK
 
 
@@ -198,8 +215,9 @@ def _add_audit_commands(parser: argparse.ArgumentParser) -> None:
     init.set_defaults(audit_func=lambda args: init_main(args.db, args.four_eyes_pd))
     export = commands.add_parser("export", help="write every decision to a CSV file")
     export.add_argument("--out", type=Path, required=True, metavar="FILE.csv", help="CSV file to write")
+    export.add_argument("--force", action="store_true", help="replace --out if it is an existing CSV file")
     add_audit_db_option(export)
-    export.set_defaults(audit_func=lambda args: export_main(args.audit_db, args.out))
+    export.set_defaults(audit_func=lambda args: export_main(args.audit_db, args.out, args.force))
 
 
 def add_audit_db_option(parser: argparse.ArgumentParser) -> None:

@@ -37,6 +37,8 @@ class AuditLog(Protocol):
         reasons: Sequence[str] = (),
         justification: str = "",
         corrects: int | None = None,
+        override_code: str = "",
+        terms: str = "",
     ) -> DecisionRecord: ...
 
     def get(self, record_id: int) -> DecisionRecord | None: ...  # noqa: D102
@@ -73,8 +75,11 @@ def resolve_target(cli_value: str | None) -> str | None:
     return load_settings().audit_db
 
 
-def open_audit_log(target: str | Path | None) -> AuditLog:
+def open_audit_log(target: str | Path | None, *, read_only: bool = False) -> AuditLog:
     """Open the log named by ``target``: a ``postgresql://`` URL, an SQLite path, or None (default file).
+
+    With ``read_only`` (``audit verify`` / ``anchor`` / ``export``, ``credit-tui letter``), an SQLite log is
+    opened read-only: nothing is created, and a missing or empty file is an error, not a new log.
 
     Raises:
         credit_tui.audit.AuditError: One sentence when it cannot be used.
@@ -83,4 +88,8 @@ def open_audit_log(target: str | Path | None) -> AuditLog:
 
     if is_postgres_url(target):
         return PgAuditStore(str(target))
+    if read_only:
+        from credit_tui.audit import AuditStore, default_audit_path
+
+        return AuditStore(default_audit_path() if target is None else Path(target), read_only=True)
     return open_audit_store(None if target is None else Path(target))

@@ -379,6 +379,8 @@ class PgAuditStore:
         justification: str = "",
         corrects: int | None = None,
         request_id: uuid.UUID | None = None,
+        override_code: str = "",
+        terms: str = "",
     ) -> DecisionRecord:
         """Record one decision through the server's function; return it once committed.
 
@@ -400,6 +402,8 @@ class PgAuditStore:
             justification=justification,
             reasons=reasons,
             input_hash=input_hash,
+            override_code=override_code,
+            terms=terms,
         )
         params = (
             checked.client_id,
@@ -408,7 +412,7 @@ class PgAuditStore:
             checked.pd,
             model_decision,
             final_decision,
-            checked.justification,
+            pack_justification(checked.justification, override_code, terms),
             json.dumps(list(checked.reasons), ensure_ascii=False),
             input_hash,
             None if corrects is None else int(corrects),
@@ -635,8 +639,37 @@ class PgAuditStore:
         return write_csv(Path(out), [*DecisionRecord.__dataclass_fields__, *extra], rows())
 
 
+#: Until the server schema has columns for them, the reason code and the terms decided on ride at the end
+#: of the justification (one line: the server refuses control characters), hashed and chained with it.
+_PACK_OPEN: Final = " ⟦credit-tui "
+_PACK_CLOSE: Final = "⟧"
+
+
+def pack_justification(justification: str, override_code: str, terms: str) -> str:
+    """The justification with the reason code and terms appended (unchanged when both are empty)."""
+    if not override_code and not terms:
+        return justification
+    extra = json.dumps(
+        {"override_code": override_code, "terms": terms}, ensure_ascii=False, separators=(",", ":")
+    )
+    return f"{justification}{_PACK_OPEN}{extra}{_PACK_CLOSE}"
+
+
+def unpack_justification(text: str) -> tuple[str, str, str]:
+    """(justification, override code, terms) of a stored justification (:func:`pack_justification`)."""
+    head, marker, tail = text.rpartition(_PACK_OPEN)
+    if not marker or not tail.endswith(_PACK_CLOSE):
+        return text, "", ""
+    try:
+        extra = json.loads(tail[: -len(_PACK_CLOSE)])
+        return head, str(extra.get("override_code", "")), str(extra.get("terms", ""))
+    except (ValueError, AttributeError):
+        return text, "", ""
+
+
 def _record(row: Sequence[Any]) -> DecisionRecord:
     data = dict(zip(_DECISION_COLUMNS, row, strict=True))
+    justification, override_code, terms = unpack_justification(str(data["justification"]))
     reasons = json.loads(str(data["reasons"]))
     return DecisionRecord(
         id=int(data["id"]),
@@ -649,12 +682,14 @@ def _record(row: Sequence[Any]) -> DecisionRecord:
         model_decision=str(data["model_decision"]),
         final_decision=str(data["final_decision"]),
         override=bool(data["override"]),
-        justification=str(data["justification"]),
+        justification=justification,
         reasons=tuple(str(r) for r in reasons) if isinstance(reasons, list) else (str(reasons),),
         input_hash=str(data["input_hash"]),
         corrects=None if data["corrects"] is None else int(data["corrects"]),
         prev_hash=str(data["prev_hash"]),
         hash=str(data["hash"]),
+        override_code=override_code,
+        terms=terms,
     )
 
 

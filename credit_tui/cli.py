@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import getpass
+import os
 import sys
 import threading
 import time
@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     from credit_tui.audit_log import AuditLog
+    from credit_tui.config import DeskConfig
     from credit_tui.services import HistoryLoader, Services
     from trainer.portfolio import Portfolio
     from trainer.scoring import Scorer
@@ -74,7 +75,11 @@ def build_parser() -> argparse.ArgumentParser:
         "history tables are read from the same folder",
     )
     parser.add_argument(
-        "--advisor", default=None, metavar="NAME", help="advisor name (default: your user name)"
+        "--advisor",
+        default=None,
+        metavar="NAME",
+        help="advisor name (default: [desk] advisor of the config file; without one, decisions cannot be "
+        "recorded)",
     )
     add_audit_db_option(parser)
     parser.add_argument(
@@ -82,7 +87,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         default=None,
         metavar="DIR",
-        help="existing folder for decision letters written with the l key (default: the current folder)",
+        help="existing folder for decision letters written with the l key (default: [desk] letters_dir of "
+        "the config file, else letters/ in the user data folder)",
     )
     parser.add_argument("--light", action="store_true", help="start with the light theme")
     return parser
@@ -150,6 +156,7 @@ def _start_loading(
     advisor: str,
     audit: AuditLog | None = None,
     trusted_keys: tuple[bytes, ...] = (),
+    desk: DeskConfig | None = None,
 ) -> tuple[Future[Scorer], Future[Services], Future[Portfolio], HistoryLoader]:
     """Verify the bundle and read the application rows in parallel threads, then add the history.
 
@@ -172,7 +179,9 @@ def _start_loading(
 
     def services() -> Services:
         scorer = scorer_future.result()  # a bundle error wins over a data error
-        return Services(scorer, applications_future.result(), advisor, audit)
+        from credit_tui.config import DeskConfig
+
+        return Services(scorer, applications_future.result(), advisor, audit, desk or DeskConfig())
 
     def history() -> Portfolio:
         return add_history(applications_future.result(), hint)
@@ -199,21 +208,28 @@ def main(argv: list[str] | None = None) -> int:
         return letter_main(argv[1:])
     args = build_parser().parse_args(argv)
     from credit_tui.audit_log import open_audit_log
+    from credit_tui.config import default_letters_dir, resolve_advisor
     from trainer.errors import UserError
     from trainer.settings import load_settings
+    from trainer.text_safety import clean_text
 
-    letters_dir: Path = args.letters_dir if args.letters_dir is not None else Path.cwd()
-    if not letters_dir.is_dir():
-        return _fail(f"letters folder {letters_dir} does not exist; create it or pass another --letters-dir.")
     try:
         settings = load_settings()
+        desk = settings.desk
+        advisor = resolve_advisor(args.advisor, desk) if args.advisor is not None or desk.advisor else ""
+    except UserError as error:
+        return _fail(str(error))
+    letters_dir: Path = args.letters_dir or desk.letters_dir or default_letters_dir()
+    if (args.letters_dir is not None or desk.letters_dir is not None) and not letters_dir.is_dir():
+        return _fail(f"letters folder {letters_dir} does not exist; create it or pass another --letters-dir.")
+    try:
         store = open_audit_log(args.audit_db or settings.audit_db)
     except UserError as error:
         return _fail(str(error))
     # In team mode the server authenticated the advisor: its role name is the advisor's name.
-    advisor = str(getattr(store, "user", "") or args.advisor or _user())
+    advisor = clean_text(str(getattr(store, "user", "") or advisor)).strip()
     try:
-        return _run(args, advisor, letters_dir, store, settings.trusted_keys)
+        return _run(args, advisor, letters_dir, store, desk, settings.trusted_keys)
     finally:
         store.close()
 
@@ -223,6 +239,7 @@ def _run(
     advisor: str,
     letters_dir: Path,
     store: AuditLog,
+    desk: DeskConfig,
     trusted_keys: tuple[bytes, ...] = (),
 ) -> int:
     """Load the bundle and the portfolio, then run the app until it quits."""
@@ -231,7 +248,7 @@ def _run(
     try:
         model, clients = resolve_paths(args.model, args.clients)
         scorer_future, services_future, history_future, history_loader = _start_loading(
-            model, clients, advisor, store, trusted_keys_for(model, trusted_keys)
+            model, clients, advisor, store, trusted_keys_for(model, trusted_keys), desk
         )
         from credit_tui.app import create_app  # imports Textual while the bundle loads
 
@@ -254,8 +271,17 @@ def _run(
     return int(app.return_code or 0)
 
 
-def _user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "advisor"
+def console_main() -> None:
+    """Entry point of the ``credit-tui`` script: exit with :func:`main`'s code, promptly.
+
+    A failing launch returns while loader threads may still be reading files inside pyarrow or numpy.
+    They are daemon threads, but an interpreter that finalises while one of them holds or re-takes the
+    GIL can abort ("Fatal Python error: PyGILState_Release") or hang. Their work is not needed any more,
+    so once every message is flushed the process ends at once when one of them is still running.
+    """
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if any(thread.name.startswith("credit-tui-") and thread.is_alive() for thread in threading.enumerate()):
+        os._exit(code)
+    sys.exit(code)

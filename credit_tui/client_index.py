@@ -26,27 +26,46 @@ DECISIONS: Final = (Decision.ACCEPT, Decision.REVIEW, Decision.REFUSE)
 
 PENDING: Final = -1
 
-SortKey = Literal["id", "decision", "pd", "contract", "credit", "annuity", "income", "age"]
+STATUSES: Final = ("undecided", "decided", "overridden", "counter-offer")
+"""Work-queue status from the audit log; a status code is the position in this tuple."""
+
+UNDECIDED: Final = 0
+
+
+def status_code(final_decision: str, override: bool) -> int:
+    """The work-queue status of a client whose latest record has this decision (a code of STATUSES)."""
+    if final_decision == "COUNTER_OFFER":  # recorded once counter-offers exist (issue 10)
+        return STATUSES.index("counter-offer")
+    return STATUSES.index("overridden") if override else STATUSES.index("decided")
+
+
+SortKey = Literal["id", "status", "decision", "pd", "contract", "credit", "income", "term", "age"]
 SORT_KEYS: Final[tuple[SortKey, ...]] = (
     "id",
+    "status",
     "decision",
     "pd",
     "contract",
     "credit",
-    "annuity",
     "income",
+    "term",
     "age",
 )
 COLUMN_TITLES: Final[dict[SortKey, str]] = {
     "id": "ID",
-    "decision": "Decision",
-    "pd": "PD",
+    "status": "Status",
+    "decision": "Model",
+    "pd": "PD %",
     "contract": "Contract",
-    "credit": "Credit",
-    "annuity": "Annuity",
-    "income": "Income",
+    "credit": "Credit €",
+    "income": "Income €/yr",
+    "term": "Term mo",
     "age": "Age",
 }
+"""Column titles, with units: amounts in euros, income per year, term in months (credit / annuity)."""
+
+#: Columns sorted largest first by default.
+DESCENDING_FIRST: Final = frozenset({"pd", "credit", "income", "term"})
 
 
 @dataclass(frozen=True)
@@ -58,6 +77,7 @@ class Query:
         decision: Only this decision (None for all).
         contract: Only this contract type (None for all).
         pd_range: Only PDs in [low, high] (None for all).
+        status: Only this work-queue status (see :data:`STATUSES`; None for all).
         sort: Column to sort by.
         descending: Sort from largest to smallest.
     """
@@ -66,13 +86,24 @@ class Query:
     decision: str | None = None
     contract: str | None = None
     pd_range: tuple[float, float] | None = None
+    status: str | None = None
     sort: SortKey = "id"
     descending: bool = False
 
     @property
     def filtered(self) -> bool:
         """Whether any filter (not counting the ID prefix) is active."""
-        return self.decision is not None or self.contract is not None or self.pd_range is not None
+        return (
+            self.decision is not None
+            or self.contract is not None
+            or self.pd_range is not None
+            or self.status is not None
+        )
+
+    @property
+    def to_do(self) -> bool:
+        """Whether this is the work queue: REVIEW clients not yet decided."""
+        return self.decision == Decision.REVIEW and self.status == STATUSES[UNDECIDED]
 
 
 @dataclass
@@ -89,6 +120,8 @@ class ClientColumns:
         age: Age in years.
         pd: Probability of default (NaN until scored).
         decision: Decision code (see :data:`DECISIONS`; -1 until scored).
+        status: Work-queue status code (see :data:`STATUSES`; undecided until the audit log is read).
+        term: Term in months (credit / annuity; NaN when unknown).
     """
 
     ids: IntArray
@@ -100,6 +133,8 @@ class ClientColumns:
     age: FloatArray
     pd: FloatArray = field(init=False)
     decision: np.ndarray[Any, np.dtype[np.int8]] = field(init=False)
+    status: np.ndarray[Any, np.dtype[np.int8]] = field(init=False)
+    term: FloatArray = field(init=False)
     scored: int = 0
     _id_sorted: np.ndarray[Any, np.dtype[np.str_]] = field(init=False, repr=False)
     _id_order: IntArray = field(init=False, repr=False)
@@ -114,6 +149,10 @@ class ClientColumns:
         n = len(self.ids)
         self.pd = np.full(n, np.nan)
         self.decision = np.full(n, PENDING, dtype=np.int8)
+        self.status = np.full(n, UNDECIDED, dtype=np.int8)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            term = self.credit / self.annuity
+        self.term = np.where(np.isfinite(term), term, np.nan)
         id_strings = self.ids.astype(str)
         self._id_order = np.argsort(id_strings, kind="stable").astype(np.int64)
         self._id_sorted = id_strings[self._id_order]
@@ -172,6 +211,18 @@ class ClientColumns:
         self.scored = max(self.scored, stop)
         self.invalidate_scores()
 
+    def set_statuses(self, statuses: dict[int, int]) -> None:
+        """Store work-queue status codes by client ID (clients not in the portfolio are ignored)."""
+        for client_id, code in statuses.items():
+            position = self._positions.get(int(client_id))
+            if position is not None:
+                self.status[position] = code
+        for cache in (self._orders, self._ranks):
+            for key in [k for k in cache if k[0] == "status"]:
+                del cache[key]
+        for key in [k for k in self._masks if k[3] is not None]:
+            del self._masks[key]
+
     def invalidate_scores(self) -> None:
         """Forget cached sort orders and masks that depend on PD or decision."""
         for cache in (self._orders, self._ranks):
@@ -184,12 +235,13 @@ class ClientColumns:
         """The array sorted by column ``key``."""
         arrays: dict[SortKey, np.ndarray[Any, Any]] = {
             "id": self.ids,
+            "status": self.status,
             "decision": self.decision,
             "pd": self.pd,
             "contract": self.contract_codes,
             "credit": self.credit,
-            "annuity": self.annuity,
             "income": self.income,
+            "term": self.term,
             "age": self.age,
         }
         return arrays[key]
@@ -217,7 +269,7 @@ class ClientColumns:
     def _filter_mask(self, query: Query) -> np.ndarray[Any, np.dtype[np.bool_]] | None:
         if not query.filtered:
             return None
-        key = (query.decision, query.contract, query.pd_range)
+        key = (query.decision, query.contract, query.pd_range, query.status)
         cached = self._masks.get(key)
         if cached is not None:
             return cached
@@ -229,6 +281,8 @@ class ClientColumns:
                 self.contract_levels.index(query.contract) if query.contract in self.contract_levels else -2
             )
             mask &= self.contract_codes == code
+        if query.status is not None:
+            mask &= self.status == (STATUSES.index(query.status) if query.status in STATUSES else -2)
         if query.pd_range is not None:
             low, high = query.pd_range
             with np.errstate(invalid="ignore"):

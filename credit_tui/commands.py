@@ -8,8 +8,11 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.markup import escape
 
 from credit_tui.client_index import COLUMN_TITLES, DECISIONS, SORT_KEYS
+from credit_tui.render import plain
+from trainer.text_safety import clean_text
 
 if TYPE_CHECKING:
     from credit_tui.app import CreditApp
@@ -39,11 +42,7 @@ class CreditCommands(Provider):
             return run
 
         commands: list[Command] = [
-            (
-                "Open client by ID…",
-                partial(app.notify, "Type the client ID here, e.g. 100001."),
-                "Type an ID",
-            ),
+            ("Open client by ID…", self._ask_for_id, "Asks for the ID here in the palette"),
             ("Search clients by ID", on_list(search.action_focus_search), "Focus the search box"),
             ("Show model card", app.action_model_card, "Bundle, data, metrics, threshold, importance"),
             ("Show decisions (audit log)", app.action_decisions, "Recorded decisions, with filters"),
@@ -73,6 +72,14 @@ class CreditCommands(Provider):
             )
         return commands
 
+    def _ask_for_id(self) -> None:
+        """Open the palette again, asking for a client ID."""
+        from textual.command import CommandPalette
+
+        app = self.credit_app
+        palette = CommandPalette(providers=[ClientIdProvider], placeholder="Type a client ID, e.g. 100001…")
+        app.call_after_refresh(app.push_screen, palette)
+
     def _client_commands(self) -> list[Command]:
         """Decision, what-if and letter entries when the palette was opened on a client screen."""
         from credit_tui.screens.client import ClientScreen
@@ -91,7 +98,7 @@ class CreditCommands(Provider):
     async def discover(self) -> Hits:
         """Shown when the palette opens with nothing typed."""
         for name, callback, help_text in self._commands():
-            yield DiscoveryHit(name, callback, help=help_text)
+            yield DiscoveryHit(plain(name), callback, help=help_text)  # names quote data (contract levels)
 
     async def search(self, query: str) -> Hits:
         """A typed ID opens that client; anything else matches command names."""
@@ -108,4 +115,23 @@ class CreditCommands(Provider):
         for name, callback, help_text in self._commands():
             score = matcher.match(name)
             if score > 0:
-                yield Hit(score, matcher.highlight(name), callback, help=help_text)
+                # highlight() parses markup: escape the name, which may quote a contract level from the data
+                yield Hit(score, matcher.highlight(escape(clean_text(name))), callback, help=help_text)
+
+
+class ClientIdProvider(Provider):
+    """The palette's "Open client by ID…" question: every typed ID is an "Open client <ID>" hit."""
+
+    async def discover(self) -> Hits:
+        """What to type, before anything is typed."""
+        yield DiscoveryHit("Type the client's ID (digits), then Enter", lambda: None, help="e.g. 100001")
+
+    async def search(self, query: str) -> Hits:
+        """The typed ID opens that client (an unknown ID is reported by the app)."""
+        match = _OPEN.match(query)
+        if not match:
+            yield Hit(0.1, plain(f"{query!r} is not a client ID: type digits only"), lambda: None)
+            return
+        client_id = int(match.group(1))
+        app: CreditApp = self.app  # type: ignore[assignment]
+        yield Hit(1.0, f"Open client {client_id}", partial(app.open_client, client_id), help="Client screen")

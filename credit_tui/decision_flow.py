@@ -12,11 +12,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from credit_tui.audit import AuditError, DecisionError, input_row_hash, needs_justification
+from credit_tui.counter_offer import Terms
 from trainer.decision import Decision
 
 if TYPE_CHECKING:
     from credit_tui.audit import DecisionRecord
     from credit_tui.services import Services
+    from trainer.scoring import Explanation
 
 
 @dataclass(frozen=True)
@@ -61,13 +63,50 @@ class DecisionDraft:
         return input_row_hash(self.row)
 
 
-def record_decision(services: Services, draft: DecisionDraft, justification: str) -> DecisionRecord:
+def draft_for(
+    client_id: int,
+    final_decision: str,
+    record: Mapping[str, Any],
+    history: Mapping[str, float] | None,
+    shown: Explanation,
+    whatif: Mapping[str, tuple[Any, float | None]],
+    previous: DecisionRecord | None,
+) -> DecisionDraft:
+    """The draft of a decision on the row the advisor sees: the client's record with any what-if edits.
+
+    Args:
+        client_id: The client's SK_ID_CURR.
+        final_decision: ACCEPT or REFUSE.
+        record: The client's own raw record.
+        history: The client's history features, or None.
+        shown: The explanation of the row decided on (the what-if's when edits are active).
+        whatif: Edited fields: name -> (client's value, new value); empty without a what-if.
+        previous: The client's latest recorded decision, or None.
+    """
+    row = {**record, **{name: new for name, (_, new) in whatif.items() if new is not None}}
+    return DecisionDraft(
+        client_id=client_id,
+        final_decision=final_decision,
+        model_decision=shown.decision,
+        pd=shown.pd,
+        row=row,
+        history=history,
+        whatif=dict(whatif),
+        previous=previous,
+    )
+
+
+def record_decision(
+    services: Services, draft: DecisionDraft, justification: str, override_code: str = ""
+) -> DecisionRecord:
     """Score the draft's row again and append the decision to the audit log (blocking: use a worker).
 
     Args:
         services: The app's services (scorer, advisor, audit store).
         draft: The decision shown in the dialog.
         justification: The advisor's words.
+        override_code: Why the advisor overrides the model or decides a REVIEW case
+            (a key of :data:`credit_tui.audit.OVERRIDE_CODES`; "" when the decision follows the model).
 
     Returns:
         The record, once committed.
@@ -79,6 +118,11 @@ def record_decision(services: Services, draft: DecisionDraft, justification: str
     store = services.audit
     if store is None:
         raise AuditError("No audit database is open, so decisions cannot be recorded; start with --audit-db.")
+    if not services.advisor.strip():
+        raise DecisionError(
+            "Nobody is named as the advisor, so decisions cannot be recorded; start the app with "
+            "--advisor NAME or set advisor under [desk] in the config file (see the README)."
+        )
     scorer = services.scorer
     explanation = scorer.explain(draft.row, draft.history)
     if explanation.decision != draft.model_decision:
@@ -100,4 +144,8 @@ def record_decision(services: Services, draft: DecisionDraft, justification: str
         reasons=scorer.reasons(explanation),
         justification=justification,
         corrects=None if draft.previous is None else draft.previous.id,
+        override_code=override_code if draft.needs_justification else "",
+        terms=Terms.from_whatif(draft.row, draft.whatif, services.desk.product).to_json()
+        if draft.whatif
+        else "",
     )

@@ -14,20 +14,20 @@ import html
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from credit_tui.audit import DecisionRecord
-from trainer.atomic import write_text_atomic
+from credit_tui.config import DEFAULT_BANK, DEFAULT_CONTACT, DEFAULT_REVIEW_DAYS, DeskConfig
+from credit_tui.counter_offer import Terms, counter_offer, granted_sentence
+from trainer.atomic import write_text_new
 from trainer.decision import FINAL_DECISIONS, Decision
 from trainer.errors import UserError
+from trainer.plain import pd_in_words
+from trainer.text_safety import clean_text
 
-LENDER: Final = "Prêt à Dépenser"
-DEFAULT_CONTACT: Final = (
-    "Prêt à Dépenser, Customer Review Service — by letter at your branch, "
-    "or by e-mail to review@pret-a-depenser.example"
-)
+LENDER: Final = DEFAULT_BANK
 MAX_REASONS: Final = 4
 #: What a raw feature name looks like (``AMT_CREDIT``, ``EXT_SOURCE_3``): never shown to a client.
 JARGON: Final = re.compile(r"\b[A-Z]{2,}_[A-Z0-9_]+\b")
@@ -52,6 +52,11 @@ class LetterContent:
         lender: The lender's name.
         contact: Where to ask for a human review.
         model_note: The model's release status ("UNRELEASED MODEL ..." when not signed by model risk).
+        pd: The probability of default behind the decision (None: not stated).
+        threshold: The bank's refusal threshold.
+        terms: The loan granted when it differs from the one asked for (a counter-offer), else None.
+        review_days: Days the client has to ask for a human review.
+        override: True when the advisor decided against the model's ACCEPT or REFUSE.
     """
 
     client_id: int
@@ -63,10 +68,20 @@ class LetterContent:
     lender: str = LENDER
     contact: str = DEFAULT_CONTACT
     model_note: str = ""
+    pd: float | None = None
+    threshold: float | None = None
+    terms: Terms | None = None
+    review_days: int = DEFAULT_REVIEW_DAYS
+    override: bool = False
 
 
 #: The mark on every letter written with a model that no trusted key released.
 UNRELEASED_NOTE = "UNRELEASED MODEL: not signed by model risk"
+
+
+def review_by(letter: LetterContent) -> date:
+    """The last day the client can ask for a human review."""
+    return letter.date + timedelta(days=letter.review_days)
 
 
 def plain(text: str) -> str:
@@ -91,6 +106,7 @@ def _content(
     lender: str,
     contact: str,
     model_note: str = "",
+    **extra: object,
 ) -> LetterContent:
     if decision not in FINAL_DECISIONS:
         raise LetterError(
@@ -98,9 +114,20 @@ def _content(
         )
     if isinstance(day, datetime):
         day = day.date()
-    shown = tuple(plain(r.strip()) for r in reasons if r.strip())[:MAX_REASONS]
+    # Letters quote the log and the command line: no control character (a newline in an advisor name
+    # would start a Markdown heading or link line) reaches either rendering.
+    shown = tuple(plain(clean_text(r).strip()) for r in reasons if r.strip())[:MAX_REASONS]
     return LetterContent(
-        int(client_id), decision, day, shown, advisor.strip(), model_id, lender, contact, model_note
+        int(client_id),
+        decision,
+        day,
+        shown,
+        clean_text(advisor).strip(),
+        clean_text(model_id),
+        clean_text(lender),
+        clean_text(contact),
+        clean_text(model_note),
+        **extra,  # type: ignore[arg-type]
     )
 
 
@@ -112,8 +139,15 @@ def _sections(letter: LetterContent) -> list[tuple[str, list[str]]]:
         if accepted
         else "We are sorry to tell you that we cannot grant the credit you applied for."
     )
+    decision_lines = [decision_text]
+    if accepted and letter.terms is not None:
+        decision_lines = [
+            "We are pleased to offer you a credit on terms different from those you applied for.",
+            granted_sentence(letter.terms),
+            "This offer replaces your application; tell your advisor whether you accept it.",
+        ]
     sections: list[tuple[str, list[str]]] = [
-        ("Our decision", [decision_text]),
+        ("Our decision", decision_lines),
     ]
     if not accepted:
         if letter.reasons:
@@ -144,6 +178,19 @@ def _sections(letter: LetterContent) -> list[tuple[str, list[str]]]:
                 f"(version {letter.model_id[:12]}), which estimates the risk that a credit cannot be "
                 f"repaid. The final decision was taken and checked by your advisor, {letter.advisor}."
                 + (f" {letter.model_note}." if letter.model_note else ""),
+                *(
+                    [pd_in_words(letter.pd, letter.threshold)]
+                    if letter.pd is not None and letter.threshold is not None
+                    else []
+                ),
+                *(
+                    [
+                        "Your advisor reached a different conclusion from the model after a personal review "
+                        "of your file."
+                    ]
+                    if letter.override
+                    else []
+                ),
             ],
         )
     )
@@ -154,7 +201,8 @@ def _sections(letter: LetterContent) -> list[tuple[str, list[str]]]:
                 "You have the right to ask for this decision to be looked at again by a person at "
                 f"{letter.lender}, to give us your point of view, to receive an explanation of the "
                 "decision, and to contest it. This does not cost anything.",
-                f"To do so, contact {letter.contact}, quoting your reference {letter.client_id}. "
+                f"To do so, contact {letter.contact}, quoting your reference {letter.client_id}, "
+                f"within {letter.review_days} days, that is by {_long_date(review_by(letter))}. "
                 "A member of staff who was not involved in the decision will review it and answer you "
                 "in writing.",
                 "You can also complain to your national data protection authority.",
@@ -175,6 +223,11 @@ def render_letter(
     lender: str = LENDER,
     contact: str = DEFAULT_CONTACT,
     model_note: str = "",
+    pd: float | None = None,
+    threshold: float | None = None,
+    terms: Terms | None = None,
+    review_days: int = DEFAULT_REVIEW_DAYS,
+    override: bool = False,
 ) -> tuple[str, str]:
     """Render a decision letter.
 
@@ -189,6 +242,11 @@ def render_letter(
         lender: The lender's name.
         contact: Where the client asks for a human review.
         model_note: The model's release status (:data:`UNRELEASED_NOTE` for an unreleased model).
+        pd: The PD behind the decision, stated in words (None: not stated).
+        threshold: The refusal threshold, stated beside the PD.
+        terms: The loan granted on a counter-offer (ACCEPT on modified terms), else None.
+        review_days: Days the client has to ask for a human review.
+        override: The advisor decided against the model (the letter says so).
 
     Returns:
         (Markdown text, self-contained HTML text).
@@ -196,8 +254,29 @@ def render_letter(
     Raises:
         LetterError: When the decision is not ACCEPT or REFUSE.
     """
-    letter = _content(client_id, decision, date, reasons, advisor, model_id, lender, contact, model_note)
+    letter = _content(
+        client_id,
+        decision,
+        date,
+        reasons,
+        advisor,
+        model_id,
+        lender,
+        contact,
+        model_note,
+        pd=pd,
+        threshold=threshold,
+        terms=terms,
+        review_days=review_days,
+        override=override,
+    )
     return _markdown(letter), _html(letter)
+
+
+def _verdict(letter: LetterContent) -> str:
+    if letter.decision != Decision.ACCEPT:
+        return "Refused"
+    return "Accepted on modified terms" if letter.terms is not None else "Accepted"
 
 
 def _md(text: str) -> str:
@@ -210,7 +289,7 @@ def _markdown(letter: LetterContent) -> str:
         "",
         f"Date: {_long_date(letter.date)}  ",
         f"Your reference: {letter.client_id}  ",
-        f"Decision: **{'Accepted' if letter.decision == 'ACCEPT' else 'Refused'}**",
+        f"Decision: **{_verdict(letter)}**",
         "",
     ]
     for heading, paragraphs in _sections(letter):
@@ -239,7 +318,7 @@ _CSS: Final = (
 
 def _html(letter: LetterContent) -> str:
     e = html.escape
-    verdict = "Accepted" if letter.decision == Decision.ACCEPT else "Refused"
+    verdict = _verdict(letter)
     body: list[str] = [
         f"<h1>{e(letter.lender)}: decision on your credit application</h1>",
         '<p class="meta">',
@@ -267,6 +346,13 @@ def _html(letter: LetterContent) -> str:
     )
 
 
+def _same_text(path: Path, text: str) -> bool:
+    try:
+        return path.read_text(encoding="utf-8") == text
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
 def write_letter(
     out_dir: Path,
     client_id: int,
@@ -279,8 +365,17 @@ def write_letter(
     lender: str = LENDER,
     contact: str = DEFAULT_CONTACT,
     model_note: str = "",
+    pd: float | None = None,
+    threshold: float | None = None,
+    terms: Terms | None = None,
+    review_days: int = DEFAULT_REVIEW_DAYS,
+    override: bool = False,
 ) -> tuple[Path, Path]:
     """Write ``letter-<client>-<date>.md`` and ``.html`` into ``out_dir`` (each atomically).
+
+    Letters are records too: an existing letter is never replaced. A different letter for the same
+    client and day (a same-day correction) gets the next free name, ``letter-<client>-<date>-2.md``;
+    writing the very same letter again returns the existing files.
 
     Arguments are those of :func:`render_letter`.
 
@@ -303,42 +398,92 @@ def write_letter(
         lender=lender,
         contact=contact,
         model_note=model_note,
+        pd=pd,
+        threshold=threshold,
+        terms=terms,
+        review_days=review_days,
+        override=override,
     )
     day = date.date() if isinstance(date, datetime) else date
-    stem = f"letter-{int(client_id)}-{day.isoformat()}"
-    md_path, html_path = out_dir / f"{stem}.md", out_dir / f"{stem}.html"
+    base = f"letter-{int(client_id)}-{day.isoformat()}"
     try:
-        write_text_atomic(md_path, markdown)
-        write_text_atomic(html_path, page)
+        for n in range(1, 1000):
+            stem = base if n == 1 else f"{base}-{n}"
+            md_path, html_path = out_dir / f"{stem}.md", out_dir / f"{stem}.html"
+            if _same_text(md_path, markdown) and _same_text(html_path, page):
+                return md_path, html_path  # this very letter was written before
+            if md_path.exists() or html_path.exists():
+                continue  # an earlier letter (e.g. before a same-day correction): keep it
+            if not write_text_new(md_path, markdown):
+                continue
+            try:
+                if write_text_new(html_path, page):
+                    return md_path, html_path
+            except BaseException:
+                md_path.unlink(missing_ok=True)  # only the file this call created
+                raise
+            md_path.unlink(missing_ok=True)
     except OSError as exc:
-        md_path.unlink(missing_ok=True)
         raise LetterError(
             f"Cannot write the letter into {out_dir} ({exc.strerror or exc}); choose another folder."
         ) from exc
-    return md_path, html_path
+    raise LetterError(f"Too many letters named {base}.* in {out_dir}; move some of them away.")
 
 
-def write_record_letter(out_dir: Path, record: DecisionRecord, **extra: str) -> tuple[Path, Path]:
+def write_record_letter(
+    out_dir: Path,
+    record: DecisionRecord,
+    desk: DeskConfig | None = None,
+    *,
+    for_client_decisions: bool = True,
+    model_note: str = "",
+) -> tuple[Path, Path]:
     """Write the letter of a recorded decision (final decision, reasons shown, advisor, model, date).
 
     Args:
         out_dir: Existing folder for the two files.
         record: The decision as recorded in the audit log (:meth:`AuditStore.latest_for`).
-        **extra: ``lender`` and/or ``contact`` to override the defaults; ``model_note`` for the model's
-            release status.
+        desk: The bank's name, review contact and deadline, and the product terms (defaults when None).
+        for_client_decisions: False when the model uses protected attributes (analysis only): no letter.
+        model_note: The model's release status (:data:`UNRELEASED_NOTE` for an unreleased model).
+
+    Raises:
+        LetterError: For a model not for client decisions, or as :func:`write_letter`.
     """
-    return write_letter(
-        out_dir,
-        record.client_id,
-        decision=record.final_decision,
-        date=datetime.fromisoformat(record.time),
-        reasons=record.reasons,
-        advisor=record.advisor,
-        model_id=record.bundle_id,
-        lender=extra.get("lender", LENDER),
-        contact=extra.get("contact", DEFAULT_CONTACT),
-        model_note=extra.get("model_note", ""),
-    )
+    if not for_client_decisions:
+        raise LetterError(
+            f"The model {record.bundle_id[:12]} uses protected attributes and is for analysis only: no "
+            "letter is written with it; load a model trained without them (the default of `trainer fit`)."
+        )
+    return write_letter(out_dir, record.client_id, **record_letter_fields(record, desk, model_note))
+
+
+def record_letter_fields(
+    record: DecisionRecord, desk: DeskConfig | None = None, model_note: str = ""
+) -> dict[str, Any]:
+    """What the letter of a recorded decision says, as keyword arguments of :func:`render_letter`.
+
+    Args:
+        record: The decision as recorded in the audit log.
+        desk: The bank's name, review contact and deadline (defaults when None).
+        model_note: The model's release status.
+    """
+    desk = desk or DeskConfig()
+    return {
+        "decision": record.final_decision,
+        "date": datetime.fromisoformat(record.time),
+        "reasons": record.reasons,
+        "advisor": record.advisor,
+        "model_id": record.bundle_id,
+        "lender": desk.bank,
+        "contact": desk.contact,
+        "model_note": model_note,
+        "pd": record.pd,
+        "threshold": record.threshold,
+        "terms": counter_offer(record.final_decision, record.terms),
+        "review_days": desk.review_days,
+        "override": record.override,
+    }
 
 
 def pending_refusal(record: DecisionRecord, status: str) -> str | None:

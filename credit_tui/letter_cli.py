@@ -32,10 +32,40 @@ def build_letter_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--client", type=int, required=True, metavar="ID", help="the client's SK_ID_CURR")
     parser.add_argument(
-        "--out", type=Path, default=None, metavar="DIR", help="existing folder for the letter (default: .)"
+        "--out",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="existing folder for the letter (default: [desk] letters_dir of the config file, else "
+        "letters/ in the user data folder)",
+    )
+    parser.add_argument(
+        "--model",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="the bundle the decision was taken with (default: the bundled demo's); a model that uses "
+        "protected attributes writes no letter",
     )
     add_audit_db_option(parser)
     return parser
+
+
+def for_client_decisions(bundle_id: str, model: Path | None) -> bool:
+    """False when ``model`` (default: the demo's) is the record's bundle and uses protected attributes.
+
+    Only the manifest is read and verified (no model library). A bundle other than the record's says
+    nothing about it: the letter is then written (the app itself refuses letters with such a model).
+    """
+    from credit_tui.cli import DEMO_MODEL
+    from trainer.bundle import verify_bundle
+    from trainer.policy import protected_features
+
+    path = model if model is not None else DEMO_MODEL
+    if model is None and not (path / "manifest.json").is_file():
+        return True
+    manifest = verify_bundle(path)
+    return manifest.model_id != bundle_id or not protected_features(manifest.spec.names)
 
 
 def letter_main(argv: list[str]) -> int:
@@ -57,9 +87,17 @@ def letter_main(argv: list[str]) -> int:
             f"No decision is recorded for client {args.client}: the audit database {db} does not exist "
             "(record a decision in the app first, or check --audit-db)."
         )
-    out_dir: Path = args.out if args.out is not None else Path.cwd()
     try:
-        with open_audit_log(db) as store:
+        from credit_tui.config import default_letters_dir, load_desk_config
+
+        desk = load_desk_config()
+        out_dir: Path = args.out or desk.letters_dir or default_letters_dir()
+        if args.out is None and desk.letters_dir is None:
+            try:
+                out_dir.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                return _error(f"Cannot create the letters folder {out_dir} ({exc.strerror}); pass --out DIR.")
+        with open_audit_log(db, read_only=True) as store:
             record = store.latest_for(args.client)
             status = "final" if record is None else store.status(record.id)
             where = store.path
@@ -69,7 +107,8 @@ def letter_main(argv: list[str]) -> int:
             )
         if (refusal := pending_refusal(record, status)) is not None:
             return _error(refusal)
-        md_path, html_path = write_record_letter(out_dir, record)
+        allowed = for_client_decisions(record.bundle_id, args.model)
+        md_path, html_path = write_record_letter(out_dir, record, desk, for_client_decisions=allowed)
     except UserError as exc:
         return _error(str(exc))
     print(

@@ -105,6 +105,26 @@ class Population:
         self._bins[name] = (version, bins)
         return bins
 
+    def share_below(self, name: str, value: float | None) -> float | None:
+        """Share of the portfolio's known values of ``name`` strictly below ``value`` (None when unknown)."""
+        if value is None or not np.isfinite(value):
+            return None
+        values = self.values(name)
+        finite = values[np.isfinite(values)]
+        if finite.size == 0:
+            return None
+        return float(np.count_nonzero(finite < value)) / float(finite.size)
+
+    def position_sentence(self, name: str, value: float | None) -> str:
+        """Where the client stands, in words: "riskier than 82 % of this portfolio"."""
+        share = self.share_below(name, value)
+        if share is None:
+            return "This client's value is unknown, so it has no place in the portfolio."
+        percent = f"{share * 100:.0f} %"
+        if name == PD_FEATURE:
+            return f"This client is riskier than {percent} of this portfolio."
+        return f"This client's {self.label(name).lower()} is higher than {percent} of this portfolio's."
+
     def _compute(self, name: str) -> None:
         from trainer.features import APP_INPUT_NUMERIC, application_features
 

@@ -12,9 +12,11 @@ from __future__ import annotations
 import dataclasses
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from credit_tui.config import DeskConfig
 
 if TYPE_CHECKING:
     from credit_tui.audit_log import AuditLog
@@ -31,12 +33,14 @@ class Services:
         portfolio: The clients being worked on, with their history aggregates.
         advisor: Name of the advisor using the app (shown in the header).
         audit: The decision log the advisor records into (None: decisions cannot be recorded).
+        desk: The desk's settings (bank contact, review deadline, product terms) from the config file.
     """
 
     scorer: Scorer
     portfolio: Portfolio
     advisor: str
     audit: AuditLog | None = None
+    desk: DeskConfig = field(default_factory=DeskConfig)
 
 
 ServicesLoader = Callable[[], Services]

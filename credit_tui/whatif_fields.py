@@ -12,6 +12,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
+#: What-if fields that are not application columns (levers a client can act on); each is turned into
+#: application values before scoring, and recorded as edited when a decision is taken:
+#: a co-borrower's yearly income (added to the declared income), a down payment (credit = goods price -
+#: down payment) and a term in monthly repayments (monthly repayment = credit / term, before interest).
+CO_BORROWER: Final = "CO_BORROWER_INCOME"
+DOWN_PAYMENT: Final = "DOWN_PAYMENT"
+TERM: Final = "TERM_MONTHS"
+LEVERS: Final = (CO_BORROWER, DOWN_PAYMENT, TERM)
+
 
 @dataclass(frozen=True)
 class WhatIfField:
@@ -34,9 +43,12 @@ class WhatIfField:
 
 WHATIF_FIELDS: Final[tuple[WhatIfField, ...]] = (
     WhatIfField("AMT_CREDIT", "Credit amount", False, 1.0, 1e9),
-    WhatIfField("AMT_ANNUITY", "Annuity (repayment)", False, 1.0, 1e8),
+    WhatIfField("AMT_ANNUITY", "Monthly repayment", False, 1.0, 1e8),
     WhatIfField("AMT_GOODS_PRICE", "Goods price", False, 1.0, 1e9),
-    WhatIfField("AMT_INCOME_TOTAL", "Declared income", False, 1.0, 1e9),
+    WhatIfField(DOWN_PAYMENT, "Down payment", False, 0.0, 1e9),
+    WhatIfField(TERM, "Term (months)", True, 1.0, 600.0),
+    WhatIfField("AMT_INCOME_TOTAL", "Income/year (proved)", False, 1.0, 1e9),
+    WhatIfField(CO_BORROWER, "Co-borrower inc./year", False, 0.0, 1e9),
     WhatIfField("CNT_FAM_MEMBERS", "Family members", True, 1.0, 20.0),
     WhatIfField("CNT_CHILDREN", "Children", True, 0.0, 19.0),
 )
@@ -116,9 +128,17 @@ def parse_field(field: WhatIfField, text: str, original: Any = None) -> float | 
 def changed_values(
     record: Mapping[str, Any], values: Mapping[str, float | None]
 ) -> dict[str, tuple[Any, float | None]]:
-    """Fields whose value differs from the client's own: name -> (original, new)."""
+    """Fields whose value differs from the client's own: name -> (original, new).
+
+    The levers (:data:`LEVERS`) become application values, and both edits are listed: a co-borrower's
+    income is added to the declared income; a down payment sets the credit to the goods price minus it;
+    a term sets the monthly repayment to credit / term (before interest, as the model's term feature).
+    """
+    values = apply_levers(record, values)
     changed: dict[str, tuple[Any, float | None]] = {}
     for name, new in values.items():
+        if name in LEVERS and not new:
+            continue
         original = record.get(name)
         old = as_number(original)
         if old is None and new is None:
@@ -127,3 +147,23 @@ def changed_values(
             continue
         changed[name] = (original, new)
     return changed
+
+
+def apply_levers(record: Mapping[str, Any], values: Mapping[str, float | None]) -> dict[str, float | None]:
+    """The form's values with the levers turned into application values (see :func:`changed_values`)."""
+    out = dict(values)
+
+    def current(name: str) -> float | None:
+        return out[name] if name in out else as_number(record.get(name))
+
+    if out.get(CO_BORROWER):
+        out["AMT_INCOME_TOTAL"] = (current("AMT_INCOME_TOTAL") or 0.0) + float(out[CO_BORROWER] or 0.0)
+    goods = current("AMT_GOODS_PRICE")
+    down = out.get(DOWN_PAYMENT)
+    if down and goods is not None and down < goods:
+        out["AMT_CREDIT"] = goods - down
+    credit = current("AMT_CREDIT")
+    term = out.get(TERM)
+    if term and credit is not None:
+        out["AMT_ANNUITY"] = round(credit / term, 2)
+    return out

@@ -22,7 +22,6 @@ from pathlib import Path
 import pandas as pd
 
 from trainer.data import read_table
-from trainer.history_cache import build_history, cache_file_name, write_history
 from trainer.release import PRIVATE_KEY_FILE, release
 from trainer.schema import HISTORY_TABLES
 from trainer.synth import generate
@@ -73,9 +72,7 @@ def main() -> None:
                 bureau_ids = set(frame["SK_ID_BUREAU"])
             frame.to_parquet(clients_dir / f"{name}.parquet", index=False, compression="zstd")
             read_table(clients_dir / f"{name}.parquet", name)  # fail now, not in the app, if it does not read
-        # Ship the aggregated history beside the clients, so even the first launch skips aggregation.
-        paths = {name: clients_dir / f"{name}.parquet" for name in HISTORY_TABLES}
-        write_history(build_history(paths), clients_dir / cache_file_name(paths))
+        # No history cache is shipped: caches live only in the user's cache folder (trainer.history_cache).
     size = sum(p.stat().st_size for p in DEMO_DIR.rglob("*") if p.is_file())
     print(f"demo written to {DEMO_DIR} ({size / 1e6:.1f} MB)")
 

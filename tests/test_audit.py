@@ -29,6 +29,7 @@ from credit_tui.audit import (
     DecisionRecord,
     canonical_json,
     input_row_hash,
+    needs_justification,
     open_audit_store,
 )
 from credit_tui.audit_cli import audit_main, export_main, verify_main
@@ -63,6 +64,10 @@ def record(store: AuditLog, **overrides: Any) -> DecisionRecord:
         "justification": "",
     }
     values.update(overrides)
+    if "override_code" not in overrides and needs_justification(
+        values["model_decision"], values["final_decision"]
+    ):
+        values["override_code"] = "collateral"
     return store.record(**values)
 
 
@@ -187,9 +192,11 @@ def test_pragmas_wal_and_full_sync(sqlite_store: AuditStore) -> None:
     assert store._conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
 
 
-@pytest.mark.parametrize("justification", ["", "   ", "ok", "good client", "-- !! ??"])
+@pytest.mark.parametrize(
+    "justification", ["", "   ", "ok", "good client", "-- !! ??", "a b c", "ok ok ok", "yes yes yes Yes"]
+)
 def test_override_needs_three_words(store: AuditLog, justification: str) -> None:
-    with pytest.raises(DecisionError, match="at least 3 words"):
+    with pytest.raises(DecisionError, match="at least 3 different words of three letters"):
         record(store, pd=0.6, model_decision="REFUSE", final_decision="ACCEPT", justification=justification)
     assert store.count() == 0
 
@@ -429,13 +436,13 @@ def test_update_and_delete_are_refused_by_the_database(sqlite_store: AuditStore)
             raw.execute(
                 "INSERT INTO decisions SELECT id + 5, time, advisor, client_id, bundle_id, threshold, "
                 "pd, model_decision, final_decision, override, justification, reasons, input_hash, "
-                "corrects, hash, 'x' FROM decisions"
+                "corrects, hash, 'x', override_code, terms FROM decisions"
             )
         with pytest.raises(sqlite3.IntegrityError, match="append-only"):  # does not link to the last one
             raw.execute(
                 "INSERT INTO decisions SELECT id + 1, time, advisor, client_id, bundle_id, threshold, "
                 "pd, model_decision, final_decision, override, justification, reasons, input_hash, "
-                "corrects, prev_hash, 'x' FROM decisions"
+                "corrects, prev_hash, 'x', override_code, terms FROM decisions"
             )
     finally:
         raw.close()

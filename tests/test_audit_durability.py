@@ -56,6 +56,7 @@ WRITER = textwrap.dedent(
             input_hash=input_row_hash({"SK_ID_CURR": 100000 + i % 97, "AMT_CREDIT": 1000.0 * i}),
             reasons=["The amount requested is high."] if refused else [],
             justification="guarantor documents checked in branch" if override else "",
+            override_code="collateral" if override else "",
         )
         print(rec.id, rec.hash, flush=True)
         i += 1

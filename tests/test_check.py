@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from trainer.check import Finding, check_folder, render_findings
 from trainer.cli import app
-from trainer.schema import TABLE_NAMES, table_spec
+from trainer.schema import TABLE_NAMES, load_profile, table_spec
 
 N = 8
 
@@ -32,8 +32,9 @@ def make_table(name: str, n: int = N) -> pd.DataFrame:
             cols[c] = [i % 2 for i in range(n)]
         elif spec.kind == "category":
             cols[c] = [spec.levels[i % len(spec.levels)] for i in range(n)]
-        else:
-            cols[c] = [float(i) for i in range(n)]
+        else:  # values the real column holds (check warns about numbers far outside its range)
+            q = load_profile()["tables"][name]["stats"][c]["quantiles"]
+            cols[c] = [float(q[("0.25", "0.5", "0.75")[i % 3]]) for i in range(n)]
     return pd.DataFrame(cols)
 
 

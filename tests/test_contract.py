@@ -25,9 +25,9 @@ DEMO = Path(__file__).resolve().parents[1] / "credit_tui" / "demo"
 #: (or to anything between the manifest and a PD) that alters a shipped bundle's numbers fails here.
 #: Measured on the demo rebuilt by issue 12 (new generator) with scripts/build_demo.py: a rebuild of the
 #: demo changes them on purpose (re-measure them then; nothing else may).
-DEMO_MODEL_ID = "235e5f764a078008"
-DEMO_PDS_SHA256 = "81edf84ea22946b5217242f740eb74a7a143237368e7441a2587f7266f74b259"
-DEMO_DECISIONS_SHA256 = "03c5a96dbb51caa0f3dfe36af901e41d8717e130f6db1e151efd119c1d9de3e9"
+DEMO_MODEL_ID = "b50fea82a9264680"
+DEMO_PDS_SHA256 = "5269e323e655e1bd89da65bb170e16bd6c366a35745674726485383bd3a0e580"
+DEMO_DECISIONS_SHA256 = "04eb216df64f93a81d4edc312d2f1223bcc71b26fdd66fffd3e0b65781ebd618"
 
 
 def test_demo_manifest_round_trips_byte_for_byte() -> None:

@@ -238,6 +238,7 @@ def test_spec_round_trip_and_types() -> None:
     spec = fit_feature_spec(apps, ["bureau"])
     again = FeatureSpec.from_dict(spec.to_dict())
     assert again == spec
-    assert spec.feature_types.count("c") == len(APP_CATEGORICAL)
+    # Protected attributes (gender, family status) are not model inputs.
+    assert spec.feature_types.count("c") == len(APP_CATEGORICAL) - 2
     assert spec.categories["NAME_CONTRACT_TYPE"] == ("Cash loans", "Revolving loans")
     assert "BUREAU_COUNT" in spec.names and "PREV_COUNT" not in spec.names

@@ -85,13 +85,15 @@ def test_large_builds_run_in_a_child_process(
     assert len(cached_files(tmp_path)) == 1
 
 
-def test_a_ready_cache_beside_the_clients_is_used(
+def test_a_cache_beside_the_clients_is_ignored(
     data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     Portfolio.load(data / "application_test.csv", cache=True)
-    shutil.move(cached_files(tmp_path)[0], data)
-    monkeypatch.setattr(history_cache, "build_history", lambda paths: (_ for _ in ()).throw(AssertionError()))
+    shutil.move(cached_files(tmp_path)[0], data)  # a cache "planted" beside the clients file
+    rebuilt: list[object] = []
+    monkeypatch.setattr(history_cache, "build_history", lambda paths: rebuilt.append(paths) or build(paths))
     assert Portfolio.load(data / "application_test.csv", cache=True).history is not None
+    assert len(rebuilt) == 1 and len(cached_files(tmp_path)) == 1  # built again, into the user cache
 
 
 def test_applications_first_then_history_equals_a_full_load(

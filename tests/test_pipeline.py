@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from trainer.bundle import MANIFEST_FILE, MODEL_FILE, SCHEMA_VERSION, Bundle, load_bundle, verify_bundle
 from trainer.cli import app
 from trainer.errors import BundleError, UnknownClientError
+from trainer.features import feature_matrix
 from trainer.portfolio import Portfolio
 from trainer.scoring import Scorer
 
@@ -198,3 +199,30 @@ def test_verify_bundle_checks_files_without_loading_the_model(fitted_bundle: Bun
         fh.write(b"!")
     with pytest.raises(BundleError, match="SHA-256"):
         verify_bundle(target)
+
+
+def test_explain_contributions_equal_a_typed_dmatrix(fitted_bundle: Bundle, synth_dir: Path) -> None:
+    import xgboost as xgb
+
+    from trainer.labels import feature_label, format_value
+
+    scorer = Scorer(fitted_bundle)
+    spec = fitted_bundle.spec
+    portfolio = Portfolio.load(synth_dir / "application_test.csv")
+    ids = portfolio.client_ids[:40]
+    x = feature_matrix(portfolio.applications.iloc[:40], portfolio.history, spec)
+    typed = xgb.DMatrix(x, feature_types=spec.feature_types, enable_categorical=True)
+    expected = fitted_bundle.booster.predict(typed, pred_contribs=True, validate_features=False)
+    batch = scorer.predict_matrix(x)  # the PDs trainer predict writes
+    assert any(x[:, spec.names.index(name)].any() for name in spec.categories)  # categorical splits in use
+    for i, client_id in enumerate(ids):
+        explanation = scorer.explain(portfolio.record(client_id), portfolio.history_record(client_id))
+        by_name = {c.feature: c for c in explanation.contributions}
+        assert [by_name[n].contribution for n in spec.names] == expected[i, :-1].astype(np.float64).tolist()
+        assert explanation.base_value == float(expected[i, -1])
+        assert explanation.pd == batch[i]  # to the last digit
+        sizes = [abs(c.contribution) for c in explanation.contributions]
+        assert sizes == sorted(sizes, reverse=True)
+        for name in ("AGE_YEARS", "NAME_CONTRACT_TYPE", "BUREAU_COUNT"):
+            shown = by_name[name]
+            assert shown.display_value == format_value(shown.value, feature_label(name).unit)

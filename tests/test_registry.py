@@ -38,12 +38,19 @@ from trainer.registry import (
 
 def test_every_spec_feature_has_a_record_and_every_record_is_used(synth_dir: Path) -> None:
     data = load_data(synth_dir, need_train=True, history=True)
-    spec = fit_feature_spec(data.train, history_tables_used(data.history))
+    tables = history_tables_used(data.history)
+    protected = tuple(r.name for r in REGISTRY if r.protected)
+    # With the protected attributes allowed (analysis), every record is a model input, in order.
+    spec = fit_feature_spec(data.train, tables, allow_protected=protected)
     unregistered = [name for name in spec.names if name not in BY_NAME]
     unused = [r.name for r in REGISTRY if r.name not in spec.names]
     assert unregistered == [] and unused == []
     assert spec.names == tuple(r.name for r in REGISTRY)
     assert set(spec.categories) == {r.name for r in REGISTRY if r.kind == "category"}
+    # By default (issue 10) the protected ones are left out, and only they.
+    default = fit_feature_spec(data.train, tables)
+    assert default.names == tuple(r.name for r in REGISTRY if not r.protected)
+    assert protected == ("CODE_GENDER", "NAME_FAMILY_STATUS")
 
 
 def test_aggregators_produce_exactly_the_registered_history_features(synth_dir: Path) -> None:

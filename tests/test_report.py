@@ -22,7 +22,10 @@ SECTIONS = (
     "scores",
     "importance",
     "beeswarm",
+    "waterfall",
+    "dependence",
     "segments",
+    "fairness",
     "psi",
 )
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -41,7 +44,7 @@ def test_report_has_every_section_with_embedded_figures(report_dir: Path) -> Non
     assert re.findall(r'<section id="([^"]+)"', html) == list(SECTIONS)
     images = re.findall(r'src="data:image/png;base64,([^"]+)"', html)
     pngs = sorted(report_dir.glob("*.png"))
-    assert len(images) == len(pngs) == 10
+    assert len(images) == len(pngs) == 12  # with the shap beeswarm, waterfall and dependence plots
     assert all(base64.b64decode(img)[:8] == PNG_MAGIC for img in images)
     assert 'src="http' not in html and "<script" not in html  # self-contained
     for segment in ("Contract type", "Gender", "Age band", "Income band"):
@@ -57,6 +60,14 @@ def test_marked_threshold_is_the_minimum_of_the_plotted_cost_curve(fitted_bundle
     assert data.threshold == pytest.approx(data.curve_thresholds[best], abs=0)
     assert data.metrics["business_cost"] == pytest.approx(data.curve_costs[best])
     assert len(data.psi) > 0 and (data.psi["psi"] >= 0).all()
+    # The fairness table of the report (validation clients) is the one fit stored for the model card.
+    assert fitted_bundle.manifest.fairness is not None
+    stored = {(g.dimension, g.group): g for g in fitted_bundle.manifest.fairness.groups}
+    assert len(data.fairness) == len(stored) > 0
+    for row in data.fairness.to_dict(orient="records"):
+        card = stored[(row["dimension"], row["group"])]
+        assert card.clients == row["clients"] and card.approved == row["approved"]
+        assert card.approval_rate == pytest.approx(row["approval_rate"], abs=1e-6)
 
 
 def test_cost_curve_agrees_with_choose_threshold() -> None:

@@ -24,8 +24,9 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> str:
 def test_resolve_uri(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("TRAINER_TRACKING_URI", raising=False)
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
-    assert tracking.default_tracking_dir() == tracking.DEFAULT_TRACKING_DIR  # a source checkout
-    assert tracking.resolve_uri(None) == f"sqlite:///{tracking.DEFAULT_TRACKING_DIR / 'mlflow.db'}"
+    monkeypatch.chdir(tmp_path)
+    assert tracking.default_tracking_dir() == tmp_path / "mlruns"  # the current folder, as MLflow does
+    assert tracking.resolve_uri(None) == f"sqlite:///{tmp_path.resolve() / 'mlruns' / 'mlflow.db'}"
     assert tracking.resolve_uri("off") is None
     assert tracking.resolve_uri(str(tmp_path)) == f"sqlite:///{tmp_path.resolve() / 'mlflow.db'}"
     assert tracking.resolve_uri("http://localhost:5000") == "http://localhost:5000"

@@ -223,3 +223,28 @@ def test_whatif_does_not_import_the_ui() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_hint_carries_a_pd_curve_over_the_amount_and_says_why_terms_cannot_help(
+    scorer: Scorer, portfolio: Portfolio
+) -> None:
+    from trainer.reasons import TERM_FAMILIES, why_terms_cannot_help
+    from trainer.whatif import CURVE_FRACTIONS, curve_text
+
+    scores = scorer.score(portfolio.applications, portfolio.history)
+    refused = int(scores.loc[scores["DECISION"] == "REFUSE", "SK_ID_CURR"].iloc[0])
+    record, history = portfolio.record(refused), portfolio.history_record(refused)
+    hint = decision_change_hint(scorer, record, history)
+    assert len(hint.curve) == len(CURVE_FRACTIONS)
+    credit = float(record["AMT_CREDIT"])
+    assert hint.curve[-1][0] == pytest.approx(credit)
+    amount, pd_at = hint.curve[0]
+    annuity = float(record["AMT_ANNUITY"])
+    changes = {"AMT_CREDIT": amount, "AMT_ANNUITY": round(annuity * amount / credit, 2)}
+    if float(record["AMT_GOODS_PRICE"]) > amount:
+        changes["AMT_GOODS_PRICE"] = amount
+    assert scorer.what_if(record, changes, history).pd == pytest.approx(pd_at, abs=1e-6)
+    assert curve_text(hint.curve, scorer.threshold).startswith("PD by amount")
+    sentence = why_terms_cannot_help(scorer.explain(record, history))
+    assert "drives this score" in sentence or "No change" in sentence
+    assert not any(key.replace("_", " ") in sentence.lower() for key in TERM_FAMILIES)

@@ -72,3 +72,30 @@ def write_text_atomic(target: Path, text: str, *, newline: str | None = "\n") ->
     """Write ``text`` (UTF-8) to ``target`` atomically: a reader sees the old file or the new one."""
     with atomic_file(target, newline=newline) as fh:
         fh.write(text)
+
+
+def write_text_new(target: Path, text: str, *, newline: str | None = "\n") -> bool:
+    """Write ``text`` (UTF-8) to ``target`` only if nothing is there yet; never replace a file.
+
+    The text goes to a temporary file beside ``target`` (fsync), which is then hard-linked to ``target``:
+    ``os.link`` fails when ``target`` exists, so an existing file (a letter: a record) is never
+    replaced, even by a concurrent writer, and a reader sees the whole file or none.
+
+    Returns:
+        True when written, False when ``target`` already existed (it is left untouched).
+    """
+    target = Path(target)
+    fd, name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f".tmp{target.suffix}", dir=target.parent)
+    tmp = Path(name)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline=newline) as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            os.link(tmp, target)
+        except FileExistsError:
+            return False
+        return True
+    finally:
+        tmp.unlink(missing_ok=True)

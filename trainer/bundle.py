@@ -97,6 +97,18 @@ class Bundle:
         """PDs in [low, high) are REVIEW, if a band was configured."""
         return self.manifest.threshold.review_band
 
+    @property
+    def protected_inputs(self) -> list[str]:
+        """Protected attributes the model uses as inputs (read from its features, not from a flag)."""
+        from trainer.policy import protected_features
+
+        return protected_features(self.spec.names)
+
+    @property
+    def for_client_decisions(self) -> bool:
+        """False when the model uses a protected attribute: analysis only, no letters to clients."""
+        return not self.protected_inputs
+
 
 def save_bundle(target: Path, booster: xgb.Booster, spec: FeatureSpec, details: dict[str, Any]) -> Bundle:
     """Write a bundle atomically: build it in a temporary directory beside ``target``, then rename.

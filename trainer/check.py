@@ -11,13 +11,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
 import pandas as pd
 from rich.table import Table
 from rich.text import Text
 
-from trainer.data import compare_columns, find_table, parse_table, read_header, table_problems
+from trainer.data import (
+    compare_columns,
+    control_char_problems,
+    find_table,
+    parse_table,
+    read_header,
+    table_problems,
+)
 from trainer.errors import DataError
-from trainer.schema import TABLE_NAMES, table_spec
+from trainer.schema import ID_COLUMNS, TABLE_NAMES, load_profile, table_spec
+from trainer.text_safety import clean_text
 
 Severity = Literal["ok", "warning", "error"]
 
@@ -138,12 +147,14 @@ def _check_table(path: Path, name: str, parents: dict[str, pd.Index]) -> list[Fi
     if not readable:
         return found
     try:
-        frame = parse_table(path, name, readable)
+        frame = parse_table(path, name, readable, keep_control=True)
     except DataError as exc:
         add("error", str(exc))
         return found
-    for problem in table_problems(frame, path, name):
+    for problem in [*table_problems(frame, path, name), *control_char_problems(frame, path)]:
         add("error", problem)
+    for message in _out_of_range(frame, name, path):
+        add("warning", message)
     for message in _unknown_levels(frame, name):
         add("warning", message)
     for message in _orphans(frame, name, parents):
@@ -182,6 +193,38 @@ def _unknown_levels(frame: pd.DataFrame, name: str) -> list[str]:
     return messages
 
 
+def _out_of_range(frame: pd.DataFrame, name: str, path: Path) -> list[str]:
+    """Warn about numbers far outside the range of the real column (the profile's minimum and maximum).
+
+    "Far" is more than the column's whole real range beyond either end, so ordinary new extremes pass
+    and values such as ``1e308`` or a negative amount in an always-positive column are named.
+    """
+    stats = load_profile()["tables"][name]["stats"]
+    messages: list[str] = []
+    for col in frame.columns:
+        quantiles = stats.get(col, {}).get("quantiles")
+        if col in ID_COLUMNS or col == "TARGET" or not quantiles:
+            continue
+        low, high = float(quantiles["0"]), float(quantiles["1"])
+        span = max(high - low, abs(high), abs(low), 1.0)
+        values = frame[col].to_numpy(dtype=np.float64, na_value=np.nan)
+        with np.errstate(invalid="ignore"):
+            outside = (values < low - span) | (values > high + span)
+            if low >= 0:
+                outside |= values < 0
+        if not outside.any():
+            continue
+        row = int(np.flatnonzero(outside)[0])
+        count = int(outside.sum())
+        where = f"data row {row + 1} (line {row + 2})" if path.suffix.lower() == ".csv" else f"row {row + 1}"
+        messages.append(
+            f"column {col} holds {values[row]:g} in {where}"
+            f"{f' and {count - 1:,} other rows' if count > 1 else ''}, far outside the real range "
+            f"{low:g} to {high:g}; check the value (the model has never seen such numbers)."
+        )
+    return messages
+
+
 def _orphans(frame: pd.DataFrame, name: str, parents: dict[str, pd.Index]) -> list[str]:
     """Warn about rows whose foreign key matches no row of the table it refers to."""
     messages: list[str] = []
@@ -211,7 +254,7 @@ def render_findings(findings: list[Finding], data_dir: Path) -> Table:
     table.add_column("Status", no_wrap=True)
     table.add_column("Finding", overflow="fold")
     for f in findings:
-        table.add_row(f.table, Text(f.severity, style=_STYLES[f.severity]), f.message)
+        table.add_row(Text(f.table), Text(f.severity, style=_STYLES[f.severity]), Text(clean_text(f.message)))
     errors = sum(f.severity == "error" for f in findings)
     warnings = sum(f.severity == "warning" for f in findings)
     verdict = "not usable for training" if errors else "usable"

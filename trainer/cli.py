@@ -24,12 +24,45 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-err_console = Console(stderr=True)
+#: stderr: messages quote file names and values, so nothing printed here is parsed as markup.
+err_console = Console(stderr=True, markup=False, highlight=False)
 #: Options shared by several commands (same flag, same meaning everywhere).
 DataDir = Annotated[Path, typer.Option("--data", help="Folder holding the Home Credit tables.")]
 BundleDir = Annotated[Path, typer.Option("--model", help="Bundle folder.")]
 NoHistory = Annotated[bool, typer.Option("--no-history", help="Use the application table only.")]
 Threads = Annotated[int, typer.Option("--threads", min=0, help="XGBoost threads (0 = all cores).")]
+Cluster = Annotated[
+    str | None,
+    typer.Option(
+        "--cluster",
+        help="Run on Dask: a scheduler address (tcp://HOST:8786) or local:N for N local workers "
+        "(needs the cluster extra).",
+    ),
+]
+Partitions = Annotated[
+    int | None,
+    typer.Option(
+        "--partitions", min=1, help="Partitions with --cluster (default: 2 per worker, 100k clients each)."
+    ),
+]
+MemoryLimit = Annotated[
+    str | None,
+    typer.Option(
+        "--memory-limit",
+        help="DuckDB memory for the history aggregation, e.g. 2GB (default 1GB or "
+        "$CREDIT_TUI_DUCKDB_MEMORY); beyond it DuckDB spills to disk.",
+    ),
+]
+
+
+def _set_memory_limit(limit: str | None) -> None:
+    """Make ``--memory-limit`` the DuckDB limit of this process (and of local cluster workers)."""
+    if limit is not None:
+        import os
+
+        from trainer.config import DUCKDB_MEMORY_ENV
+
+        os.environ[DUCKDB_MEMORY_ENV] = limit
 
 
 def _print_version(value: bool) -> None:
@@ -52,7 +85,7 @@ def _options(
 
 _TRACKING_OPTION = typer.Option(
     "--tracking-uri",
-    help="MLflow tracking URI or folder (default: a SQLite store in mlruns/ of the project; 'off' disables).",
+    help="MLflow tracking URI or folder (default: a SQLite store in ./mlruns; 'off' disables).",
 )
 
 
@@ -135,11 +168,27 @@ def fit(
     max_rounds: Annotated[int, typer.Option("--max-rounds", min=1, help="Maximum number of trees.")] = 2000,
     threads: Threads = 0,
     tracking_uri: Annotated[str | None, _TRACKING_OPTION] = None,
+    allow_protected: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allow-protected",
+            help="Keep this protected attribute (CODE_GENDER, NAME_FAMILY_STATUS) as an input, for analysis "
+            "only: the bundle is marked not for client decisions. Repeatable.",
+        ),
+    ] = None,
+    cluster: Cluster = None,
+    partitions: Partitions = None,
+    memory_limit: MemoryLimit = None,
 ) -> None:
-    """Train the model, choose the threshold by business cost, and write a verified bundle."""
+    """Train the model, choose the threshold by business cost, and write a verified bundle.
+
+    Protected attributes (gender, family status) are left out of the model unless --allow-protected.
+    """
     from trainer.tracking import resolve_uri, tracked_fit
     from trainer.train import FitConfig
     from trainer.views import fit_summary, progress_bar
+
+    _set_memory_limit(memory_limit)
 
     config = FitConfig(
         data_dir=data,
@@ -152,10 +201,41 @@ def fit(
         params=_read_params(params),
         num_boost_round=max_rounds,
         nthread=threads,
+        allow_protected=_protected_names(allow_protected or []),
     )
     with progress_bar(err_console) as progress:
-        bundle = tracked_fit(config, resolve_uri(tracking_uri), progress, err_console)
+        if cluster is None:
+            bundle = tracked_fit(config, resolve_uri(tracking_uri), progress, err_console)
+        else:
+            from trainer.cluster import tracked_cluster_fit
+
+            bundle = tracked_cluster_fit(
+                config,
+                cluster,
+                resolve_uri(tracking_uri),
+                progress,
+                err_console,
+                partitions=partitions,
+                memory_limit=memory_limit,
+            )
     Console().print(fit_summary(bundle))
+
+
+def _protected_names(names: list[str]) -> tuple[str, ...]:
+    from trainer.policy import is_protected
+
+    for name in names:
+        if not is_protected(name):
+            raise UserError(
+                f"--allow-protected {name}: not a protected attribute; the protected attributes are "
+                "CODE_GENDER and NAME_FAMILY_STATUS."
+            )
+    if names:
+        err_console.print(
+            f"[bold yellow]protected inputs {', '.join(names)}: this bundle is for analysis only, "
+            "not for client decisions[/]"
+        )
+    return tuple(dict.fromkeys(names))
 
 
 def _read_params(path: Path | None) -> dict[str, object]:
@@ -205,15 +285,28 @@ def predict(
         typer.Option("--clients", help="Clients file (CSV/parquet); history tables are read beside it."),
     ] = None,
     decisions: Annotated[bool, typer.Option("--decisions", help="Add PD_BAND and DECISION columns.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace --out if it is an existing file.")] = False,
+    cluster: Cluster = None,
+    partitions: Partitions = None,
+    memory_limit: MemoryLimit = None,
 ) -> None:
     """Score every client and write the probabilities of default."""
     from trainer.predict import predict_file
     from trainer.settings import load_settings
 
+    _set_memory_limit(memory_limit)
     trusted = load_settings().trusted_keys
     clients_file = _clients_file(data, clients)
     written = predict_file(
-        model, clients_file, out, with_decisions=decisions, console=err_console, trusted_keys=trusted
+        model,
+        clients_file,
+        out,
+        with_decisions=decisions,
+        console=err_console,
+        trusted_keys=trusted,
+        force=force,
+        cluster=cluster,
+        partitions=partitions,
     )
     mark = "" if trusted else " (UNRELEASED MODEL: no trusted release keys are configured)"
     err_console.print(f"wrote {written} clients to {out}{mark}")
@@ -305,7 +398,7 @@ def compare(
     ] = None,
     out: Annotated[
         Path | None,
-        typer.Option("--out", help="Folder for comparison.csv and .json (default reports/compare)."),
+        typer.Option("--out", help="Folder for comparison.csv and .json (default ./reports/compare)."),
     ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the folds, sample and models.")] = DEFAULT_SEED,
     cost_fn: Annotated[
@@ -316,6 +409,9 @@ def compare(
     ] = 1.0,
     no_history: NoHistory = False,
     threads: Annotated[int, typer.Option("--threads", min=0, help="Threads per model (0 = all cores).")] = 0,
+    jobs: Annotated[
+        int, typer.Option("--jobs", min=1, help="Folds fitted in parallel (joblib threads; 1 = one by one).")
+    ] = 1,
     tracking_uri: Annotated[str | None, _TRACKING_OPTION] = None,
 ) -> None:
     """Cross-validate LR, tree, random forest, HistGradientBoosting and XGBoost on the same folds."""
@@ -339,6 +435,7 @@ def compare(
         cost_fp=cost_fp,
         use_history=not no_history,
         threads=threads,
+        jobs=jobs,
     )
     with err_console.status("Reading tables and building features"):
         dataset = load_dataset(data, use_history=not no_history, sample=sample, seed=seed)
@@ -451,10 +548,8 @@ def explore(
 
 
 def _default_out(relative: Path) -> Path:
-    """Default output folders live under the project, never under the current directory."""
-    from trainer.config import PROJECT_ROOT
-
-    return PROJECT_ROOT / relative
+    """Default output folders are relative to the current folder (never inside the installed package)."""
+    return Path.cwd() / relative
 
 
 def main() -> None:
@@ -462,11 +557,26 @@ def main() -> None:
     try:
         app()
     except UserError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        _error_line(str(exc))
+        sys.exit(2)
+    except OSError as exc:  # unreadable file, read-only or full disk, a folder where a file is expected
+        where = f" ({exc.filename})" if exc.filename else ""
+        _error_line(
+            f"{exc.strerror or exc}{where}; check the path, its permissions and the free space, then retry."
+        )
         sys.exit(2)
     except KeyboardInterrupt:
         err_console.print("interrupted")
         sys.exit(130)
+
+
+def _error_line(message: str) -> None:
+    """Print ``error: MESSAGE`` on stderr: one line, no markup, control characters escaped."""
+    from rich.text import Text
+
+    from trainer.text_safety import clean_text
+
+    err_console.print(Text.assemble(("error:", "bold red"), " ", clean_text(message)), soft_wrap=True)
 
 
 if __name__ == "__main__":

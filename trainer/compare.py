@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from joblib import Parallel, delayed
 from sklearn.metrics import accuracy_score, average_precision_score, f1_score, roc_auc_score
 from sklearn.model_selection import StratifiedKFold, train_test_split
 from threadpoolctl import threadpool_limits
@@ -369,6 +370,7 @@ class CompareConfig:
     cost_fp: float = DEFAULT_COST_FP
     use_history: bool = True
     threads: int = 0
+    jobs: int = 1
 
 
 @dataclass(frozen=True)
@@ -417,25 +419,33 @@ def run_compare(
         name = MODEL_NAMES[key]
         fold_scores: list[FoldScore] = []
         predictions = np.full(len(dataset.y), np.nan)
-        for i, (tr, te) in enumerate(splits):
-            if progress is not None:
-                progress(name, i, len(splits), f"{name}: fold {i + 1}/{len(splits)}")
+        if progress is not None:
+            progress(name, 0, len(splits), f"{name}: {len(splits)} folds")
+
+        def fit_fold(tr: Any, te: Any, key: str = key) -> tuple[Vector, float]:
             start = time.perf_counter()
-            with threadpool_limits(limits=config.threads or None):
-                p = PREDICTORS[key](
-                    dataset.x[tr], dataset.y[tr], dataset.x[te], dataset.spec, config.seed, config.threads
-                )
-            elapsed = time.perf_counter() - start
-            predictions[te] = p
-            fold_scores.append(
-                FoldScore(
-                    fold=i,
-                    fit_seconds=elapsed,
-                    **score_fold(dataset.y[te], p, config.cost_fn, config.cost_fp),
-                )
+            p = PREDICTORS[key](
+                dataset.x[tr], dataset.y[tr], dataset.x[te], dataset.spec, config.seed, config.threads
             )
-            if progress is not None:
-                progress(name, i + 1, len(splits), f"{name}: fold {i + 1}/{len(splits)}")
+            return p, time.perf_counter() - start
+
+        # Folds run in parallel threads with --jobs N (the learners release the GIL); results arrive
+        # in fold order either way, so the table is the same as with --jobs 1.
+        with threadpool_limits(limits=config.threads or None):
+            results = Parallel(n_jobs=config.jobs, prefer="threads", return_as="generator")(
+                delayed(fit_fold)(tr, te) for tr, te in splits
+            )
+            for i, ((_, te), (p, elapsed)) in enumerate(zip(splits, results, strict=True)):
+                predictions[te] = p
+                fold_scores.append(
+                    FoldScore(
+                        fold=i,
+                        fit_seconds=elapsed,
+                        **score_fold(dataset.y[te], p, config.cost_fn, config.cost_fp),
+                    )
+                )
+                if progress is not None:
+                    progress(name, i + 1, len(splits), f"{name}: fold {i + 1}/{len(splits)}")
         aucs = np.array([f.roc_auc for f in fold_scores])
         scores.append(
             ModelScore(

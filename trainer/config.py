@@ -41,3 +41,8 @@ DEFAULT_EARLY_STOPPING_ROUNDS = 50
 
 #: The placeholder the Home Credit data uses for "not applicable" in DAYS_* columns.
 DAYS_PLACEHOLDER = 365243
+
+#: Memory DuckDB may use to aggregate the history tables before it spills to disk (a DuckDB size).
+DEFAULT_DUCKDB_MEMORY_LIMIT = "1GB"
+#: Environment variable overriding :data:`DEFAULT_DUCKDB_MEMORY_LIMIT`.
+DUCKDB_MEMORY_ENV = "CREDIT_TUI_DUCKDB_MEMORY"

@@ -292,6 +292,80 @@ class TrainingSettings:
 
 
 @dataclass(frozen=True)
+class InputPolicy:
+    """Which protected attributes the model uses (``manifest.input_policy``, :mod:`trainer.policy`)."""
+
+    protected_inputs: tuple[str, ...]
+    protected_excluded: tuple[str, ...]
+    client_decisions: bool
+
+    @classmethod
+    def _parse(cls, r: _Reader) -> InputPolicy:
+        r.keys(("protected_inputs", "protected_excluded", "client_decisions"))
+        flag = r.data["client_decisions"]
+        if not isinstance(flag, bool):
+            r.fail(f"{r.path('client_decisions')} is not true or false")
+        return cls(r.strings("protected_inputs"), r.strings("protected_excluded"), flag)
+
+
+@dataclass(frozen=True)
+class FairnessGroup:
+    """Approval and default rates of one group (:func:`trainer.fairness.fairness_table`)."""
+
+    dimension: str
+    group: str
+    clients: int
+    approved: int
+    approval_rate: float
+    default_rate_approved: float | None
+    approval_ratio: float | None
+    four_fifths: bool
+
+    @classmethod
+    def _parse(cls, r: _Reader) -> FairnessGroup:
+        names = ("dimension", "group", "clients", "approved", "approval_rate", "default_rate_approved")
+        r.keys((*names, "approval_ratio", "four_fifths"))
+        flag = r.data["four_fifths"]
+        if not isinstance(flag, bool):
+            r.fail(f"{r.path('four_fifths')} is not true or false")
+
+        def rate(key: str, high: float) -> float | None:
+            return None if r.data[key] is None else r.number(key, 0.0, high)
+
+        return cls(
+            dimension=r.text("dimension"),
+            group=r.text("group"),
+            clients=r.whole("clients"),
+            approved=r.whole("approved"),
+            approval_rate=r.number("approval_rate", 0.0, 1.0),
+            default_rate_approved=rate("default_rate_approved", 1.0),
+            approval_ratio=rate("approval_ratio", 1.0),
+            four_fifths=flag,
+        )
+
+
+@dataclass(frozen=True)
+class FairnessInfo:
+    """Approval and default rates by gender and age band on the validation clients (``manifest.fairness``)."""
+
+    clients: str
+    approved: str
+    groups: tuple[FairnessGroup, ...]
+
+    @classmethod
+    def _parse(cls, r: _Reader) -> FairnessInfo:
+        r.keys(("clients", "approved", "groups"))
+        groups = r.data["groups"]
+        if not isinstance(groups, list):
+            r.fail(f"{r.path('groups')} is not a list")
+        parsed = tuple(
+            FairnessGroup._parse(_Reader(r.source, f"{r.path('groups')}[{i}]", g))
+            for i, g in enumerate(groups)
+        )
+        return cls(r.text("clients"), r.text("approved"), parsed)
+
+
+@dataclass(frozen=True)
 class Manifest:
     """A bundle's ``manifest.json``, parsed and validated (README, "Architecture").
 
@@ -308,6 +382,8 @@ class Manifest:
         spec: The features the booster expects (their names, kinds and category levels).
         files: Bundle file name -> SHA-256.
         model_id: Content hash of everything above.
+        input_policy: Protected attributes used or left out (None in bundles written before issue 10).
+        fairness: Approval and default rates by group (None in bundles written before issue 10).
     """
 
     schema_version: int
@@ -322,6 +398,8 @@ class Manifest:
     spec: FeatureSpec
     files: Mapping[str, str]
     model_id: str
+    input_policy: InputPolicy | None = None
+    fairness: FairnessInfo | None = None
 
     @property
     def policy(self) -> ThresholdPolicy:
@@ -365,7 +443,7 @@ class Manifest:
         fields = ("schema_version", "created_at", "libraries", "threshold", "metrics", "importance")
         r.keys(
             (*fields, "training_data", "training", "features", "history_tables", "files", "model_id"),
-            ("tracking",),
+            ("tracking", "input_policy", "fairness"),
         )
         metrics = r.child("metrics")
         metrics.keys(("validation",))
@@ -395,6 +473,8 @@ class Manifest:
             spec=_parse_spec(r),
             files=files,
             model_id=r.text("model_id"),
+            input_policy=InputPolicy._parse(r.child("input_policy")) if "input_policy" in r.data else None,
+            fairness=FairnessInfo._parse(r.child("fairness")) if "fairness" in r.data else None,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -405,6 +485,12 @@ class Manifest:
             "libraries": dict(self.libraries),
             "threshold": _plain(self.threshold),
             "metrics": {"validation": _plain(self.validation)},
+        }
+        if self.input_policy is not None:
+            out["input_policy"] = _plain(self.input_policy)
+        if self.fairness is not None:
+            out["fairness"] = _plain(self.fairness)
+        out |= {
             "importance": _plain(self.importance),
             "training_data": _plain(self.training_data),
             "training": _plain(self.training),

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import difflib
 import hashlib
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,7 @@ import pyarrow.parquet as pq
 from trainer.config import DEFAULT_RAW_DIR
 from trainer.errors import DataError
 from trainer.schema import HISTORY_TABLES, TABLE_NAMES, read_dtypes, table_spec
+from trainer.text_safety import clean_categories, first_control
 
 #: Tables whose numbers stay float64 (exact values matter for scoring); history numbers become float32.
 APPLICATION_TABLES: frozenset[str] = frozenset({"application_train", "application_test"})
@@ -263,6 +265,13 @@ def _short(exc: BaseException) -> str:
     return text[:200].rstrip(".")
 
 
+def _shown(value: object) -> str:
+    """A value as it appears in a message: numbers plainly (``inf``, ``1e+22``), text quoted and escaped."""
+    if isinstance(value, (float, np.floating)):
+        return repr(float(value))
+    return repr(value)
+
+
 def _where(is_csv: bool, row: int) -> str:
     """Describe a 0-based data row: ``data row 4 (line 5)`` for a CSV, ``row 4`` for parquet."""
     return f"data row {row + 1} (line {row + 2})" if is_csv else f"row {row + 1}"
@@ -275,8 +284,14 @@ def parse_table(
     *,
     optional: Sequence[str] = (),
     downcast: bool | None = None,
+    keep_control: bool = False,
 ) -> pd.DataFrame:
     """Read a table with the schema's dtypes, without the key and ``TARGET`` checks of :func:`read_table`.
+
+    Every number is checked here, once for all readers: an identifier must be an exact integer in the
+    exact range (±2**53), any other number finite (``inf`` is refused, naming its row; an empty cell
+    is missing).
+    Control characters in text are turned into visible escapes (:mod:`trainer.text_safety`).
 
     Args:
         path: CSV or parquet file.
@@ -284,6 +299,7 @@ def parse_table(
         columns: Schema columns to read (default: all of them); each must be in the file.
         optional: Further columns to read when present (``TARGET`` for a clients file).
         downcast: Store non-identifier numbers as float32 (default: for history tables only).
+        keep_control: Leave control characters in text as they are (``trainer check`` reports them).
 
     Returns:
         The frame: identifiers int64, numbers float64 (or float32), categories ``category``.
@@ -305,18 +321,66 @@ def parse_table(
         downcast = name not in APPLICATION_TABLES
     is_csv = _is_csv_path(path)
     if is_csv:
-        frame = _read_csv(path, header, usecols, dtypes, downcast)
+        frame = _read_csv(path, header, usecols, dtypes, downcast, keep_control)
     else:
-        frame = _finish(_read_parquet(path, usecols, dtypes), dtypes, downcast)
+        frame = _finish(_read_parquet(path, usecols, dtypes), dtypes, downcast, keep_control)
     if frame.empty:
         raise DataError(f"{path} has a header but no rows; re-download or regenerate it.")
+    _require_finite(frame, dtypes, path, is_csv)
     return frame
 
 
-def _finish(frame: pd.DataFrame, dtypes: dict[str, str], downcast: bool) -> pd.DataFrame:
-    """Categorise text columns (blank -> missing, sorted levels) and downcast history numbers."""
+def _require_finite(frame: pd.DataFrame, dtypes: dict[str, str], path: Path, is_csv: bool) -> None:
+    """Refuse ``inf`` / ``-inf`` in any number column (a missing value is an empty cell)."""
     for col, dtype in dtypes.items():
-        if dtype == "str":
+        if dtype not in ("float64", "float32"):
+            continue
+        values = frame[col].to_numpy()
+        infinite = np.isinf(values)
+        if infinite.any():
+            row = int(np.flatnonzero(infinite)[0])
+            raise DataError(
+                f"{path}: column {col} holds {_shown(values[row])} in {_where(is_csv, row)}, which is not a "
+                "finite number; fix the value or leave the cell empty."
+            )
+
+
+def control_char_problems(frame: pd.DataFrame, path: Path) -> list[str]:
+    """Name each text column holding a control character (row and value), one sentence per column.
+
+    Only meaningful on a frame read with ``keep_control=True`` (the loader escapes them otherwise).
+    """
+    is_csv = _is_csv_path(path)
+    problems: list[str] = []
+    for col in frame.columns:
+        values = frame[col]
+        if not isinstance(values.dtype, pd.CategoricalDtype):
+            continue
+        bad_levels = first_control(values.cat.categories)
+        if bad_levels is None:
+            continue
+        level = bad_levels[1]
+        row = int(np.flatnonzero((values == level).to_numpy())[0])
+        problems.append(
+            f"{path}: column {col} holds control characters ({level!r}) in {_where(is_csv, row)}; "
+            "remove them (they can rewrite an advisor's screen)."
+        )
+    return problems
+
+
+def _finish(
+    frame: pd.DataFrame, dtypes: dict[str, str], downcast: bool, keep_control: bool = False
+) -> pd.DataFrame:
+    """Categorise text columns (blank -> missing, sorted levels, control characters escaped)."""
+    for col, dtype in dtypes.items():
+        if dtype == "int64" and isinstance(frame[col].dtype, pd.ArrowDtype):
+            if frame[col].hasnans:
+                raise ValueError(f"column {col} has an empty identifier")
+            ids = frame[col].to_numpy(dtype=np.int64)
+            if ids.size and (ids.max() > ID_LIMIT or ids.min() < -ID_LIMIT):  # went through float64
+                raise ValueError(f"column {col} has an identifier beyond the exact range")
+            frame[col] = ids
+        elif dtype == "str":
             values = frame[col]
             if not isinstance(values.dtype, pd.CategoricalDtype):
                 values = values.astype("str").astype("category")
@@ -328,6 +392,8 @@ def _finish(frame: pd.DataFrame, dtypes: dict[str, str], downcast: bool) -> pd.D
             blank = [level for level in levels if not level.strip()]
             if blank:
                 values = values.cat.remove_categories(blank)
+            if not keep_control:
+                values = clean_categories(values)
             frame[col] = values.cat.reorder_categories(sorted(values.cat.categories))
         elif downcast and dtype == "float64" and frame[col].dtype != np.float32:
             frame[col] = frame[col].astype("float32")
@@ -335,13 +401,24 @@ def _finish(frame: pd.DataFrame, dtypes: dict[str, str], downcast: bool) -> pd.D
 
 
 def _read_csv(
-    path: Path, header: list[str], usecols: list[str], dtypes: dict[str, str], downcast: bool
+    path: Path,
+    header: list[str],
+    usecols: list[str],
+    dtypes: dict[str, str],
+    downcast: bool,
+    keep_control: bool = False,
 ) -> pd.DataFrame:
     _check_tail(path, len(header))
     # pyarrow builds categories straight from the text (a dictionary) and parses float32 directly:
     # both are faster than converting afterwards.
     fast_dtypes = {
-        c: "category" if d == "str" else "float32" if downcast and d == "float64" else d
+        c: "category"
+        if d == "str"
+        else "float32"
+        if downcast and d == "float64"
+        else "int64[pyarrow]"  # Arrow parses the text as an exact integer; plain int64 goes through float
+        if d == "int64"
+        else d
         for c, d in dtypes.items()
     }
     try:
@@ -354,7 +431,9 @@ def _read_csv(
             na_values=[""],
             encoding="utf-8",
         )
-        frame = _finish(frame, dtypes, downcast)  # decodes the category levels: may meet bad UTF-8
+        frame = _finish(
+            frame, dtypes, downcast, keep_control
+        )  # decodes the category levels: may meet bad UTF-8
     except Exception as exc:
         raise _diagnose_csv(path, header, dtypes, exc) from None
     return frame if list(frame.columns) == usecols else frame.loc[:, usecols]
@@ -479,6 +558,8 @@ def _find_bad_value(path: Path, dtypes: dict[str, str]) -> DataError | None:
             ok = pc.match_substring_regex(chunk, _WHOLE if is_id else _NUMBER)
             bad = pc.invert(pc.fill_null(ok, not is_id))  # an empty identifier is bad too
             row = int(pc.index(bad, True).as_py())
+            if row < 0 and is_id:  # whole numbers beyond the exact range
+                row = next((i for i, v in enumerate(chunk.to_pylist()) if not _fits_int64(v)), -1)
             if row >= 0:
                 if first is None or start + row < first[0]:
                     first = (start + row, col)
@@ -493,11 +574,20 @@ def _find_bad_value(path: Path, dtypes: dict[str, str]) -> DataError | None:
         return DataError(
             f"{path}: {col} is empty on {where}; every row needs an identifier, fill it in or remove the row."
         )
-    kind = "a whole number" if dtypes[col] == "int64" else "a number"
+    if dtypes[col] == "int64":
+        why = _ID_RANGE if re.fullmatch(_WHOLE, str(value)) else "not a whole number"
+        return DataError(
+            f"{path}: column {col} holds {value!r} on {where}, which is {why}; identifiers must be exact "
+            "whole numbers, fix or remove that row."
+        )
     return DataError(
-        f"{path}: column {col} holds {value!r} on {where}, which is not {kind}; "
+        f"{path}: column {col} holds {value!r} on {where}, which is not a number; "
         "fix the value or leave it empty."
     )
+
+
+def _fits_int64(text: str | None) -> bool:
+    return text is not None and abs(int(text)) <= ID_LIMIT
 
 
 def _find_bad_line(path: Path, n_fields: int) -> DataError | None:
@@ -549,36 +639,70 @@ def _read_parquet(path: Path, usecols: list[str], dtypes: dict[str, str]) -> pd.
 
 
 def _numeric_column(values: pd.Series, col: str, dtype: str, path: Path) -> pd.Series:
+    if dtype == "int64":
+        return _exact_ids(values, col, path)
     if pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(values):
         as_text = values.astype("str").str.strip()
         numbers = pd.to_numeric(as_text.mask(as_text == ""), errors="coerce")
         bad = numbers.isna() & values.notna() & (as_text != "")
         if bad.any():
             row = int(np.flatnonzero(bad.to_numpy())[0])
-            kind = "a whole number" if dtype == "int64" else "a number"
             raise DataError(
-                f"{path}: column {col} holds {values.iloc[row]!r} in row {row + 1}, which is not {kind}; "
+                f"{path}: column {col} holds {values.iloc[row]!r} in row {row + 1}, which is not a number; "
                 "fix the value or leave it empty."
             )
         values = numbers
-    if dtype == "int64":
-        missing = values.isna().to_numpy()
-        if missing.any():
-            row = int(np.flatnonzero(missing)[0])
-            raise DataError(
-                f"{path}: {col} is empty in row {row + 1}; every row needs an identifier, "
-                "fill it in or remove the row."
-            )
-        floats = values.astype("float64")
-        fractional = (floats != np.floor(floats)).to_numpy()
-        if fractional.any():
-            row = int(np.flatnonzero(fractional)[0])
-            raise DataError(
-                f"{path}: column {col} holds {values.iloc[row]!r} in row {row + 1}, which is not a whole "
-                "number; identifiers must be integers."
-            )
-        return values.astype("int64")
     return values.astype("float64")
+
+
+#: Largest identifier (in absolute value) accepted: 2**53, the range where every reader (pandas' CSV
+#: reader goes through float64, spreadsheets, JSON) keeps an integer exact. Real IDs have 6 digits.
+ID_LIMIT = 2**53
+_ID_RANGE = f"beyond the range of exact identifiers (±{ID_LIMIT:,})"
+
+
+def _exact_ids(values: pd.Series, col: str, path: Path) -> pd.Series:
+    """An identifier column as int64, refusing (with the row) anything that would change its value."""
+
+    def refuse(row: int, why: str) -> DataError:
+        return DataError(
+            f"{path}: column {col} holds {_shown(values.iloc[row])} in row {row + 1}, which is {why}; "
+            "identifiers must be exact whole numbers, fix or remove that row."
+        )
+
+    missing = values.isna().to_numpy()
+    if missing.any():
+        row = int(np.flatnonzero(missing)[0])
+        raise DataError(
+            f"{path}: {col} is empty in row {row + 1}; every row needs an identifier, "
+            "fill it in or remove the row."
+        )
+    if pd.api.types.is_integer_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        raw = values.to_numpy()
+        if raw.size and (raw.max() > ID_LIMIT or (values.dtype != np.uint64 and raw.min() < -ID_LIMIT)):
+            # only a bad file pays for locating the row (27 M history rows: no temporary array otherwise)
+            too_big = (raw > ID_LIMIT) | ((raw < -ID_LIMIT) if values.dtype != np.uint64 else False)
+            raise refuse(int(np.flatnonzero(too_big)[0]), _ID_RANGE)
+        return values.astype("int64")
+    if pd.api.types.is_float_dtype(values):
+        floats = values.to_numpy(dtype="float64")
+        with np.errstate(invalid="ignore"):
+            whole = np.isfinite(floats) & (floats == np.floor(floats))
+            exact = whole & (np.abs(floats) <= ID_LIMIT)
+        if not exact.all():
+            row = int(np.flatnonzero(~exact)[0])
+            raise refuse(row, "not a whole number" if not whole[row] else _ID_RANGE)
+        return pd.Series(floats.astype("int64"), index=values.index, name=values.name)
+    parsed: list[int] = []
+    for row, value in enumerate(values.tolist()):
+        text = str(value).strip()
+        if isinstance(value, bool) or not re.fullmatch(r"[+-]?\d+", text):
+            raise refuse(row, "not a whole number")
+        number = int(text)
+        if abs(number) > ID_LIMIT:
+            raise refuse(row, _ID_RANGE)
+        parsed.append(number)
+    return pd.Series(np.array(parsed, dtype="int64"), index=values.index, name=values.name)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -677,6 +801,11 @@ def read_applications(path: Path) -> pd.DataFrame:
 # --------------------------------------------------------------------------------------------------
 # Whole folders
 # --------------------------------------------------------------------------------------------------
+
+
+def fingerprint_files(paths: Iterable[Path]) -> str:
+    """SHA-256 over the names, sizes and contents of ``paths`` (the fingerprint :func:`load_data` records)."""
+    return _hash_files(paths)
 
 
 def _hash_files(paths: Iterable[Path]) -> str:

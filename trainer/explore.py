@@ -7,6 +7,7 @@ Key numbers are shown in human units through the shared feature code (age in yea
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from trainer.errors import DataError
 from trainer.features import APP_INPUT_NUMERIC, application_features
 from trainer.figures import Figure, Section, page, pyplot, save, table_html
 from trainer.labels import feature_label
+from trainer.output_guard import check_output_folder, holds_only
 from trainer.schema import HISTORY_TABLES
 
 #: Numbers whose distributions, deciles and correlations are shown.
@@ -142,7 +144,12 @@ def _overview(data: Any, data_dir: Path) -> pd.DataFrame:
 
 
 def build_explore(data_dir: Path, out: Path) -> Path:
-    """Read ``data_dir``, draw the figures and write ``explore.html`` into ``out`` atomically."""
+    """Read ``data_dir``, draw the figures and write ``explore.html`` into ``out`` atomically.
+
+    ``out`` must be new or an earlier explore folder (only its files in it): it is replaced whole.
+    """
+    explore_files = holds_only("explore.html", "*.png", "*.csv")
+    check_output_folder(out, explore_files, "an exploration report", "reports/explore", inputs=[data_dir])
     data = load_data(data_dir, need_train=True, history=False)
     train = data.train
     if "TARGET" not in train.columns or not len(train):
@@ -164,7 +171,8 @@ def build_explore(data_dir: Path, out: Path) -> Path:
         figs = _figures(train, numbers, staging)
         source = find_table(data_dir, "application_train")
         intro = (
-            f"Data folder <code>{data_dir}</code> ({source.name if source else ''}): {len(train):,} labelled "
+            f"Data folder <code>{html.escape(str(data_dir))}</code> "
+            f"({html.escape(source.name) if source else ''}): {len(train):,} labelled "
             f"clients, default rate {y.mean():.2%}; fingerprint <code>{data.fingerprint()[:16]}</code>."
         )
         sections = [

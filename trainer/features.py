@@ -16,6 +16,7 @@ human units; the 365243 placeholder becomes missing with a flag.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from trainer.config import DAYS_PLACEHOLDER
+from trainer.errors import DataError
 from trainer.registry import (
     APP_CATEGORICAL,
     APP_ENGINEERED,
@@ -376,7 +378,10 @@ def history_feature_names(tables: Iterable[str]) -> list[str]:
 def aggregate_history(
     read: TableReader, available: Collection[str], client_ids: Sequence[int] | None = None
 ) -> pd.DataFrame:
-    """Aggregate history tables one at a time, so only one raw table is in memory at once.
+    """Aggregate history tables with pandas/numpy, one at a time: the reference of the DuckDB queries.
+
+    The application aggregates on DuckDB (:mod:`trainer.history_sql`); this path stays so that a test
+    can check every DuckDB aggregate against it.
 
     Args:
         read: Returns a raw table given its name and the columns to read (e.g. from a folder).
@@ -433,13 +438,18 @@ def align_history(
 def history_features(
     history: Mapping[str, pd.DataFrame], client_ids: Sequence[int] | None = None
 ) -> pd.DataFrame:
-    """Aggregate history tables already in memory into one row per client (see :func:`aggregate_history`).
+    """Aggregate history tables already in memory into one row per client, on DuckDB.
+
+    See :func:`trainer.history_sql.aggregate_sources` (which also reads files); :func:`aggregate_history`
+    is the pandas reference a test compares it with.
 
     Args:
         history: Table name -> raw table, for the history tables that are present (any subset).
         client_ids: When given, the result has exactly these clients, in this order.
     """
-    return aggregate_history(lambda name, _columns: history[name], list(history), client_ids)
+    from trainer.history_sql import aggregate_sources
+
+    return aggregate_sources(history, client_ids)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -488,18 +498,34 @@ class FeatureSpec:
         return cls(names, categories, tuple(data.get("history_tables", ())))
 
 
-def fit_feature_spec(applications: pd.DataFrame, history_tables: Sequence[str]) -> FeatureSpec:
-    """Choose the features and learn category levels (by frequency, then name) from training rows."""
+def fit_feature_spec(
+    applications: pd.DataFrame, history_tables: Sequence[str], allow_protected: Collection[str] = ()
+) -> FeatureSpec:
+    """Choose the features and learn category levels (by frequency, then name) from training rows.
+
+    Protected attributes (:func:`trainer.policy.is_protected`) are left out unless named in
+    ``allow_protected`` (analysis only: such a bundle is not for client decisions).
+    """
+    from trainer.policy import is_protected
+
+    def used(name: str) -> bool:
+        return not is_protected(name) or name in allow_protected
+
     categories: dict[str, tuple[str, ...]] = {}
-    for name in APP_CATEGORICAL:
+    for name in filter(used, APP_CATEGORICAL):
         counts = applications[name].astype("string").value_counts(dropna=True)
         ordered = sorted(counts.items(), key=lambda kv: (-int(kv[1]), str(kv[0])))
         categories[name] = tuple(str(level) for level, _ in ordered)
-    names = (
-        *APP_NUMERIC_PASSTHROUGH,
-        *APP_ENGINEERED,
-        *APP_CATEGORICAL,
-        *history_feature_names(history_tables),
+    names = tuple(
+        filter(
+            used,
+            (
+                *APP_NUMERIC_PASSTHROUGH,
+                *APP_ENGINEERED,
+                *APP_CATEGORICAL,
+                *history_feature_names(history_tables),
+            ),
+        )
     )
     return FeatureSpec(names, categories, tuple(history_tables))
 
@@ -524,13 +550,14 @@ def _assemble(
     n_rows: int,
 ) -> np.ndarray[Any, np.dtype[np.float32]]:
     matrix = np.empty((n_rows, len(spec.names)), dtype=np.float32)
-    for j, name in enumerate(spec.names):
-        if name in spec.categories:
-            matrix[:, j] = encode_category(raw_categories[name], spec.categories[name])
-        elif name in numeric:
-            matrix[:, j] = numeric[name]
-        else:
-            matrix[:, j] = history.get(name, np.nan)
+    with np.errstate(over="ignore"):  # an overflow becomes inf, which refuse_non_finite names
+        for j, name in enumerate(spec.names):
+            if name in spec.categories:
+                matrix[:, j] = encode_category(raw_categories[name], spec.categories[name])
+            elif name in numeric:
+                matrix[:, j] = numeric[name]
+            else:
+                matrix[:, j] = history.get(name, np.nan)
     return matrix
 
 
@@ -561,7 +588,51 @@ def feature_matrix(
             if name in HISTORY_COUNTS:
                 values = np.nan_to_num(values)
             hist_cols[name] = values
-    return _assemble(numeric, raw_categories, hist_cols, spec, len(applications))
+    matrix = _assemble(numeric, raw_categories, hist_cols, spec, len(applications))
+    refuse_non_finite(matrix, applications["SK_ID_CURR"].to_numpy(), spec)
+    return matrix
+
+
+class RowBuilder:
+    """Builds one client's model input straight into a float32 row, without pandas.
+
+    The positions of the features in ``spec`` and the category level indexes are worked out once, so
+    the advisor app's single-client path costs only the arithmetic of :func:`application_features`
+    (the same function the batch path uses) and one small array.
+    """
+
+    def __init__(self, spec: FeatureSpec) -> None:
+        self.spec = spec
+        self._width = len(spec.names)
+        numeric = set(APP_NUMERIC_PASSTHROUGH) | set(APP_ENGINEERED)
+        self._numeric: list[tuple[int, str]] = []
+        self._categories: list[tuple[int, str, dict[str, float]]] = []
+        self._history: list[tuple[int, str]] = []
+        for j, name in enumerate(spec.names):
+            if name in spec.categories:
+                index = {level: float(i) for i, level in enumerate(spec.categories[name])}
+                self._categories.append((j, name, index))
+            elif name in numeric:
+                self._numeric.append((j, name))
+            else:
+                self._history.append((j, name))
+
+    def build(
+        self, application: Mapping[str, Any], history: Mapping[str, float] | None
+    ) -> np.ndarray[Any, np.dtype[np.float32]]:
+        """The model input of one client (see :func:`feature_row`): a float32 matrix of shape (1, n)."""
+        raw = np.array([_to_float(application.get(name)) for name in APP_INPUT_NUMERIC], dtype=np.float64)
+        numeric = application_features(dict(zip(APP_INPUT_NUMERIC, raw[:, None], strict=True)))
+        values = [math.nan] * self._width
+        for j, name in self._numeric:
+            values[j] = float(numeric[name][0])
+        for j, name, index in self._categories:
+            value = application.get(name)
+            values[j] = index.get(value, math.nan) if isinstance(value, str) else math.nan
+        known = history or {}
+        for j, name in self._history:
+            values[j] = float(known.get(name, math.nan))
+        return np.array([values], dtype=np.float32)
 
 
 def feature_row(
@@ -569,7 +640,8 @@ def feature_row(
 ) -> np.ndarray[Any, np.dtype[np.float32]]:
     """Build the model input for one client straight from a raw application record.
 
-    Same arithmetic as :func:`feature_matrix` (the same :func:`application_features`), without pandas.
+    Same arithmetic as :func:`feature_matrix` (the same :func:`application_features`), without pandas;
+    a caller scoring many single clients keeps one :class:`RowBuilder` instead.
 
     Args:
         application: Raw column -> value for one client (missing values as None or NaN).
@@ -579,11 +651,29 @@ def feature_row(
     Returns:
         A float32 matrix of shape (1, n_features).
     """
-    cols = {name: np.array([_to_float(application.get(name))]) for name in APP_INPUT_NUMERIC}
-    numeric = application_features(cols)
-    raw_categories = {name: application.get(name) for name in spec.categories}
-    hist_cols = {name: np.array([float(value)]) for name, value in (history or {}).items()}
-    return _assemble(numeric, raw_categories, hist_cols, spec, 1)
+    matrix = RowBuilder(spec).build(application, history)
+    refuse_non_finite(matrix, [application.get("SK_ID_CURR", "?")], spec)
+    return matrix
+
+
+def refuse_non_finite(matrix: np.ndarray[Any, Any], ids: Any, spec: FeatureSpec) -> None:
+    """Refuse a model input holding an infinite value (an input such as 1e308 overflowed float32).
+
+    Missing values (NaN) are fine: the model handles them. An infinite one would be scored by
+    ``inplace_predict`` but not explained (XGBoost's DMatrix refuses it), and fitting on it fails, so
+    every path that builds features (fit, compare, evaluate, score, explain, what-if) names the client.
+
+    Raises:
+        DataError: Naming the first such client and feature.
+    """
+    infinite = np.isinf(matrix)
+    if not infinite.any():
+        return
+    row, col = (int(i) for i in np.argwhere(infinite)[0])
+    raise DataError(
+        f"Client {ids[row]} cannot be scored: its model input {spec.names[col]} is not a finite number "
+        "(an amount or count in its row is far too large); fix that client's values."
+    )
 
 
 def history_record(history: pd.DataFrame | None, client_id: int) -> dict[str, float] | None:

@@ -16,10 +16,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from trainer.data import find_table, read_applications, read_table
+from trainer.data import find_table, read_applications
 from trainer.errors import UnknownClientError
-from trainer.features import aggregate_history, align_history, history_record, history_tables_used
+from trainer.features import align_history, history_record, history_tables_used
 from trainer.history_cache import load_history_features
+from trainer.history_sql import aggregate_sources
 from trainer.schema import HISTORY_TABLES
 
 
@@ -33,12 +34,14 @@ class Portfolio:
         history: History features indexed by SK_ID_CURR (every client present), or None when no
             history table was found.
         history_tables: History tables that were found and aggregated.
+        notices: Sentences for the user about how the history was obtained (a damaged cache rebuilt).
     """
 
     source: Path
     applications: pd.DataFrame
     history: pd.DataFrame | None
     history_tables: tuple[str, ...]
+    notices: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         ids = self.applications["SK_ID_CURR"].to_numpy(dtype=np.int64)
@@ -106,14 +109,15 @@ class Portfolio:
             paths = {name: path for name, path in paths.items() if name in set(tables)}
         used = history_tables_used(paths)
         history = None
+        notices: list[str] = []
         if used:
             ids = list(applications["SK_ID_CURR"].to_numpy(dtype=np.int64))
             if cache:
-                aggregated = load_history_features({name: paths[name] for name in used}, beside=folder)
+                aggregated = load_history_features({name: paths[name] for name in used}, notices.append)
                 history = align_history(aggregated, used, ids)
             else:
-                history = aggregate_history(lambda name, cols: read_table(paths[name], name, cols), used, ids)
-        return Portfolio(self.source, applications, history, tuple(used))
+                history = aggregate_sources({name: paths[name] for name in used}, ids)
+        return Portfolio(self.source, applications, history, tuple(used), tuple(notices))
 
     @property
     def client_ids(self) -> np.ndarray[Any, np.dtype[np.int64]]:

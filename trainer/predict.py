@@ -8,11 +8,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from rich.console import Console
+from rich.text import Text
 
 from trainer.atomic import atomic_file
 from trainer.errors import UserError
+from trainer.output_guard import check_output_file
 from trainer.portfolio import Portfolio
 from trainer.scoring import Scorer
+from trainer.text_safety import clean_text
 
 #: Upper edges of the PD bands written with ``--decisions``.
 PD_BANDS: tuple[tuple[float, str], ...] = (
@@ -30,6 +33,14 @@ def pd_band(pds: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
     return labels[np.searchsorted(edges, pds, side="right")]
 
 
+def missing_history_warning(missing: list[str], clients_file: Path) -> str:
+    """The sentence ``predict`` and the advisor app show when history tables of the model are absent."""
+    return (
+        f"{', '.join(missing)} not found beside {clean_text(clients_file)}; "
+        "their features are treated as unknown."
+    )
+
+
 def predict_file(
     model: Path,
     clients_file: Path,
@@ -38,6 +49,9 @@ def predict_file(
     with_decisions: bool,
     console: Console | None = None,
     trusted_keys: tuple[bytes, ...] = (),
+    force: bool = False,
+    cluster: str | None = None,
+    partitions: int | None = None,
 ) -> int:
     """Score every client of ``clients_file`` with the bundle ``model`` and write ``out``.
 
@@ -45,18 +59,44 @@ def predict_file(
     ``DECISION`` with ``with_decisions``. It is written to a temporary file and renamed, so a failure
     never leaves half a file.
 
+    ``out`` is checked first (:func:`trainer.output_guard.check_output_file`): never the clients file or
+    a history table beside it, an existing file only with ``force``.
+
+    With ``cluster`` (a Dask scheduler address or ``local:N``) the partitions are scored on Dask
+    (:func:`trainer.cluster.score_on_cluster`): the same features, PDs and decisions.
+
     Returns:
         The number of clients written.
     """
-    scorer = Scorer.load(model, trusted_keys)
-    portfolio = Portfolio.load(clients_file, tables=scorer.spec.history_tables)
-    missing = sorted(set(scorer.spec.history_tables) - set(portfolio.history_tables))
+    folder = Path(clients_file).parent
+    history_files = [p for p in folder.iterdir() if p.is_file()] if folder.is_dir() else []
+    check_output_file(out, inputs=[clients_file, *history_files, model], force=force)
+    if cluster is not None:
+        from trainer.cluster import score_on_cluster
+        from trainer.views import progress_bar
+
+        with progress_bar(console or Console(stderr=True)) as progress:
+            scores, missing = score_on_cluster(
+                model,
+                clients_file,
+                cluster,
+                progress,
+                partitions=partitions,
+                stage_beside=Path(out),
+                trusted_keys=trusted_keys,
+            )
+    else:
+        scorer = Scorer.load(model, trusted_keys)
+        portfolio = Portfolio.load(clients_file, tables=scorer.spec.history_tables)
+        missing = sorted(set(scorer.spec.history_tables) - set(portfolio.history_tables))
+        if console is not None:
+            for notice in portfolio.notices:
+                console.print(Text(notice))
+        scores = scorer.score(portfolio.applications, portfolio.history)
     if missing and console is not None:
         console.print(
-            f"[yellow]warning:[/] {', '.join(missing)} not found beside {clients_file}; "
-            "their features are treated as unknown."
+            Text.assemble(("warning:", "yellow"), " ", missing_history_warning(missing, clients_file))
         )
-    scores = scorer.score(portfolio.applications, portfolio.history)
     frame = pd.DataFrame({"SK_ID_CURR": scores["SK_ID_CURR"], "TARGET": scores["PD"]})
     if with_decisions:
         frame["PD_BAND"] = pd_band(scores["PD"].to_numpy())

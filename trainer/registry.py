@@ -9,9 +9,9 @@ checks that what they produce is exactly what the registry lists, in model order
 ``client_facing`` says whether a feature may be given to a client as a reason (False for building
 statistics, process metadata such as the hour or weekday of the application, document flags, age
 and what reveals it, region ratings and populations, family and social-circle data, contact flags);
-``protected`` marks attributes that must not be model inputs (gender, family status). Both are
-recorded here for the reason policy; this module changes no behaviour: the model still uses every
-feature below.
+``protected`` marks attributes that must not be model inputs (gender, family status): ``trainer fit``
+leaves them out unless ``--allow-protected`` names them (:mod:`trainer.policy`), and reasons given to
+clients come only from client-facing features (:mod:`trainer.reasons`).
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ class FeatureRecord:
         unit: How values are formatted (:func:`trainer.labels.format_value`).
         reason: Plain sentence used when the feature pushes a refusal (``{value}``: the formatted value).
         client_facing: May be given to a client as a reason.
-        protected: Must not be a model input (recorded for the reason policy; still used today).
+        protected: Must not be a model input (left out by ``trainer fit`` unless --allow-protected).
         zero_when_absent: A client absent from a present history table has 0 (a count), not "unknown".
         summary: Shown in the client screen's history panel.
     """
@@ -118,9 +118,9 @@ REGISTRY: tuple[FeatureRecord, ...] = (
         "column",
         (),
         "amount",
-        "Annuity (yearly repayment)",
+        "Monthly repayment (annuity)",
         "amount",
-        reason="The yearly repayment ({value}) is high.",
+        reason="The monthly repayment ({value}) is high.",
     ),
     _R(
         "AMT_GOODS_PRICE",
@@ -633,9 +633,9 @@ REGISTRY: tuple[FeatureRecord, ...] = (
         "AMT_ANNUITY / AMT_INCOME_TOTAL",
         ("AMT_ANNUITY", "AMT_INCOME_TOTAL"),
         "ratio",
-        "Annuity / income ratio",
+        "Monthly repayment / yearly income",
         "pct",
-        reason="Repayments would take {value} of yearly income.",
+        reason="One monthly repayment is {value} of the declared yearly income.",
     ),
     _R(
         "ANNUITY_CREDIT_RATIO",
@@ -643,9 +643,9 @@ REGISTRY: tuple[FeatureRecord, ...] = (
         "AMT_ANNUITY / AMT_CREDIT",
         ("AMT_ANNUITY", "AMT_CREDIT"),
         "ratio",
-        "Annuity / credit ratio",
+        "Monthly repayment / credit",
         "pct",
-        reason="The repayment schedule is short ({value} of the credit a year).",
+        reason="Each monthly repayment is {value} of the credit.",
     ),
     _R(
         "CREDIT_TERM_MONTHS",
@@ -653,9 +653,9 @@ REGISTRY: tuple[FeatureRecord, ...] = (
         "AMT_CREDIT / AMT_ANNUITY",
         ("AMT_CREDIT", "AMT_ANNUITY"),
         "number",
-        "Credit / annuity (term)",
-        "number",
-        reason="The credit term ({value} years of annuity) is unusual.",
+        "Term (credit / monthly repayment)",
+        "months",
+        reason="The term ({value}, before interest) is unusual.",
     ),
     _R(
         "GOODS_CREDIT_RATIO",

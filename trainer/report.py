@@ -26,10 +26,12 @@ from trainer.bundle import Bundle, load_bundle
 from trainer.data import load_data
 from trainer.decision import Decision
 from trainer.errors import DataError
+from trainer.fairness import FOUR_FIFTHS, approval_ratio, fairness_groups, fairness_table
 from trainer.features import FeatureSpec, feature_matrix, history_features, history_tables_used
-from trainer.figures import Figure, Section, beeswarm, page, pyplot, save, table_html
+from trainer.figures import Figure, Section, page, pyplot, save, table_html
 from trainer.labels import feature_label
 from trainer.model import ThresholdChoice, Vector, cost_curve, evaluate, make_dmatrix, stratified_split
+from trainer.output_guard import check_output_folder, holds_only
 from trainer.scoring import Scorer
 
 #: Clients used for SHAP plots (exact TreeSHAP; enough for stable pictures, bounded cost).
@@ -80,6 +82,7 @@ class ReportData:
         importance: Mean |SHAP| per feature on the SHAP sample, largest first.
         segments: Metrics per segment. gaps: Best-worst gap per segment dimension.
         psi: PSI per top feature (empty without a scoring population).
+        fairness: :func:`trainer.fairness.fairness_table` of the evaluation clients.
     """
 
     bundle: Bundle
@@ -93,10 +96,12 @@ class ReportData:
     importance: pd.Series
     contribs: np.ndarray[Any, Any]
     shap_values: np.ndarray[Any, Any]
+    base_value: float
     segments: pd.DataFrame
     gaps: pd.DataFrame
     psi: pd.DataFrame = field(default_factory=pd.DataFrame)
     scoring_population: str = ""
+    fairness: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def _segments(frame: pd.DataFrame, y: Vector, p: Vector, choice: ThresholdChoice) -> pd.DataFrame:
@@ -183,7 +188,8 @@ def compute_report(model: Path, data_dir: Path | None = None) -> ReportData:
     thresholds, costs = cost_curve(y, p, choice.cost_fn, choice.cost_fp)
 
     sample = np.sort(np.random.default_rng(0).permutation(len(rows))[:SHAP_SAMPLE])
-    contribs = bundle.booster.predict(make_dmatrix(x[sample], spec), pred_contribs=True)[:, :-1]
+    with_bias = bundle.booster.predict(make_dmatrix(x[sample], spec), pred_contribs=True)
+    contribs, base_value = with_bias[:, :-1], float(with_bias[0, -1])
     importance = pd.Series(np.abs(contribs).mean(axis=0), index=list(spec.names)).sort_values(ascending=False)
 
     segments = _segments(data.train.iloc[rows], y, p, choice)
@@ -199,8 +205,10 @@ def compute_report(model: Path, data_dir: Path | None = None) -> ReportData:
         importance=importance,
         contribs=contribs,
         shap_values=x[sample],
+        base_value=base_value,
         segments=segments,
         gaps=_gaps(segments),
+        fairness=fairness_table(fairness_groups(data.train.iloc[rows]), p < choice.threshold, y),
     )
     if data.test is not None and len(data.test):
         x_test = feature_matrix(data.test, history, spec)
@@ -301,10 +309,7 @@ def _figures(r: ReportData, folder: Path) -> dict[str, Figure]:
     ax.set_xlabel("Mean |SHAP| (log-odds)")
     figs["importance"] = save(fig, folder, "shap_importance", "Global SHAP importance (top features)")
 
-    names = list(r.bundle.spec.names)
-    cols = [names.index(n) for n in top]
-    fig = beeswarm(plt, r.contribs[:, cols], r.shap_values[:, cols], labels)
-    figs["beeswarm"] = save(fig, folder, "shap_beeswarm", "SHAP summary (beeswarm) of the top features")
+    figs.update(_shap_figures(r, folder, top))
 
     fig, axes = plt.subplots(1, 4, figsize=(14, 3.5), sharey=True)
     for ax, (dim, part) in zip(axes, r.segments.groupby("segment", sort=False), strict=False):
@@ -329,6 +334,47 @@ def _figures(r: ReportData, folder: Path) -> dict[str, Figure]:
     return figs
 
 
+def _shap_figures(r: ReportData, folder: Path, top: list[str]) -> dict[str, Figure]:
+    """The SHAP library's own beeswarm, waterfall and dependence plots (``shap`` is in the analyst extra).
+
+    The contributions are XGBoost's exact TreeSHAP values (``pred_contribs``), wrapped in a
+    ``shap.Explanation``: the plots are the standard ones reviewers know, drawn from the same numbers
+    the app shows as bars.
+    """
+    import warnings
+
+    with warnings.catch_warnings():  # shap's colour maps use matplotlib calls matplotlib plans to deprecate
+        warnings.simplefilter("ignore", PendingDeprecationWarning)
+        import shap
+
+    plt = pyplot()
+    names = list(r.bundle.spec.names)
+    cols = [names.index(n) for n in top]
+    labels = [feature_label(n).label for n in names]
+    explanation = shap.Explanation(
+        values=r.contribs,
+        base_values=np.full(len(r.contribs), r.base_value),
+        data=r.shap_values.astype(np.float64),
+        feature_names=labels,
+    )
+    figs: dict[str, Figure] = {}
+    plt.figure()
+    shap.plots.beeswarm(explanation[:, cols], max_display=len(cols), show=False)
+    figs["beeswarm"] = save(plt.gcf(), folder, "shap_beeswarm", "SHAP summary (beeswarm) of the top features")
+    riskiest = int(np.argmax(r.contribs.sum(axis=1)))
+    plt.figure()
+    shap.plots.waterfall(explanation[riskiest], max_display=12, show=False)
+    figs["waterfall"] = save(
+        plt.gcf(), folder, "shap_waterfall", "SHAP waterfall of the sampled client with the highest risk"
+    )
+    plt.figure()
+    shap.plots.scatter(explanation[:, cols[0]], show=False)
+    figs["dependence"] = save(
+        plt.gcf(), folder, "shap_dependence", f"SHAP dependence on {labels[cols[0]]} (the top feature)"
+    )
+    return figs
+
+
 def _metrics_frame(metrics: dict[str, Any]) -> pd.DataFrame:
     keys = ["roc_auc", "pr_auc", "ks", "brier", "business_cost", "business_cost_at_0_5", "refusal_rate"]
     rows: list[dict[str, Any]] = [{"metric": k, "value": float(metrics[k])} for k in keys]
@@ -337,6 +383,26 @@ def _metrics_frame(metrics: dict[str, Any]) -> pd.DataFrame:
         {"metric": "default_rate", "value": metrics["default_rate"]},
     ]
     return pd.DataFrame(rows)
+
+
+def _fairness_body(r: ReportData) -> str:
+    policy = r.bundle.protected_inputs
+    inputs = (
+        f"<p><b>This model uses protected attributes as inputs ({', '.join(policy)}): it is for analysis "
+        "only, not for client decisions.</b></p>"
+        if policy
+        else "<p>Gender and family status are not model inputs; the groups below come from the data.</p>"
+    )
+    ratio = approval_ratio(r.fairness, "Women", "Men")
+    shown = r.fairness.copy()
+    for column in ("approval_rate", "default_rate_approved", "approval_ratio"):
+        shown[column] = shown[column].map(lambda v: "" if pd.isna(v) else f"{v:.4f}")
+    return (
+        inputs
+        + "<p>Approved: PD below the threshold. Approval ratio: a group's approval rate over the highest "
+        f"of its dimension; below {FOUR_FIFTHS:g} the four-fifths rule flags it for review. "
+        f"Approval rate women / men: <b>{ratio:.4f}</b>.</p>" + table_html(shown)
+    )
 
 
 def render_html(r: ReportData, figs: dict[str, Figure]) -> str:
@@ -375,6 +441,8 @@ def render_html(r: ReportData, figs: dict[str, Figure]) -> str:
         Section("scores", "Score distributions by class", figs["scores"].img()),
         Section("importance", "Global SHAP importance", figs["importance"].img()),
         Section("beeswarm", "SHAP summary (beeswarm)", figs["beeswarm"].img()),
+        Section("waterfall", "SHAP waterfall of one client", figs["waterfall"].img()),
+        Section("dependence", "SHAP dependence of the top feature", figs["dependence"].img()),
         Section(
             "segments",
             "Metrics by segment",
@@ -383,19 +451,28 @@ def render_html(r: ReportData, figs: dict[str, Figure]) -> str:
             + table_html(r.segments)
             + figs["segments"].img(),
         ),
+        Section("fairness", "Fairness: approval and default rates by gender and age band", _fairness_body(r)),
         Section("psi", "Population stability (PSI)", psi_body),
     ]
     return page(f"Model report: {b.path.name}", intro, sections)
 
 
 def build_report(model: Path, data: Path | None, out: Path) -> Path:
-    """Compute, draw and write the report to ``out`` atomically; return the HTML file."""
+    """Compute, draw and write the report to ``out`` atomically; return the HTML file.
+
+    ``out`` must be new or an earlier report folder (only report files in it): it is replaced whole.
+    """
+    report_files = holds_only("report.html", "*.png", "*.csv")
+    check_output_folder(
+        out, report_files, "a report", "reports/NAME", inputs=[model, *([data] if data else [])]
+    )
     r = compute_report(model, data)
     out = Path(out)
     with atomic_directory(out) as staging:
         figs = _figures(r, staging)
         (staging / "report.html").write_text(render_html(r, figs), encoding="utf-8")
         r.segments.to_csv(staging / "segments.csv", index=False)
+        r.fairness.to_csv(staging / "fairness.csv", index=False)
         if len(r.psi):
             r.psi.to_csv(staging / "psi.csv", index=False)
     return out / "report.html"

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -20,8 +20,8 @@ import xgboost as xgb
 
 from trainer.bundle import Bundle, load_bundle
 from trainer.decision import Decision, ThresholdPolicy
-from trainer.features import FeatureSpec, feature_matrix, feature_row
-from trainer.labels import feature_label, format_value, reason_sentence
+from trainer.features import FeatureSpec, RowBuilder, feature_matrix, refuse_non_finite
+from trainer.labels import Unit, feature_label, format_value
 from trainer.release import Release, check_release
 
 __all__ = ["Contribution", "Decision", "Explanation", "Scorer"]
@@ -29,23 +29,27 @@ __all__ = ["Contribution", "Decision", "Explanation", "Scorer"]
 MAX_REASONS = 4
 
 
-@dataclass(frozen=True)
-class Contribution:
-    """One feature's share of a client's score.
+class Contribution(NamedTuple):
+    """One feature's share of a client's score (a named tuple: an explanation builds one per feature).
 
     Attributes:
         feature: Feature name as the model knows it.
         label: Human label.
         value: The client's value (number, category level, or None when unknown).
-        display_value: The value in human units.
+        unit: How the value is shown (see :func:`trainer.labels.format_value`).
         contribution: TreeSHAP contribution in log-odds (positive raises the risk).
     """
 
     feature: str
     label: str
     value: float | str | None
-    display_value: str
+    unit: Unit
     contribution: float
+
+    @property
+    def display_value(self) -> str:
+        """The value in human units (formatted when asked: most contributions are never shown)."""
+        return format_value(self.value, self.unit)
 
 
 @dataclass(frozen=True)
@@ -89,6 +93,9 @@ class Scorer:
         self._single.set_param({"nthread": 1})
         self._feature_types = self.spec.feature_types
         self._names = list(self.spec.names)
+        self._rows = RowBuilder(self.spec)
+        self._labels = [feature_label(name) for name in self._names]
+        self._levels = [self.spec.categories.get(name) for name in self._names]
 
     @classmethod
     def load(cls, path: Path, trusted_keys: tuple[bytes, ...] = ()) -> Scorer:
@@ -158,47 +165,47 @@ class Scorer:
             application: Raw column -> value (a what-if may have edited some values).
             history: The client's history features (:func:`trainer.features.history_record`) or None.
         """
-        row = feature_row(application, history, self.spec)
-        pd_ = float(np.float32(self._single.inplace_predict(row, validate_features=False)[0]))
-        dmatrix = xgb.DMatrix(row, feature_types=self._feature_types, enable_categorical=True, nthread=1)
+        row = self._rows.build(application, history)
+        refuse_non_finite(row, [application.get("SK_ID_CURR", "?")], self.spec)
+        # The trees hold their categorical splits: a one-row DMatrix without feature types gives the
+        # same contributions as a typed one, and the same PD as the batch path (tests check both); one
+        # DMatrix serves both predictions (cheaper than inplace_predict for a single row).
+        dmatrix = xgb.DMatrix(row, nthread=1)
+        pd_ = float(np.float32(self._single.predict(dmatrix, validate_features=False)[0]))
         contribs = self._single.predict(dmatrix, pred_contribs=True, validate_features=False)[0]
         contribs = contribs.astype(np.float64)
-        values = row[0]
+        order = np.argsort(-np.abs(contribs[:-1]), kind="stable").tolist()
+        values = row[0].tolist()
+        shares = contribs.tolist()
         items = []
-        for j, name in enumerate(self._names):
-            info = feature_label(name)
-            value = self._raw_value(name, float(values[j]))
-            items.append(
-                Contribution(name, info.label, value, format_value(value, info.unit), float(contribs[j]))
-            )
-        items.sort(key=lambda c: -abs(c.contribution))
-        base = float(contribs[-1])
+        for j in order:
+            number = values[j]
+            levels = self._levels[j]
+            value: float | str | None = number
+            if number != number:  # NaN: unknown
+                value = None
+            elif levels is not None:
+                value = levels[int(number)]
+            info = self._labels[j]
+            items.append(Contribution(self._names[j], info.label, value, info.unit, shares[j]))
         return Explanation(
             pd=pd_,
             decision=self.decide(pd_),
             threshold=self.threshold,
             margin=float(contribs.sum()),
-            base_value=base,
+            base_value=shares[-1],
             contributions=tuple(items),
         )
 
-    def _raw_value(self, name: str, value: float) -> float | str | None:
-        if np.isnan(value):
-            return None
-        levels = self.spec.categories.get(name)
-        if levels is not None:
-            return levels[int(value)]
-        return value
-
     def reasons(self, explanation: Explanation, max_reasons: int = MAX_REASONS) -> list[str]:
-        """Plain-language reasons for a refusal or review: the largest risk-raising contributions.
+        """The client's reasons for a refusal or review, as the letter and the audit log word them.
 
-        Returns an empty list for an accepted client.
+        At most ``max_reasons`` risk-raising reason families of client-facing features, each sentence
+        followed by what the client can do (:func:`trainer.reasons.client_reasons`). Empty for an ACCEPT.
         """
-        if explanation.decision == Decision.ACCEPT:
-            return []
-        raising = [c for c in explanation.contributions if c.contribution > 0]
-        return [reason_sentence(c.feature, c.value) for c in raising[:max_reasons]]
+        from trainer.reasons import client_reasons
+
+        return [reason.render() for reason in client_reasons(explanation, max_reasons)]
 
     def what_if(
         self, application: Mapping[str, Any], changes: Mapping[str, Any], history: Mapping[str, float] | None

@@ -12,6 +12,19 @@ keys (unsigned bundles run with an "unreleased model" mark), the local SQLite lo
     db = "postgresql://alice@db.bank.example/credit"   # or a path to an SQLite file
     four_eyes_pd = 0.35                                # decisions on a PD above this wait for approval
 
+    [desk]
+    advisor = "Alice Martin"               # --advisor overrides it; never defaults to the login name
+    letters_dir = "/srv/letters"           # default: the letters folder in the user data folder
+
+    [bank]
+    name = "Prêt à Dépenser"
+    contact = "Customer Review Service, 12 rue de la Paix, 75002 Paris, review@pret-a-depenser.example"
+    review_days = 30                       # days the client has to ask for a human review
+
+    [product]
+    currency = "EUR"
+    interest_rate = 0.0                    # yearly; 0 shows terms "before interest"
+
 Every value is checked here (types, ranges, no control characters); the rest of the code gets a
 :class:`Settings`.
 """
@@ -28,13 +41,43 @@ from pathlib import Path
 from typing import Any
 
 from trainer.errors import UserError
+from trainer.plain import DEFAULT_CURRENCY, ProductTerms
 
 CONFIG_ENV = "CREDIT_TUI_CONFIG"
 PUBLIC_KEY_BYTES = 32
+DEFAULT_BANK = "Prêt à Dépenser"
+DEFAULT_CONTACT = (
+    "Prêt à Dépenser, Customer Review Service, by letter at your branch "
+    "or by e-mail to review@pret-a-depenser.example"
+)
+DEFAULT_REVIEW_DAYS = 30
 
 
 class ConfigError(UserError):
     """The config file cannot be read or holds a wrong value (one sentence naming file and key)."""
+
+
+@dataclass(frozen=True)
+class DeskSettings:
+    """The advisor's desk: ``[desk]``, ``[bank]`` and ``[product]`` of the config file.
+
+    Attributes:
+        path: The file read (None when there was none).
+        advisor: The advisor's name ("" when not configured: the app then asks for --advisor).
+        letters_dir: Where letters go (None: the letters folder in the user data folder).
+        bank: The lender's name on letters.
+        contact: Where a client asks for a human review (postal and e-mail address).
+        review_days: Days the client has to ask for a human review.
+        product: Currency and interest rate of the product (amounts and terms).
+    """
+
+    path: Path | None = None
+    advisor: str = ""
+    letters_dir: Path | None = None
+    bank: str = DEFAULT_BANK
+    contact: str = DEFAULT_CONTACT
+    review_days: int = DEFAULT_REVIEW_DAYS
+    product: ProductTerms = field(default_factory=ProductTerms)
 
 
 @dataclass(frozen=True)
@@ -46,12 +89,14 @@ class Settings:
         trusted_keys: Raw Ed25519 public keys (32 bytes each) whose releases are trusted.
         audit_db: The audit database: a ``postgresql://`` URL or an SQLite path (None: the default file).
         four_eyes_pd: Decisions on a PD above this level need a supervisor's approval (team mode).
+        desk: The advisor's name, letters folder, bank contact, review deadline and product terms.
     """
 
     path: Path | None = None
     trusted_keys: tuple[bytes, ...] = field(default_factory=tuple)
     audit_db: str | None = None
     four_eyes_pd: float | None = None
+    desk: DeskSettings = field(default_factory=DeskSettings)
 
 
 def default_config_path() -> Path:
@@ -126,4 +171,46 @@ def load_settings(path: Path | None = None) -> Settings:
         if not 0.0 <= float(level) <= 1.0:
             raise ConfigError(f"{path}: [audit] four_eyes_pd must be between 0 and 1, not {level}.")
         four_eyes = float(level)
-    return Settings(path=path, trusted_keys=keys, audit_db=audit_db, four_eyes_pd=four_eyes)
+    return Settings(
+        path=path, trusted_keys=keys, audit_db=audit_db, four_eyes_pd=four_eyes, desk=_desk(data, path)
+    )
+
+
+def _limited(value: Any, where: str, limit: int) -> str:
+    text = _clean_text(value, where)
+    if len(text) > limit:
+        raise ConfigError(f"{where} is longer than {limit} characters; shorten it in the config file.")
+    return text
+
+
+def _desk(data: dict[str, Any], path: Path) -> DeskSettings:
+    """``[desk]``, ``[bank]`` and ``[product]``, checked."""
+    tables = []
+    for name in ("desk", "bank", "product"):
+        table = data.get(name, {})
+        if not isinstance(table, dict):
+            raise ConfigError(f"{path}: [{name}] must be a table; fix the config file.")
+        tables.append(table)
+    desk, bank, product = tables
+    advisor = _limited(desk["advisor"], f"{path}: [desk] advisor", 80) if "advisor" in desk else ""
+    letters = desk.get("letters_dir")
+    letters_dir = None if letters is None else Path(_limited(letters, f"{path}: [desk] letters_dir", 400))
+    days = bank.get("review_days", DEFAULT_REVIEW_DAYS)
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 365:
+        raise ConfigError(f"{path}: [bank] review_days must be a whole number of days from 1 to 365.")
+    rate = product.get("interest_rate", 0.0)
+    ok = isinstance(rate, int | float) and not isinstance(rate, bool) and math.isfinite(rate)
+    if not ok or not 0.0 <= float(rate) <= 0.99:
+        raise ConfigError(
+            f"{path}: [product] interest_rate must be a number between 0 and 0.99, not {rate!r}."
+        )
+    currency = _limited(product.get("currency", DEFAULT_CURRENCY), f"{path}: [product] currency", 8)
+    return DeskSettings(
+        path=path,
+        advisor=advisor,
+        letters_dir=None if letters_dir is None else letters_dir.expanduser(),
+        bank=_limited(bank.get("name", DEFAULT_BANK), f"{path}: [bank] name", 120),
+        contact=_limited(bank.get("contact", DEFAULT_CONTACT), f"{path}: [bank] contact", 400),
+        review_days=days,
+        product=ProductTerms(currency, float(rate)),
+    )

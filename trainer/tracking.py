@@ -1,9 +1,9 @@
 """Experiment tracking with MLflow: optional, local by default, never required.
 
 Every ``trainer fit``, ``compare`` and ``tune`` run opens a :class:`Run`. With MLflow installed (the
-``analyst`` extra) the run is logged to a tracking store: a SQLite database under the project
-(:data:`DEFAULT_TRACKING_DIR`) unless ``--tracking-uri`` or the ``TRAINER_TRACKING_URI`` /
-``MLFLOW_TRACKING_URI`` environment variables name another. Without MLflow, or with the URI ``off``,
+``analyst`` extra) the run is logged to a tracking store: a SQLite database in ``mlruns/`` of the
+current folder (:data:`DEFAULT_TRACKING_DIR`) unless ``--tracking-uri`` or the ``TRAINER_TRACKING_URI``
+/ ``MLFLOW_TRACKING_URI`` environment variables name another. Without MLflow, or with the URI ``off``,
 the run is a no-op and the commands still work.
 
 The MLflow client API is used (not the global "fluent" API), so nothing here changes process-wide state.
@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
-from trainer.config import PROJECT_ROOT
 from trainer.errors import UserError
 
 if TYPE_CHECKING:
@@ -31,8 +30,9 @@ if TYPE_CHECKING:
     from trainer.train import FitConfig
     from trainer.tune import TuneResult
 
-#: Where runs go when no URI is given, in a source checkout: ``mlflow.db`` and ``artifacts/`` (git-ignored).
-DEFAULT_TRACKING_DIR = PROJECT_ROOT / "mlruns"
+#: Where runs go when no URI is given, relative to the current folder (as MLflow does): ``mlflow.db``
+#: and ``artifacts/`` (``mlruns/`` is git-ignored).
+DEFAULT_TRACKING_DIR = Path("mlruns")
 #: The MLflow experiment every trainer run belongs to.
 EXPERIMENT_NAME = "credit-tui"
 #: Environment variable naming the tracking URI (``off`` disables tracking); checked before MLflow's own.
@@ -43,8 +43,19 @@ OFF_VALUES = frozenset({"off", "none", "no", "false", "0", ""})
 OFF_MESSAGE = "tracking is off (install the analyst extra)"
 
 
+def telemetry_off() -> None:
+    """Keep MLflow's usage telemetry off unless the user turned it on.
+
+    MLflow 3 sends anonymous usage events by default. Its own switches decide: ``MLFLOW_DISABLE_TELEMETRY``
+    is set to ``true`` here only when the user has not set it (``MLFLOW_DISABLE_TELEMETRY=false`` turns
+    telemetry back on); ``DO_NOT_TRACK=true`` is honoured by MLflow as well. Called before MLflow loads.
+    """
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+
+
 def mlflow_available() -> bool:
-    """Return True when MLflow (``mlflow`` or ``mlflow-skinny``) can be imported."""
+    """Return True when MLflow (``mlflow`` or ``mlflow-skinny``) can be imported (telemetry off)."""
+    telemetry_off()
     try:
         import mlflow  # noqa: F401
     except ImportError:
@@ -69,12 +80,8 @@ def resolve_uri(uri: str | None) -> str | None:
 
 
 def default_tracking_dir() -> Path:
-    """``mlruns/`` of the source checkout; for an installed package, the user's data folder."""
-    if (PROJECT_ROOT / "pyproject.toml").is_file():
-        return DEFAULT_TRACKING_DIR
-    import platformdirs
-
-    return platformdirs.user_data_path("credit-tui") / "mlruns"
+    """``mlruns/`` in the current folder (never inside the installed package)."""
+    return Path.cwd() / DEFAULT_TRACKING_DIR
 
 
 def _sqlite_uri(folder: Path) -> str:
@@ -202,6 +209,7 @@ def open_run(kind: str, uri: str | None, name: str | None = None, console: Conso
             console.print(OFF_MESSAGE)
         return Run()
     _quiet_mlflow_logs()
+    telemetry_off()
     from mlflow.tracking import MlflowClient
 
     try:
@@ -241,6 +249,7 @@ def tracked(
 
 def get_run_data(uri: str, run_id: str) -> tuple[dict[str, float], dict[str, str], dict[str, str]]:
     """Return (metrics, params, tags) of a recorded run (used by tests and by the analyst)."""
+    telemetry_off()
     from mlflow.tracking import MlflowClient
 
     data = MlflowClient(tracking_uri=uri).get_run(run_id).data
@@ -381,6 +390,7 @@ def attach_files(uri: str | None, run_id: str, files: list[Path], folder: str) -
     if uri is None or not mlflow_available():
         return False
     _quiet_mlflow_logs()
+    telemetry_off()
     from mlflow.tracking import MlflowClient
 
     try:

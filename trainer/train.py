@@ -7,11 +7,14 @@ draws it as bars on stderr); tests call :func:`fit_bundle` without it.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
+import xgboost as xgb
 
 from trainer.bundle import Bundle, save_bundle
 from trainer.config import (
@@ -22,14 +25,32 @@ from trainer.config import (
     DEFAULT_SEED,
     DEFAULT_VALID_SHARE,
 )
-from trainer.data import HomeCreditData, load_data
+from trainer.data import HomeCreditData, find_table, fingerprint_files, load_data, read_header, read_table
 from trainer.errors import DataError
-from trainer.features import feature_matrix, fit_feature_spec, history_features, history_tables_used
+from trainer.fairness import fairness_groups, fairness_table, table_records
+from trainer.features import (
+    APP_CATEGORICAL,
+    APP_INPUT_NUMERIC,
+    FeatureSpec,
+    feature_matrix,
+    fit_feature_spec,
+    history_features,
+    history_tables_used,
+)
+from trainer.history_sql import aggregate_sources
 from trainer.model import choose_threshold, evaluate, fit_booster, mean_abs_shap, stratified_split
+from trainer.output_guard import check_bundle_target
+from trainer.policy import input_policy
 from trainer.progress import ProgressReport, stage
+from trainer.schema import HISTORY_TABLES
 
 #: Validation rows used for the global SHAP importance (enough for stable means, bounded cost).
 IMPORTANCE_SAMPLE = 20_000
+_HOW_TO_GET_DATA = "run `trainer synth --out DIR` or download the Kaggle files into data/raw/"
+#: Columns of application_train that training reads (the others are never parsed).
+TRAIN_COLUMNS: tuple[str, ...] = tuple(
+    dict.fromkeys(("SK_ID_CURR", "TARGET", *APP_INPUT_NUMERIC, *APP_CATEGORICAL))
+)
 
 
 @dataclass(frozen=True)
@@ -47,6 +68,8 @@ class FitConfig:
         params: XGBoost parameters overriding the defaults.
         num_boost_round: Maximum trees. early_stopping_rounds: Patience of early stopping.
         nthread: XGBoost threads (0 = all cores).
+        allow_protected: Protected attributes to keep as inputs anyway (analysis only: the bundle is then
+            marked "not for client decisions").
     """
 
     data_dir: Path
@@ -61,12 +84,36 @@ class FitConfig:
     num_boost_round: int = DEFAULT_NUM_BOOST_ROUND
     early_stopping_rounds: int = DEFAULT_EARLY_STOPPING_ROUNDS
     nthread: int = 0
+    allow_protected: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TrainingData:
+    """What the model is fitted on: labelled application rows and their aggregated history.
+
+    Attributes:
+        train: ``application_train`` rows (the columns the features read, SK_ID_CURR and TARGET).
+        history: History features indexed by SK_ID_CURR, or None without history tables.
+        history_tables: History tables the features use. history_found: Those present in the folder.
+        source: The data folder. fingerprint: SHA-256 of the files read (see :func:`load_data`).
+    """
+
+    train: pd.DataFrame
+    history: pd.DataFrame | None
+    history_tables: list[str]
+    history_found: list[str]
+    source: Path
+    fingerprint: str
 
 
 def fit_bundle(
     config: FitConfig, progress: ProgressReport | None = None, tracking: Mapping[str, str] | None = None
 ) -> Bundle:
     """Train the model described by ``config`` and write its bundle atomically.
+
+    Only the columns the features need are read; the history tables are aggregated on DuckDB straight
+    from their files (never loaded whole into memory), while the files' fingerprint is computed in a
+    second thread.
 
     Args:
         config: What to train.
@@ -75,10 +122,37 @@ def fit_bundle(
 
     Raises:
         DataError: When the data folder cannot be used (one clear sentence).
+        UserError: When ``config.out`` exists and is not a bundle (nothing is read or written then).
     """
-    with stage(progress, "Reading tables"):
-        data = load_data(config.data_dir, need_train=True, history=config.use_history)
-    return fit_on_data(data, config, progress, tracking)
+    check_bundle_target(config.out, inputs=[config.data_dir])
+    return _fit(read_training_data(config, progress), config, progress, tracking)
+
+
+def read_training_data(config: FitConfig, progress: ProgressReport | None = None) -> TrainingData:
+    """Read ``application_train`` and aggregate the history tables of ``config.data_dir``.
+
+    Raises:
+        DataError: When the data folder cannot be used (one clear sentence).
+    """
+    folder = config.data_dir
+    with stage(progress, "Reading application_train"):
+        train_path = find_table(folder, "application_train") if folder.is_dir() else None
+        if train_path is None:
+            load_data(folder, need_train=True, history=False)  # raises the clear missing folder/file error
+            raise DataError(f"{folder} has no application_train table; {_HOW_TO_GET_DATA}.")
+        columns = [c for c in TRAIN_COLUMNS if c != "TARGET" or c in read_header(train_path)]
+        train = read_table(train_path, "application_train", columns)
+    found = {n: p for n in HISTORY_TABLES if (p := find_table(folder, n)) is not None}
+    test_path = find_table(folder, "application_test")
+    read = [train_path, *([test_path] if test_path else []), *(found.values() if config.use_history else [])]
+    used = history_tables_used(found) if config.use_history else []
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        fingerprint = pool.submit(fingerprint_files, read)
+        with stage(progress, "Aggregating history tables (DuckDB)"):
+            history = aggregate_sources({t: found[t] for t in used}) if used else None
+        fingerprint_value = fingerprint.result()
+    found_names = sorted(found) if config.use_history else []
+    return TrainingData(train, history, used, found_names, folder, fingerprint_value)
 
 
 def fit_on_data(
@@ -88,23 +162,30 @@ def fit_on_data(
     tracking: Mapping[str, str] | None = None,
 ) -> Bundle:
     """Like :func:`fit_bundle`, for tables already in memory."""
+    used = history_tables_used(data.history) if config.use_history else []
+    with stage(progress, "Aggregating history tables"):
+        history = history_features({t: data.history[t] for t in used}) if used else None
+    inputs = TrainingData(data.train, history, used, sorted(data.history), data.source, data.fingerprint())
+    return _fit(inputs, config, progress, tracking)
+
+
+def _fit(
+    data: TrainingData,
+    config: FitConfig,
+    progress: ProgressReport | None,
+    tracking: Mapping[str, str] | None,
+) -> Bundle:
     train = data.train
     if "TARGET" not in train.columns:
         raise DataError(
             f"application_train in {data.source} has no TARGET column; the model needs labelled clients."
         )
     y = train["TARGET"].to_numpy(dtype=np.int64)
-    if len(np.unique(y)) < 2 or min(np.bincount(y, minlength=2)) < 10:
-        raise DataError(
-            f"application_train in {data.source} needs at least 10 defaults (TARGET=1) and 10 repaid loans "
-            "(TARGET=0) to train and validate a model."
-        )
-    used = history_tables_used(data.history) if config.use_history else []
-    with stage(progress, "Aggregating history tables"):
-        history = history_features({t: data.history[t] for t in used}) if used else None
+    check_labels(y, data.source)
+    used = data.history_tables
     with stage(progress, "Building features"):
-        spec = fit_feature_spec(train, used)
-        x = feature_matrix(train, history, spec)
+        spec = fit_feature_spec(train, used, config.allow_protected)
+        x = feature_matrix(train, data.history, spec)
     train_pos, valid_pos = stratified_split(y, config.valid_share, config.seed)
 
     def on_round(done: int, auc: float) -> None:
@@ -130,13 +211,64 @@ def fit_on_data(
         rounds = booster.num_boosted_rounds()
         progress("Training XGBoost", rounds, rounds)
 
-    with stage(progress, "Threshold, metrics and importance"):
-        x_valid, y_valid = x[valid_pos], y[valid_pos]
+    x_valid, y_valid = x[valid_pos], y[valid_pos]
+    with stage(progress, "Validation predictions"):
         pd_valid = booster.inplace_predict(x_valid, validate_features=False).astype(np.float64)
+        sample = np.random.default_rng(config.seed).permutation(len(valid_pos))[:IMPORTANCE_SAMPLE]
+        x_importance = x_valid[np.sort(sample)]
+    counts = {"n_clients": len(train), "n_train": len(train_pos), "n_valid": len(valid_pos)}
+    return finish_bundle(
+        booster,
+        spec,
+        y_valid,
+        pd_valid,
+        x_importance,
+        data,
+        counts,
+        float(y.mean()),
+        config,
+        progress,
+        tracking,
+        fairness_groups(train.iloc[valid_pos].reset_index(drop=True)),
+    )
+
+
+def check_labels(y: np.ndarray[Any, Any], source: Path) -> None:
+    """Refuse labels that cannot train and validate a model (one clear sentence)."""
+    if len(np.unique(y)) < 2 or min(np.bincount(y, minlength=2)) < 10:
+        raise DataError(
+            f"application_train in {source} needs at least 10 defaults (TARGET=1) and 10 repaid loans "
+            "(TARGET=0) to train and validate a model."
+        )
+
+
+def finish_bundle(
+    booster: xgb.Booster,
+    spec: FeatureSpec,
+    y_valid: np.ndarray[Any, Any],
+    pd_valid: np.ndarray[Any, Any],
+    x_importance: np.ndarray[Any, np.dtype[np.float32]],
+    data: TrainingData,
+    counts: dict[str, int],
+    default_rate: float,
+    config: FitConfig,
+    progress: ProgressReport | None,
+    tracking: Mapping[str, str] | None,
+    groups: Mapping[str, pd.Series] | None = None,
+) -> Bundle:
+    """Threshold, metrics and importance from the validation clients, then the bundle, written atomically.
+
+    ``groups`` (:func:`trainer.fairness.fairness_groups` of the validation clients) adds the fairness
+    table to the manifest; the cluster fit has none.
+
+    Shared by the single-machine fit and the Dask cluster fit (:mod:`trainer.cluster`), so both write
+    the same bundle format.
+    """
+    with stage(progress, "Threshold, metrics and importance"):
         choice = choose_threshold(y_valid, pd_valid, config.cost_fn, config.cost_fp)
         metrics = evaluate(y_valid, pd_valid, choice)
-        sample = np.random.default_rng(config.seed).permutation(len(valid_pos))[:IMPORTANCE_SAMPLE]
-        importance = mean_abs_shap(booster, x_valid[np.sort(sample)], spec)
+        importance = mean_abs_shap(booster, x_importance, spec)
+        fairness = None if groups is None else fairness_table(groups, pd_valid < choice.threshold, y_valid)
 
     band = None
     if config.review_band:
@@ -153,15 +285,14 @@ def fit_on_data(
             "review_band": band,
         },
         "metrics": {"validation": metrics},
+        "input_policy": input_policy(spec),
         "importance": [{"feature": k, "mean_abs_shap": v} for k, v in importance.items()],
         "training_data": {
             "source": str(data.source),
-            "fingerprint": data.fingerprint(),
-            "n_clients": len(train),
-            "n_train": len(train_pos),
-            "n_valid": len(valid_pos),
-            "default_rate": float(y.mean()),
-            "history_tables_found": sorted(data.history),
+            "fingerprint": data.fingerprint,
+            **counts,
+            "default_rate": default_rate,
+            "history_tables_found": data.history_found,
         },
         "training": {
             "seed": config.seed,
@@ -172,6 +303,12 @@ def fit_on_data(
             "best_iteration": booster.num_boosted_rounds(),
         },
     }
+    if fairness is not None:  # the cluster fit has no group labels: no fairness table there
+        ordered = list(details.items())
+        at = [k for k, _ in ordered].index("input_policy") + 1
+        groups_record = {"clients": "validation", "approved": "PD below the threshold"}
+        ordered.insert(at, ("fairness", {**groups_record, "groups": table_records(fairness)}))
+        details = dict(ordered)
     if tracking is not None:
         details["tracking"] = dict(tracking)
     with stage(progress, f"Writing bundle {config.out}"):

@@ -127,34 +127,70 @@ def contribution_bar(value: float, scale: float, width: int = 10) -> Text:
 
 
 def explanation_view(client_id: int, explanation: Explanation, reasons: list[str], top: int) -> Group:
-    """PD, decision, reasons and a table of the largest contributions with bars."""
+    """PD in numbers and in words, reasons, reason families in PD points, and the top contributions.
+
+    Args:
+        client_id: The client's SK_ID_CURR.
+        explanation: :meth:`~trainer.scoring.Scorer.explain` of the client.
+        reasons: :meth:`~trainer.scoring.Scorer.reasons` (what the letter and the audit log say).
+        top: Feature contributions to list.
+    """
+    from trainer.plain import distance_to_threshold, format_pd, format_points, format_threshold, pd_in_words
+    from trainer.reasons import base_rate, explain_families, feature_points, near_threshold, strengths
+
     colour = {Decision.ACCEPT: "green", Decision.REFUSE: "red", Decision.REVIEW: "yellow"}[
         explanation.decision
     ]
+    marks = [explanation.threshold]
     head = Text.assemble(
         (f"Client {client_id}  ", "bold"),
-        (f"PD {explanation.pd:.2%}  ", "bold"),
+        (f"PD {format_pd(explanation.pd, marks)}  ", "bold"),
         (f" {explanation.decision} ", f"bold reverse {colour}"),
-        f"  threshold {explanation.threshold:.2%}",
+        f"  threshold {format_threshold(explanation.threshold)}, "
+        f"{distance_to_threshold(explanation.pd, explanation.threshold)}",
     )
+    parts: list[Any] = [head, Text(pd_in_words(explanation.pd, explanation.threshold))]
+    if reasons:
+        parts.append(Text("Main reasons (as the client reads them):", style="bold"))
+        parts.extend(Text(f"  • {reason}") for reason in reasons)
+    if near_threshold(explanation):
+        parts.append(Text("Strengths (advisor only; accepted close to the threshold):", style="bold"))
+        parts.extend(Text(f"  + {item.text}") for item in strengths(explanation))
+    families = Table(
+        title=f"Reason families (PD points from the base rate {format_pd(base_rate(explanation))}: "
+        "exact, families added in order of |log-odds|)"
+    )
+    for name, justify in (("Family", "left"), ("PD points", "right"), ("log-odds", "right")):
+        families.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for fc in explain_families(explanation):
+        families.add_row(fc.family.label, format_points(fc.points, signed=True), f"{fc.log_odds:+.3f}")
+    points = feature_points(explanation)
     shown, rest = explanation.top(top)
     scale = max([abs(c.contribution) for c in shown] + [abs(rest), 1e-9])
-    table = Table(title="Contributions (log-odds; red raises the risk)")
+    table = Table(title="Contributions (red raises the risk)")
     table.add_column("Feature")
     table.add_column("Value", justify="right")
-    table.add_column("Contribution", justify="right")
+    table.add_column("PD points", justify="right")
+    table.add_column("log-odds", justify="right")
     table.add_column("", no_wrap=True, min_width=21)
     for c in shown:
         table.add_row(
-            c.label, c.display_value, f"{c.contribution:+.3f}", contribution_bar(c.contribution, scale)
+            c.label,
+            c.display_value,
+            format_points(points[c.feature], signed=True),
+            f"{c.contribution:+.3f}",
+            contribution_bar(c.contribution, scale),
         )
     others = len(explanation.contributions) - len(shown)
-    table.add_row(f"All {others} others", "", f"{rest:+.3f}", contribution_bar(rest, scale))
-    parts: list[Any] = [head]
-    if reasons:
-        parts.append(Text("Main reasons:", style="bold"))
-        parts.extend(Text(f"  • {reason}") for reason in reasons)
-    parts.append(table)
+    rest_points = sum(points[c.feature] for c in explanation.contributions[len(shown) :])
+    table.add_row(
+        f"All {others} others",
+        "",
+        format_points(rest_points, signed=True),
+        f"{rest:+.3f}",
+        contribution_bar(rest, scale),
+    )
+    parts += [families, table]
     return Group(*parts)
 
 

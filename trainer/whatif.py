@@ -32,6 +32,8 @@ import xgboost as xgb
 
 from trainer.decision import Decision
 from trainer.features import APP_INPUT_NUMERIC, application_features, feature_row
+from trainer.plain import ProductTerms
+from trainer.reasons import why_terms_cannot_help
 from trainer.scoring import Scorer
 
 HintStatus = Literal["already_accepted", "found", "none", "unavailable"]
@@ -41,6 +43,8 @@ Lever = Literal["credit", "term"]
 CREDIT_BOUNDS: tuple[float, float] = (0.1, 1.0)
 #: Default search range for the term, in months (repayments).
 TERM_BOUNDS: tuple[int, int] = (6, 84)
+#: Fractions of the current credit amount of the PD-versus-amount curve.
+CURVE_FRACTIONS: tuple[float, ...] = tuple(round(0.3 + 0.05 * i, 2) for i in range(15))
 #: Points of the coarse credit scan.
 COARSE_POINTS = 120
 #: Most points of the fine credit scan between two coarse points.
@@ -85,6 +89,8 @@ class Hint:
         current_decision: The client's decision as given.
         options: Credit option first (when found), then term option (when found).
         sentence: Plain sentence for the advisor.
+        curve: (credit amount, PD) from :data:`CURVE_FRACTIONS` of the current amount up to it, for a
+            small PD-versus-amount curve (empty when the credit amount is unknown).
     """
 
     status: HintStatus
@@ -92,6 +98,7 @@ class Hint:
     current_decision: str
     options: tuple[HintOption, ...] = field(default_factory=tuple)
     sentence: str = ""
+    curve: tuple[tuple[float, float], ...] = ()
 
     @property
     def best(self) -> HintOption | None:
@@ -336,6 +343,7 @@ def decision_change_hint(
     annuity = _number(record.get("AMT_ANNUITY"))
     goods = _number(record.get("AMT_GOODS_PRICE"))
     grid = _Grid(scorer, record, history)
+    curve = pd_curve(grid, credit, annuity, goods)
     options = [
         option
         for option in (
@@ -355,11 +363,94 @@ def decision_change_hint(
             current.decision,
             sentence=(
                 f"None within bounds: no credit amount from {low:,.0f} to {credit:,.0f}{term_text} "
-                "brings the decision to ACCEPT."
+                f"brings the decision to ACCEPT. {why_terms_cannot_help(current)}"
             ),
+            curve=curve,
         )
     sentence = options[0].sentence
     if len(options) > 1:
         second = options[1].sentence
         sentence += " Alternatively, " + second[0].lower() + second[1:]
-    return Hint("found", current.pd, current.decision, tuple(options), sentence)
+    return Hint("found", current.pd, current.decision, tuple(options), sentence, curve)
+
+
+def pd_curve(
+    grid: _Grid, credit: float, annuity: float | None, goods: float | None
+) -> tuple[tuple[float, float], ...]:
+    """PD for credit amounts from 30 % to 100 % of the current one (same term), scored in one call."""
+    amounts = [round(credit * f, 2) for f in CURVE_FRACTIONS]
+    pds, _ = grid.score([_credit_changes(credit, annuity, goods, a) for a in amounts])
+    return tuple((a, float(p)) for a, p in zip(amounts, pds, strict=True))
+
+
+def curve_text(curve: tuple[tuple[float, float], ...], threshold: float) -> str:
+    """The curve as one line of block characters ("PD by amount 30 %..100 %: ▁▂▂▃▅▆█"), threshold noted."""
+    if not curve:
+        return ""
+    blocks = "▁▂▃▄▅▆▇█"
+    pds = [p for _, p in curve]
+    low, high = min([*pds, threshold]), max([*pds, threshold])
+    span = high - low or 1.0
+    line = "".join(blocks[min(7, int((p - low) / span * 7.999))] for p in pds)
+    below = sum(p < threshold for p in pds)
+    return (
+        f"PD by amount ({curve[0][0]:,.0f} to {curve[-1][0]:,.0f}): {line}  "
+        f"{_pct(pds[0])} to {_pct(pds[-1])}; {below} of {len(pds)} amounts under the threshold"
+    )
+
+
+def lever_changes(
+    record: Mapping[str, Any],
+    *,
+    product: ProductTerms | None = None,
+    credit: float | None = None,
+    term_months: float | None = None,
+    down_payment: float | None = None,
+    proven_income: float | None = None,
+    co_borrower_income: float | None = None,
+) -> dict[str, float]:
+    """Turn the levers a client can act on into raw application changes for :meth:`Scorer.what_if`.
+
+    Args:
+        record: The client's raw application.
+        product: Currency and interest rate (the term uses the annuity formula at that rate; 0: before
+            interest, term = credit / monthly repayment).
+        credit: New credit amount (the term is kept: the monthly repayment scales with it).
+        term_months: New number of monthly repayments (the monthly repayment follows).
+        down_payment: Amount the client pays from own funds: credit = goods price - down payment.
+        proven_income: Declared yearly income, proved by documents.
+        co_borrower_income: A co-borrower's yearly income, added to the declared income.
+
+    Returns:
+        Raw column -> new value (AMT_CREDIT, AMT_ANNUITY, AMT_GOODS_PRICE, AMT_INCOME_TOTAL).
+
+    Raises:
+        ValueError: For a lever that cannot be applied (e.g. a down payment larger than the goods price).
+    """
+    product = product or ProductTerms()
+    changes: dict[str, float] = {}
+    old_credit = _number(record.get("AMT_CREDIT"))
+    annuity = _number(record.get("AMT_ANNUITY"))
+    goods = _number(record.get("AMT_GOODS_PRICE"))
+    months = product.term_months(old_credit, annuity) if term_months is None else term_months
+    new_credit = credit if credit is not None else old_credit
+    if down_payment is not None:
+        if goods is None or not 0 <= down_payment < goods:
+            raise ValueError("The down payment must be at least 0 and less than the goods price.")
+        new_credit = goods - down_payment
+    if new_credit is not None and new_credit != old_credit:
+        changes["AMT_CREDIT"] = round(new_credit, 2)
+        if goods is not None and goods < new_credit:
+            changes["AMT_GOODS_PRICE"] = round(new_credit, 2)
+    if new_credit is not None and months is not None and (term_months is not None or "AMT_CREDIT" in changes):
+        if not 1 <= months <= 600:
+            raise ValueError("The term must be from 1 to 600 months.")
+        changes["AMT_ANNUITY"] = round(product.repayment(new_credit, months), 2)
+    income = _number(record.get("AMT_INCOME_TOTAL"))
+    if proven_income is not None:
+        income = proven_income
+    if co_borrower_income is not None:
+        income = (income or 0.0) + co_borrower_income
+    if income is not None and (proven_income is not None or co_borrower_income is not None):
+        changes["AMT_INCOME_TOTAL"] = round(income, 2)
+    return changes

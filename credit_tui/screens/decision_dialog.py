@@ -6,25 +6,27 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Static
+from textual.widgets import Button, Footer, Input, Label, Select, Static
 from textual.worker import Worker
 
-from credit_tui.audit import MIN_JUSTIFICATION_WORDS, AuditRetryableError, justification_words
+from credit_tui.audit import MIN_JUSTIFICATION_WORDS, OVERRIDE_CODES, AuditRetryableError, justification_words
 from credit_tui.whatif_fields import FIELDS_BY_NAME, format_amount
+from trainer.plain import format_pd
 
 if TYPE_CHECKING:
     from credit_tui.app import CreditApp
     from credit_tui.audit import DecisionRecord
     from credit_tui.decision_flow import DecisionDraft
 
-Recorder = Callable[[str], "DecisionRecord"]
-"""Records the draft with a justification (blocking); raises ``UserError`` when nothing was recorded."""
+Recorder = Callable[[str, str], "DecisionRecord"]
+"""Records the draft with a justification and a reason code (blocking); raises ``UserError`` when nothing
+was recorded."""
 
 
 def draft_summary(draft: DecisionDraft) -> Text:
@@ -32,7 +34,7 @@ def draft_summary(draft: DecisionDraft) -> Text:
     text = Text()
     text.append("Model: ", style="dim")
     text.append(f"{draft.model_decision}", style="bold")
-    text.append(f" (PD {draft.pd:.1%})")
+    text.append(f" (PD {format_pd(draft.pd)})")
     text.append("   →   Your decision: ", style="dim")
     text.append(draft.final_decision, style="bold")
     if draft.override:
@@ -46,7 +48,11 @@ def draft_summary(draft: DecisionDraft) -> Text:
             label = FIELDS_BY_NAME[name].label if name in FIELDS_BY_NAME else name
             parts.append(f"{label} {format_amount(old)} → {format_amount(new)}")
         text.append("; ".join(parts))
-        text.append(". The record stores the hash of these edited values.", style="dim")
+        text.append(
+            ". The record stores these edited values beside the client's own"
+            + (" (a counter-offer)." if draft.final_decision == "ACCEPT" else "."),
+            style="dim",
+        )
     if draft.previous is not None:
         prev = draft.previous
         text.append(
@@ -63,7 +69,10 @@ class DecisionDialog(ModalScreen["DecisionRecord | None"]):
     closes only once the record is committed.
     """
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel"),
+        Binding("enter", "record", "Record", show=True),
+    ]
 
     class Recorded(Message):
         """The record was committed."""
@@ -91,11 +100,19 @@ class DecisionDialog(ModalScreen["DecisionRecord | None"]):
         draft = self.draft
         verb = "Accept" if draft.final_decision == "ACCEPT" else "Refuse"
         need = (
-            f"required, at least {MIN_JUSTIFICATION_WORDS} words" if draft.needs_justification else "optional"
+            f"required, at least {MIN_JUSTIFICATION_WORDS} different words"
+            if draft.needs_justification
+            else "optional"
         )
         with Vertical(id="decision-dialog", classes=f"dialog -{draft.final_decision.lower()}"):
             yield Label(f"{verb} client {draft.client_id}", classes="dialog-title")
             yield Static(draft_summary(draft), id="decision-summary")
+            if draft.needs_justification:
+                yield Select(
+                    [(label, code) for code, label in OVERRIDE_CODES.items()],
+                    prompt="Reason code (required)",
+                    id="override-code",
+                )
             yield Label(f"Justification ({need})", id="justification-label")
             yield Input(placeholder="Why you decide this way…", id="justification")
             yield Static("", id="decision-error")
@@ -106,6 +123,7 @@ class DecisionDialog(ModalScreen["DecisionRecord | None"]):
                     id="decision-record",
                 )
                 yield Button("Cancel", id="decision-cancel")
+        yield Footer()
 
     def on_mount(self) -> None:
         """Focus the justification."""
@@ -124,13 +142,21 @@ class DecisionDialog(ModalScreen["DecisionRecord | None"]):
         event.stop()
         self.submit()
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        """Record or cancel."""
+    @on(Button.Pressed, "#decision-record")
+    def record_pressed(self, event: Button.Pressed) -> None:
+        """Record."""
         event.stop()
-        if event.button.id == "decision-record":
-            self.submit()
-        else:
-            self.action_cancel()
+        self.submit()
+
+    @on(Button.Pressed, "#decision-cancel")
+    def cancel_pressed(self, event: Button.Pressed) -> None:
+        """Cancel."""
+        event.stop()
+        self.action_cancel()
+
+    def action_record(self) -> None:
+        """Enter: record (also when the focus is on a button)."""
+        self.submit()
 
     def submit(self) -> None:
         """Check the justification, then record in a worker (the dialog waits for the commit)."""
@@ -138,14 +164,23 @@ class DecisionDialog(ModalScreen["DecisionRecord | None"]):
             return
         text = self.query_one("#justification", Input).value.strip()
         words = justification_words(text)
+        why = (
+            "the model left this client for review"
+            if self.draft.model_decision == "REVIEW"
+            else f"{self.draft.final_decision} overrides the model's {self.draft.model_decision}"
+        )
+        code = ""
+        if self.draft.needs_justification:
+            selected = self.query_one("#override-code", Select).value
+            code = selected if isinstance(selected, str) else ""
+            if not code:
+                self._show_error(f"Choose a reason code: {why}.")
+                self.query_one("#override-code", Select).focus()
+                return
         if self.draft.needs_justification and words < MIN_JUSTIFICATION_WORDS:
-            why = (
-                "the model left this client for review"
-                if self.draft.model_decision == "REVIEW"
-                else f"{self.draft.final_decision} overrides the model's {self.draft.model_decision}"
-            )
             self._show_error(
-                f"Write at least {MIN_JUSTIFICATION_WORDS} words of justification: {why} (got {words})."
+                f"Write at least {MIN_JUSTIFICATION_WORDS} different words of three letters or more: {why} "
+                f"(got {words})."
             )
             self.query_one("#justification", Input).focus()
             return
@@ -153,14 +188,14 @@ class DecisionDialog(ModalScreen["DecisionRecord | None"]):
         self._show_error("")
         self.query_one("#decision-record", Button).disabled = True
         self.query_one("#decision-record", Button).label = "Recording…"
-        self._record(text)
+        self._record(text, code)
 
     @work(thread=True, exclusive=True, group="record", exit_on_error=False)
-    def _record(self, justification: str) -> None:
+    def _record(self, justification: str, code: str) -> None:
         from trainer.errors import UserError
 
         try:
-            record = self.recorder(justification)
+            record = self.recorder(justification, code)
         except AuditRetryableError as error:
             self.post_message(self.Failed(f"{error} Enter retries (it is recorded once).", retryable=True))
             return

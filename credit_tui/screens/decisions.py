@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -14,7 +15,10 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 from textual.worker import Worker
 
+from credit_tui.record_view import final_label, latest_ids, record_detail, status_flags
+from credit_tui.render import plain
 from credit_tui.widgets.app_header import app_header
+from trainer.plain import format_pd
 
 if TYPE_CHECKING:
     from credit_tui.app import CreditApp
@@ -23,7 +27,20 @@ if TYPE_CHECKING:
 
 #: Rows shown at most (the newest ones).
 MAX_ROWS = 1000
-COLUMNS = ("#", "Time (UTC)", "Client", "Advisor", "Model", "PD", "Final", "Override", "Corrects", "Why")
+COLUMNS = (
+    "#",
+    "Time (UTC)",
+    "Client",
+    "Advisor",
+    "Model",
+    "PD",
+    "Final",
+    "Why",
+    "Override",
+    "Code",
+    "Status",
+    "Corrects",
+)
 
 
 @dataclass(frozen=True)
@@ -63,20 +80,31 @@ class DecisionFilter:
         )
 
 
-def row_cells(record: DecisionRecord) -> tuple[str, ...]:
-    """One table row for a record."""
-    return (
+def row_cells(
+    record: DecisionRecord, latest: dict[int, int] | None = None, model_id: str | None = None
+) -> tuple[Text, ...]:
+    """One table row for a record (``Text`` cells: the log's values are never parsed as markup).
+
+    Args:
+        record: The decision.
+        latest: Client -> newest record id (marks superseded decisions); None: not marked.
+        model_id: The loaded model's id (marks decisions taken under another model); None: not marked.
+    """
+    cells = (
         str(record.id),
         record.time[:19].replace("T", " "),
         str(record.client_id),
         record.advisor,
         record.model_decision,
-        f"{record.pd:.1%}",
-        record.final_decision,
+        format_pd(record.pd, [record.threshold]),
+        final_label(record),
+        record.justification[:40] + ("…" if len(record.justification) > 40 else ""),
         "yes" if record.override else "",
+        record.override_code,
+        ", ".join(status_flags(record, latest or {}, model_id)),
         "" if record.corrects is None else f"#{record.corrects}",
-        record.justification[:60] + ("…" if len(record.justification) > 60 else ""),
     )
+    return tuple(plain(cell) for cell in cells)
 
 
 class DecisionsScreen(Screen[None]):
@@ -95,10 +123,17 @@ class DecisionsScreen(Screen[None]):
     class Loaded(Message):
         """The worker read the decisions matching a filter."""
 
-        def __init__(self, query: DecisionFilter, records: list[DecisionRecord], advisors: list[str]) -> None:
+        def __init__(
+            self,
+            query: DecisionFilter,
+            records: list[DecisionRecord],
+            advisors: list[str],
+            latest: dict[int, int],
+        ) -> None:
             self.query = query
             self.records = records
             self.advisors = advisors
+            self.latest = latest
             super().__init__()
 
     def __init__(self, store: AuditLog, client_id: int | None) -> None:
@@ -108,6 +143,7 @@ class DecisionsScreen(Screen[None]):
         self.filter = DecisionFilter(client_id=client_id)
         self.records: list[DecisionRecord] = []
         self.advisors: list[str] = []
+        self.latest: dict[int, int] = {}
         self.loaded = False
 
     @property
@@ -116,7 +152,7 @@ class DecisionsScreen(Screen[None]):
         return self.app  # type: ignore[return-value]
 
     @property
-    def table(self) -> DataTable[str]:
+    def table(self) -> DataTable[Text]:
         """The decisions table."""
         return self.query_one("#decisions-table", DataTable)
 
@@ -126,6 +162,7 @@ class DecisionsScreen(Screen[None]):
         yield Static("", id="decisions-filters")
         yield Static("Loading…", id="decisions-count")
         yield DataTable(id="decisions-table", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="decision-detail")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -138,7 +175,7 @@ class DecisionsScreen(Screen[None]):
         """Show the decisions matching ``query`` (read in a worker)."""
         self.filter = query
         self.loaded = False
-        self.query_one("#decisions-filters", Static).update(query.describe())
+        self.query_one("#decisions-filters", Static).update(plain(query.describe()))
         self._load(query)
 
     @work(thread=True, exclusive=True, group="decisions", exit_on_error=False)
@@ -151,7 +188,8 @@ class DecisionsScreen(Screen[None]):
             final_decision=query.decision,
             override=query.override,
         )
-        self.post_message(self.Loaded(query, records, self.store.advisors()))
+        latest = latest_ids(self.store.decisions(client_id=query.client_id))
+        self.post_message(self.Loaded(query, records, self.store.advisors(), latest))
 
     def on_decisions_screen_loaded(self, message: Loaded) -> None:
         """Fill the table, newest first."""
@@ -159,11 +197,13 @@ class DecisionsScreen(Screen[None]):
             return
         self.records = list(reversed(message.records))
         self.advisors = message.advisors
+        self.latest = message.latest
         shown = self.records[:MAX_ROWS]
         table = self.table
         table.clear()
+        model_id = self._model_id()
         for record in shown:
-            table.add_row(*row_cells(record), key=str(record.id))
+            table.add_row(*row_cells(record, self.latest, model_id), key=str(record.id))
         total = len(self.records)
         count = f"{total:,} decision{'s' if total != 1 else ''}"
         if total > MAX_ROWS:
@@ -172,6 +212,17 @@ class DecisionsScreen(Screen[None]):
             count += " · enter opens the client"
         self.query_one("#decisions-count", Static).update(count)
         self.loaded = True
+
+    def _model_id(self) -> str | None:
+        services = self.credit_app.services
+        return None if services is None else str(services.scorer.bundle.model_id)
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        """Show the highlighted decision in full: reason code, whole justification, terms, reasons."""
+        key = event.row_key.value
+        found = [r for r in self.records if str(r.id) == key]
+        detail = self.query_one("#decision-detail", Static)
+        detail.update(record_detail(found[0], self.latest, self._model_id()) if found else "")
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         """Open the client of the chosen decision (when it is in the portfolio)."""

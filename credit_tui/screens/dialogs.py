@@ -2,21 +2,38 @@
 
 from __future__ import annotations
 
+import math
 from datetime import date
 from typing import ClassVar
 
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Static
+from textual.validation import ValidationResult, Validator
+from textual.widgets import Button, Footer, Input, Label, Static
+
+from credit_tui.render import plain
+
+
+class OneLineError(Static):
+    """A dialog's error: one line, cut with an ellipsis rather than wrapped."""
+
+    DEFAULT_CSS = """
+    OneLineError { height: 1; color: $text-error; text-wrap: nowrap; text-overflow: ellipsis; }
+    """
+
+    def show(self, message: str) -> None:
+        """Show a sentence ("" clears it)."""
+        self.update(plain(message))
 
 
 class ErrorDialog(ModalScreen[None]):
     """A clear message about something that went wrong; Enter or Escape closes it."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,enter", "close", "Close"),
+        Binding("escape,enter", "close", "Close", key_display="esc"),
     ]
 
     def __init__(self, title: str, message: str, quit_label: str = "OK") -> None:
@@ -28,16 +45,18 @@ class ErrorDialog(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         """A title, the message, one button."""
         with Vertical(id="error-dialog", classes="dialog"):
-            yield Label(self.title_text, classes="dialog-title")
-            yield Static(self.message, id="error-message", markup=False)
+            yield Label(plain(self.title_text), classes="dialog-title")
+            yield Static(plain(self.message), id="error-message")
             with Horizontal(classes="dialog-buttons"):
                 yield Button(self.quit_label, variant="error", id="error-ok")
+        yield Footer()
 
     def on_mount(self) -> None:
         """Focus the button."""
         self.query_one(Button).focus()
 
-    def on_button_pressed(self, event: Button.Pressed) -> None:
+    @on(Button.Pressed, "#error-ok")
+    def close_on_button(self, event: Button.Pressed) -> None:
         """Close on the button."""
         event.stop()
         self.dismiss(None)
@@ -47,33 +66,51 @@ class ErrorDialog(ModalScreen[None]):
         self.dismiss(None)
 
 
+PD_RANGE_FORMAT = "LOW-HIGH in percent, e.g. 10-30 or 2.5-7.5"
+
+
 def parse_pd_range(text: str) -> tuple[float, float] | None:
-    """Parse "10-30" (percent) or "0.1-0.3" into a PD range; "" means no range.
+    """Parse a PD range typed in percent ("10-30", "2.5 - 7.5 %", "30-10") into fractions; "" means none.
+
+    Both numbers are always percent ("0.5-1" is 0.5 % to 1 %); a reversed range is swapped.
 
     Raises:
-        ValueError: With a sentence saying what was expected.
+        ValueError: With one sentence saying what was expected.
     """
     text = text.strip().replace("%", "").replace(" ", "")
     if not text:
         return None
     parts = text.split("-")
+    expected = f"Type a range like 10-30 ({PD_RANGE_FORMAT.split(', e.g.')[0]})."
     if len(parts) != 2 or not all(parts):
-        raise ValueError("Type a range like 10-30 (percent) or 0.1-0.3.")
+        raise ValueError(expected)
     try:
-        low, high = (float(p) for p in parts)
+        low, high = sorted(float(p) for p in parts)
     except ValueError:
-        raise ValueError("Type a range like 10-30 (percent) or 0.1-0.3.") from None
-    if low > 1 or high > 1:
-        low, high = low / 100, high / 100
-    if not 0 <= low <= high <= 1:
-        raise ValueError("The range must go from a lower to a higher PD between 0 and 100 %.")
-    return low, high
+        raise ValueError(expected) from None
+    if not (math.isfinite(low) and math.isfinite(high)) or not 0 <= low <= high <= 100:
+        raise ValueError("Both ends must be percentages from 0 to 100.")
+    return low / 100, high / 100
+
+
+class PdRangeValidator(Validator):
+    """Accepts what :func:`parse_pd_range` accepts."""
+
+    def validate(self, value: str) -> ValidationResult:
+        """Success, or the parser's sentence."""
+        try:
+            parse_pd_range(value)
+        except ValueError as error:
+            return self.failure(str(error), value)
+        return self.success()
 
 
 class PdRangeDialog(ModalScreen[tuple[float, float] | None | bool]):
     """Ask for a PD range; answers the range, None to clear it, or False when cancelled."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel"),
+    ]
 
     def __init__(self, current: tuple[float, float] | None) -> None:
         super().__init__(classes="dialog-screen")
@@ -83,19 +120,26 @@ class PdRangeDialog(ModalScreen[tuple[float, float] | None | bool]):
         """A prompt, an input, an error line."""
         value = "" if self.current is None else f"{self.current[0] * 100:g}-{self.current[1] * 100:g}"
         with Vertical(id="pd-dialog", classes="dialog"):
-            yield Label("PD range (percent), e.g. 10-30; empty for all", classes="dialog-title")
-            yield Input(value=value, placeholder="10-30", id="pd-input")
-            yield Static("", id="pd-error")
+            yield Label("Show clients whose PD is in a range", classes="dialog-title")
+            yield Label(f"Format: {PD_RANGE_FORMAT}. Empty: every PD.")
+            yield Input(
+                value=value,
+                placeholder="10-30",
+                id="pd-input",
+                validators=[PdRangeValidator()],
+                validate_on=["submitted"],
+            )
+            yield OneLineError("", id="pd-error")
+        yield Footer()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         """Validate and answer."""
         event.stop()
-        try:
-            answer = parse_pd_range(event.value)
-        except ValueError as exc:
-            self.query_one("#pd-error", Static).update(str(exc))
+        result = event.validation_result
+        if result is not None and not result.is_valid:
+            self.query_one("#pd-error", OneLineError).show(result.failure_descriptions[0])
             return
-        self.dismiss(answer)
+        self.dismiss(parse_pd_range(event.value))
 
     def action_cancel(self) -> None:
         """Close without changing the filter."""
@@ -137,7 +181,8 @@ class DateRangeDialog(ModalScreen[tuple[date | None, date | None] | bool]):
             yield Label("To (YYYY-MM-DD, included)")
             until = self.until.isoformat() if self.until else ""
             yield Input(value=until, placeholder="2026-12-31", id="date-to")
-            yield Static("", id="date-error")
+            yield OneLineError("", id="date-error")
+        yield Footer()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         """Enter in "from" moves to "to"; enter in "to" validates and answers."""
@@ -149,11 +194,10 @@ class DateRangeDialog(ModalScreen[tuple[date | None, date | None] | bool]):
             since = parse_day(self.query_one("#date-from", Input).value, "from")
             until = parse_day(self.query_one("#date-to", Input).value, "to")
         except ValueError as exc:
-            self.query_one("#date-error", Static).update(str(exc))
+            self.query_one("#date-error", OneLineError).show(str(exc))
             return
         if since is not None and until is not None and since > until:
-            self.query_one("#date-error", Static).update("The from date must not be after the to date.")
-            return
+            since, until = until, since  # a reversed range is swapped, like the PD range
         self.dismiss((since, until))
 
     def action_cancel(self) -> None:

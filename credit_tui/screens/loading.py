@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Label, LoadingIndicator, Static
+from textual.widgets import Footer, Label, LoadingIndicator, Static
 
 
 class HistoryWaitScreen(ModalScreen[bool]):
@@ -19,7 +19,7 @@ class HistoryWaitScreen(ModalScreen[bool]):
     when it comes back on top after the history arrived); Escape cancels the opening (False).
     """
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Back to the list")]
 
     DEFAULT_CSS = """
     #history-wait-dialog {
@@ -40,6 +40,7 @@ class HistoryWaitScreen(ModalScreen[bool]):
             yield Static(self._text(), id="history-wait-message")
             yield LoadingIndicator()
             yield Static("Esc: back to the list", id="history-wait-hint")
+        yield Footer()
 
     def _text(self) -> str:
         return (

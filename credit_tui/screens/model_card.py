@@ -6,15 +6,16 @@ from typing import TYPE_CHECKING, ClassVar
 
 from rich.table import Table
 from rich.text import Text
-from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
 
-from credit_tui.widgets.app_header import app_header
+from credit_tui.widgets.app_header import app_header, essential_bindings
 from credit_tui.widgets.importance_bars import ImportanceBars
+from trainer.plain import format_threshold
+from trainer.policy import protected_features
 
 if TYPE_CHECKING:
     from trainer.contract import Manifest
@@ -84,18 +85,50 @@ def metric_rows(manifest: Manifest) -> list[tuple[str, str]]:
 
 
 def threshold_rows(manifest: Manifest) -> list[tuple[str, str]]:
-    """The threshold, its costs and the review band."""
+    """The threshold, its costs and the review band (thresholds with two decimals, as everywhere)."""
     threshold = manifest.threshold
     band = threshold.review_band
     return [
-        ("Refuse when PD ≥", f"{threshold.value:.2%}"),
+        ("Refuse when PD ≥", format_threshold(threshold.value)),
         ("Costs (FN : FP)", f"{threshold.cost_false_negative:g} : {threshold.cost_false_positive:g}"),
-        ("Review band", "none" if not band else f"{band[0]:.2%} – {band[1]:.2%}"),
+        ("Review band", "none" if not band else f"{format_threshold(band[0])} – {format_threshold(band[1])}"),
         ("Chosen by", threshold.method),
     ]
 
 
+def policy_text(manifest: Manifest) -> Text:
+    """Whether protected attributes are inputs (then the model is for analysis only)."""
+    used = protected_features(manifest.spec.names)
+    if used:
+        return Text(
+            f"Uses protected attributes ({', '.join(used)}): for analysis only, NOT FOR CLIENT DECISIONS.",
+            style="bold",
+        )
+    return Text("Gender and family status are not model inputs; reasons come from client-facing features.")
+
+
+def fairness_rows(manifest: Manifest) -> list[tuple[str, str]]:
+    """Approval rate, default rate among the approved and approval ratio per group (validation clients)."""
+    if manifest.fairness is None:
+        return [("Fairness", "not recorded in this bundle (retrain it with this version)")]
+    rows = []
+    for group in manifest.fairness.groups:
+        default_rate = "—" if group.default_rate_approved is None else f"{group.default_rate_approved:.1%}"
+        flag = "" if group.four_fifths else "  below 4/5"
+        rows.append(
+            (
+                f"{group.dimension}: {group.group}",
+                f"approved {group.approval_rate:.1%} · defaults among approved {default_rate} · "
+                f"ratio {group.approval_ratio:.2f}{flag}",
+            )
+        )
+    return rows
+
+
 def history_text(manifest: Manifest) -> str:
+    """History tables the model uses."""
+    tables = manifest.history_tables
+    return ", ".join(tables) if tables else "none (application table only)"
     """History tables the model uses."""
     tables = manifest.history_tables
     return ", ".join(tables) if tables else "none (application table only)"
@@ -104,7 +137,15 @@ def history_text(manifest: Manifest) -> str:
 class ModelCardScreen(Screen[None]):
     """Read-only facts about the loaded model bundle."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,backspace,m", "back", "Back")]
+    #: The fact panels stack below 100 cells.
+    HORIZONTAL_BREAKPOINTS = [  # noqa: RUF012 (Textual's own ClassVar name)
+        (0, "-narrow"),
+        (NARROW_WIDTH, "-normal"),
+    ]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *essential_bindings(),
+        Binding("escape,backspace,m", "back", "Back"),
+    ]
 
     def __init__(self, scorer: Scorer) -> None:
         super().__init__(id="model-card-screen")
@@ -131,20 +172,16 @@ class ModelCardScreen(Screen[None]):
                     yield Label("Decision threshold", classes="panel-title")
                     yield Static(_table(threshold_rows(m)), id="card-threshold")
             with Vertical(classes="panel"):
+                yield Label("Inputs and fairness (validation clients)", classes="panel-title")
+                yield Static(policy_text(m), id="card-policy")
+                yield Static(_table(fairness_rows(m)), id="card-fairness")
+            with Vertical(classes="panel"):
                 yield Label("History tables used", classes="panel-title")
                 yield Static(Text(history_text(m)), id="card-history")
             with Vertical(classes="panel"):
                 yield Label("Global importance (mean |SHAP|, log-odds)", classes="panel-title")
                 yield ImportanceBars(m.importance, id="card-importance")
         yield Footer()
-
-    def on_mount(self) -> None:
-        """Lay out for the terminal width."""
-        self.set_class(self.size.width < NARROW_WIDTH, "-narrow")
-
-    def on_resize(self, event: events.Resize) -> None:
-        """Stack the fact panels below ~100 cells."""
-        self.set_class(event.size.width < NARROW_WIDTH, "-narrow")
 
     def action_back(self) -> None:
         """Back to where the advisor was."""

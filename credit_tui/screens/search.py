@@ -7,20 +7,36 @@ import time
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
-from textual import events
+from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
+from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Input, ProgressBar, Static
+from textual.worker import Worker
 
-from credit_tui.client_index import COLUMN_TITLES, DECISIONS, SORT_KEYS, ClientColumns, Query, SortKey
-from credit_tui.widgets.app_header import app_header
+from credit_tui.client_index import (
+    COLUMN_TITLES,
+    DECISIONS,
+    DESCENDING_FIRST,
+    SORT_KEYS,
+    STATUSES,
+    ClientColumns,
+    Query,
+    SortKey,
+    status_code,
+)
+from credit_tui.render import plain
+from credit_tui.widgets.app_header import app_header, essential_bindings
 from credit_tui.widgets.client_table import ClientTable
+from credit_tui.widgets.search_box import SearchBox
+from trainer.decision import Decision
 
 if TYPE_CHECKING:
     from credit_tui.app import CreditApp
+    from credit_tui.audit import DecisionRecord
     from credit_tui.services import Services
 
 DEBOUNCE_SECONDS = 0.1
@@ -32,16 +48,19 @@ class SearchScreen(Screen[None]):
     """Client list with search-as-you-type, filters and sorting."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        # Short footer labels so the shown keys fit at 120 columns; the help screen shows the tooltips
-        # and lists every key, the hidden ones included.
+        # Help, Decisions and Quit first so the footer shows them at any width; short labels; the help
+        # screen shows the tooltips and lists every key, the hidden ones included.
+        *essential_bindings(),
+        Binding("u", "to_do", "To do", tooltip="Work queue: REVIEW clients not yet decided (again: all)"),
         Binding("slash", "focus_search", "Search", key_display="/"),
-        Binding("d", "cycle_decision", "Decision"),
-        Binding("c", "cycle_contract", "Contract"),
-        Binding("p", "pd_range", "PD", tooltip="PD range"),
-        Binding("s", "cycle_sort", "Sort"),
-        Binding("r", "reverse_sort", "Reverse", show=False),
-        Binding("x", "clear_filters", "Clear"),
-        # App keys kept out of this footer for room (still active, in the help screen and the palette).
+        Binding("d", "cycle_decision", "Model", tooltip="Model decision filter"),
+        Binding("s", "cycle_sort", "Sort", tooltip="Sort by the next column"),
+        Binding("x", "clear_filters", "Clear", tooltip="Clear filters and search"),
+        Binding("c", "cycle_contract", "Contract", tooltip="Contract type filter"),
+        Binding("p", "pd_range", "PD", tooltip="PD range filter (percent)"),
+        Binding("t", "cycle_status", "Status", tooltip="Status filter (undecided, decided, overridden…)"),
+        Binding("r", "reverse_sort", "Reverse", show=False, tooltip="Reverse the sort order"),
+        Binding("m", "app.model_card", "Model card", show=False),
         Binding("ctrl+t", "app.toggle_theme", "Theme", show=False),
     ]
 
@@ -54,6 +73,8 @@ class SearchScreen(Screen[None]):
         self._last_apply = 0.0
         self.last_apply_seconds = 0.0
         self.progress_text = "Loading clients…"
+        self._progress_total: int | None = None
+        self._scores: tuple[int, int] | None = None
         self._timings = os.environ.get(TIMINGS_ENV) or None
         self._filters_text = ""
 
@@ -63,37 +84,40 @@ class SearchScreen(Screen[None]):
         return self.app  # type: ignore[return-value]
 
     @property
+    def _composed(self) -> bool:
+        """Whether the widgets exist (the app's messages may arrive while the screen is still mounting)."""
+        return bool(self.query(ClientTable))
+
+    @property
     def table(self) -> ClientTable:
         """The client table."""
         return self.query_one(ClientTable)
 
     @property
-    def search_input(self) -> Input:
+    def search_input(self) -> SearchBox:
         """The client ID search box."""
-        return self.query_one("#search", Input)
+        return self.query_one(SearchBox)
 
     def compose(self) -> ComposeResult:
         """Search bar, filter summary, progress, table."""
         yield app_header()
         with Horizontal(id="search-bar"):
-            yield Input(
-                placeholder="Client ID…",
-                id="search",
-                restrict=r"[0-9]*",
-                max_length=12,
-                select_on_focus=False,
-            )
+            yield SearchBox(id="search")
             yield Static("", id="filters")
         with Horizontal(id="status-bar"):
             yield Static(self.progress_text, id="status")
             yield ProgressBar(total=None, show_eta=False, id="score-progress")
         yield ClientTable(id="clients")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        """Focus the table; show what the filters are."""
+        """Focus the table; show what arrived before the screen was mounted (data, progress)."""
         self.table.focus()
         self._show_filters(0)
+        self._show_progress(self.progress_text, self._progress_total)
+        if self._scores is not None:
+            self.scores_updated(*self._scores)
+        self.apply_query()
 
     # ------------------------------------------------------------------ data in (from the app)
 
@@ -106,6 +130,34 @@ class SearchScreen(Screen[None]):
         else:
             self._show_progress(f"Scoring {len(columns):,} clients…", max(len(columns), 1))
         self.apply_query()
+        self._read_statuses(services, columns)
+
+    @work(thread=True, exclusive=True, group="statuses", exit_on_error=False)
+    def _read_statuses(self, services: Services, columns: ClientColumns) -> None:
+        """Read every client's latest decision from the audit log: the list's status column."""
+        if services.audit is None:
+            return
+        latest = {record.client_id: record for record in services.audit.decisions()}
+        columns.set_statuses({cid: status_code(r.final_decision, r.override) for cid, r in latest.items()})
+        self.post_message(self.StatusesRead())
+
+    class StatusesRead(Message):
+        """The status column was filled from the audit log."""
+
+    def on_search_screen_statuses_read(self, message: StatusesRead) -> None:
+        """Show the statuses (the cursor stays where it is)."""
+        self.apply_query(keep=True)
+
+    def decision_recorded(self, record: DecisionRecord) -> None:
+        """A decision was recorded: update that client's status."""
+        if self.columns is None:
+            return
+        self.columns.set_statuses({record.client_id: status_code(record.final_decision, record.override)})
+        self.apply_query(keep=True)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Hand worker failures to the app's single error handler."""
+        self.credit_app.on_worker_state_changed(event)
 
     def history_loaded(self, services: Services) -> None:
         """The history is there: scoring starts."""
@@ -114,27 +166,28 @@ class SearchScreen(Screen[None]):
             self._show_progress(f"Scoring {len(self.columns):,} clients…", max(len(self.columns), 1))
 
     def _show_progress(self, text: str, total: int | None) -> None:
-        self.progress_text = text
-        if self.is_mounted:
+        self.progress_text, self._progress_total = text, total
+        if self._composed:
             self.query_one("#status", Static).update(text)
             self.query_one("#score-progress", ProgressBar).update(total=total, progress=0)
 
     def scores_updated(self, done: int, total: int) -> None:
         """Show scoring progress; re-run the query when every client is scored."""
-        if not self.is_mounted:
+        self._scores = (done, total)
+        if not self._composed:
             return
         bar = self.query_one("#score-progress", ProgressBar)
         status = self.query_one("#status", Static)
         if done >= total:
             bar.display = False
             status.update(f"{total:,} clients scored")
-            self.apply_query()
+            self.apply_query(keep=True)
         else:
             bar.update(total=total, progress=done)
             status.update(f"Scoring {done:,} / {total:,} clients…")
             needs_scores = self.query_state.filtered or self.query_state.sort in ("pd", "decision")
             if needs_scores:
-                self.apply_query()
+                self.apply_query(keep=True)
             else:
                 self.table.refresh_values()
 
@@ -149,14 +202,20 @@ class SearchScreen(Screen[None]):
         self.query_state = Query(**{**self.query_state.__dict__, **changes})
         self.apply_query()
 
-    def apply_query(self) -> None:
-        """Filter and sort the column arrays, then hand the index to the table."""
-        if self.columns is None or not self.is_mounted:
+    def apply_query(self, keep: bool = False) -> None:
+        """Filter and sort the column arrays, then hand the index to the table.
+
+        Args:
+            keep: Keep the cursor on the highlighted client (new scores or statuses); else the list shows
+                its top (a new search, sort or filter).
+        """
+        if self.columns is None or not self._composed:
             return
         started = time.perf_counter()
         query = self.query_state
         index = self.columns.select(query)
-        self.table.show(self.columns, index, query.sort, query.descending, keep=self.table.highlighted_id)
+        kept = self.table.highlighted_id if keep else None
+        self.table.show(self.columns, index, query.sort, query.descending, keep=kept)
         self._show_filters(len(index))
         self.last_apply_seconds = time.perf_counter() - started
         self._last_apply = time.monotonic()
@@ -167,18 +226,29 @@ class SearchScreen(Screen[None]):
     def _show_filters(self, shown: int) -> None:
         query = self.query_state
         total = 0 if self.columns is None else len(self.columns)
-        pd_text = "all" if query.pd_range is None else f"{query.pd_range[0]:.0%}–{query.pd_range[1]:.0%}"
-        parts = [
-            f"Decision: {query.decision or 'all'}",
-            f"Contract: {query.contract or 'all'}",
-            f"PD: {pd_text}",
-            f"Sort: {COLUMN_TITLES[query.sort]} {'▼' if query.descending else '▲'}",
-            f"{shown:,} of {total:,}",
-        ]
+        pd_text = "all" if query.pd_range is None else f"{query.pd_range[0]:.1%}–{query.pd_range[1]:.1%}"
+        row = self.table.cursor_row + 1 if shown else 0
+        parts = [f"row {row:,} of {shown:,}" + (f" ({total:,} clients)" if shown != total else "")]
+        if query.to_do:
+            parts.append("To do: REVIEW not yet decided")
+        else:
+            parts.append(f"Model: {query.decision or 'all'}")
+            if query.status is not None:
+                parts.append(f"Status: {query.status}")
+        if query.contract is not None:
+            parts.append(f"Contract: {query.contract}")
+        if query.pd_range is not None:
+            parts.append(f"PD: {pd_text}")
+        parts.append(f"Sort: {COLUMN_TITLES[query.sort]} {'▼' if query.descending else '▲'}")
         text = " · ".join(parts)
         if text != self._filters_text:  # fixed-size label: repaint it only, no layout pass
             self._filters_text = text
-            self.query_one("#filters", Static).update(text, layout=False)
+            self.query_one("#filters", Static).update(plain(text), layout=False)
+
+    def on_client_table_highlighted(self, message: ClientTable.Highlighted) -> None:
+        """Keep "row X of Y" in step with the cursor."""
+        if self.columns is not None and self._composed:
+            self._show_filters(len(self.table.index))
 
     def on_input_changed(self, event: Input.Changed) -> None:
         """Search as you type: apply at once if idle, else once typing pauses (~100 ms)."""
@@ -207,17 +277,24 @@ class SearchScreen(Screen[None]):
         self.table.action_select()
 
     def on_key(self, event: events.Key) -> None:
-        """Digits typed on the table go to the search box; Down/Escape in the box go to the table."""
+        """Digits typed on the table go to the search box."""
         focused = self.focused
         if focused is self.table and event.character is not None and event.character.isdigit():
             event.stop()
             search = self.search_input
             search.focus()
             search.insert_text_at_cursor(event.character)
-        elif focused is self.search_input and event.key in ("down", "escape", "tab"):
-            event.stop()
-            event.prevent_default()
-            self.table.focus()
+
+    def on_search_box_left(self, message: SearchBox.Left) -> None:
+        """Escape, Down or Tab in the search box: back to the table."""
+        self.table.focus()
+
+    def on_screen_resume(self) -> None:
+        """Back from a client: the table has focus and that client's row is highlighted."""
+        self.table.focus()
+        client_id = self.credit_app.last_client_id
+        if client_id is not None and self.table.highlight_client(client_id):
+            self._show_filters(len(self.table.index))
 
     def on_client_table_selected(self, message: ClientTable.Selected) -> None:
         """Open the chosen client."""
@@ -228,7 +305,7 @@ class SearchScreen(Screen[None]):
         if message.key == self.query_state.sort:
             self.set_query(descending=not self.query_state.descending)
         else:
-            self.set_query(sort=message.key, descending=message.key in ("pd", "credit", "income"))
+            self.set_query(sort=message.key, descending=message.key in DESCENDING_FIRST)
 
     # ------------------------------------------------------------------ actions
 
@@ -243,6 +320,19 @@ class SearchScreen(Screen[None]):
             options.remove("REVIEW")
         current = options.index(self.query_state.decision) if self.query_state.decision in options else 0
         self.set_query(decision=options[(current + 1) % len(options)])
+
+    def action_to_do(self) -> None:
+        """The work queue (REVIEW clients not yet decided, riskiest first); again: every client."""
+        if self.query_state.to_do:
+            self.set_query(decision=None, status=None)
+        else:
+            self.set_query(decision=Decision.REVIEW, status=STATUSES[0], sort="pd", descending=True)
+
+    def action_cycle_status(self) -> None:
+        """All -> undecided -> decided -> overridden -> counter-offer -> all."""
+        options: list[str | None] = [None, *STATUSES]
+        current = options.index(self.query_state.status) if self.query_state.status in options else 0
+        self.set_query(status=options[(current + 1) % len(options)])
 
     def action_cycle_contract(self) -> None:
         """All -> each contract type -> all."""
@@ -267,7 +357,7 @@ class SearchScreen(Screen[None]):
         """Sort by the next column."""
         keys: tuple[SortKey, ...] = SORT_KEYS
         nxt = keys[(keys.index(self.query_state.sort) + 1) % len(keys)]
-        self.set_query(sort=nxt, descending=nxt in ("pd", "credit", "income"))
+        self.set_query(sort=nxt, descending=nxt in DESCENDING_FIRST)
 
     def action_reverse_sort(self) -> None:
         """Reverse the sort direction."""
@@ -276,4 +366,4 @@ class SearchScreen(Screen[None]):
     def action_clear_filters(self) -> None:
         """Remove every filter and the search text."""
         self.search_input.value = ""
-        self.set_query(prefix="", decision=None, contract=None, pd_range=None)
+        self.set_query(prefix="", decision=None, contract=None, pd_range=None, status=None)

@@ -24,6 +24,9 @@ def bar_text(value: float, scale: float, width: int, style: str) -> Text:
 def signed_bar_text(value: float, scale: float, half: int, up_style: str, down_style: str) -> Text:
     """A bar around a centre axis: positive values to the right (``up_style``), negative to the left.
 
+    The bar's tip carries ``+`` or ``-``, so the direction reads without colour (``NO_COLOR``, colour
+    blindness).
+
     Args:
         value: Signed value.
         scale: Absolute value that fills one half.
@@ -36,12 +39,15 @@ def signed_bar_text(value: float, scale: float, half: int, up_style: str, down_s
     text = Text()
     if value < 0:
         text.append(" " * (half - cells))
-        text.append("█" * cells, style=down_style)
+        text.append("-", style=down_style)
+        text.append("█" * (cells - 1), style=down_style)
         text.append("│", style="dim")
         text.append(" " * half)
     else:
         text.append(" " * half)
         text.append("│", style="dim")
-        text.append("█" * cells, style=up_style)
+        if cells:
+            text.append("█" * (cells - 1), style=up_style)
+            text.append("+", style=up_style)
         text.append(" " * (half - cells))
     return text

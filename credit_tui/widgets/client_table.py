@@ -11,6 +11,7 @@ import math
 from typing import ClassVar
 
 import numpy as np
+from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
@@ -21,19 +22,32 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from credit_tui.client_index import COLUMN_TITLES, DECISIONS, SORT_KEYS, ClientColumns, IntArray, SortKey
+from credit_tui.client_index import (
+    COLUMN_TITLES,
+    DECISIONS,
+    SORT_KEYS,
+    STATUSES,
+    ClientColumns,
+    IntArray,
+    SortKey,
+)
+from trainer.text_safety import clean_text
 
+#: Column widths at 80 columns (the sorted column gets 2 more for its arrow); wider screens share the rest.
 _BASE_WIDTHS: dict[SortKey, int] = {
-    "id": 7,
-    "decision": 8,
-    "pd": 6,
-    "contract": 15,
-    "credit": 10,
-    "annuity": 9,
+    "id": 6,
+    "status": 10,
+    "decision": 6,
+    "pd": 5,
+    "contract": 10,
+    "credit": 9,
     "income": 11,
-    "age": 4,
+    "term": 7,
+    "age": 3,
 }
-_RIGHT_ALIGNED = frozenset({"id", "pd", "credit", "annuity", "income", "age"})
+_RIGHT_ALIGNED = frozenset({"id", "pd", "credit", "income", "term", "age"})
+#: Columns left out, in this order, when the table is narrower than the base widths.
+_DROP_ORDER: tuple[SortKey, ...] = ("age", "term", "contract")
 PENDING_MARK = "…"
 
 
@@ -77,9 +91,9 @@ class ClientTable(ScrollView, can_focus=True):
     ClientTable:focus > .client-table--cursor {
         background: $block-cursor-background; color: $block-cursor-foreground; text-style: bold;
     }
-    ClientTable > .client-table--accept { color: $success; }
-    ClientTable > .client-table--review { color: $warning; }
-    ClientTable > .client-table--refuse { color: $error; text-style: bold; }
+    ClientTable > .client-table--accept { color: $text-success; }
+    ClientTable > .client-table--review { color: $text-warning; }
+    ClientTable > .client-table--refuse { color: $text-error; text-style: bold; }
     ClientTable > .client-table--pending { color: $text-muted; }
     """
 
@@ -162,6 +176,19 @@ class ClientTable(ScrollView, can_focus=True):
             self.set_reactive(ClientTable.virtual_size, size)
             self._scroll_update(size)
 
+    def highlight_client(self, client_id: int) -> bool:
+        """Put the cursor on a client's row (scrolled into view); False when it is not shown."""
+        if self._columns is None:
+            return False
+        position = self._columns.position(client_id)
+        if position is None:
+            return False
+        hits = np.flatnonzero(self._index == position)
+        if not len(hits):
+            return False
+        self._move_to(int(hits[0]))
+        return True
+
     def refresh_values(self) -> None:
         """Redraw after scores arrived (the index is unchanged)."""
         self.refresh()
@@ -183,13 +210,19 @@ class ClientTable(ScrollView, can_focus=True):
 
     def _widths(self) -> list[tuple[SortKey, int]]:
         available = max(self.scrollable_content_region.width, 20)
-        base = sum(_BASE_WIDTHS.values())
-        gaps = len(SORT_KEYS) - 1
-        gap = 2 if base + 2 * gaps <= available else 1
-        extra = max(0, available - base - gap * gaps)
-        widths = [(key, _BASE_WIDTHS[key]) for key in SORT_KEYS]
+        base = {key: _BASE_WIDTHS[key] + (2 if key == self.sort_key else 0) for key in SORT_KEYS}
+        keys = list(SORT_KEYS)
+        for dropped in _DROP_ORDER:
+            if sum(base[k] for k in keys) + len(keys) - 1 <= available or dropped == self.sort_key:
+                break
+            keys.remove(dropped)
+        total = sum(base[k] for k in keys)
+        gaps = len(keys) - 1
+        gap = 2 if total + 2 * gaps <= available else 1
+        extra = max(0, available - total - gap * gaps)
+        widths = [(key, base[key]) for key in keys]
         if extra:
-            share = extra // len(widths)
+            share = min(extra // len(widths), 6)
             widths = [(key, width + share) for key, width in widths]
         self._gap = gap
         return widths
@@ -201,14 +234,16 @@ class ClientTable(ScrollView, can_focus=True):
         pd_value = float(columns.pd[position])
         contract = int(columns.contract_codes[position])
         age = float(columns.age[position])
+        term = float(columns.term[position])
         return {
             "id": str(columns.ids[position]),
+            "status": STATUSES[int(columns.status[position])],
             "decision": DECISIONS[code] if code >= 0 else PENDING_MARK,
-            "pd": PENDING_MARK if math.isnan(pd_value) else f"{pd_value * 100:.1f}%",
+            "pd": PENDING_MARK if math.isnan(pd_value) else f"{pd_value * 100:.1f}",
             "contract": columns.contract_levels[contract] if contract >= 0 else "unknown",
             "credit": _amount(float(columns.credit[position])),
-            "annuity": _amount(float(columns.annuity[position])),
             "income": _amount(float(columns.income[position])),
+            "term": "" if math.isnan(term) else f"{term:.0f}",
             "age": "" if math.isnan(age) else f"{age:.0f}",
         }
 
@@ -223,9 +258,12 @@ class ClientTable(ScrollView, can_focus=True):
 
     @staticmethod
     def _fit(text: str, width: int, right: bool) -> str:
-        if len(text) > width:
-            text = text[: max(width - 1, 0)] + "…"
-        return text.rjust(width) if right else text.ljust(width)
+        """The cell's text in exactly ``width`` terminal cells: no control character, wide ones counted."""
+        text = clean_text(text)  # every cell goes to the terminal as is: no control character may pass
+        if cell_len(text) > width:
+            text = set_cell_size(text, max(width - 1, 0)) + "…"
+        pad = " " * max(width - cell_len(text), 0)
+        return pad + text if right else text + pad
 
     def render_line(self, y: int) -> Strip:
         """Draw line ``y`` of the visible region: the header at 0, then clients."""
@@ -253,6 +291,8 @@ class ClientTable(ScrollView, can_focus=True):
             if key == "decision":
                 name = values[key].lower() if values[key] != PENDING_MARK else "pending"
                 style = self.get_component_rich_style(f"client-table--{name}", partial=True)
+            elif key == "status" and values[key] != STATUSES[0]:
+                style = Style(bold=True)
             elif values[key] == PENDING_MARK:
                 style = self.get_component_rich_style("client-table--pending", partial=True)
             cells.append((self._fit(values[key], w, key in _RIGHT_ALIGNED), style))

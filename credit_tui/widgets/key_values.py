@@ -5,6 +5,8 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widget import Widget
 
+from trainer.text_safety import clean_text
+
 #: Cells between the label and the value column.
 GAP = 2
 
@@ -31,6 +33,7 @@ def key_value_lines(rows: list[tuple[str, str]], width: int) -> Text:
 
 
 def _cell(value: str, width: int, right: bool) -> str:
+    value = clean_text(value)
     if width <= 0:
         return ""
     if len(value) > width:

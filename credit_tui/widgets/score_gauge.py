@@ -9,6 +9,8 @@ from rich.console import RenderableType
 from rich.text import Text
 from textual.widget import Widget
 
+from trainer.plain import format_pd, format_threshold
+
 
 def gauge_scale(pd_: float, threshold: float, band: tuple[float, float] | None) -> float:
     """Right end of the gauge: wide enough for the PD and ~3x the threshold, rounded to 5 %."""
@@ -78,14 +80,14 @@ class ScoreGauge(Widget):
             else:
                 bar.append("░", track)
         markers = Text(" " * width)
-        label = f"▼ threshold {self.threshold:.1%}"
+        label = f"▼ threshold {format_threshold(self.threshold)}"
         start = t_cell if t_cell + len(label) <= width else max(0, t_cell - len(label) + 1)
         if start != t_cell:
-            label = f"threshold {self.threshold:.1%} ▼"
+            label = f"threshold {format_threshold(self.threshold)} ▼"
         markers = Text(" " * start) + Text(label, mark_style)
         scale_line = Text("0 %")
         end = f"{scale:.0%}"
-        pd_text = f"PD {self.pd:.1%}"
+        pd_text = f"PD {format_pd(self.pd, [self.threshold, *(self.band or ())])}"
         middle = max(1, min(filled, width - len(end) - len(pd_text) - 1) - len(pd_text) // 2 - 3)
         scale_line.append(" " * max(1, middle))
         scale_line.append(pd_text, style)

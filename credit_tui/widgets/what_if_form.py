@@ -1,19 +1,26 @@
-"""The what-if form: one input per negotiable field, checked as the advisor types (errors inline)."""
+"""The what-if form: one input per negotiable field, checked as the advisor types (errors inline).
+
+Each input carries a :class:`FieldValidator`, so Textual marks an invalid field with its built-in
+``-invalid`` style; the form shows the validator's sentence under the field.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, Vertical
 from textual.message import Message
+from textual.validation import ValidationResult, Validator
 from textual.widgets import Input, Label, Static
 
+from credit_tui.render import plain
 from credit_tui.whatif_fields import (
     FIELDS_BY_NAME,
     WHATIF_FIELDS,
+    WhatIfField,
     as_number,
     changed_values,
     format_number,
@@ -21,11 +28,42 @@ from credit_tui.whatif_fields import (
 )
 
 
+class FieldValidator(Validator):
+    """Accepts what :func:`~credit_tui.whatif_fields.parse_field` accepts for one field."""
+
+    def __init__(self, spec: WhatIfField, original: Callable[[], Any]) -> None:
+        super().__init__()
+        self.spec = spec
+        self.original = original
+
+    def validate(self, value: str) -> ValidationResult:
+        """Success, or a failure whose description is the parser's sentence."""
+        try:
+            parse_field(self.spec, value, self.original())
+        except ValueError as error:
+            return self.failure(str(error), value)
+        return self.success()
+
+
+class FieldError(Static):
+    """The one-line error under a what-if input (empty while the value is valid)."""
+
+    DEFAULT_CSS = """
+    FieldError { height: auto; color: $text-error; display: none; }
+    FieldError.-shown { display: block; }
+    """
+
+    def show(self, message: str) -> None:
+        """Show an error sentence ("" hides the line)."""
+        self.update(plain(message))
+        self.set_class(bool(message), "-shown")
+
+
 class WhatIfForm(Vertical):
     """Inputs for the fields of :data:`WHATIF_FIELDS`; posts :class:`WhatIfForm.Edited` on every change."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "leave", "Leave the form", show=False),
+        Binding("escape", "leave", "Leave the form"),
     ]
 
     class Edited(Message):
@@ -53,8 +91,18 @@ class WhatIfForm(Vertical):
             for spec in WHATIF_FIELDS:
                 with Vertical(classes="whatif-field"):
                     yield Label(spec.label, classes="whatif-label")
-                    yield Input(id=f"wi-{spec.name}", classes="whatif-input", select_on_focus=False)
-                    yield Static("", id=f"wi-err-{spec.name}", classes="whatif-error")
+                    yield Input(
+                        id=f"wi-{spec.name}",
+                        classes="whatif-input",
+                        select_on_focus=False,
+                        compact=True,
+                        validators=[FieldValidator(spec, self._original(spec.name))],
+                        validate_on=["changed"],
+                    )
+                    yield FieldError("", id=f"wi-err-{spec.name}", classes="whatif-error")
+
+    def _original(self, name: str) -> Callable[[], Any]:
+        return lambda: self.record.get(name)
 
     def input_for(self, name: str) -> Input:
         """The input of a field."""
@@ -67,7 +115,7 @@ class WhatIfForm(Vertical):
         self.values = {spec.name: as_number(record.get(spec.name)) for spec in WHATIF_FIELDS}
         for spec in WHATIF_FIELDS:
             self.input_for(spec.name).value = format_number(record.get(spec.name))
-            self._show_error(spec.name, "")
+            self.query_one(f"#wi-err-{spec.name}", FieldError).show("")
 
     def apply(self, changes: Mapping[str, float]) -> None:
         """Type new values into the form (e.g. a hint's changes)."""
@@ -80,25 +128,21 @@ class WhatIfForm(Vertical):
         """Edited fields: name -> (client's value, new value)."""
         return changed_values(self.record, self.values)
 
-    def _show_error(self, name: str, message: str) -> None:
-        self.query_one(f"#wi-err-{name}", Static).update(message)
-        self.input_for(name).set_class(bool(message), "-invalid")
-
     def on_input_changed(self, event: Input.Changed) -> None:
-        """Check the field, show its error, and tell the screen."""
+        """Record the field's value or its error (the validator already styled the input)."""
         event.stop()
         name = (event.input.id or "").removeprefix("wi-")
         spec = FIELDS_BY_NAME.get(name)
         if spec is None:
             return
-        try:
-            self.values[name] = parse_field(spec, event.value, self.record.get(name))
-        except ValueError as error:
-            self.errors[name] = str(error)
-            self._show_error(name, str(error))
+        result = event.validation_result
+        if result is not None and not result.is_valid:
+            message = result.failure_descriptions[0] if result.failure_descriptions else "Invalid value."
+            self.errors[name] = message
         else:
             self.errors.pop(name, None)
-            self._show_error(name, "")
+            self.values[name] = parse_field(spec, event.value, self.record.get(name))
+        self.query_one(f"#wi-err-{name}", FieldError).show(self.errors.get(name, ""))
         self.post_message(self.Edited(self.changes, dict(self.errors)))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:

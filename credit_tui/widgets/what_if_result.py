@@ -10,6 +10,8 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
+from trainer.plain import format_pd
+
 if TYPE_CHECKING:
     from trainer.scoring import Explanation
 
@@ -69,7 +71,10 @@ class WhatIfResult(Static):
         table.add_column("", style="dim")
         table.add_column("Original", justify="right")
         table.add_column("What-if", justify="right", style="bold")
-        table.add_row("PD", f"{original.pd:.1%}", "—" if whatif is None else f"{whatif.pd:.1%}")
+        marks = [original.threshold]
+        table.add_row(
+            "PD", format_pd(original.pd, marks), "—" if whatif is None else format_pd(whatif.pd, marks)
+        )
         table.add_row("Decision", original.decision, "—" if whatif is None else whatif.decision)
         parts: list[RenderableType] = [table]
         if note:

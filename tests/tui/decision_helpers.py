@@ -8,7 +8,7 @@ from textual.pilot import Pilot
 from tui_helpers import scores_of, settle
 
 from credit_tui.app import CreditApp
-from credit_tui.audit import AuditStore, DecisionRecord, input_row_hash
+from credit_tui.audit import AuditStore, DecisionRecord, input_row_hash, needs_justification
 from credit_tui.screens.client import ClientScreen
 from credit_tui.services import Services
 
@@ -57,4 +57,5 @@ def seed(
         input_hash=input_row_hash(record),
         reasons=scorer.reasons(explanation),
         justification=justification,
+        override_code="collateral" if needs_justification(explanation.decision, final) else "",
     )

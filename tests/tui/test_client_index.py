@@ -99,7 +99,13 @@ def test_large_prefix_query_is_fast() -> None:
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("10-30", (0.1, 0.3)), ("0.1-0.3", (0.1, 0.3)), (" 5 % - 7.5 % ", (0.05, 0.075)), ("", None)],
+    [
+        ("10-30", (0.1, 0.3)),
+        ("0.5-1", (0.005, 0.01)),  # always percent: 0.5 % to 1 %, never 50-100 %
+        ("30-10", (0.1, 0.3)),  # a reversed range is swapped
+        (" 5 % - 7.5 % ", (0.05, 0.075)),
+        ("", None),
+    ],
 )
 def test_parse_pd_range(text: str, expected: tuple[float, float] | None) -> None:
     result = parse_pd_range(text)
@@ -109,7 +115,10 @@ def test_parse_pd_range(text: str, expected: tuple[float, float] | None) -> None
         assert result == pytest.approx(expected)
 
 
-@pytest.mark.parametrize("text", ["abc", "30-10", "10", "5-200"])
-def test_parse_pd_range_rejects(text: str) -> None:
-    with pytest.raises(ValueError, match="range"):
+@pytest.mark.parametrize(
+    ("text", "fragment"), [("abc", "range like"), ("10", "range like"), ("5-200", "0 to 100")]
+)
+def test_parse_pd_range_rejects(text: str, fragment: str) -> None:
+    with pytest.raises(ValueError, match=fragment) as caught:
         parse_pd_range(text)
+    assert "\n" not in str(caught.value)  # one line

@@ -14,6 +14,8 @@ from credit_tui.widgets.contribution_bars import ContributionBars
 from credit_tui.widgets.key_values import KeyValuePanel
 from credit_tui.widgets.population_plot import PopulationPlot
 from credit_tui.widgets.score_gauge import ScoreGauge
+from trainer.plain import format_pd, pd_in_words
+from trainer.reasons import feature_points
 
 
 def first_with(services: Services, decision: str) -> int:
@@ -45,13 +47,20 @@ async def test_refused_client_shows_everything(
         assert screen.query_one("#badge", Static).has_class("-refuse")
         distance = str(screen.query_one("#distance", Static).render())
         assert "above the threshold" in distance
-        assert f"{expected.pd:.1%}" in distance
+        assert format_pd(expected.pd, [expected.threshold]) in distance
+        assert pd_in_words(expected.pd, expected.threshold) in str(screen.query_one("#reasons").render())
         rows = screen.query_one(ContributionBars).rows()
         assert len(rows) == 13
         assert rows[-1][0].startswith("All ") and rows[-1][0].endswith("other features")
         head, rest = expected.top(12)
         assert [r[0] for r in rows[:12]] == [c.label for c in head]
         assert rows[-1][2] == rest
+        bars = screen.query_one(ContributionBars)
+        points = feature_points(expected)
+        assert [v for _, _, v in bars.shown()[:12]] == [points[c.feature] for c in head]  # PD points
+        await pilot.press("o")
+        assert bars.log_odds and bars.shown() == rows
+        await pilot.press("o")
         reasons = scorer.reasons(expected)
         assert 1 <= len(reasons) <= 4
         assert screen.reasons == reasons
@@ -119,10 +128,12 @@ async def test_narrow_terminal_stacks_the_panels(make_app: Callable[..., CreditA
         await settle(pilot)
         assert isinstance(app.screen, ClientScreen)
         assert app.screen.has_class("-narrow")
-        left = app.screen.query_one("#client-left")
-        right = app.screen.query_one("#client-right")
-        assert right.region.y > left.region.y
-        assert left.region.width <= 80
+        await pilot.press("w")
+        await settle(pilot)
+        form = app.screen.query_one("#whatif-form")
+        result = app.screen.query_one("#whatif-result")
+        assert result.region.y > form.region.y  # stacked below 120 columns
+        assert form.region.width <= 80
 
 
 async def test_switching_clients_fast_keeps_the_last(make_app: Callable[..., CreditApp]) -> None:

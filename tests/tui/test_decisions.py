@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from decision_helpers import clients_with, open_client, seed
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import DataTable, Input, Select, Static
 from tui_helpers import ready, settle
 
 from credit_tui.app import CreditApp
@@ -73,6 +73,7 @@ async def test_refuse_then_correction_references_it(
         dialog = app.screen
         assert isinstance(dialog, DecisionDialog)
         assert f"corrects decision #{first.id}" in str(dialog.query_one("#decision-summary", Static).render())
+        choose_code(dialog, "collateral")
         dialog.query_one("#justification", Input).value = "guarantor signed at the branch today"
         await pilot.press("enter")
         await settle(pilot)
@@ -81,6 +82,7 @@ async def test_refuse_then_correction_references_it(
         assert second.corrects == first.id and second.override and second.final_decision == "ACCEPT"
         line = str(screen.query_one("#decision-line", Static).render())
         assert "(override of REFUSE)" in line and f"corrects #{first.id}" in line
+        assert second.override_code == "collateral"
 
 
 async def test_override_without_justification_is_refused(
@@ -100,7 +102,15 @@ async def test_override_without_justification_is_refused(
         await pilot.press("enter")
         await settle(pilot)
         assert app.screen is dialog
-        assert "at least 3 words" in dialog.error_text
+        assert "Choose a reason code" in dialog.error_text
+        choose_code(dialog, "relationship")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert "at least 3 different words" in dialog.error_text
+        dialog.query_one("#justification", Input).value = "a b c ok ok ok"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is dialog and "(got 0)" in dialog.error_text
         dialog.query_one("#justification", Input).value = "too short"
         await pilot.press("enter")
         await settle(pilot)
@@ -129,6 +139,7 @@ async def test_review_client_needs_a_justification(
         await settle(pilot)
         assert app.screen is dialog and "review" in dialog.error_text
         assert audit_store.count() == 0
+        choose_code(dialog, "income_verified")
         dialog.query_one("#justification", Input).value = "income not verified, payslips missing"
         await pilot.press("enter")
         await settle(pilot)
@@ -136,6 +147,7 @@ async def test_review_client_needs_a_justification(
         assert record.model_decision == "REVIEW" and record.final_decision == "REFUSE"
         assert not record.override
         assert record.justification == "income not verified, payslips missing"
+        assert record.override_code == "income_verified"
 
 
 async def test_decisions_screen_filters_and_opens_a_client(
@@ -231,7 +243,7 @@ async def test_help_and_palette_know_the_decision_keys(make_app: Callable[..., C
     sections = dict(help_sections())
     client_keys = dict(sections["Client"])
     assert client_keys["a"] == "Accept" and client_keys["r"] == "Refuse"
-    assert client_keys["w"] == "What-if" and client_keys["l"] == "Letter"
+    assert client_keys["w"].startswith("What-if tab") and client_keys["l"] == "Letter"
     assert dict(sections["Everywhere"])["h"] == "Decisions"
     assert "ctrl+y" in dict(sections["What-if form"])
     assert "o" in dict(sections["Decisions"])
@@ -241,3 +253,9 @@ async def test_help_and_palette_know_the_decision_keys(make_app: Callable[..., C
         await run_palette(pilot, "Show decisions")
         assert isinstance(app.screen, DecisionsScreen)
         assert app.screen.filter.client_id is None
+
+
+def choose_code(dialog: DecisionDialog, code: str) -> None:
+    """Pick an override reason code in the dialog and give the focus back to the justification."""
+    dialog.query_one("#override-code", Select).value = code
+    dialog.query_one("#justification", Input).focus()

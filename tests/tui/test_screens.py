@@ -15,6 +15,7 @@ from credit_tui.screens.model_card import ModelCardScreen
 from credit_tui.screens.search import SearchScreen
 from credit_tui.services import Services
 from credit_tui.widgets.importance_bars import ImportanceBars
+from trainer.plain import format_threshold
 
 
 async def run_palette(pilot: object, text: str) -> None:
@@ -95,7 +96,7 @@ async def test_model_card_shows_the_manifest(make_app: Callable[..., CreditApp],
         cm = metrics.confusion_matrix
         assert f"{cm.tn:,} {cm.fp:,} {cm.fn:,} {cm.tp:,}" in text("#card-metrics")
         threshold = text("#card-threshold")
-        assert f"{manifest.threshold.value:.2%}" in threshold
+        assert format_threshold(manifest.threshold.value) in threshold  # two decimals, as everywhere
         assert "10 : 1" in threshold
         assert "bureau" in text("#card-history")
         assert f"{manifest.training_data.n_clients:,}" in text("#card-data")

@@ -36,7 +36,7 @@ async def test_list_shows_every_client_with_batch_scores(
         assert isinstance(app.screen, SearchScreen)
         portfolio = services.portfolio
         assert shown_ids(app) == sorted(int(i) for i in portfolio.client_ids)
-        assert f"{len(portfolio):,} of {len(portfolio):,}" in filters_text(app)
+        assert f"row 1 of {len(portfolio):,}" in filters_text(app)
         expected = scores_of(services)
         columns = app.columns
         assert columns is not None
@@ -122,7 +122,7 @@ async def test_filters_sort_open_and_back(make_app: Callable[..., CreditApp]) ->
         await pilot.press("d", "d")  # REVIEW, then REFUSE
         assert app.search_screen.query_state.decision == "REFUSE"
         refused = shown_ids(app)
-        assert refused and "Decision: REFUSE" in filters_text(app)
+        assert refused and "Model: REFUSE" in filters_text(app)
         await pilot.press("c")
         contract = app.search_screen.query_state.contract
         assert contract == columns.contract_levels[0]
@@ -131,7 +131,7 @@ async def test_filters_sort_open_and_back(make_app: Callable[..., CreditApp]) ->
             assert columns.contract_levels[columns.contract_codes[position]] == contract
         await pilot.press("c", "c")  # back to all contract types (two levels in the data)
         assert app.search_screen.query_state.contract is None
-        await pilot.press("s", "s")  # ID -> decision -> PD (descending)
+        await pilot.press("s", "s", "s")  # ID -> status -> model decision -> PD (descending)
         assert app.search_screen.query_state.sort == "pd"
         pds = [columns.pd[columns.position(i) or 0] for i in shown_ids(app)]
         assert pds == sorted(pds, reverse=True)
@@ -185,7 +185,7 @@ async def test_clicking_a_title_sorts_and_arrows_move(make_app: Callable[..., Cr
         await pilot.click(ClientTable, offset=(x + 1, 0))
         await pilot.pause()
         assert app.search_screen.query_state.sort == "credit"
-        assert "Credit ▼" in table.render_line(0).text
+        assert "Credit € ▼" in table.render_line(0).text
         await pilot.press("end")
         assert table.cursor_row == len(table.index) - 1
         await pilot.press("home", "pagedown")

@@ -1,5 +1,8 @@
-"""SVG snapshots of the search, client and model card screens at 120x40 and 80x24.
+"""SVG snapshots of every screen at 80x24, 120x40 and 200x60, dark and light.
 
+One app run per size and theme walks the screens (list as a work queue, client Why and What-if tabs,
+decision dialog, decisions, model card, help) and compares each screenshot. To keep the files few,
+the light theme is kept for every screen at 80x24 and for the list and the client at the larger sizes.
 Own helper (``tui_helpers.assert_snapshot``) instead of pytest-textual-snapshot, whose syrupy pin needs
 pytest < 9. Update with ``UPDATE_SNAPSHOTS=1 pytest tests/tui/test_snapshots.py``.
 """
@@ -7,55 +10,85 @@ pytest < 9. Update with ``UPDATE_SNAPSHOTS=1 pytest tests/tui/test_snapshots.py`
 from __future__ import annotations
 
 import dataclasses
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from tui_helpers import assert_snapshot, ready, scores_of, settle
+from decision_helpers import clients_with, seed
+from textual.widgets import Input
+from tui_helpers import assert_snapshot, ready, settle
 
-from credit_tui.app import create_app
-from credit_tui.audit import open_audit_store
+from credit_tui.app import CreditApp, create_app
+from credit_tui.audit import AuditStore
 from credit_tui.screens.client import ClientScreen
+from credit_tui.screens.decision_dialog import DecisionDialog
+from credit_tui.screens.decisions import DecisionsScreen
+from credit_tui.screens.help import HelpScreen
 from credit_tui.screens.model_card import ModelCardScreen
 from credit_tui.services import Services
 
-SIZES = [(120, 40), (80, 24)]
+SIZES = [(80, 24), (120, 40), (200, 60)]
+#: Screens snapshotted in the light theme at sizes other than 80x24.
+LIGHT_EVERY_SIZE = {"search", "client"}
 
 
-def size_id(size: tuple[int, int]) -> str:
-    return f"{size[0]}x{size[1]}"
+def no_blink(app: CreditApp) -> None:
+    """Cursor blink off in every input of the screen (deterministic screenshots)."""
+    for box in app.screen.query(Input):
+        box.cursor_blink = False
 
 
-@pytest.mark.parametrize("size", SIZES, ids=size_id)
-async def test_search_screen(snapshot_services: Services, size: tuple[int, int]) -> None:
-    app = create_app(services=snapshot_services)
-    async with app.run_test(size=size) as pilot:
-        await ready(pilot)
-        app.search_screen.search_input.cursor_blink = False
-        await pilot.press("d", "d", "d")  # REFUSE only
-        await pilot.pause()
-        assert_snapshot(app, f"search_{size_id(size)}")
+@pytest.mark.parametrize("dark", [True, False], ids=["dark", "light"])
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+async def test_every_screen(
+    snapshot_services: Services, size: tuple[int, int], dark: bool, tmp_path: Path
+) -> None:
+    refused = clients_with(snapshot_services, "REFUSE")[0]
+    store = AuditStore(tmp_path / "audit.sqlite3", clock=lambda: datetime(2026, 1, 2, 9, 30, tzinfo=UTC))
+    seed(store, snapshot_services, refused, "REFUSE", advisor="advisor")
+    theme = "dark" if dark else "light"
 
+    def snap(name: str) -> None:
+        if dark or size == (80, 24) or name in LIGHT_EVERY_SIZE:
+            no_blink(app)
+            assert_snapshot(app, f"{name}_{size[0]}x{size[1]}_{theme}")
 
-@pytest.mark.parametrize("size", SIZES, ids=size_id)
-async def test_client_screen(snapshot_services: Services, size: tuple[int, int], tmp_path: Path) -> None:
-    refused = min(i for i, (_, d) in scores_of(snapshot_services).items() if d == "REFUSE")
-    with open_audit_store(tmp_path / "audit.sqlite3") as store:
-        app = create_app(services=dataclasses.replace(snapshot_services, audit=store))
+    app = create_app(services=dataclasses.replace(snapshot_services, audit=store), dark=dark)
+    try:
         async with app.run_test(size=size) as pilot:
             await ready(pilot)
+            await pilot.press("u")  # the work queue: REVIEW clients not yet decided
+            await pilot.pause()
+            snap("search")
+            await pilot.press("x")
             assert app.open_client(refused)
             await settle(pilot)
             assert isinstance(app.screen, ClientScreen)
-            assert app.screen.explanation is not None
-            assert_snapshot(app, f"client_{size_id(size)}")
-
-
-@pytest.mark.parametrize("size", SIZES, ids=size_id)
-async def test_model_card_screen(snapshot_services: Services, size: tuple[int, int]) -> None:
-    app = create_app(services=snapshot_services)
-    async with app.run_test(size=size) as pilot:
-        await ready(pilot)
-        await pilot.press("m")
-        await pilot.pause()
-        assert isinstance(app.screen, ModelCardScreen)
-        assert_snapshot(app, f"model_card_{size_id(size)}")
+            app.screen.set_focus(None)
+            await pilot.pause()
+            snap("client")
+            await pilot.press("w")
+            await settle(pilot)
+            await settle(pilot)
+            snap("client_whatif")
+            await pilot.press("escape", "w")  # leave the form, drop the what-if
+            await settle(pilot)
+            await pilot.press("a")
+            await pilot.pause()
+            assert isinstance(app.screen, DecisionDialog)
+            snap("decision_dialog")
+            await pilot.press("escape")
+            await pilot.press("h")
+            await settle(pilot)
+            assert isinstance(app.screen, DecisionsScreen)
+            snap("decisions")
+            await pilot.press("escape", "m")
+            await pilot.pause()
+            assert isinstance(app.screen, ModelCardScreen)
+            snap("model_card")
+            await pilot.press("escape", "question_mark")
+            await pilot.pause()
+            assert isinstance(app.screen, HelpScreen)
+            snap("help")
+    finally:
+        store.close()

@@ -86,7 +86,7 @@ async def test_the_list_is_usable_while_the_history_loads(
         assert 0 < len(expected_ids) < len(columns)
         await pilot.press("escape", "x")  # back to the table, clear the search
         await until(pilot, lambda: len(table.index) == len(columns))
-        await pilot.press("s", "s", "s", "s")  # id -> decision -> pd -> contract -> credit
+        await pilot.press("s", "s", "s", "s", "s")  # id -> status -> decision -> pd -> contract -> credit
         await until(pilot, lambda: app.search_screen.query_state.sort == "credit")
         credits = columns.credit[table.index]
         assert np.all(np.diff(credits[~np.isnan(credits)]) <= 0)  # credit sorts largest first

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from decision_helpers import clients_with, open_client
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import DataTable, Input, Select, Static
 from tui_helpers import ready, settle
 
 from credit_tui.app import CreditApp
@@ -48,6 +48,8 @@ async def test_override_waits_for_a_supervisor_who_approves_it_in_the_approvals_
             await pilot.press("r")  # an override of the model's ACCEPT
             await pilot.pause()
             assert isinstance(app.screen, DecisionDialog)
+            app.screen.query_one("#override-code", Select).value = "adverse_information"  # issue 10
+            app.screen.query_one("#justification", Input).focus()
             await _type(pilot, "fraud alert from bank")
             await pilot.press("enter")
             await settle(pilot)
@@ -67,6 +69,8 @@ async def test_override_waits_for_a_supervisor_who_approves_it_in_the_approvals_
             await settle(pilot)
             assert any("not a credit supervisor" in m for m in _messages(app))
         [pending] = sue.pending()
+        assert pending.override_code == "adverse_information"
+        assert pending.justification == "fraud alert from bank"
         supervisor = make_app(services=dataclasses.replace(services, audit=sue, advisor=sue.user))
         async with supervisor.run_test(size=(120, 40)) as pilot:
             await ready(pilot)

@@ -14,13 +14,22 @@ from credit_tui.audit import AuditStore, input_row_hash
 from credit_tui.screens.client import ClientScreen
 from credit_tui.screens.decision_dialog import DecisionDialog
 from credit_tui.services import Services
-from credit_tui.whatif_fields import WHATIF_FIELDS, changed_values, format_number, parse_field
+from credit_tui.whatif_fields import (
+    CO_BORROWER,
+    DOWN_PAYMENT,
+    FIELDS_BY_NAME,
+    TERM,
+    changed_values,
+    format_number,
+    parse_field,
+)
 from credit_tui.widgets.what_if_result import WhatIfResult
+from trainer.plain import format_pd
 from trainer.whatif import decision_change_hint
 
 
 def test_parse_field_accepts_numbers_and_explains_the_rest() -> None:
-    credit, _, _, _, family, _ = WHATIF_FIELDS
+    credit, family = FIELDS_BY_NAME["AMT_CREDIT"], FIELDS_BY_NAME["CNT_FAM_MEMBERS"]
     assert parse_field(credit, " 450,000 ") == 450_000
     assert parse_field(credit, "450 000.5") == 450_000.5
     assert parse_field(credit, "", original=None) is None
@@ -37,27 +46,53 @@ def test_parse_field_accepts_numbers_and_explains_the_rest() -> None:
         parse_field(family, "2.5")
     assert format_number(312000.0) == "312000" and format_number(float("nan")) == ""
     assert changed_values({"AMT_CREDIT": 1000.0, "CNT_CHILDREN": None}, {"AMT_CREDIT": 1000.0}) == {}
+    # A co-borrower's income is added to the declared income; a zero co-borrower income is no edit.
+    record = {"AMT_INCOME_TOTAL": 90_000.0}
+    assert changed_values(record, {"AMT_INCOME_TOTAL": 90_000.0, CO_BORROWER: 0.0}) == {}
+    assert changed_values(record, {"AMT_INCOME_TOTAL": 90_000.0, CO_BORROWER: 30_000.0}) == {
+        "AMT_INCOME_TOTAL": (90_000.0, 120_000.0),
+        CO_BORROWER: (None, 30_000.0),
+    }
+    # A down payment sets the credit, a term sets the monthly repayment (before interest).
+    loan = {"AMT_CREDIT": 240_000.0, "AMT_ANNUITY": 10_000.0, "AMT_GOODS_PRICE": 250_000.0}
+    assert changed_values(loan, {DOWN_PAYMENT: 50_000.0, TERM: 40.0}) == {
+        DOWN_PAYMENT: (None, 50_000.0),
+        TERM: (None, 40.0),
+        "AMT_CREDIT": (240_000.0, 200_000.0),
+        "AMT_ANNUITY": (10_000.0, 5_000.0),
+    }
 
 
 async def test_whatif_rescoring_invalid_input_and_reset(
     make_app: Callable[..., CreditApp], services: Services
 ) -> None:
-    client_id = clients_with(services, "REFUSE")[0]
     portfolio, scorer = services.portfolio, services.scorer
+
+    def moves(cid: int) -> bool:  # a client whose PD changes with a credit 60 % smaller
+        record, history = portfolio.record(cid), portfolio.history_record(cid)
+        smaller = {"AMT_CREDIT": round(float(record["AMT_CREDIT"]) * 0.4)}
+        return scorer.what_if(record, smaller, history).pd != scorer.explain(record, history).pd
+
+    candidates = [
+        *clients_with(services, "REFUSE"),
+        *clients_with(services, "REVIEW"),
+        *clients_with(services, "ACCEPT"),
+    ]
+    client_id = next(cid for cid in candidates if moves(cid))
     original_record = dict(portfolio.record(client_id))
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot)
         screen = await open_client(app, pilot, client_id)
-        assert not screen.query_one("#whatif-panel").display
+        assert not screen.whatif_open and screen.tabs.active == "why"
         await pilot.press("w")
         await settle(pilot)
-        assert screen.whatif_open and screen.query_one("#whatif-panel").display
-        form = screen.whatif_form
+        assert screen.whatif_open and screen.tabs.active == "whatif-tab"
+        form = screen.whatif_panel.form
         credit_input = form.input_for("AMT_CREDIT")
         assert credit_input.has_focus
         assert credit_input.value == format_number(original_record["AMT_CREDIT"])
-        assert screen.whatif_changes == {} and screen.hint is not None
+        assert screen.whatif_panel.changes == {} and screen.whatif_panel.hint is not None
 
         new_credit = round(float(original_record["AMT_CREDIT"]) * 0.4)
         credit_input.value = str(new_credit)
@@ -65,12 +100,14 @@ async def test_whatif_rescoring_invalid_input_and_reset(
         expected = scorer.what_if(
             original_record, {"AMT_CREDIT": new_credit}, portfolio.history_record(client_id)
         )
-        assert screen.whatif_explanation is not None
-        assert screen.whatif_explanation.pd == expected.pd != screen.explanation.pd  # type: ignore[union-attr]
+        assert screen.whatif_panel.explanation is not None
+        assert screen.whatif_panel.explanation.pd == expected.pd != screen.explanation.pd  # type: ignore[union-attr]
         result = screen.query_one(WhatIfResult)
         text = result.plain()
-        assert f"{expected.pd:.1%}" in text and f"{screen.explanation.pd:.1%}" in text  # type: ignore[union-attr]
-        assert result.changed and any("Credit" in label for label, _, _ in result.changed)
+        marks = [expected.threshold]
+        assert format_pd(expected.pd, marks) in text
+        assert format_pd(screen.explanation.pd, marks) in text  # type: ignore[union-attr]
+        assert result.changed and any("credit" in label.lower() for label, _, _ in result.changed)
         assert dict(portfolio.record(client_id)) == original_record  # never stored as the client's data
 
         # An invalid number: an inline error, no crash, the last valid result kept, no decision possible.
@@ -90,11 +127,11 @@ async def test_whatif_rescoring_invalid_input_and_reset(
         await settle(pilot)
         assert credit_input.value == format_number(original_record["AMT_CREDIT"])
         assert str(screen.query_one("#wi-err-AMT_CREDIT", Static).render()) == ""
-        assert screen.whatif_changes == {} and screen.whatif_explanation is None
+        assert screen.whatif_panel.changes == {} and screen.whatif_panel.explanation is None
         # Closing drops the what-if.
         await pilot.press("w")
         await settle(pilot)
-        assert not screen.whatif_open and not screen.query_one("#whatif-panel").display
+        assert not screen.whatif_open and screen.tabs.active == "why"
 
 
 def client_with_hint(services: Services) -> int:
@@ -117,15 +154,18 @@ async def test_apply_hint_then_decide_on_the_edited_values(
         screen = await open_client(app, pilot, client_id)
         await pilot.press("w")
         await settle(pilot)
-        hint = screen.hint
+        hint = screen.whatif_panel.hint
         assert hint is not None and hint.status == "found"
         assert hint.sentence in str(screen.query_one("#whatif-hint", Static).render())
         await pilot.press("ctrl+y")
         await settle(pilot)
         await settle(pilot)
-        applied = {name: new for name, (_, new) in screen.whatif_changes.items()}
+        applied = {name: new for name, (_, new) in screen.whatif_panel.changes.items()}
         assert applied == pytest.approx(hint.changes)
-        assert screen.whatif_explanation is not None and screen.whatif_explanation.decision == "ACCEPT"
+        assert (
+            screen.whatif_panel.explanation is not None
+            and screen.whatif_panel.explanation.decision == "ACCEPT"
+        )
         # Deciding now records the edited values, and the dialog says so.
         screen.set_focus(None)
         await pilot.press("a")
@@ -138,8 +178,8 @@ async def test_apply_hint_then_decide_on_the_edited_values(
         await settle(pilot)
         [stored] = audit_store.decisions()
         assert stored.model_decision == "ACCEPT" and not stored.override
-        assert stored.pd == screen.whatif_explanation.pd
+        assert stored.pd == screen.whatif_panel.explanation.pd
         assert stored.input_hash == input_row_hash({**record, **applied})
         assert stored.input_hash != input_row_hash(record)
         assert dict(services.portfolio.record(client_id)) == record
-        assert isinstance(screen.whatif_form.input_for("AMT_CREDIT"), Input)
+        assert isinstance(screen.whatif_panel.form.input_for("AMT_CREDIT"), Input)

@@ -1,0 +1,158 @@
+"""Fit and score on Dask: a LocalCluster, and a real `dask scheduler` + two `dask worker` processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from trainer.bundle import Bundle, load_bundle
+from trainer.cli import app
+from trainer.cluster import cluster_failures
+from trainer.errors import UserError
+from trainer.train import FitConfig, fit_bundle
+
+pytest.importorskip("distributed")
+runner = CliRunner()
+
+
+def predict(model: Path, data: Path, out: Path, *extra: str) -> pd.DataFrame:
+    args = ["predict", "--model", str(model), "--data", str(data), "--out", str(out), "--decisions", *extra]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    return pd.read_csv(out)
+
+
+def test_predict_on_a_local_cluster_equals_one_machine(
+    fitted_bundle: Bundle, synth_dir: Path, tmp_path: Path
+) -> None:
+    single = predict(fitted_bundle.path, synth_dir, tmp_path / "single.csv")
+    spread = predict(fitted_bundle.path, synth_dir, tmp_path / "cluster.csv", "--cluster", "local:2")
+    assert list(spread.columns) == list(single.columns)
+    np.testing.assert_array_equal(spread["SK_ID_CURR"], single["SK_ID_CURR"])  # the clients file's order
+    assert (spread["DECISION"] == single["DECISION"]).all()
+    np.testing.assert_allclose(spread["TARGET"], single["TARGET"], rtol=0, atol=1e-6)
+    assert not list(tmp_path.glob(".*stage*"))  # the staging folder is gone
+
+
+def test_unreachable_scheduler_and_bad_local_spec_are_one_line(
+    synth_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from trainer import cluster
+
+    monkeypatch.setattr(cluster, "CONNECT_TIMEOUT", "2s")
+    out = tmp_path / "model"
+    for address, needle in (
+        (f"tcp://127.0.0.1:{free_port()}", "Cannot reach the Dask scheduler"),
+        ("local:x", "local:N"),
+    ):
+        args = [
+            "fit",
+            "--data",
+            str(synth_dir),
+            "--out",
+            str(out),
+            "--cluster",
+            address,
+            "--tracking-uri",
+            "off",
+        ]
+        result = runner.invoke(app, args)
+        assert result.exit_code == 1 and isinstance(result.exception, UserError), result.output
+        message = str(result.exception)
+        assert needle in message and "\n" not in message
+        assert not out.exists()
+
+
+def test_a_cluster_failure_is_one_sentence() -> None:
+    from distributed.comm.core import CommClosedError
+
+    with pytest.raises(UserError) as info, cluster_failures("tcp://10.0.0.1:8786", "training XGBoost"):
+        raise CommClosedError(
+            "in <TCP (closed) ConnectionPool.gather local=tcp://127.0.0.1:1>: Stream is closed"
+        )
+    message = str(info.value)
+    assert "\n" not in message and "tcp://10.0.0.1:8786" in message and "nothing was written" in message
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def loopback_cluster(tmp_path: Path) -> Iterator[str]:
+    """A real `dask scheduler` and two `dask worker` processes on 127.0.0.1, stopped afterwards."""
+    port = free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    dask = str(Path(sys.executable).parent / "dask")  # the `dask` command of this environment
+    env = {**os.environ, "DASK_DISTRIBUTED__WORKER__DAEMON": "False"}
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    processes = [
+        subprocess.Popen(
+            [dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+            stdout=subprocess.DEVNULL,
+            stderr=(logs / "scheduler.log").open("w"),
+            env=env,
+        )
+    ]
+    try:
+        for i in range(2):
+            processes.append(
+                subprocess.Popen(
+                    [dask, "worker", address, "--host", "127.0.0.1", "--nthreads", "1", "--no-dashboard"],
+                    stdout=subprocess.DEVNULL,
+                    stderr=(logs / f"worker{i}.log").open("w"),
+                    env=env,
+                )
+            )
+        from distributed import Client
+
+        with Client(address, timeout="30s") as client:
+            client.wait_for_workers(2, timeout=60)
+        yield address
+    finally:
+        for process in reversed(processes):
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def test_real_scheduler_and_two_workers_match_one_machine(
+    loopback_cluster: str, synth_dir: Path, tmp_path: Path
+) -> None:
+    # No row or column sampling: the two trainings then differ only by how the histograms are summed.
+    params = {"subsample": 1.0, "colsample_bytree": 1.0}
+    (tmp_path / "params.json").write_text(json.dumps(params))
+    single = fit_bundle(FitConfig(synth_dir, tmp_path / "single", seed=3, num_boost_round=80, params=params))
+    args = ["fit", "--data", str(synth_dir), "--out", str(tmp_path / "spread"), "--seed", "3"]
+    args += ["--max-rounds", "80", "--params", str(tmp_path / "params.json"), "--tracking-uri", "off"]
+    result = runner.invoke(app, [*args, "--cluster", loopback_cluster])
+    assert result.exit_code == 0, result.output
+    spread = load_bundle(tmp_path / "spread")
+    assert spread.spec == single.spec  # same features, same category levels
+    assert spread.manifest.training_data.n_valid == single.manifest.training_data.n_valid
+    assert spread.manifest.training_data.fingerprint == single.manifest.training_data.fingerprint
+    auc_single = single.manifest.validation.roc_auc
+    auc_spread = spread.manifest.validation.roc_auc
+    assert abs(auc_spread - auc_single) <= 0.005, (auc_single, auc_spread)
+
+    local = predict(spread.path, synth_dir, tmp_path / "local.csv")
+    remote = predict(spread.path, synth_dir, tmp_path / "remote.csv", "--cluster", loopback_cluster)
+    np.testing.assert_array_equal(remote["SK_ID_CURR"], local["SK_ID_CURR"])
+    assert (remote["DECISION"] == local["DECISION"]).mean() >= 0.99
+    np.testing.assert_allclose(remote["TARGET"], local["TARGET"], rtol=0, atol=1e-6)
