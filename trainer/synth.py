@@ -24,8 +24,9 @@ The generator is driven by the packaged profile of the real data (:func:`trainer
   (:func:`trainer.synth_effects.rake`) so that the default rate per real decile of the credit term,
   goods / credit, annuity / income, credit / income, employed / age, income per person, the mean
   external score, age and the credit amount, per external-score x term tercile, and per level of the
-  main categories equals the real one (``home_credit_effects.json``, the profile). The intercept is
-  solved so the mean true PD of the train clients is 8.07 %; ``TARGET ~ Bernoulli(TRUE_PD)``.
+  main categories equals the real one (``home_credit_effects.json``, the profile; decile rates and
+  the two-way table without their sampling noise, :func:`trainer.synth_effects.shrink_noise`). The
+  intercept is solved so the mean true PD of the train clients is 8.07 %; ``TARGET ~ Bernoulli(TRUE_PD)``.
   ``synth_truth.csv`` keeps every client's true PD (oracle AUC). ``trainer synth --check``
   (:mod:`trainer.synth_check`) compares the result with the real data.
 

@@ -229,7 +229,8 @@ def shrink_noise(group: RiskGroup, real_rows: int) -> RiskGroup:
         rates = np.clip(group.real, 1e-4, 1 - 1e-4).reshape(3, 3)
         logit = _logit(rates)
         var = 1.0 / (real_rows / 9 * rates * (1 - rates))
-        additive = logit.mean(axis=1, keepdims=True) + logit.mean(axis=0, keepdims=True) - logit.mean()
+        rows_cols = logit.mean(axis=1, keepdims=True) + logit.mean(axis=0, keepdims=True) - logit.mean()
+        additive = np.asarray(rows_cols, dtype=np.float64)
         real = _sigmoid(_shrink(logit, additive, var, dof=4.0)).ravel()
         return RiskGroup(group.name, group.labels, group.index, real)
     if group.name not in DECILE_CURVES:
@@ -239,7 +240,7 @@ def shrink_noise(group: RiskGroup, real_rows: int) -> RiskGroup:
     logit = _logit(rates)
     var = 1.0 / (real_rows / 10 * rates * (1 - rates))
     bins = np.arange(k, dtype=np.float64)
-    smooth = np.polyval(np.polyfit(bins, logit, 2, w=1 / np.sqrt(var)), bins)
+    smooth = np.asarray(np.polyval(np.polyfit(bins, logit, 2, w=1 / np.sqrt(var)), bins), dtype=np.float64)
     real = group.real.copy()
     real[:k] = _sigmoid(_shrink(logit, smooth, var, dof=float(k)))
     return RiskGroup(group.name, group.labels, group.index, real)
