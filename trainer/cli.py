@@ -34,6 +34,8 @@ DataDir = Annotated[Path, typer.Option("--data", help="Folder holding the Home C
 BundleDir = Annotated[Path, typer.Option("--model", help="Bundle folder.")]
 NoHistory = Annotated[bool, typer.Option("--no-history", help="Use the application table only.")]
 Threads = Annotated[int, typer.Option("--threads", min=0, help="XGBoost threads (0 = all cores).")]
+CostFn = Annotated[float, typer.Option("--cost-fn", min=0.0, help="Cost of accepting a defaulter.")]
+CostFp = Annotated[float, typer.Option("--cost-fp", min=0.0, help="Cost of refusing a good client.")]
 Sample = Annotated[
     int | None, typer.Option("--sample", min=100, help="Use a stratified sample of N clients.")
 ]
@@ -155,12 +157,8 @@ def fit(
     data: DataDir,
     out: Annotated[Path, typer.Option("--out", help="Bundle folder to write, e.g. models/default.")],
     seed: Annotated[int, typer.Option("--seed", help="Seed of the split and the booster.")] = DEFAULT_SEED,
-    cost_fn: Annotated[
-        float, typer.Option("--cost-fn", min=0.0, help="Cost of accepting a defaulter.")
-    ] = 10.0,
-    cost_fp: Annotated[
-        float, typer.Option("--cost-fp", min=0.0, help="Cost of refusing a good client.")
-    ] = 1.0,
+    cost_fn: CostFn = 10.0,
+    cost_fp: CostFp = 1.0,
     review_band: Annotated[
         float | None,
         typer.Option(
@@ -413,12 +411,8 @@ def compare(
         typer.Option("--out", help="Folder for comparison.csv and .json (default ./reports/compare)."),
     ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the folds, sample and models.")] = DEFAULT_SEED,
-    cost_fn: Annotated[
-        float, typer.Option("--cost-fn", min=0.0, help="Cost of accepting a defaulter.")
-    ] = 10.0,
-    cost_fp: Annotated[
-        float, typer.Option("--cost-fp", min=0.0, help="Cost of refusing a good client.")
-    ] = 1.0,
+    cost_fn: CostFn = 10.0,
+    cost_fp: CostFp = 1.0,
     no_history: NoHistory = False,
     threads: Annotated[int, typer.Option("--threads", min=0, help="Threads per model (0 = all cores).")] = 0,
     jobs: Annotated[
