@@ -495,6 +495,45 @@ def _until_text(value: datetime | date | str) -> str:
     return _since_text(value)
 
 
+def decision_filters(
+    mark: str,
+    client_id: int | None = None,
+    advisor: str | None = None,
+    since: datetime | date | str | None = None,
+    until: datetime | date | str | None = None,
+    final_decision: str | None = None,
+    override: int | bool | None = None,
+) -> tuple[str, list[Any]]:
+    """The WHERE clause and its parameters for the filters of ``decisions()``, in either backend.
+
+    Args:
+        mark: The driver's placeholder: ``?`` for sqlite3, ``%s`` for psycopg.
+        client_id: Only this client.
+        advisor: Only this advisor (exact name).
+        since: Recorded at or after this moment (see :meth:`AuditStore.decisions`).
+        until: Recorded before this moment (a date includes that whole day, UTC).
+        final_decision: Only ACCEPT or only REFUSE.
+        override: The override flag as the backend stores it (SQLite 0 or 1, PostgreSQL a boolean).
+
+    Returns:
+        ``"WHERE ..."`` (or "" when no filter is given) and the values of its placeholders, in order.
+    """
+    clauses: list[str] = []
+    params: list[Any] = []
+    for condition, value in (
+        ("client_id = ", None if client_id is None else int(client_id)),
+        ("advisor = ", advisor),
+        ("time >= ", None if since is None else _since_text(since)),
+        ("time < ", None if until is None else _until_text(until)),
+        ("final_decision = ", final_decision),
+        ("override = ", override),
+    ):
+        if value is not None:
+            clauses.append(condition + mark)
+            params.append(value)
+    return (("WHERE " + " AND ".join(clauses)) if clauses else ""), params
+
+
 class AuditStore:
     """Append-only, hash-chained decision log in one SQLite file.
 
@@ -849,27 +888,10 @@ class AuditStore:
             final_decision: Only ACCEPT or only REFUSE.
             override: Only overrides (True) or only decisions that follow the model (False).
         """
-        clauses: list[str] = []
-        params: list[Any] = []
-        if client_id is not None:
-            clauses.append("client_id = ?")
-            params.append(int(client_id))
-        if advisor is not None:
-            clauses.append("advisor = ?")
-            params.append(advisor)
-        if since is not None:
-            clauses.append("time >= ?")
-            params.append(_since_text(since))
-        if until is not None:
-            clauses.append("time < ?")
-            params.append(_until_text(until))
-        if final_decision is not None:
-            clauses.append("final_decision = ?")
-            params.append(final_decision)
-        if override is not None:
-            clauses.append("override = ?")
-            params.append(int(override))
-        where = ("WHERE " + " AND ".join(clauses)) if clauses else ""
+        stored_override = None if override is None else int(override)
+        where, params = decision_filters(
+            "?", client_id, advisor, since, until, final_decision, stored_override
+        )
         return self._select(where, params)
 
     def advisors(self) -> list[str]:

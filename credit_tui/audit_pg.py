@@ -33,6 +33,7 @@ from credit_tui.audit import (
     VerifyResult,
     _verify_rows,
     checked_decision,
+    decision_filters,
     write_csv,
 )
 
@@ -476,26 +477,8 @@ class PgAuditStore:
         override: bool | None = None,
     ) -> list[DecisionRecord]:
         """Records matching every given filter, oldest first (see :meth:`AuditStore.decisions`)."""
-        from credit_tui.audit import _since_text, _until_text
-
-        clauses: list[str] = []
-        params: list[Any] = []
-        for column, value in (
-            ("client_id", None if client_id is None else int(client_id)),
-            ("advisor", advisor),
-            ("final_decision", final_decision),
-            ("override", override),
-        ):
-            if value is not None:
-                clauses.append(f"{column} = %s")
-                params.append(value)
-        if since is not None:
-            clauses.append("time >= %s")
-            params.append(_since_text(since))
-        if until is not None:
-            clauses.append("time < %s")
-            params.append(_until_text(until))
-        return self._select(("WHERE " + " AND ".join(clauses)) if clauses else "", params)
+        where, params = decision_filters("%s", client_id, advisor, since, until, final_decision, override)
+        return self._select(where, params)
 
     def advisors(self) -> list[str]:
         """Every advisor who recorded a decision, sorted."""

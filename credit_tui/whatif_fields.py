@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
+from trainer.plain import as_number as as_number
+
 #: What-if fields that are not application columns (levers a client can act on); each is turned into
 #: application values before scoring, and recorded as edited when a decision is taken:
 #: a co-borrower's yearly income (added to the declared income), a down payment (credit = goods price -
@@ -55,17 +57,6 @@ WHATIF_FIELDS: Final[tuple[WhatIfField, ...]] = (
 FIELDS_BY_NAME: Final[dict[str, WhatIfField]] = {f.name: f for f in WHATIF_FIELDS}
 
 _THOUSANDS: Final = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
-
-
-def as_number(value: Any) -> float | None:
-    """A raw value as a finite float, or None when missing or not a number."""
-    if value is None:
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
 
 
 def format_number(value: Any) -> str:

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from trainer.config import DEFAULT_SEED
 from trainer.errors import UserError
+
+if TYPE_CHECKING:
+    from trainer.compare import Dataset
 
 app = typer.Typer(
     name="trainer",
@@ -31,6 +34,11 @@ DataDir = Annotated[Path, typer.Option("--data", help="Folder holding the Home C
 BundleDir = Annotated[Path, typer.Option("--model", help="Bundle folder.")]
 NoHistory = Annotated[bool, typer.Option("--no-history", help="Use the application table only.")]
 Threads = Annotated[int, typer.Option("--threads", min=0, help="XGBoost threads (0 = all cores).")]
+CostFn = Annotated[float, typer.Option("--cost-fn", min=0.0, help="Cost of accepting a defaulter.")]
+CostFp = Annotated[float, typer.Option("--cost-fp", min=0.0, help="Cost of refusing a good client.")]
+Sample = Annotated[
+    int | None, typer.Option("--sample", min=100, help="Use a stratified sample of N clients.")
+]
 Cluster = Annotated[
     str | None,
     typer.Option(
@@ -149,12 +157,8 @@ def fit(
     data: DataDir,
     out: Annotated[Path, typer.Option("--out", help="Bundle folder to write, e.g. models/default.")],
     seed: Annotated[int, typer.Option("--seed", help="Seed of the split and the booster.")] = DEFAULT_SEED,
-    cost_fn: Annotated[
-        float, typer.Option("--cost-fn", min=0.0, help="Cost of accepting a defaulter.")
-    ] = 10.0,
-    cost_fp: Annotated[
-        float, typer.Option("--cost-fp", min=0.0, help="Cost of refusing a good client.")
-    ] = 1.0,
+    cost_fn: CostFn = 10.0,
+    cost_fp: CostFp = 1.0,
     review_band: Annotated[
         float | None,
         typer.Option(
@@ -386,6 +390,14 @@ def _clients_file(data: Path | None, clients: Path | None) -> Path:
     return found
 
 
+def _load_dataset(data: Path, no_history: bool, sample: int | None, seed: int) -> Dataset:
+    """Read the tables and build the features that ``compare`` and ``tune`` cross-validate on."""
+    from trainer.compare import load_dataset
+
+    with err_console.status("Reading tables and building features"):
+        return load_dataset(data, use_history=not no_history, sample=sample, seed=seed)
+
+
 @app.command()
 def compare(
     data: DataDir,
@@ -393,20 +405,14 @@ def compare(
         str, typer.Option("--models", help="Comma-separated subset of lr,tree,rf,hgb,xgb.")
     ] = "lr,tree,rf,hgb,xgb",
     folds: Annotated[int, typer.Option("--folds", min=2, max=20, help="Stratified folds.")] = 5,
-    sample: Annotated[
-        int | None, typer.Option("--sample", min=100, help="Use a stratified sample of N clients.")
-    ] = None,
+    sample: Sample = None,
     out: Annotated[
         Path | None,
         typer.Option("--out", help="Folder for comparison.csv and .json (default ./reports/compare)."),
     ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the folds, sample and models.")] = DEFAULT_SEED,
-    cost_fn: Annotated[
-        float, typer.Option("--cost-fn", min=0.0, help="Cost of accepting a defaulter.")
-    ] = 10.0,
-    cost_fp: Annotated[
-        float, typer.Option("--cost-fp", min=0.0, help="Cost of refusing a good client.")
-    ] = 1.0,
+    cost_fn: CostFn = 10.0,
+    cost_fp: CostFp = 1.0,
     no_history: NoHistory = False,
     threads: Annotated[int, typer.Option("--threads", min=0, help="Threads per model (0 = all cores).")] = 0,
     jobs: Annotated[
@@ -417,7 +423,6 @@ def compare(
     """Cross-validate LR, tree, random forest, HistGradientBoosting and XGBoost on the same folds."""
     from trainer.compare import (
         CompareConfig,
-        load_dataset,
         parse_models,
         run_compare,
         write_outputs,
@@ -437,8 +442,7 @@ def compare(
         threads=threads,
         jobs=jobs,
     )
-    with err_console.status("Reading tables and building features"):
-        dataset = load_dataset(data, use_history=not no_history, sample=sample, seed=seed)
+    dataset = _load_dataset(data, no_history, sample, seed)
     with tracked("compare", resolve_uri(tracking_uri), console=err_console) as run:
         with progress_bar(err_console) as progress:
             result = run_compare(config, dataset, progress)
@@ -462,16 +466,13 @@ def tune(
     ] = None,
     folds: Annotated[int, typer.Option("--folds", min=2, max=10, help="Stratified folds per trial.")] = 3,
     trials: Annotated[int | None, typer.Option("--trials", min=1, help="Stop after N trials.")] = None,
-    sample: Annotated[
-        int | None, typer.Option("--sample", min=100, help="Use a stratified sample of N clients.")
-    ] = None,
+    sample: Sample = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of sampler, folds, boosters.")] = DEFAULT_SEED,
     no_history: NoHistory = False,
     threads: Threads = 0,
     tracking_uri: Annotated[str | None, _TRACKING_OPTION] = None,
 ) -> None:
     """Search XGBoost parameters on cross-validated ROC AUC within a time budget (optuna, resumable)."""
-    from trainer.compare import load_dataset
     from trainer.tracking import log_tune, resolve_uri, tracked
     from trainer.tune import TuneConfig, run_tune, write_params
     from trainer.views import progress_bar, tune_table
@@ -484,8 +485,7 @@ def tune(
         storage=storage,
         threads=threads,
     )
-    with err_console.status("Reading tables and building features"):
-        dataset = load_dataset(data, use_history=not no_history, sample=sample, seed=seed)
+    dataset = _load_dataset(data, no_history, sample, seed)
     with tracked("tune", resolve_uri(tracking_uri), console=err_console) as run:
         with progress_bar(err_console) as progress:
             result = run_tune(config, dataset, progress)

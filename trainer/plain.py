@@ -23,11 +23,23 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 #: Currency of amounts unless the product settings say otherwise (the Home Credit data names none).
 DEFAULT_CURRENCY = "EUR"
 #: Within this distance of the threshold or a band edge (0.1 percentage point), show two decimals.
 NEAR: float = 0.001
+
+
+def as_number(value: Any) -> float | None:
+    """A raw value as a finite float, or None when missing or not a number."""
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
 
 
 def _near(value: float, marks: Sequence[float]) -> bool:

@@ -32,7 +32,7 @@ import xgboost as xgb
 
 from trainer.decision import Decision
 from trainer.features import APP_INPUT_NUMERIC, application_features, feature_row
-from trainer.plain import ProductTerms
+from trainer.plain import ProductTerms, as_number
 from trainer.reasons import why_terms_cannot_help
 from trainer.scoring import Scorer
 
@@ -118,13 +118,8 @@ class Hint:
 
 def _number(value: Any) -> float | None:
     """A positive finite float, or None for missing, NaN or non-positive values."""
-    if value is None:
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) and number > 0 else None
+    number = as_number(value)
+    return number if number is not None and number > 0 else None
 
 
 def _to_float(value: Any) -> float:
