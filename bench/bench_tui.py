@@ -163,7 +163,7 @@ def launch_once(
     return result
 
 
-EXPLAINED = "% threshold"  # in the verdict header of a client screen once the explanation is shown
+EXPLAINED = "the threshold ("  # in the verdict header of a client screen once the explanation is shown
 
 
 def bench_launch(name: str, args: list[str], repeats: int, before: Any = None) -> dict[str, Any]:

@@ -25,9 +25,9 @@ DEMO = Path(__file__).resolve().parents[1] / "credit_tui" / "demo"
 #: (or to anything between the manifest and a PD) that alters a shipped bundle's numbers fails here.
 #: Measured on the demo rebuilt by issue 12 (new generator) with scripts/build_demo.py: a rebuild of the
 #: demo changes them on purpose (re-measure them then; nothing else may).
-DEMO_MODEL_ID = "b50fea82a9264680"
-DEMO_PDS_SHA256 = "5269e323e655e1bd89da65bb170e16bd6c366a35745674726485383bd3a0e580"
-DEMO_DECISIONS_SHA256 = "04eb216df64f93a81d4edc312d2f1223bcc71b26fdd66fffd3e0b65781ebd618"
+DEMO_MODEL_ID = "788de614a42ece62"
+DEMO_PDS_SHA256 = "e76912d82928c0c0149b8a46c2fd0765bfa1d3e5d0f68b0f60a99deff88d559c"
+DEMO_DECISIONS_SHA256 = "6ef18ab27f049daf491c481d3c20b8e26dfde011166cfa0602c9c5c3472ac5c3"
 
 
 def test_demo_manifest_round_trips_byte_for_byte() -> None:

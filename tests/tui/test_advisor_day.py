@@ -3,6 +3,7 @@ and tabs, readable charts, dialogs, themes and NO_COLOR (issue 11)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import numpy as np
@@ -233,10 +234,11 @@ async def test_no_color_still_tells_the_decision(
         lines = [line for line in bars.splitlines() if "│" in line]
         assert lines
         for line in lines:
-            bar, amount = line.split("│", 1)[1].rsplit(" ", 1)
-            sign = amount.strip()[0]
-            if sign in "+-":
-                assert sign in bar, line
+            sign = line.rsplit(" ", 1)[1].strip()[0]
+            if sign == "-":  # a bar left of the axis, tipped with "-"
+                assert re.search(r"-[^\s│]*│", line), line
+            elif sign == "+":  # a bar right of the axis, tipped with "+"
+                assert re.search(r"│[^\s]*\+", line), line
         svg = app.export_screenshot()
         assert "REFUSE" in svg
 
