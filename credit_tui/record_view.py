@@ -14,14 +14,10 @@ from rich.text import Text
 from credit_tui.audit import OVERRIDE_CODES
 from credit_tui.counter_offer import LOAN_FIELDS, Terms, counter_offer
 from trainer.plain import ProductTerms, format_pd
+from trainer.text_safety import clean_text
 
 if TYPE_CHECKING:
     from credit_tui.audit import DecisionRecord
-
-
-def _clean(text: str) -> str:
-    """Text from the audit log without control characters: no stored escape sequence reaches the terminal."""
-    return "".join(ch if ch.isprintable() else " " for ch in text)
 
 
 def latest_ids(records: Iterable[DecisionRecord]) -> dict[int, int]:
@@ -78,19 +74,19 @@ def record_detail(record: DecisionRecord, latest: dict[int, int], model_id: str 
     text = Text()
     text.append(f"#{record.id} ", style="bold")
     text.append(f"client {record.client_id} · {final_label(record)} · model said {record.model_decision} ")
-    text.append(f"(PD {format_pd(record.pd, [record.threshold])}) · {_clean(record.advisor)}")
+    text.append(f"(PD {format_pd(record.pd, [record.threshold])}) · {clean_text(record.advisor)}")
     flags = status_flags(record, latest, model_id)
     if flags:
         text.append(" · " + ", ".join(flags), style="bold")
     if record.override_code:
-        code = OVERRIDE_CODES.get(record.override_code, _clean(record.override_code))
+        code = OVERRIDE_CODES.get(record.override_code, clean_text(record.override_code))
         text.append(f"\nReason code: {code}")
     if record.justification:
         text.append("\nJustification: ")
-        text.append(_clean(record.justification))
+        text.append(clean_text(record.justification))
     terms = Terms.from_json(record.terms)
     if terms is not None:
         text.append("\nDecided on: " + terms_text(terms))
     if record.reasons:
-        text.append("\nReasons given: " + _clean(" | ".join(record.reasons)), style="dim")
+        text.append("\nReasons given: " + clean_text(" | ".join(record.reasons)), style="dim")
     return text
