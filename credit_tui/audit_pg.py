@@ -19,7 +19,7 @@ import threading
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -29,18 +29,18 @@ from credit_tui.audit import (
     AuditError,
     AuditRetryableError,
     DecisionError,
+    DecisionLog,
     DecisionRecord,
+    DecisionRequest,
     VerifyResult,
     _verify_rows,
-    checked_decision,
-    decision_filters,
     write_csv,
 )
 
 if TYPE_CHECKING:
     import psycopg
 
-SCHEMA_VERSION: Final = 1
+SCHEMA_VERSION: Final = 2
 CONNECT_TIMEOUT_S: Final = 5
 SUPERVISOR_ROLE: Final = "credit_supervisor"
 ADVISOR_ROLE: Final = "credit_advisor"
@@ -65,7 +65,11 @@ _DECISION_COLUMNS: Final = (
     "request_id",
     "prev_hash",
     "hash",
+    "override_code",
+    "terms",
 )
+#: Added by schema 2: a record's hash covers them only when one is non-empty (schema-1 hashes hold).
+_V2_COLUMNS: Final = ("override_code", "terms")
 _REVIEW_COLUMNS: Final = (
     "id",
     "decision_id",
@@ -113,8 +117,16 @@ def _text_hash(domain: str, columns: Sequence[str], data: Mapping[str, Any]) -> 
 
 
 def decision_hash(data: Mapping[str, Any]) -> str:
-    """The hash a decision row should have, from its columns' server text (mirrors ``decision_hash()``)."""
-    return _text_hash("credit-tui-audit-pg/1", _DECISION_COLUMNS, data)
+    """The hash a decision row should have, from its columns' server text (mirrors ``decision_hash()``).
+
+    Schema 1's hash over every column but the schema-2 ones; when a schema-2 column is not empty,
+    SHA-256 over ``credit-tui-audit-pg/2``, that hash, the reason code and the terms.
+    """
+    v1 = _text_hash("credit-tui-audit-pg/1", [c for c in _DECISION_COLUMNS if c not in _V2_COLUMNS], data)
+    if not any(data.get(c) for c in _V2_COLUMNS):
+        return v1
+    body = _field(v1) + "".join(_field(str(data[c])) for c in _V2_COLUMNS)
+    return hashlib.sha256(f"credit-tui-audit-pg/2\n{body}".encode()).hexdigest()
 
 
 def review_hash(data: Mapping[str, Any]) -> str:
@@ -145,11 +157,15 @@ class Review:
     hash: str
 
 
-def schema_sql() -> str:
-    """The SQL script ``audit init`` runs (its decision CHECKs built from the Decision enum)."""
+def schema_sql(version: int = 1) -> str:
+    """The SQL script of schema ``version``: 1 creates the log, a later one upgrades the one before.
+
+    The decision CHECKs of schema 1 are built from the Decision enum.
+    """
     from trainer.decision import FINAL_DECISIONS, MODEL_DECISIONS, sql_in_check
 
-    text = resources.files("credit_tui").joinpath("audit_pg_schema.sql").read_text(encoding="utf-8")
+    name = "audit_pg_schema.sql" if version == 1 else f"audit_pg_schema_{version}.sql"
+    text = resources.files("credit_tui").joinpath(name).read_text(encoding="utf-8")
     checks = {
         "{model_decision_check}": sql_in_check("model_decision", MODEL_DECISIONS),
         "{final_decision_check}": sql_in_check("final_decision", FINAL_DECISIONS),
@@ -192,7 +208,10 @@ def _first_line(text: str) -> str:
 
 
 def init_schema(url: str, four_eyes_pd: float | None = None) -> str:
-    """Create the team log's roles, schema and functions on the server at ``url`` (run by an admin).
+    """Create the team log's roles, schema and functions on the server at ``url``, or upgrade an older one.
+
+    Run by an administrator. An older schema is upgraded in one transaction, its records untouched;
+    ``four_eyes_pd`` is only stored when the log is created.
 
     Returns:
         One sentence saying what was done (an up-to-date schema is left as it is).
@@ -206,29 +225,38 @@ def init_schema(url: str, four_eyes_pd: float | None = None) -> str:
     where = describe_url(url)
     with _connect(url) as conn:
         version = _schema_version(conn)
-        if version is not None:
-            if version > SCHEMA_VERSION:
-                raise _newer(where, version)
+        if version is not None and version > SCHEMA_VERSION:
+            raise _newer(where, version)
+        if version == SCHEMA_VERSION:
             return f"The audit log on {where} already exists (schema {version}); nothing was changed."
         try:
             with conn.transaction():
-                conn.execute(schema_sql().encode("utf-8"))
-                conn.execute(
-                    "INSERT INTO credit_audit.meta (key, value) VALUES ('schema_version', %s)",
-                    (str(SCHEMA_VERSION),),
-                )
-                if four_eyes_pd is not None:
+                if version is None:
+                    conn.execute(schema_sql(1).encode("utf-8"))
+                    meta = [("schema_version", "1")]
+                    if four_eyes_pd is not None:
+                        meta.append(("four_eyes_pd", repr(float(four_eyes_pd))))
+                    for row in meta:
+                        conn.execute("INSERT INTO credit_audit.meta (key, value) VALUES (%s, %s)", row)
+                for step in range(max(version or 1, 1) + 1, SCHEMA_VERSION + 1):
+                    conn.execute(schema_sql(step).encode("utf-8"))
                     conn.execute(
-                        "INSERT INTO credit_audit.meta (key, value) VALUES ('four_eyes_pd', %s)",
-                        (repr(float(four_eyes_pd)),),
+                        "UPDATE credit_audit.meta SET value = %s WHERE key = 'schema_version'", (str(step),)
                     )
         except psycopg.errors.InsufficientPrivilege as exc:
             raise AuditError(
-                f"The role used for {where} may not create the audit log ({_first_line(str(exc))}); run "
-                "`credit-tui audit init` as the database owner or an administrator."
+                f"The role used for {where} may not create or upgrade the audit log "
+                f"({_first_line(str(exc))}); run `credit-tui audit init` as the database owner or an "
+                "administrator."
             ) from None
         except psycopg.Error as exc:
             raise AuditError(f"Creating the audit log on {where} failed ({_first_line(str(exc))}).") from None
+    if version is not None:
+        return (
+            f"Upgraded the audit log on {where} from schema {version} to {SCHEMA_VERSION}: existing records "
+            "keep their hashes (check with `credit-tui audit verify`); advisors need this credit-tui "
+            "version from now on."
+        )
     level = "no four-eyes PD level" if four_eyes_pd is None else f"four-eyes above PD {four_eyes_pd:g}"
     return (
         f"Created the audit log on {where} (schema {SCHEMA_VERSION}, {level}); grant {ADVISOR_ROLE} "
@@ -252,7 +280,7 @@ def _newer(where: str, version: int) -> AuditError:
     )
 
 
-class PgAuditStore:
+class PgAuditStore(DecisionLog):
     """The shared decision log on a PostgreSQL server (same interface as :class:`AuditStore`).
 
     One connection, used by one thread at a time (a lock); it is opened again after the server was lost.
@@ -266,6 +294,7 @@ class PgAuditStore:
     """
 
     team: bool = True
+    _mark: str = "%s"
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -277,6 +306,11 @@ class PgAuditStore:
         self.user = str(row[0]) if row else ""
         #: Record id -> waits for a supervisor, for the decisions recorded through this store.
         self.recorded_pending: dict[int, bool] = {}
+        found = self._conn.execute(
+            "SELECT value FROM credit_audit.meta WHERE key = 'packed_until'"
+        ).fetchone()
+        #: Records up to this id were written by schema 1 (reason code and terms packed in the justification).
+        self._packed_until = int(found[0]) if found else 0
 
     # -- opening --------------------------------------------------------------------------------
 
@@ -357,78 +391,58 @@ class PgAuditStore:
         with self._lock:
             self._drop()
 
-    def __enter__(self) -> PgAuditStore:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
     # -- writing --------------------------------------------------------------------------------
 
-    def record(
-        self,
-        *,
-        advisor: str,
-        client_id: int,
-        bundle_id: str,
-        threshold: float,
-        pd: float,
-        model_decision: str,
-        final_decision: str,
-        input_hash: str,
-        reasons: Sequence[str] = (),
-        justification: str = "",
-        corrects: int | None = None,
-        request_id: uuid.UUID | None = None,
-        override_code: str = "",
-        terms: str = "",
-    ) -> DecisionRecord:
-        """Record one decision through the server's function; return it once committed.
+    def _append(self, request: DecisionRequest) -> DecisionRecord:
+        """Record one checked decision through the server's function; return it once durable.
 
-        ``advisor`` is checked like on a single desk but not sent: the server records its ``session_user``.
-        Pass the same ``request_id`` to retry after a lost connection (the decision is recorded once).
+        ``request.advisor`` is not sent: the server records its ``session_user``. The decision's
+        transaction commits without waiting for the disk (the chain lock is released at once), then
+        :meth:`_confirm_durable` waits for the flush before anything is acknowledged (see
+        ``audit_pg_schema_2.sql``). Retrying with the same ``request_id`` after a lost connection
+        records the decision once.
 
         Raises:
-            DecisionError: When the decision is invalid (checked here and again by the server).
-            AuditError: When the server cannot be reached or was lost: nothing was recorded, retry.
+            DecisionError: When the server refuses the decision.
+            AuditError: When the server cannot be reached or was lost: nothing is acknowledged, retry.
         """
-        checked = checked_decision(
-            advisor=advisor,
-            client_id=client_id,
-            bundle_id=bundle_id,
-            threshold=threshold,
-            pd=pd,
-            model_decision=model_decision,
-            final_decision=final_decision,
-            justification=justification,
-            reasons=reasons,
-            input_hash=input_hash,
-            override_code=override_code,
-            terms=terms,
-        )
+        r = request
         params = (
-            checked.client_id,
-            bundle_id,
-            checked.threshold,
-            checked.pd,
-            model_decision,
-            final_decision,
-            pack_justification(checked.justification, override_code, terms),
-            json.dumps(list(checked.reasons), ensure_ascii=False),
-            input_hash,
-            None if corrects is None else int(corrects),
-            request_id or uuid.uuid4(),
+            r.client_id,
+            r.bundle_id,
+            r.threshold,
+            r.pd,
+            r.model_decision,
+            r.final_decision,
+            r.justification,
+            json.dumps(list(r.reasons), ensure_ascii=False),
+            r.input_hash,
+            r.corrects,
+            r.request_id or uuid.uuid4(),
+            r.override_code,
+            r.terms,
         )
-        columns = ", ".join(_DECISION_COLUMNS)
+        columns, marks = ", ".join(_DECISION_COLUMNS), ", ".join(["%s"] * len(params))
         with self._session("the decision was not recorded") as conn:
-            row = conn.execute(
-                f"SELECT {columns} FROM credit_audit.record_decision("
-                "%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                params,
-            ).fetchone()
+            with conn.transaction():
+                conn.execute("SET LOCAL synchronous_commit = off")
+                row = conn.execute(
+                    f"SELECT {columns} FROM credit_audit.record_decision({marks})".encode(),
+                    params,
+                ).fetchone()
+            self._confirm_durable(conn)
         assert row is not None
         self.recorded_pending[int(row[0])] = bool(row[_DECISION_COLUMNS.index("pending")])
-        return _record(row)
+        return _record(row, self._packed_until)
+
+    @staticmethod
+    def _confirm_durable(conn: psycopg.Connection[Any]) -> None:
+        """Return once the WAL is on disk up to this session's last commit.
+
+        A synchronous commit that writes WAL: its flush covers every earlier commit record, and the
+        confirms of concurrent advisors share one flush.
+        """
+        conn.execute("SELECT credit_audit.confirm_durable()")
 
     def review(self, decision_id: int, verdict: str, justification: str) -> Review:
         """Approve or reject a pending decision (the caller's role must be a supervisor, not its advisor).
@@ -440,10 +454,13 @@ class PgAuditStore:
         if verdict not in _VERDICTS:
             raise DecisionError(f"A verdict is APPROVED or REJECTED, not {verdict!r}.")
         with self._session("the review was not recorded") as conn:
-            row = conn.execute(
-                f"SELECT {', '.join(_REVIEW_COLUMNS)} FROM credit_audit.review_decision(%s, %s, %s)",
-                (int(decision_id), verdict, justification.strip()),
-            ).fetchone()
+            with conn.transaction():
+                conn.execute("SET LOCAL synchronous_commit = off")
+                row = conn.execute(
+                    f"SELECT {', '.join(_REVIEW_COLUMNS)} FROM credit_audit.review_decision(%s, %s, %s)",
+                    (int(decision_id), verdict, justification.strip()),
+                ).fetchone()
+            self._confirm_durable(conn)
         assert row is not None
         return _review(row)
 
@@ -455,30 +472,7 @@ class PgAuditStore:
         )
         with self._session("nothing was read") as conn:
             rows = conn.execute(sql.encode(), tuple(params)).fetchall()
-        return [_record(row) for row in rows]
-
-    def get(self, record_id: int) -> DecisionRecord | None:
-        """The record with this id, or None."""
-        found = self._select("WHERE id = %s", (int(record_id),))
-        return found[0] if found else None
-
-    def latest_for(self, client_id: int) -> DecisionRecord | None:
-        """The client's most recent record, or None."""
-        found = self._select("WHERE client_id = %s", (int(client_id),), "DESC LIMIT 1")
-        return found[0] if found else None
-
-    def decisions(
-        self,
-        client_id: int | None = None,
-        advisor: str | None = None,
-        since: Any = None,
-        until: Any = None,
-        final_decision: str | None = None,
-        override: bool | None = None,
-    ) -> list[DecisionRecord]:
-        """Records matching every given filter, oldest first (see :meth:`AuditStore.decisions`)."""
-        where, params = decision_filters("%s", client_id, advisor, since, until, final_decision, override)
-        return self._select(where, params)
+        return [_record(row, self._packed_until) for row in rows]
 
     def advisors(self) -> list[str]:
         """Every advisor who recorded a decision, sorted."""
@@ -494,13 +488,10 @@ class PgAuditStore:
             row = conn.execute("SELECT count(*) FROM credit_audit.decisions").fetchone()
         return int(row[0]) if row else 0
 
-    def head(self) -> tuple[int, str]:
-        """Id and hash of the newest decision ((0, GENESIS_HASH) when empty): an anchor for :meth:`verify`."""
-        with self._session("nothing was read") as conn:
-            row = conn.execute(
-                "SELECT id, hash FROM credit_audit.decisions ORDER BY id DESC LIMIT 1"
-            ).fetchone()
-        return (0, GENESIS_HASH) if row is None else (int(row[0]), str(row[1]))
+    def review_head(self) -> tuple[int, str]:
+        """Id and hash of the newest supervisor's review ((0, GENESIS_HASH) when none): an anchor."""
+        reviews = self._reviews("DESC LIMIT 1")
+        return (0, GENESIS_HASH) if not reviews else (reviews[0].id, reviews[0].hash)
 
     def status(self, record_id: int) -> str:
         """The four-eyes status: final, pending (waits for a supervisor), approved or rejected."""
@@ -523,16 +514,27 @@ class PgAuditStore:
 
     def reviews(self) -> list[Review]:
         """Every supervisor's review, oldest first."""
+        return self._reviews()
+
+    def _reviews(self, suffix: str = "") -> list[Review]:
         with self._session("nothing was read") as conn:
             rows = conn.execute(
-                f"SELECT {', '.join(_REVIEW_COLUMNS)} FROM credit_audit.reviews ORDER BY id"
+                f"SELECT {', '.join(_REVIEW_COLUMNS)} FROM credit_audit.reviews ORDER BY id {suffix}".encode()
             ).fetchall()
         return [_review(row) for row in rows]
 
     # -- checking -------------------------------------------------------------------------------
 
-    def verify(self, anchor: tuple[int, str] | None = None) -> VerifyResult:
-        """Recompute the decisions chain (and the reviews chain) from one consistent snapshot."""
+    def verify(
+        self, anchor: tuple[int, str] | None = None, review_anchor: tuple[int, str] | None = None
+    ) -> VerifyResult:
+        """Recompute the decisions chain and the reviews chain from one consistent snapshot.
+
+        Args:
+            anchor: An earlier :meth:`head` that must still be there unchanged.
+            review_anchor: An earlier :meth:`review_head` that must still be there unchanged (detects
+                supervisors' reviews deleted or rewritten).
+        """
 
         def as_text(columns: Sequence[str]) -> str:
             return ", ".join(f"{c}::text" if c in _TEXT_CASTS else c for c in columns)
@@ -540,44 +542,26 @@ class PgAuditStore:
         with self._session("nothing was checked") as conn, conn.transaction():
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
             conn.execute("SET LOCAL extra_float_digits = 1")
-            decisions = conn.execute(
-                f"SELECT {as_text(_DECISION_COLUMNS)} FROM credit_audit.decisions d ORDER BY d.id".encode()
-            ).fetchall()
-            reviews = conn.execute(
-                f"SELECT {as_text(_REVIEW_COLUMNS)} FROM credit_audit.reviews r ORDER BY r.id".encode()
-            ).fetchall()
+            decisions, reviews = (
+                conn.execute(
+                    f"SELECT {as_text(columns)} FROM credit_audit.{table} ORDER BY id".encode()
+                ).fetchall()
+                for table, columns in (("decisions", _DECISION_COLUMNS), ("reviews", _REVIEW_COLUMNS))
+            )
         result = _verify_rows(iter(decisions), anchor, _DECISION_COLUMNS, decision_hash)
         if not result.ok:
             return result
-        checked = _verify_rows(iter(reviews), None, _REVIEW_COLUMNS, review_hash)
-        if not checked.ok:
-            return VerifyResult(
-                False,
-                result.checked,
-                None,
-                f"Supervisors' reviews: {checked.message}",
-                result.head_id,
-                result.head_hash,
-            )
+        checked = _verify_rows(iter(reviews), review_anchor, _REVIEW_COLUMNS, review_hash)
         ids = {int(row[0]) for row in decisions}
         orphan = next((int(row[1]) for row in reviews if int(row[1]) not in ids), None)
-        if orphan is not None:
-            return VerifyResult(
-                False,
-                result.checked,
-                orphan,
-                f"A review refers to record {orphan}, which is missing.",
-                0,
-                GENESIS_HASH,
-            )
-        return VerifyResult(
-            True,
-            result.checked,
-            None,
-            f"{result.message[:-1]}; {len(reviews)} supervisor review{'s' if len(reviews) != 1 else ''} "
-            "chain intact.",
-            result.head_id,
-            result.head_hash,
+        if not checked.ok or orphan is not None:
+            why = f"A review refers to record {orphan}, which is missing." if checked.ok else checked.message
+            return replace(result, ok=False, first_broken_id=orphan, message=f"Supervisors' reviews: {why}")
+        count = len(reviews)
+        return replace(
+            result,
+            message=f"{result.message[:-1]}; the chain of its {count} supervisor review"
+            f"{'s' if count != 1 else ''} holds too (newest review {checked.head_id}).",
         )
 
     def protections_intact(self) -> bool:
@@ -622,8 +606,9 @@ class PgAuditStore:
         return write_csv(Path(out), [*DecisionRecord.__dataclass_fields__, *extra], rows())
 
 
-#: Until the server schema has columns for them, the reason code and the terms decided on ride at the end
-#: of the justification (one line: the server refuses control characters), hashed and chained with it.
+#: Schema 1 had no columns for them: the reason code and the terms decided on rode at the end of the
+#: justification (one line: the server refuses control characters), hashed and chained with it. Schema 2
+#: has real columns; records written before the upgrade are still read back from their justification.
 _PACK_OPEN: Final = " ⟦credit-tui "
 _PACK_CLOSE: Final = "⟧"
 
@@ -650,9 +635,11 @@ def unpack_justification(text: str) -> tuple[str, str, str]:
         return text, "", ""
 
 
-def _record(row: Sequence[Any]) -> DecisionRecord:
+def _record(row: Sequence[Any], packed_until: int) -> DecisionRecord:
     data = dict(zip(_DECISION_COLUMNS, row, strict=True))
-    justification, override_code, terms = unpack_justification(str(data["justification"]))
+    justification, code, terms = str(data["justification"]), str(data["override_code"]), str(data["terms"])
+    if not code and not terms and int(data["id"]) <= packed_until:  # written by schema 1
+        justification, code, terms = unpack_justification(justification)
     reasons = json.loads(str(data["reasons"]))
     return DecisionRecord(
         id=int(data["id"]),
@@ -671,7 +658,7 @@ def _record(row: Sequence[Any]) -> DecisionRecord:
         corrects=None if data["corrects"] is None else int(data["corrects"]),
         prev_hash=str(data["prev_hash"]),
         hash=str(data["hash"]),
-        override_code=override_code,
+        override_code=code,
         terms=terms,
     )
 

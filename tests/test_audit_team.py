@@ -177,7 +177,7 @@ def test_audit_init_command(team_log: TeamLog, capsys: pytest.CaptureFixture[str
     server = team_log.server
     server.sql("CREATE DATABASE fresh_init")
     assert audit_main(["init", "--db", team_log.url("alice", "fresh_init")]) == 2
-    assert "may not create the audit log" in capsys.readouterr().err
+    assert "may not create or upgrade the audit log" in capsys.readouterr().err
     assert audit_main(["init", "--db", server.admin_url("fresh_init"), "--four-eyes-pd", "0.4"]) == 0
     assert "four-eyes above PD 0.4" in capsys.readouterr().out
     assert audit_main(["init", "--db", server.admin_url("fresh_init")]) == 0

@@ -1,0 +1,139 @@
+-- credit-tui team decision log, schema 2: what changes on top of schema 1 (audit_pg_schema.sql).
+-- `credit-tui audit init --db URL` runs schema 1 then this script on a new log, and this script alone on a
+-- schema-1 log (the upgrade, run by an administrator, in one transaction). No record is rewritten.
+--
+-- 1. Real columns for the reason code (override_code) and the terms decided on (terms). Schema 1 packed
+--    them into the end of the justification; those records keep their text and their hash (the app still
+--    reads them back from it). A record's hash is the schema-1 hash when both columns are empty; otherwise
+--    SHA-256 over 'credit-tui-audit-pg/2', its schema-1 hash, the code and the terms (mirrored in Python).
+--
+-- 2. A durable acknowledgement that does not hold the chain lock across a disk flush. The app records in
+--    a transaction committed with SET LOCAL synchronous_commit = off (the advisory lock is released right
+--    after the commit record is inserted into the WAL, without waiting for the flush), then, before it
+--    acknowledges the decision, calls credit_audit.confirm_durable() in a synchronous-commit transaction
+--    that writes WAL. That commit returns only once the WAL is flushed up to its own commit record, which
+--    lies after the decision's commit record (same session, later), so the decision is on disk. Confirms of
+--    concurrent advisors share one flush (group commit). The WAL is replayed in order after a crash: a
+--    chain record can only be on disk when every record before it is, so a crash never leaves a gap.
+
+ALTER TABLE credit_audit.decisions
+    ADD COLUMN override_code text NOT NULL DEFAULT '',
+    ADD COLUMN terms         text NOT NULL DEFAULT '';
+
+ALTER FUNCTION credit_audit.decision_hash(credit_audit.decisions) RENAME TO decision_hash_1;
+
+CREATE FUNCTION credit_audit.decision_hash(r credit_audit.decisions) RETURNS text
+LANGUAGE sql STABLE AS $f$
+    SELECT CASE WHEN r.override_code = '' AND r.terms = '' THEN credit_audit.decision_hash_1(r)
+    ELSE encode(sha256(convert_to('credit-tui-audit-pg/2' || E'\n' || credit_audit.field(credit_audit.decision_hash_1(r))
+        || credit_audit.field(r.override_code) || credit_audit.field(r.terms), 'UTF8')), 'hex') END
+$f$;
+
+-- One row per role: the row a confirm rewrites, so that its transaction writes WAL and must flush it.
+CREATE TABLE credit_audit.confirmations (
+    role  text PRIMARY KEY,
+    count bigint NOT NULL
+);
+
+CREATE FUNCTION credit_audit.confirm_durable() RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = credit_audit, pg_temp AS $f$
+DECLARE
+    n bigint;
+BEGIN
+    IF current_setting('synchronous_commit') = 'off' THEN  -- this commit must wait for the flush
+        PERFORM set_config('synchronous_commit', 'on', true);
+    END IF;
+    INSERT INTO confirmations AS c VALUES (session_user, 1)
+        ON CONFLICT (role) DO UPDATE SET count = c.count + 1 RETURNING count INTO n;
+    RETURN n;
+END
+$f$;
+
+DROP FUNCTION credit_audit.record_decision(
+    bigint, text, double precision, double precision, text, text, text, text, text, bigint, uuid
+);
+
+CREATE FUNCTION credit_audit.record_decision(
+    p_client_id bigint, p_bundle_id text, p_threshold double precision, p_pd double precision,
+    p_model_decision text, p_final_decision text, p_justification text, p_reasons text,
+    p_input_hash text, p_corrects bigint, p_request_id uuid, p_override_code text, p_terms text
+) RETURNS credit_audit.decisions
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = credit_audit, pg_temp SET extra_float_digits = 1
+AS $f$
+DECLARE
+    rec credit_audit.decisions;
+    earlier credit_audit.decisions;
+    level double precision;
+    who text := session_user;
+BEGIN
+    IF NOT pg_has_role(session_user, 'credit_advisor', 'MEMBER') THEN
+        RAISE EXCEPTION 'role % is not a credit advisor (a member of credit_advisor)', session_user
+            USING ERRCODE = '42501';
+    END IF;
+    PERFORM pg_advisory_xact_lock(1129595221);  -- one writer at a time: one gap-free chain
+    SELECT * INTO rec FROM decisions WHERE request_id = p_request_id;
+    IF FOUND THEN  -- a retry of a decision that was recorded before the connection was lost
+        IF rec.advisor <> who THEN
+            RAISE EXCEPTION 'request % belongs to another advisor', p_request_id USING ERRCODE = '42501';
+        END IF;
+        RETURN rec;
+    END IF;
+    IF concat(p_justification, p_bundle_id, p_override_code, p_terms) ~ '[[:cntrl:]]'
+       OR p_reasons ~ '[\x01-\x1f\x7f]' THEN
+        RAISE EXCEPTION 'Control characters are not allowed in a decision.' USING ERRCODE = '22023';
+    END IF;
+    IF (p_model_decision = 'REVIEW' OR p_final_decision <> p_model_decision)
+       AND (credit_audit.words(p_justification) < 3 OR p_override_code = '') THEN
+        RAISE EXCEPTION 'A justification of at least 3 words and a reason code are required for an override or a REVIEW case.'
+            USING ERRCODE = '22023';
+    END IF;
+    IF length(p_terms) > 4000 THEN
+        RAISE EXCEPTION 'The terms decided on are too long (% characters).', length(p_terms) USING ERRCODE = '22023';
+    END IF;
+    IF p_corrects IS NOT NULL THEN
+        SELECT * INTO earlier FROM decisions WHERE id = p_corrects;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'Record % does not exist, so it cannot be corrected.', p_corrects
+                USING ERRCODE = '22023';
+        END IF;
+        IF earlier.client_id <> p_client_id THEN
+            RAISE EXCEPTION 'Record % is about client %, not client %; a correction must concern the same client.',
+                p_corrects, earlier.client_id, p_client_id USING ERRCODE = '22023';
+        END IF;
+    END IF;
+    SELECT coalesce(max(id), 0) + 1 INTO rec.id FROM decisions;
+    SELECT coalesce((SELECT hash FROM decisions WHERE id = rec.id - 1), repeat('0', 64)) INTO rec.prev_hash;
+    SELECT value::double precision INTO level FROM meta WHERE key = 'four_eyes_pd';
+    rec.time := credit_audit.now_text();
+    rec.advisor := who;
+    rec.client_id := p_client_id;
+    rec.bundle_id := p_bundle_id;
+    rec.threshold := p_threshold;
+    rec.pd := p_pd;
+    rec.model_decision := p_model_decision;
+    rec.final_decision := p_final_decision;
+    rec.override := p_model_decision <> 'REVIEW' AND p_final_decision <> p_model_decision;
+    rec.justification := p_justification;
+    rec.reasons := p_reasons;
+    rec.input_hash := p_input_hash;
+    rec.corrects := p_corrects;
+    rec.pending := rec.override OR (level IS NOT NULL AND p_pd > level);
+    rec.request_id := p_request_id;
+    rec.override_code := p_override_code;
+    rec.terms := p_terms;
+    rec.hash := credit_audit.decision_hash(rec);
+    INSERT INTO decisions VALUES (rec.*);
+    RETURN rec;
+END
+$f$;
+
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA credit_audit FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION credit_audit.record_decision(
+    bigint, text, double precision, double precision, text, text, text, text, text, bigint, uuid, text, text
+) TO credit_advisor;
+GRANT EXECUTE ON FUNCTION credit_audit.confirm_durable() TO credit_advisor;
+GRANT EXECUTE ON FUNCTION credit_audit.review_decision(bigint, text, text) TO credit_supervisor;
+
+-- Records up to here may carry a packed reason code and terms at the end of their justification.
+INSERT INTO credit_audit.meta (key, value)
+    SELECT 'packed_until', coalesce(max(id), 0)::text FROM credit_audit.decisions;
