@@ -397,10 +397,10 @@ class PgAuditStore(DecisionLog):
         """Record one checked decision through the server's function; return it once durable.
 
         ``request.advisor`` is not sent: the server records its ``session_user``. The decision's
-        transaction commits without waiting for the disk (the chain lock is released at once), then
-        :meth:`_confirm_durable` waits for the flush before anything is acknowledged (see
-        ``audit_pg_schema_2.sql``). Retrying with the same ``request_id`` after a lost connection
-        records the decision once.
+        transaction (one statement, autocommit) commits without waiting for the disk, so the chain lock
+        is released at once; :meth:`_confirm_durable` then waits for the flush before anything is
+        acknowledged (see ``audit_pg_schema_2.sql``). Retrying with the same ``request_id`` after a lost
+        connection records the decision once.
 
         Raises:
             DecisionError: When the server refuses the decision.
@@ -424,12 +424,8 @@ class PgAuditStore(DecisionLog):
         )
         columns, marks = ", ".join(_DECISION_COLUMNS), ", ".join(["%s"] * len(params))
         with self._session("the decision was not recorded") as conn:
-            with conn.transaction():
-                conn.execute("SET LOCAL synchronous_commit = off")
-                row = conn.execute(
-                    f"SELECT {columns} FROM credit_audit.record_decision({marks})".encode(),
-                    params,
-                ).fetchone()
+            sql = f"SELECT {columns} FROM credit_audit.record_decision({marks})"
+            row = conn.execute(sql.encode(), params).fetchone()
             self._confirm_durable(conn)
         assert row is not None
         self.recorded_pending[int(row[0])] = bool(row[_DECISION_COLUMNS.index("pending")])
@@ -454,13 +450,10 @@ class PgAuditStore(DecisionLog):
         if verdict not in _VERDICTS:
             raise DecisionError(f"A verdict is APPROVED or REJECTED, not {verdict!r}.")
         with self._session("the review was not recorded") as conn:
-            with conn.transaction():
-                conn.execute("SET LOCAL synchronous_commit = off")
-                row = conn.execute(
-                    f"SELECT {', '.join(_REVIEW_COLUMNS)} FROM credit_audit.review_decision(%s, %s, %s)",
-                    (int(decision_id), verdict, justification.strip()),
-                ).fetchone()
-            self._confirm_durable(conn)
+            row = conn.execute(
+                f"SELECT {', '.join(_REVIEW_COLUMNS)} FROM credit_audit.review_decision(%s, %s, %s)",
+                (int(decision_id), verdict, justification.strip()),
+            ).fetchone()
         assert row is not None
         return _review(row)
 
@@ -544,7 +537,7 @@ class PgAuditStore(DecisionLog):
             conn.execute("SET LOCAL extra_float_digits = 1")
             decisions, reviews = (
                 conn.execute(
-                    f"SELECT {as_text(columns)} FROM credit_audit.{table} ORDER BY id".encode()
+                    f"SELECT {as_text(columns)} FROM credit_audit.{table} t ORDER BY t.id".encode()
                 ).fetchall()
                 for table, columns in (("decisions", _DECISION_COLUMNS), ("reviews", _REVIEW_COLUMNS))
             )
