@@ -740,12 +740,26 @@ def test_anchor_and_verify_anchor_commands(
     assert audit_main(["anchor", "--audit-db", backend.target]) == 0
     captured = capsys.readouterr()
     line = captured.out.strip()
-    assert line.startswith(f"{N_SMALL}:") and len(line.split(":")[1]) == 64
+    decisions_head, *reviews_head = line.split(",")  # the team log adds the reviews' head
+    assert reviews_head == ([f"0:{GENESIS_HASH}"] if backend.name == "postgres" else [])
+    assert decisions_head.startswith(f"{N_SMALL}:") and len(decisions_head.split(":")[1]) == 64
     assert f"{N_SMALL} records" in captured.err
-    head_hash = line.split(":")[1]
+    head_hash = decisions_head.split(":")[1]
     assert audit_main(["verify", "--audit-db", backend.target, "--anchor", line]) == 0
     assert audit_main(["verify", "--audit-db", backend.target, "--anchor", head_hash]) == 0
     capsys.readouterr()
+    assert (
+        audit_main(
+            ["verify", "--audit-db", backend.target, "--anchor", f"{line},2:{head_hash},3:{head_hash}"]
+        )
+        == 2
+    )
+    assert "more than two parts" in capsys.readouterr().err
+    assert (
+        audit_main(["verify", "--audit-db", backend.target, "--anchor", f"{decisions_head},3:{head_hash}"])
+        == 2
+    )
+    assert "review" in capsys.readouterr().err  # no such review (SQLite: no reviews at all)
     backend.raw("DELETE FROM decisions WHERE id = ?", (N_SMALL,))
     assert audit_main(["verify", "--audit-db", backend.target, "--anchor", head_hash]) == 2
     err = capsys.readouterr().err

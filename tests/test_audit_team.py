@@ -189,6 +189,38 @@ def test_audit_init_command(team_log: TeamLog, capsys: pytest.CaptureFixture[str
         )
 
 
+def test_anchor_covers_the_supervisors_reviews(
+    team_log: TeamLog, db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = team_log.url("alice", db)
+    with PgAuditStore(url) as alice, PgAuditStore(team_log.url("sue", db)) as sue:
+        for client in (1, 2, 3):
+            pending = decide(
+                alice, client_id=client, pd=0.7, model_decision="REFUSE", final_decision="REFUSE"
+            )
+            sue.review(pending.id, "APPROVED", f"income proof {client} checked")
+    assert audit_main(["anchor", "--audit-db", url]) == 0
+    line = capsys.readouterr().out.strip()
+    decisions_only = line.split(",")[0]
+    assert line.startswith("3:") and ",3:" in line
+    assert audit_main(["verify", "--audit-db", url, "--anchor", line]) == 0
+    admin = "SET session_replication_role = replica; SET search_path = credit_audit; "
+    team_log.server.sql(admin + "DELETE FROM reviews WHERE id = 3", db)  # the newest review
+    assert audit_main(["verify", "--audit-db", url]) == 0  # a shorter chain holds in itself...
+    assert audit_main(["verify", "--audit-db", url, "--anchor", decisions_only]) == 0  # old anchors work
+    capsys.readouterr()
+    assert audit_main(["verify", "--audit-db", url, "--anchor", line]) == 2  # ...the anchor sees it
+    assert "Supervisors' reviews: Record 3 of the anchor is missing" in capsys.readouterr().err
+    team_log.server.sql(  # put a rejection in its place, the reviews chain rewritten to match
+        admin + "INSERT INTO reviews SELECT 3, 3, time, approver, 'REJECTED', justification, hash, '' "
+        "FROM reviews WHERE id = 2; UPDATE reviews r SET hash = review_hash(r) WHERE id = 3",
+        db,
+    )
+    assert audit_main(["verify", "--audit-db", url]) == 0
+    assert audit_main(["verify", "--audit-db", url, "--anchor", line]) == 2
+    assert "no longer matches the anchor" in capsys.readouterr().err
+
+
 WRITER = textwrap.dedent(
     """
     import sys
