@@ -335,6 +335,12 @@ class PgAuditStore(DecisionLog):
         if version > SCHEMA_VERSION:
             conn.close()
             raise _newer(self.path, version)
+        if version < SCHEMA_VERSION:
+            conn.close()
+            raise AuditError(
+                f"The audit log on {self.path} has schema {version}, older than this credit-tui's "
+                f"{SCHEMA_VERSION}; an administrator upgrades it with `credit-tui audit init --db URL`."
+            )
         return conn
 
     def _no_rights(self) -> AuditError:

@@ -301,3 +301,65 @@ def test_schema_decision_checks_come_from_the_enum() -> None:
     assert sql_in_check("model_decision", MODEL_DECISIONS) in text
     assert sql_in_check("final_decision", FINAL_DECISIONS) in text
     assert "_check}" not in text
+
+
+def test_audit_init_upgrades_a_schema_1_log_and_old_records_keep_their_hashes(
+    team_log: TeamLog, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from credit_tui.audit import input_row_hash
+    from credit_tui.audit_pg import pack_justification, schema_sql
+
+    server = team_log.server
+    server.sql("CREATE DATABASE schema_one")
+    with psycopg.connect(server.admin_url("schema_one"), autocommit=True) as admin:  # today's `audit init`
+        admin.execute(schema_sql(1).encode())
+        admin.execute("INSERT INTO credit_audit.meta VALUES ('schema_version', '1'), ('four_eyes_pd', '0.5')")
+    url = team_log.url("alice", "schema_one")
+    terms = '{"amount":150000,"months":36}'
+    with psycopg.connect(url, autocommit=True) as alice:  # what schema-1 clients sent
+        for client, model, final, code in (
+            (1, "ACCEPT", "ACCEPT", ""),
+            (2, "REFUSE", "ACCEPT", "collateral"),
+        ):
+            alice.execute(
+                "SELECT credit_audit.record_decision(%s, 'b', 0.3, 0.2, %s, %s, %s, '[]', %s, NULL, %s)",
+                (
+                    client,
+                    model,
+                    final,
+                    pack_justification("guarantor deed signed" if code else "", code, terms if code else ""),
+                    input_row_hash({"c": client}),
+                    uuid.uuid4(),
+                ),
+            )
+        before = alice.execute("SELECT id, hash FROM credit_audit.decisions ORDER BY id").fetchall()
+    with pytest.raises(AuditError, match="has schema 1, older than"):
+        PgAuditStore(url)  # this version does not write to a schema-1 log
+    assert audit_main(["init", "--db", server.admin_url("schema_one")]) == 0
+    assert "Upgraded the audit log" in capsys.readouterr().out
+    with PgAuditStore(url) as store:
+        old = store.get(2)
+        assert old is not None and (old.override_code, old.terms) == ("collateral", terms)
+        assert old.justification == "guarantor deed signed"
+        new = decide(
+            store,
+            client_id=3,
+            model_decision="REFUSE",
+            final_decision="ACCEPT",
+            terms=terms,
+            justification="guarantor deed signed",
+        )
+        assert (new.override_code, new.terms) == ("collateral", terms) and store.get(3) == new
+        assert store.verify().ok and store.status(3) == "pending"  # four-eyes level kept
+        after = {r.id: r.hash for r in store.decisions()}
+        assert all(after[i] == h for i, h in before)
+        out = tmp_path / "upgraded.csv"
+        assert store.export_csv(out) == 3
+    with psycopg.connect(url, autocommit=True) as alice:
+        row = alice.execute(
+            "SELECT override_code, terms, justification FROM credit_audit.decisions WHERE id = 3"
+        )
+        assert row.fetchone() == ("collateral", terms, "guarantor deed signed")  # real columns now
+    assert "collateral" in out.read_text(encoding="utf-8")
+    assert audit_main(["init", "--db", server.admin_url("schema_one")]) == 0
+    assert "already exists (schema 2)" in capsys.readouterr().out
