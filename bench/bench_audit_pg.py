@@ -6,6 +6,8 @@ Starts a throwaway PostgreSQL (``tests/pg_server.py``: Debian ``postgresql`` pac
 TCP with scram-sha-256 logins), creates the log with ``audit init`` (four-eyes above PD 0.5) and one login
 role per advisor, then:
 
+0. **Alone**: one advisor records DECISIONS decisions (the time of one decision without contention:
+   mostly the one WAL flush that makes it durable).
 1. **Load**: ADVISORS processes record DECISIONS decisions each, all at once, through
    :class:`PgAuditStore` (one connection per process, one server round trip per decision). Each process
    times every ``record()`` call (from the call to the acknowledged, committed row). Reports records
@@ -15,7 +17,8 @@ role per advisor, then:
    ``pg_ctl stop -m immediate`` (no checkpoint, like a power cut of the server process) and restarted.
    Every decision a writer saw acknowledged must be there with the same hash, and the chain must verify.
 
-Prints the load average beside the figures (the machine is shared).
+Prints the load average beside the figures (the machine is shared), and one ``RESULT`` line per phase
+with median, p95, throughput, acknowledged-but-lost count and whether the chain verifies.
 """
 
 from __future__ import annotations
@@ -92,10 +95,10 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def load_run(server: PgServer, db: str, advisors: int, decisions: int) -> None:
-    """Phase 1: ADVISORS x DECISIONS at once."""
-    urls = [server.create_login(f"adv{i}", "credit_advisor", dbname=db) for i in range(advisors)]
-    print(f"load before: {_load()}")
+def load_run(server: PgServer, db: str, advisors: int, decisions: int, phase: str) -> None:
+    """ADVISORS x DECISIONS at once (their login roles are created when missing)."""
+    urls = [server.url(f"adv{i}", db) for i in range(advisors)]
+    load_before = _load()
     procs = _spawn(urls, decisions)
     start_at = time.time()
     acked: list[tuple[int, str, float]] = []
@@ -110,7 +113,10 @@ def load_run(server: PgServer, db: str, advisors: int, decisions: int) -> None:
         pending = len(store.pending())
     times = [t for _, _, t in acked]
     lost = [i for i, h, _ in acked if stored.get(i) != h]
-    print(f"== load: {advisors} advisor processes x {decisions} decisions at once (load after: {load_after})")
+    print(
+        f"== {phase}: {advisors} advisor process{'es' if advisors > 1 else ''} x {decisions} decisions "
+        f"at once (load before: {load_before}, after: {load_after})"
+    )
     print(f"acknowledged {len(acked)}, stored {len(stored)}, acknowledged but missing {len(lost)}")
     print(f"chain: {'intact' if result.ok else 'BROKEN'} ({result.message}); ids 1..{max(stored, default=0)}")
     print(f"four-eyes: {pending} pending (PD 0.6 > level 0.5)")
@@ -120,6 +126,11 @@ def load_run(server: PgServer, db: str, advisors: int, decisions: int) -> None:
         f"(target p95 <= 25 ms: ratio {_percentile(times, 0.95) / 25:.2f})"
     )
     print(f"throughput: {len(acked) / wall:.0f} decisions/s over {wall:.1f} s")
+    print(
+        f"RESULT {phase}: median {statistics.median(times):.1f} ms, p95 {_percentile(times, 0.95):.1f} ms, "
+        f"throughput {len(acked) / wall:.0f}/s, lost {len(lost)}, chain {'ok' if result.ok else 'BROKEN'}, "
+        f"load {load_after.split()[0]}"
+    )
 
 
 def crash_run(server: PgServer, db: str, writers: int) -> None:
@@ -145,6 +156,10 @@ def crash_run(server: PgServer, db: str, writers: int) -> None:
         f"acknowledged but missing {len(lost)}; chain {'intact' if result.ok else 'BROKEN'}; "
         f"stop + restart {restart:.1f} s"
     )
+    print(
+        f"RESULT crash: acknowledged {len(acked)}, lost {len(lost)}, "
+        f"chain {'ok' if result.ok else 'BROKEN'}, load {_load().split()[0]}"
+    )
 
 
 def main() -> None:
@@ -159,12 +174,24 @@ def main() -> None:
         action="store_true",
         help="server with fsync off: the cost of the work without the disk flush (load phase only)",
     )
+    parser.add_argument(
+        "--commit-delay",
+        type=int,
+        default=0,
+        metavar="US",
+        help="server commit_delay in microseconds (a flush waits for more commits to share it; default 0)",
+    )
     args = parser.parse_args()
     with throwaway_server(fsync=not args.no_fsync) as server:
-        print(f"server fsync: {'off' if args.no_fsync else 'on'}")
+        print(f"server fsync: {'off' if args.no_fsync else 'on'}, commit_delay {args.commit_delay} us")
+        server.sql(f"ALTER SYSTEM SET commit_delay = {int(args.commit_delay)}")
+        server.sql("SELECT pg_reload_conf()")
         server.sql("CREATE DATABASE credit")
         init_schema(server.admin_url("credit"), four_eyes_pd=0.5)
-        load_run(server, "credit", args.advisors, args.decisions)
+        for i in range(args.advisors):
+            server.create_login(f"adv{i}", "credit_advisor", dbname="credit")
+        load_run(server, "credit", 1, args.decisions, "alone")
+        load_run(server, "credit", args.advisors, args.decisions, "load")
         if not args.no_fsync:
             crash_run(server, "credit", min(args.crash_writers, args.advisors))
 

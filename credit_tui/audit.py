@@ -58,7 +58,8 @@ GENESIS_HASH: Final = "0" * 64
 BUSY_TIMEOUT_MS: Final = 15_000
 _HASH_DOMAIN: Final = "credit-tui-audit/1\n"
 
-_COLUMNS: Final = (
+#: The columns of a decision both backends store, in order, before their chain columns.
+DECISION_FIELDS: Final = (
     "id",
     "time",
     "advisor",
@@ -73,13 +74,10 @@ _COLUMNS: Final = (
     "reasons",
     "input_hash",
     "corrects",
-    "prev_hash",
-    "hash",
-    "override_code",
-    "terms",
 )
 #: Columns added by schema 2 (a schema-1 log gains them, empty, when opened: its hashes stay valid).
-_V2_COLUMNS: Final = ("override_code", "terms")
+V2_COLUMNS: Final = ("override_code", "terms")
+_COLUMNS: Final = (*DECISION_FIELDS, "prev_hash", "hash", *V2_COLUMNS)
 
 _TRIGGERS: Final = frozenset({"decisions_no_update", "decisions_no_delete", "decisions_append_only"})
 
@@ -280,7 +278,7 @@ def input_row_hash(record: Mapping[str, Any]) -> str:
 def _record_hash(content: Mapping[str, Any]) -> str:
     """Hash of a record's content (every column but ``hash``), ``prev_hash`` and ``id`` included."""
     body = {name: content[name] for name in _COLUMNS if name != "hash"}
-    for name in _V2_COLUMNS:  # absent from schema-1 records: their hashes stay what they were
+    for name in V2_COLUMNS:  # absent from schema-1 records: their hashes stay what they were
         if not body.get(name):
             body.pop(name, None)
     body["override"] = bool(body["override"])
@@ -790,7 +788,7 @@ class AuditStore(DecisionLog):
                 conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
                 conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             elif state == "schema 1":
-                for name in _V2_COLUMNS:
+                for name in V2_COLUMNS:
                     conn.execute(f"ALTER TABLE decisions ADD COLUMN {name} TEXT NOT NULL DEFAULT ''")
                 conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             conn.execute("COMMIT")
@@ -821,7 +819,7 @@ class AuditStore(DecisionLog):
                 f"this version reads {SCHEMA_VERSION})"
             )
         columns = tuple(str(row[1]) for row in conn.execute("PRAGMA table_info(decisions)"))
-        if version == 1 and columns == _COLUMNS[: -len(_V2_COLUMNS)]:
+        if version == 1 and columns == _COLUMNS[: -len(V2_COLUMNS)]:
             return "schema 1"
         if columns != _COLUMNS:
             raise self._fail("is a credit-tui audit log whose decisions table has been altered")
@@ -1074,7 +1072,11 @@ _EXPECTED_TRIGGERS: Final = {
 
 
 def _from_row(row: Sequence[Any]) -> DecisionRecord:
-    data = dict(zip(_COLUMNS, row, strict=True))
+    return record_from_columns(dict(zip(_COLUMNS, row, strict=True)))
+
+
+def record_from_columns(data: Mapping[str, Any]) -> DecisionRecord:
+    """A :class:`DecisionRecord` from its stored columns (either backend; reasons as JSON text)."""
     return DecisionRecord(
         id=int(data["id"]),
         time=str(data["time"]),

@@ -25,7 +25,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from credit_tui.audit import (
+    DECISION_FIELDS,
     GENESIS_HASH,
+    V2_COLUMNS,
     AuditError,
     AuditRetryableError,
     DecisionError,
@@ -34,6 +36,7 @@ from credit_tui.audit import (
     DecisionRequest,
     VerifyResult,
     _verify_rows,
+    record_from_columns,
     write_csv,
 )
 
@@ -46,30 +49,7 @@ SUPERVISOR_ROLE: Final = "credit_supervisor"
 ADVISOR_ROLE: Final = "credit_advisor"
 _VERDICTS: Final = ("APPROVED", "REJECTED")
 
-_DECISION_COLUMNS: Final = (
-    "id",
-    "time",
-    "advisor",
-    "client_id",
-    "bundle_id",
-    "threshold",
-    "pd",
-    "model_decision",
-    "final_decision",
-    "override",
-    "justification",
-    "reasons",
-    "input_hash",
-    "corrects",
-    "pending",
-    "request_id",
-    "prev_hash",
-    "hash",
-    "override_code",
-    "terms",
-)
-#: Added by schema 2: a record's hash covers them only when one is non-empty (schema-1 hashes hold).
-_V2_COLUMNS: Final = ("override_code", "terms")
+_DECISION_COLUMNS: Final = (*DECISION_FIELDS, "pending", "request_id", "prev_hash", "hash", *V2_COLUMNS)
 _REVIEW_COLUMNS: Final = (
     "id",
     "decision_id",
@@ -122,10 +102,10 @@ def decision_hash(data: Mapping[str, Any]) -> str:
     Schema 1's hash over every column but the schema-2 ones; when a schema-2 column is not empty,
     SHA-256 over ``credit-tui-audit-pg/2``, that hash, the reason code and the terms.
     """
-    v1 = _text_hash("credit-tui-audit-pg/1", [c for c in _DECISION_COLUMNS if c not in _V2_COLUMNS], data)
-    if not any(data.get(c) for c in _V2_COLUMNS):
+    v1 = _text_hash("credit-tui-audit-pg/1", [c for c in _DECISION_COLUMNS if c not in V2_COLUMNS], data)
+    if not any(data.get(c) for c in V2_COLUMNS):
         return v1
-    body = _field(v1) + "".join(_field(str(data[c])) for c in _V2_COLUMNS)
+    body = _field(v1) + "".join(_field(str(data[c])) for c in V2_COLUMNS)
     return hashlib.sha256(f"credit-tui-audit-pg/2\n{body}".encode()).hexdigest()
 
 
@@ -636,40 +616,13 @@ def unpack_justification(text: str) -> tuple[str, str, str]:
 
 def _record(row: Sequence[Any], packed_until: int) -> DecisionRecord:
     data = dict(zip(_DECISION_COLUMNS, row, strict=True))
-    justification, code, terms = str(data["justification"]), str(data["override_code"]), str(data["terms"])
-    if not code and not terms and int(data["id"]) <= packed_until:  # written by schema 1
-        justification, code, terms = unpack_justification(justification)
-    reasons = json.loads(str(data["reasons"]))
-    return DecisionRecord(
-        id=int(data["id"]),
-        time=str(data["time"]),
-        advisor=str(data["advisor"]),
-        client_id=int(data["client_id"]),
-        bundle_id=str(data["bundle_id"]),
-        threshold=float(data["threshold"]),
-        pd=float(data["pd"]),
-        model_decision=str(data["model_decision"]),
-        final_decision=str(data["final_decision"]),
-        override=bool(data["override"]),
-        justification=justification,
-        reasons=tuple(str(r) for r in reasons) if isinstance(reasons, list) else (str(reasons),),
-        input_hash=str(data["input_hash"]),
-        corrects=None if data["corrects"] is None else int(data["corrects"]),
-        prev_hash=str(data["prev_hash"]),
-        hash=str(data["hash"]),
-        override_code=code,
-        terms=terms,
-    )
+    if not data["override_code"] and not data["terms"] and int(data["id"]) <= packed_until:  # schema 1
+        data["justification"], data["override_code"], data["terms"] = unpack_justification(
+            str(data["justification"])
+        )
+    return record_from_columns(data)
 
 
 def _review(row: Sequence[Any]) -> Review:
     data = dict(zip(_REVIEW_COLUMNS, row, strict=True))
-    return Review(
-        id=int(data["id"]),
-        decision_id=int(data["decision_id"]),
-        time=str(data["time"]),
-        approver=str(data["approver"]),
-        verdict=str(data["verdict"]),
-        justification=str(data["justification"]),
-        hash=str(data["hash"]),
-    )
+    return Review(**{name: data[name] for name in Review.__dataclass_fields__})

@@ -78,13 +78,14 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = credit_audit, pg_temp SET ex
 AS $f$
 DECLARE
     rec credit_audit.decisions;
-    earlier credit_audit.decisions;
+    earlier_client bigint;
     level double precision;
+    next_id bigint;
+    is_override boolean;
     who text := session_user;
 BEGIN
-    IF NOT pg_has_role(session_user, 'credit_advisor', 'MEMBER') THEN
-        RAISE EXCEPTION 'role % is not a credit advisor (a member of credit_advisor)', session_user
-            USING ERRCODE = '42501';
+    IF NOT pg_has_role(who, 'credit_advisor', 'MEMBER') THEN
+        RAISE EXCEPTION 'role % is not a credit advisor (a member of credit_advisor)', who USING ERRCODE = '42501';
     END IF;
     PERFORM pg_advisory_xact_lock(1129595221);  -- one writer at a time: one gap-free chain
     SELECT * INTO rec FROM decisions WHERE request_id = p_request_id;
@@ -106,37 +107,23 @@ BEGIN
     IF length(p_terms) > 4000 THEN
         RAISE EXCEPTION 'The terms decided on are too long (% characters).', length(p_terms) USING ERRCODE = '22023';
     END IF;
-    IF p_corrects IS NOT NULL THEN
-        SELECT * INTO earlier FROM decisions WHERE id = p_corrects;
-        IF NOT FOUND THEN
-            RAISE EXCEPTION 'Record % does not exist, so it cannot be corrected.', p_corrects
-                USING ERRCODE = '22023';
-        END IF;
-        IF earlier.client_id <> p_client_id THEN
-            RAISE EXCEPTION 'Record % is about client %, not client %; a correction must concern the same client.',
-                p_corrects, earlier.client_id, p_client_id USING ERRCODE = '22023';
-        END IF;
+    SELECT client_id INTO earlier_client FROM decisions WHERE id = p_corrects;
+    IF p_corrects IS NOT NULL AND earlier_client IS DISTINCT FROM p_client_id THEN
+        RAISE EXCEPTION '%', CASE WHEN earlier_client IS NULL
+            THEN format('Record %s does not exist, so it cannot be corrected.', p_corrects)
+            ELSE format('Record %s is about client %s, not client %s; a correction must concern the same '
+                        'client.', p_corrects, earlier_client, p_client_id) END USING ERRCODE = '22023';
     END IF;
-    SELECT coalesce(max(id), 0) + 1 INTO rec.id FROM decisions;
-    SELECT coalesce((SELECT hash FROM decisions WHERE id = rec.id - 1), repeat('0', 64)) INTO rec.prev_hash;
     SELECT value::double precision INTO level FROM meta WHERE key = 'four_eyes_pd';
-    rec.time := credit_audit.now_text();
-    rec.advisor := who;
-    rec.client_id := p_client_id;
-    rec.bundle_id := p_bundle_id;
-    rec.threshold := p_threshold;
-    rec.pd := p_pd;
-    rec.model_decision := p_model_decision;
-    rec.final_decision := p_final_decision;
-    rec.override := p_model_decision <> 'REVIEW' AND p_final_decision <> p_model_decision;
-    rec.justification := p_justification;
-    rec.reasons := p_reasons;
-    rec.input_hash := p_input_hash;
-    rec.corrects := p_corrects;
-    rec.pending := rec.override OR (level IS NOT NULL AND p_pd > level);
-    rec.request_id := p_request_id;
-    rec.override_code := p_override_code;
-    rec.terms := p_terms;
+    SELECT coalesce(max(id), 0) + 1 INTO next_id FROM decisions;
+    is_override := p_model_decision <> 'REVIEW' AND p_final_decision <> p_model_decision;
+    rec := ROW(  -- in the table's column order
+        next_id, credit_audit.now_text(), who, p_client_id, p_bundle_id, p_threshold, p_pd,
+        p_model_decision, p_final_decision, is_override, p_justification, p_reasons, p_input_hash,
+        p_corrects, is_override OR (level IS NOT NULL AND p_pd > level), p_request_id,
+        coalesce((SELECT hash FROM decisions WHERE id = next_id - 1), repeat('0', 64)), NULL,
+        p_override_code, p_terms
+    );
     rec.hash := credit_audit.decision_hash(rec);
     INSERT INTO decisions VALUES (rec.*);
     -- Commit without waiting for the disk: the lock is released as soon as the commit record is in the
