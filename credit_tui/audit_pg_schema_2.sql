@@ -87,14 +87,6 @@ BEGIN
     IF NOT pg_has_role(who, 'credit_advisor', 'MEMBER') THEN
         RAISE EXCEPTION 'role % is not a credit advisor (a member of credit_advisor)', who USING ERRCODE = '42501';
     END IF;
-    PERFORM pg_advisory_xact_lock(1129595221);  -- one writer at a time: one gap-free chain
-    SELECT * INTO rec FROM decisions WHERE request_id = p_request_id;
-    IF FOUND THEN  -- a retry of a decision that was recorded before the connection was lost
-        IF rec.advisor <> who THEN
-            RAISE EXCEPTION 'request % belongs to another advisor', p_request_id USING ERRCODE = '42501';
-        END IF;
-        RETURN rec;
-    END IF;
     IF concat(p_justification, p_bundle_id, p_override_code, p_terms) ~ '[[:cntrl:]]'
        OR p_reasons ~ '[\x01-\x1f\x7f]' THEN
         RAISE EXCEPTION 'Control characters are not allowed in a decision.' USING ERRCODE = '22023';
@@ -115,6 +107,15 @@ BEGIN
                         'client.', p_corrects, earlier_client, p_client_id) END USING ERRCODE = '22023';
     END IF;
     SELECT value::double precision INTO level FROM meta WHERE key = 'four_eyes_pd';
+    -- Only the retry check and what needs the chain's previous record are under the lock.
+    PERFORM pg_advisory_xact_lock(1129595221);  -- one writer at a time: one gap-free chain
+    SELECT * INTO rec FROM decisions WHERE request_id = p_request_id;
+    IF FOUND THEN  -- a retry of a decision that was recorded before the connection was lost
+        IF rec.advisor <> who THEN
+            RAISE EXCEPTION 'request % belongs to another advisor', p_request_id USING ERRCODE = '42501';
+        END IF;
+        RETURN rec;
+    END IF;
     SELECT coalesce(max(id), 0) + 1 INTO next_id FROM decisions;
     is_override := p_model_decision <> 'REVIEW' AND p_final_decision <> p_model_decision;
     rec := ROW(  -- in the table's column order
