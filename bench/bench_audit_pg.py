@@ -49,6 +49,7 @@ WRITER = textwrap.dedent(
     store = PgAuditStore(url)
     print("ready", flush=True)
     sys.stdin.readline()  # every advisor starts at the same moment
+    cpu = time.process_time()
     for i in range(count):
         refused = i % 4 == 0
         t0 = time.perf_counter()
@@ -62,6 +63,7 @@ WRITER = textwrap.dedent(
         except AuditError:
             break
         print(rec.id, rec.hash, f"{(time.perf_counter() - t0) * 1000:.3f}", flush=True)
+    print("cpu", time.process_time() - cpu, "-", flush=True)
     """
 )
 
@@ -95,18 +97,42 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
+def _server_cpu(server: PgServer) -> float:
+    """CPU seconds used so far by the server's postmaster and its children (backends, WAL writer, ...)."""
+    postmaster = int((server.root / "data" / "postmaster.pid").read_text().split()[0])
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if stat.parent.name == str(postmaster):  # its own, and its children's that ended
+            total += int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])
+        elif int(fields[1]) == postmaster:  # a running child: utime + stime, in clock ticks
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def load_run(server: PgServer, db: str, advisors: int, decisions: int, phase: str) -> None:
     """ADVISORS x DECISIONS at once (their login roles are created when missing)."""
     urls = [server.url(f"adv{i}", db) for i in range(advisors)]
     load_before = _load()
+    server_before = _server_cpu(server)
     procs = _spawn(urls, decisions)
     start_at = time.time()
     acked: list[tuple[int, str, float]] = []
+    client_cpu = 0.0
     for proc in procs:
         out, _ = proc.communicate(timeout=900)
-        acked += [(int(a), b, float(c)) for a, b, c in (line.split() for line in out.splitlines())]
+        for a, b, c in (line.split() for line in out.splitlines()):
+            if a == "cpu":
+                client_cpu += float(b)
+            else:
+                acked.append((int(a), b, float(c)))
     wall = time.time() - start_at
     load_after = _load()
+    client_ms = client_cpu * 1000 / max(1, len(acked))
+    server_ms = (_server_cpu(server) - server_before) * 1000 / max(1, len(acked))
     with PgAuditStore(server.url("adv0", db)) as store:
         result = store.verify()
         stored = {r.id: r.hash for r in store.decisions()}
@@ -127,6 +153,11 @@ def load_run(server: PgServer, db: str, advisors: int, decisions: int, phase: st
     )
     print(f"throughput: {len(acked) / wall:.0f} decisions/s over {wall:.1f} s")
     print(
+        f"CPU per decision: advisor process {client_ms:.2f} ms, server "
+        f"{server_ms:.2f} ms: on {os.cpu_count()} idle cores at most "
+        f"~{1000 * (os.cpu_count() or 1) / (client_ms + server_ms):.0f} decisions/s"
+    )
+    print(
         f"RESULT {phase}: median {statistics.median(times):.1f} ms, p95 {_percentile(times, 0.95):.1f} ms, "
         f"throughput {len(acked) / wall:.0f}/s, lost {len(lost)}, chain {'ok' if result.ok else 'BROKEN'}, "
         f"load {load_after.split()[0]}"
@@ -143,7 +174,7 @@ def crash_run(server: PgServer, db: str, writers: int) -> None:
     acked: list[tuple[int, str]] = []
     for proc in procs:
         out, _ = proc.communicate(timeout=300)
-        acked += [(int(a), b) for a, b, _ in (line.split() for line in out.splitlines())]
+        acked += [(int(a), b) for a, b, _ in (line.split() for line in out.splitlines()) if a != "cpu"]
     server.start()
     restart = time.time() - t0
     with PgAuditStore(server.url("adv0", db)) as store:

@@ -392,6 +392,8 @@ class PgAuditStore(DecisionLog):
             DecisionError: When the server refuses the decision.
             AuditError: When the server cannot be reached or was lost: nothing is acknowledged, retry.
         """
+        import psycopg
+
         r = request
         params = (
             r.client_id,
@@ -409,11 +411,23 @@ class PgAuditStore(DecisionLog):
             r.terms,
         )
         columns, marks = ", ".join(_DECISION_COLUMNS), ", ".join(["%s"] * len(params))
+        # One round trip, two transactions: the decision (committed without waiting for the disk), then
+        # the confirm (a synchronous commit). Parameters are bound by psycopg on the client side.
+        sql = (
+            f"BEGIN; SELECT {columns} FROM credit_audit.record_decision({marks}); COMMIT; "
+            "SELECT credit_audit.confirm_durable()"
+        )
         with self._session("the decision was not recorded") as conn:
-            sql = f"SELECT {columns} FROM credit_audit.record_decision({marks})"
-            row = conn.execute(sql.encode(), params).fetchone()
-            self._confirm_durable(conn)
-        assert row is not None
+            try:
+                cursor = psycopg.ClientCursor(conn).execute(sql.encode(), params)
+            except psycopg.Error:
+                if conn.info.transaction_status == psycopg.pq.TransactionStatus.INERROR:
+                    conn.execute("ROLLBACK")  # the server stopped at the error, before COMMIT
+                raise
+            cursor.nextset()  # past BEGIN
+            row = cursor.fetchone()
+            confirmed = cursor.nextset() and cursor.nextset() and cursor.fetchone()  # past COMMIT
+        assert row is not None and confirmed
         self.recorded_pending[int(row[0])] = bool(row[_DECISION_COLUMNS.index("pending")])
         return _record(row, self._packed_until)
 
