@@ -152,7 +152,7 @@ def stage_tables(
     Raises:
         DataError: When a file cannot be used (one sentence naming the file, row or value).
     """
-    from trainer.features import HISTORY_INPUT_COLUMNS
+    from trainer.features import history_input_columns
 
     part = f"hash(SK_ID_CURR) % {partitions}"
     app_name, app_path, app_columns = applications
@@ -161,7 +161,7 @@ def stage_tables(
             (app_name, app_path, _with_part(typed_select(con, app_name, app_path, app_columns), part))
         ]
         for name, path in sources.items():
-            select = typed_select(con, name, path, HISTORY_INPUT_COLUMNS[name])
+            select = typed_select(con, name, path, history_input_columns(name))
             if name == "bureau_balance":
                 owners = typed_select(con, "bureau", sources["bureau"], ["SK_ID_BUREAU", "SK_ID_CURR"])
                 sql = (
