@@ -427,6 +427,7 @@ def compare(
         run_compare,
         write_outputs,
     )
+    from trainer.figures import comparison_figure
     from trainer.tracking import log_compare, resolve_uri, tracked
     from trainer.views import compare_table, progress_bar
 
@@ -448,6 +449,9 @@ def compare(
             result = run_compare(config, dataset, progress)
         target = out if out is not None else _default_out(Path("reports") / "compare")
         files = write_outputs(result, target, run.run_id)
+        figure = comparison_figure(result, target)
+        if figure is not None:
+            files.append(figure)
         log_compare(run, result, files)
     Console().print(compare_table(result))
     err_console.print(f"wrote {', '.join(str(f) for f in files)}")

@@ -50,7 +50,6 @@ give byte-identical files.
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -64,6 +63,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from scipy.special import ndtr, ndtri
 
+from trainer.atomic import atomic_path
 from trainer.errors import DataError
 from trainer.progress import ProgressReport
 from trainer.schema import HISTORY_TABLES, load_profile, table_spec
@@ -1174,13 +1174,12 @@ def _quote(level: str) -> str:
 
 
 class _Writer:
-    """Streams one table to a temporary file in the output folder; ``commit`` renames it into place."""
+    """Streams one table to ``tmp``: a temporary file :func:`trainer.atomic.atomic_path` puts in place."""
 
-    def __init__(self, out_dir: Path, name: str, fmt: str, columns: Sequence[str] | None = None) -> None:
+    def __init__(self, tmp: Path, name: str, fmt: str, columns: Sequence[str] | None = None) -> None:
         self.name = name
         self.fmt = fmt
-        self.final = out_dir / f"{name}.{fmt}"
-        self.tmp = out_dir / f".{name}.{fmt}.{os.getpid()}.tmp"
+        self.tmp = tmp
         spec = table_spec(name) if name in load_profile()["tables"] else None
         if spec is not None:
             self.columns = [(col.name, col.csv_dtype, col.levels) for col in spec.columns]
@@ -1190,6 +1189,7 @@ class _Writer:
         self.rows = 0
         self._fh: BinaryIO | None = None
         self._pq: pq.ParquetWriter | None = None
+        self._closed = False
         if fmt == "csv":
             self._fh = self.tmp.open("wb")
             self._fh.write((",".join(c for c, _, _ in self.columns) + "\n").encode())
@@ -1245,7 +1245,9 @@ class _Writer:
         self.rows += n
 
     def close(self) -> None:
-        """Finish the temporary file."""
+        """Finish the temporary file (a second call does nothing)."""
+        if self._closed:
+            return
         if self._fh is not None:
             self._fh.close()
             self._fh = None
@@ -1258,18 +1260,12 @@ class _Writer:
         if self._pq is not None:
             self._pq.close()
             self._pq = None
-
-    def commit(self) -> Path:
-        """Move the finished file to its final name."""
-        os.replace(self.tmp, self.final)
-        return self.final
+        self._closed = True
 
     def abort(self) -> None:
-        """Drop the temporary file."""
+        """Close the temporary file, ignoring errors (after a failure, or once closed: no-op)."""
         with contextlib.suppress(Exception):
             self.close()
-        with contextlib.suppress(FileNotFoundError):
-            self.tmp.unlink()
 
 
 # --------------------------------------------------------------------------------------------------
@@ -1364,9 +1360,21 @@ def generate(
         parts[name] = cols
         app_logit[mask] = _app_risk(name, cols)
 
-    writers = {name: _Writer(out_dir, name, fmt) for name in HISTORY_TABLES}
-    all_writers = list(writers.values())
-    try:
+    # Every file is written under a temporary name beside its target and put in place (fsync, rename)
+    # only once all tables are complete; on any failure every temporary file is removed.
+    writers: dict[str, _Writer] = {}
+    paths: dict[str, Path] = {}
+    with contextlib.ExitStack() as files:
+
+        def open_writer(name: str, file_fmt: str, columns: Sequence[str] | None = None) -> _Writer:
+            paths[name] = out_dir / f"{name}.{file_fmt}"
+            writer = _Writer(files.enter_context(atomic_path(paths[name])), name, file_fmt, columns)
+            files.callback(writer.abort)  # runs before its file is put in place or removed
+            writers[name] = writer
+            return writer
+
+        for name in HISTORY_TABLES:
+            open_writer(name, fmt)
         hist_logit = np.zeros(total)
         rows_per_client = {
             k: v / (REAL_TRAIN_ROWS + REAL_TEST_ROWS) for k, v in load_profile()["full_table_rows"].items()
@@ -1412,26 +1420,17 @@ def generate(
         target = (rng_target.random(total) < true_pd).astype(np.float64)
         parts["application_train"]["TARGET"] = target[~is_test]
         for name in ("application_train", "application_test"):
-            w = _Writer(out_dir, name, fmt)
-            all_writers.append(w)
-            writers[name] = w
+            w = open_writer(name, fmt)
             cols = parts[name]
             nrows = len(cols["SK_ID_CURR"])
             for start in range(0, nrows, APP_BATCH):
                 w.write({c: v[start : start + APP_BATCH] for c, v in cols.items()})
                 if progress is not None:
                     progress(name, min(start + APP_BATCH, nrows), nrows)
-        truth = _Writer(out_dir, "synth_truth", "csv", columns=("SK_ID_CURR", "TRUE_PD"))
-        all_writers.append(truth)
-        writers["synth_truth"] = truth
+        truth = open_writer("synth_truth", "csv", columns=("SK_ID_CURR", "TRUE_PD"))
         truth.write({"SK_ID_CURR": all_ids.astype(np.float64), "TRUE_PD": np.round(true_pd, 8)})
-        for w in all_writers:
+        for w in writers.values():
             w.close()
-        paths = {name: w.commit() for name, w in writers.items()}
-    except BaseException:
-        for w in all_writers:
-            w.abort()
-        raise
     rows = {name: w.rows for name, w in writers.items()}
     return SynthSummary(
         out_dir=out_dir,
