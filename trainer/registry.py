@@ -46,6 +46,10 @@ HISTORY_KEYS: dict[str, tuple[str, ...]] = {
 }
 
 DOCUMENT_FLAGS: tuple[str, ...] = tuple(f"FLAG_DOCUMENT_{i}" for i in range(2, 22))
+#: Credit bureau enquiries about the client in the hour, day, week, month, quarter and year before.
+BUREAU_ENQUIRIES: tuple[str, ...] = tuple(
+    f"AMT_REQ_CREDIT_BUREAU_{period}" for period in ("HOUR", "DAY", "WEEK", "MON", "QRT", "YEAR")
+)
 
 
 @dataclass(frozen=True)

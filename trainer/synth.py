@@ -66,6 +66,7 @@ from scipy.special import ndtr, ndtri
 from trainer.atomic import atomic_path
 from trainer.errors import DataError
 from trainer.progress import ProgressReport
+from trainer.registry import BUREAU_ENQUIRIES
 from trainer.schema import HISTORY_TABLES, load_profile, table_spec
 from trainer.synth_effects import (
     LEVEL_CURVES,
@@ -114,14 +115,6 @@ _Q_LEVELS_KEYS = ("0", "0.01", "0.05", "0.25", "0.5", "0.75", "0.95", "0.99", "1
 _DAYS_PER_MONTH = 30.4375
 _HOUSING_SUFFIXES = ("_AVG", "_MODE", "_MEDI")
 _HOUSING_EXTRA = ("FONDKAPREMONT_MODE", "HOUSETYPE_MODE", "TOTALAREA_MODE", "WALLSMATERIAL_MODE")
-_BUREAU_REQ = (
-    "AMT_REQ_CREDIT_BUREAU_HOUR",
-    "AMT_REQ_CREDIT_BUREAU_DAY",
-    "AMT_REQ_CREDIT_BUREAU_WEEK",
-    "AMT_REQ_CREDIT_BUREAU_MON",
-    "AMT_REQ_CREDIT_BUREAU_QRT",
-    "AMT_REQ_CREDIT_BUREAU_YEAR",
-)
 
 
 @dataclass(frozen=True)
@@ -591,8 +584,8 @@ def _applications(table: str, n: int, lat: _Clients, rng: np.random.Generator) -
 
     # Housing block: all building fields present or missing together; AVG/MODE/MEDI close.
     _housing(t, c, n, aff, rng)
-    req_missing = rng.random(n) < _marginal(t, _BUREAU_REQ[0]).missing
-    for name in _BUREAU_REQ:
+    req_missing = rng.random(n) < _marginal(t, BUREAU_ENQUIRIES[0]).missing
+    for name in BUREAU_ENQUIRIES:
         c[name] = _num(t, name, _strat(rng, n), rng, missing=req_missing)
     c["FLAG_MOBIL"] = np.ones(n)
     _fill_rest(t, c, n, rng)
@@ -995,6 +988,33 @@ def _split_payments(inst: Cols, rng: np.random.Generator) -> Cols:
     return out
 
 
+def _past_due(
+    bad: FArr, months: Any, owner: Any, k: Any, intercept: float, share: float, rng: np.random.Generator
+) -> tuple[FArr, FArr]:
+    """Days past due of monthly rows: each credit may have one episode of growing lateness.
+
+    Args:
+        bad: Hidden badness of each credit (raises the odds of an episode).
+        months: Months of history of each credit (the episode starts within them).
+        owner: Credit of each monthly row.
+        k: Month of each row within its credit.
+        intercept: Log-odds of an episode for an average credit.
+        share: Share of the past-due rows also past due with tolerance (``SK_DPD_DEF``); it is also
+            the parameter of the geometric episode length.
+        rng: Random generator (draws in a fixed order: the files stay byte-identical per seed).
+
+    Returns:
+        ``SK_DPD`` and ``SK_DPD_DEF`` of every row.
+    """
+    n, r = len(bad), len(owner)
+    episode = rng.random(n) < _sigmoid(intercept + 1.5 * bad)
+    ep_start = (rng.random(n) * months).astype(np.int64)
+    ep_len = rng.geometric(share, n)
+    in_ep = episode[owner] & (k >= ep_start[owner]) & (k < ep_start[owner] + ep_len[owner])
+    dpd = np.where(in_ep, (k - ep_start[owner] + 1) * rng.integers(1, 31, r), 0).astype(np.float64)
+    return dpd, np.where(rng.random(r) < share, dpd, 0.0)
+
+
 def _pos_installments(
     p: Cols,
     loans: BArr,
@@ -1007,7 +1027,6 @@ def _pos_installments(
     rng: np.random.Generator,
 ) -> tuple[Cols, Cols]:
     rows = np.flatnonzero(loans)
-    nl = len(rows)
     n_term = term[rows].astype(np.int64)
     first_due = p["DAYS_FIRST_DUE"][rows]
     start = np.maximum(np.floor(p["DAYS_DECISION"][rows] / _DAYS_PER_MONTH), -96).astype(np.int64)
@@ -1033,13 +1052,7 @@ def _pos_installments(
     status[signed] = _code(t, "NAME_CONTRACT_STATUS", "Signed")
     pos["NAME_CONTRACT_STATUS"] = status.astype(np.int64)
     loan_bad = bad[rows]
-    episode = rng.random(nl) < _sigmoid(-3.4 + 1.5 * loan_bad)
-    ep_start = (rng.random(nl) * months).astype(np.int64)
-    ep_len = rng.geometric(0.35, nl)
-    in_ep = episode[li] & (k >= ep_start[li]) & (k < ep_start[li] + ep_len[li])
-    dpd = np.where(in_ep, (k - ep_start[li] + 1) * rng.integers(1, 31, r), 0).astype(np.float64)
-    pos["SK_DPD"] = dpd
-    pos["SK_DPD_DEF"] = np.where(rng.random(r) < 0.35, dpd, 0.0)
+    pos["SK_DPD"], pos["SK_DPD_DEF"] = _past_due(loan_bad, months, li, k, -3.4, 0.35, rng)
     pos["_row"] = rows[li].astype(np.float64)
 
     # Installments: one row per due date already passed.
@@ -1117,13 +1130,7 @@ def _cards(
         "CNT_DRAWINGS_POS_CURRENT",
     ):
         c[col] = _num(t, col, rng.random(r), rng, missing=draw_missing)
-    episode = rng.random(nc) < _sigmoid(-3.0 + 1.5 * card_bad)
-    ep_start = (rng.random(nc) * months).astype(np.int64)
-    ep_len = rng.geometric(0.3, nc)
-    in_ep = episode[gi] & (k >= ep_start[gi]) & (k < ep_start[gi] + ep_len[gi])
-    dpd = np.where(in_ep, (k - ep_start[gi] + 1) * rng.integers(1, 31, r), 0).astype(np.float64)
-    c["SK_DPD"] = dpd
-    c["SK_DPD_DEF"] = np.where(rng.random(r) < 0.3, dpd, 0.0)
+    c["SK_DPD"], c["SK_DPD_DEF"] = _past_due(card_bad, months, gi, k, -3.0, 0.3, rng)
     _fill_rest(t, c, r, rng)
     for col in (
         "AMT_DRAWINGS_CURRENT",
