@@ -6,8 +6,8 @@ import re
 from pathlib import Path
 
 import pandas as pd
+from helpers import tiny_table
 from rich.console import Console
-from table_helpers import tiny_table
 from typer.testing import CliRunner
 
 from trainer.check import Finding, check_folder, render_findings

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from table_helpers import tiny_table
+from helpers import tiny_table
 
 from trainer import data as hc
 from trainer.errors import DataError

@@ -1,8 +1,9 @@
-"""Tiny Home Credit tables for the data and check tests (imported by the tests, not collected)."""
+"""Helpers shared by several test modules (imported by them, not collected): tiny tables, command lines."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pandas as pd
 
@@ -32,3 +33,23 @@ def tiny_table(name: str, n: int, value: Callable[[ColumnSpec, int], object]) ->
         else:
             cols[c] = [value(spec, i) for i in range(n)]
     return pd.DataFrame(cols)
+
+
+def compare_args(data: Path, out: Path, sample: int, tracking_uri: str, *more: str) -> list[str]:
+    """``trainer compare`` on a stratified sample, 2 folds and 1 thread: quick enough for a test."""
+    return [
+        "compare",
+        "--data",
+        str(data),
+        *more,
+        "--folds",
+        "2",
+        "--sample",
+        str(sample),
+        "--threads",
+        "1",
+        "--out",
+        str(out),
+        "--tracking-uri",
+        tracking_uri,
+    ]
