@@ -110,10 +110,9 @@ BEGIN
     -- Only the retry check and what needs the chain's previous record are under the lock.
     PERFORM pg_advisory_xact_lock(1129595221);  -- one writer at a time: one gap-free chain
     SELECT * INTO rec FROM decisions WHERE request_id = p_request_id;
-    IF FOUND THEN  -- a retry of a decision that was recorded before the connection was lost
-        IF rec.advisor <> who THEN
-            RAISE EXCEPTION 'request % belongs to another advisor', p_request_id USING ERRCODE = '42501';
-        END IF;
+    IF FOUND AND rec.advisor <> who THEN
+        RAISE EXCEPTION 'request % belongs to another advisor', p_request_id USING ERRCODE = '42501';
+    ELSIF FOUND THEN  -- a retry of a decision recorded before the connection was lost: recorded once
         RETURN rec;
     END IF;
     SELECT coalesce(max(id), 0) + 1 INTO next_id FROM decisions;

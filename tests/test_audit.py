@@ -535,13 +535,18 @@ def test_any_single_edited_row_is_detected_at_its_id(chain_file: Path, target: i
     assert result.message.startswith(f"Record {target}")
 
 
+def _newest(conn: sqlite3.Connection) -> tuple[int, str]:
+    """(id, hash) of the newest record: an anchor taken before the tampering."""
+    row = conn.execute("SELECT id, hash FROM decisions ORDER BY id DESC LIMIT 1").fetchone()
+    return int(row[0]), str(row[1])
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(target=st.integers(1, N_RECORDS))
 def test_any_single_deleted_row_is_detected(chain_file: Path, target: int) -> None:
     with tempfile.TemporaryDirectory() as directory:
         anchor_raw = _tampered_copy(chain_file, directory)
-        anchor_row = anchor_raw.execute("SELECT id, hash FROM decisions ORDER BY id DESC LIMIT 1").fetchone()
-        anchor = (int(anchor_row[0]), str(anchor_row[1]))
+        anchor = _newest(anchor_raw)
         anchor_raw.execute("DELETE FROM decisions WHERE id = ?", (target,))
         anchor_raw.close()
         plain = _verify(directory)
@@ -593,7 +598,7 @@ def test_edit_with_recomputed_hash_breaks_the_next_link(chain_file: Path, target
 
     with tempfile.TemporaryDirectory() as directory:
         raw = _tampered_copy(chain_file, directory)
-        anchor_row = raw.execute("SELECT id, hash FROM decisions ORDER BY id DESC LIMIT 1").fetchone()
+        anchor = _newest(raw)
         row = raw.execute(f"SELECT {', '.join(_COLUMNS)} FROM decisions WHERE id = ?", (target,)).fetchone()
         content = dict(zip(_COLUMNS, row, strict=True))
         content["final_decision"] = "ACCEPT" if content["final_decision"] == "REFUSE" else "REFUSE"
@@ -605,7 +610,7 @@ def test_edit_with_recomputed_hash_breaks_the_next_link(chain_file: Path, target
         )
         raw.close()
         plain = _verify(directory)
-        anchored = _verify(directory, (int(anchor_row[0]), str(anchor_row[1])))
+        anchored = _verify(directory, anchor)
     if target < N_RECORDS:
         assert not plain.ok and plain.first_broken_id == target + 1, plain.message
     else:
