@@ -1,11 +1,25 @@
 """Team mode: the shared decision log on a PostgreSQL server (``--audit-db postgresql://...``).
 
-The schema (``audit_pg_schema.sql``, created by ``credit-tui audit init --db URL`` as an administrator)
-gives advisors SELECT and EXECUTE only. :meth:`PgAuditStore.record` calls the SECURITY DEFINER function
-``credit_audit.record_decision``: the server takes the advisor from ``session_user``, decides whether the
-record waits for a supervisor (an override, or a PD above the four-eyes level stored at init), computes the
-hash chain under one advisory lock, and commits, all in one transaction. A retry after a lost connection
-sends the same request id, so a decision is recorded once or not at all.
+The schema (``audit_pg_schema.sql``, then ``audit_pg_schema_2.sql``; created, or upgraded, by
+``credit-tui audit init --db URL`` run by an administrator) gives advisors SELECT and EXECUTE only.
+:meth:`PgAuditStore.record` calls the SECURITY DEFINER function ``credit_audit.record_decision``: the
+server takes the advisor from ``session_user``, decides whether the record waits for a supervisor (an
+override, or a PD above the four-eyes level stored at init), computes the hash chain under one advisory
+lock, and commits, all in one transaction. A retry after a lost connection sends the same request id, so
+a decision is recorded once or not at all.
+
+Durability without a disk flush under the lock. ``record_decision`` sets ``synchronous_commit = off`` for
+its own transaction: its COMMIT inserts the commit record into the write-ahead log and releases the lock
+without waiting for the disk (PostgreSQL's asynchronous commit: the transaction is visible at once and
+durable once the WAL is flushed past its commit record). In the same round trip the app then runs
+``credit_audit.confirm_durable()``, a transaction that writes WAL and commits synchronously: its COMMIT
+returns only after the WAL is flushed up to its own commit record, which lies after the decision's (same
+session, later), and a flush writes the WAL in order, so the decision is on disk before it is
+acknowledged. Concurrent confirms share one flush (group commit: a flush covers every commit record
+inserted before it). After a crash, recovery replays the WAL up to the last flushed record; each decision
+took the lock after the previous one's commit record was inserted, so its own records come later in the
+WAL: a decision can only survive when every earlier one does. A crash may lose the newest decisions that
+were not yet acknowledged, never an acknowledged one, and never leaves a gap in the chain.
 
 :meth:`PgAuditStore.verify` recomputes both chains (decisions and supervisors' reviews) in Python from
 the columns' server text, so an auditor does not have to trust the server's functions.
@@ -383,10 +397,10 @@ class PgAuditStore(DecisionLog):
         """Record one checked decision through the server's function; return it once durable.
 
         ``request.advisor`` is not sent: the server records its ``session_user``. The decision's
-        transaction (one statement, autocommit) commits without waiting for the disk, so the chain lock
-        is released at once; :meth:`_confirm_durable` then waits for the flush before anything is
-        acknowledged (see ``audit_pg_schema_2.sql``). Retrying with the same ``request_id`` after a lost
-        connection records the decision once.
+        transaction commits without waiting for the disk, so the chain lock is released at once;
+        ``confirm_durable()``, in the same round trip, then waits for the flush before anything is
+        acknowledged (see the module docstring and ``audit_pg_schema_2.sql``). Retrying with the same
+        ``request_id`` after a lost connection records the decision once.
 
         Raises:
             DecisionError: When the server refuses the decision.
@@ -430,15 +444,6 @@ class PgAuditStore(DecisionLog):
         assert row is not None and confirmed
         self.recorded_pending[int(row[0])] = bool(row[_DECISION_COLUMNS.index("pending")])
         return _record(row, self._packed_until)
-
-    @staticmethod
-    def _confirm_durable(conn: psycopg.Connection[Any]) -> None:
-        """Return once the WAL is on disk up to this session's last commit.
-
-        A synchronous commit that writes WAL: its flush covers every earlier commit record, and the
-        confirms of concurrent advisors share one flush.
-        """
-        conn.execute("SELECT credit_audit.confirm_durable()")
 
     def review(self, decision_id: int, verdict: str, justification: str) -> Review:
         """Approve or reject a pending decision (the caller's role must be a supervisor, not its advisor).
