@@ -27,6 +27,7 @@ the columns' server text, so an auditor does not have to trust the server's func
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import threading
@@ -436,7 +437,8 @@ class PgAuditStore(DecisionLog):
                 cursor = psycopg.ClientCursor(conn).execute(sql.encode(), params)
             except psycopg.Error:
                 if conn.info.transaction_status == psycopg.pq.TransactionStatus.INERROR:
-                    conn.execute("ROLLBACK")  # the server stopped at the error, before COMMIT
+                    with contextlib.suppress(psycopg.Error):  # the server stopped at the error, before COMMIT
+                        conn.execute("ROLLBACK")
                 raise
             cursor.nextset()  # past BEGIN
             row = cursor.fetchone()

@@ -269,14 +269,21 @@ def test_concurrent_advisors_get_one_gap_free_chain(team_log: TeamLog, db: str) 
 
 
 def test_immediate_server_stop_loses_no_acknowledged_decision(team_log: TeamLog, db: str) -> None:
-    team_log.server.sql("CHECKPOINT")  # recovery then replays only this test's writes
-    procs = _writers(team_log, db, n=3, count=2000)
-    first = procs[0].stdout.readline()  # type: ignore[union-attr]  # writers are up and recording
-    time.sleep(0.3)
-    team_log.server.stop("immediate")
-    acked = [first.split()]
-    acked += [line.split() for proc in procs for line in proc.communicate(timeout=120)[0].splitlines()]
-    team_log.server.start()
+    server = team_log.server
+    server.sql("CHECKPOINT")  # recovery then replays only this test's writes
+    # Decisions commit without waiting for the disk; the acknowledgement waits for the confirm's flush,
+    # even for a role whose own default is asynchronous commit.
+    server.sql("ALTER ROLE bob SET synchronous_commit = off")
+    try:
+        procs = _writers(team_log, db, n=3, count=2000)
+        first = procs[0].stdout.readline()  # type: ignore[union-attr]  # writers are up and recording
+        time.sleep(0.3)
+        server.stop("immediate")
+        acked = [first.split()]
+        acked += [line.split() for proc in procs for line in proc.communicate(timeout=120)[0].splitlines()]
+        server.start()
+    finally:
+        server.sql("ALTER ROLE bob RESET synchronous_commit")
     assert len(acked) > 3, "too few decisions were acknowledged before the stop"
     with PgAuditStore(team_log.url("alice", db)) as store:
         stored = {r.id: r.hash for r in store.decisions()}
