@@ -557,12 +557,7 @@ class DecisionLog(abc.ABC):
             AuditError: When the log cannot be written (nothing is acknowledged; on the team log a
                 retry with the same ``request_id`` records it once).
         """
-        if request is None:
-            try:
-                request = DecisionRequest(**fields)
-            except TypeError as exc:
-                raise DecisionError(f"A decision cannot be recorded as given ({exc}).") from None
-        return self._append(request.checked())
+        return self._append((request or DecisionRequest(**fields)).checked())
 
     @abc.abstractmethod
     def _append(self, request: DecisionRequest) -> DecisionRecord: ...
