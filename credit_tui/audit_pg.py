@@ -8,18 +8,20 @@ override, or a PD above the four-eyes level stored at init), computes the hash c
 lock, and commits, all in one transaction. A retry after a lost connection sends the same request id, so
 a decision is recorded once or not at all.
 
-Durability without a disk flush under the lock. ``record_decision`` sets ``synchronous_commit = off`` for
-its own transaction: its COMMIT inserts the commit record into the write-ahead log and releases the lock
-without waiting for the disk (PostgreSQL's asynchronous commit: the transaction is visible at once and
-durable once the WAL is flushed past its commit record). In the same round trip the app then runs
-``credit_audit.confirm_durable()``, a transaction that writes WAL and commits synchronously: its COMMIT
-returns only after the WAL is flushed up to its own commit record, which lies after the decision's (same
-session, later), and a flush writes the WAL in order, so the decision is on disk before it is
-acknowledged. Concurrent confirms share one flush (group commit: a flush covers every commit record
-inserted before it). After a crash, recovery replays the WAL up to the last flushed record; each decision
-took the lock after the previous one's commit record was inserted, so its own records come later in the
-WAL: a decision can only survive when every earlier one does. A crash may lose the newest decisions that
-were not yet acknowledged, never an acknowledged one, and never leaves a gap in the chain.
+Durability without a disk flush under the lock. The app calls ``record_decision`` (and
+``review_decision``) in a transaction with ``SET LOCAL synchronous_commit = off``: its COMMIT inserts the
+commit record into the write-ahead log and releases the lock without waiting for the disk (PostgreSQL's
+asynchronous commit: the transaction is visible at once, and durable once the WAL is flushed past its
+commit record). In the same round trip the app then runs ``credit_audit.confirm_durable()``, a
+transaction that writes WAL and commits synchronously: its COMMIT returns only after the WAL is flushed
+up to its own commit record, which lies after the decision's (same session, later), and a flush writes
+the WAL in order, so the decision is on disk before it is acknowledged. Concurrent confirms share one
+flush (group commit: a flush covers every commit record inserted before it). After a crash, recovery
+replays the WAL up to the last flushed record; each decision took the lock after the previous one's
+commit record was inserted, so its own records come later in the WAL: a decision can only survive when
+every earlier one does. A crash may lose the newest decisions that were not yet acknowledged, never an
+acknowledged one, and never leaves a gap in the chain. Called alone (psql), the functions commit
+synchronously as usual.
 
 :meth:`PgAuditStore.verify` recomputes both chains (decisions and supervisors' reviews) in Python from
 the columns' server text, so an auditor does not have to trust the server's functions.
@@ -398,17 +400,14 @@ class PgAuditStore(DecisionLog):
         """Record one checked decision through the server's function; return it once durable.
 
         ``request.advisor`` is not sent: the server records its ``session_user``. The decision's
-        transaction commits without waiting for the disk, so the chain lock is released at once;
-        ``confirm_durable()``, in the same round trip, then waits for the flush before anything is
-        acknowledged (see the module docstring and ``audit_pg_schema_2.sql``). Retrying with the same
-        ``request_id`` after a lost connection records the decision once.
+        transaction commits without waiting for the disk, so the chain lock is released at once; it is
+        acknowledged once a flush covers it (:func:`_durably`). Retrying with the same ``request_id``
+        after a lost connection records the decision once.
 
         Raises:
             DecisionError: When the server refuses the decision.
             AuditError: When the server cannot be reached or was lost: nothing is acknowledged, retry.
         """
-        import psycopg
-
         r = request
         params = (
             r.client_id,
@@ -425,30 +424,16 @@ class PgAuditStore(DecisionLog):
             r.override_code,
             r.terms,
         )
-        columns, marks = ", ".join(_DECISION_COLUMNS), ", ".join(["%s"] * len(params))
-        # One round trip, two transactions: the decision (committed without waiting for the disk), then
-        # the confirm (a synchronous commit). Parameters are bound by psycopg on the client side.
-        sql = (
-            f"BEGIN; SELECT {columns} FROM credit_audit.record_decision({marks}); COMMIT; "
-            "SELECT credit_audit.confirm_durable()"
-        )
+        marks = ", ".join(["%s"] * len(params))
         with self._session("the decision was not recorded") as conn:
-            try:
-                cursor = psycopg.ClientCursor(conn).execute(sql.encode(), params)
-            except psycopg.Error:
-                if conn.info.transaction_status == psycopg.pq.TransactionStatus.INERROR:
-                    with contextlib.suppress(psycopg.Error):  # the server stopped at the error, before COMMIT
-                        conn.execute("ROLLBACK")
-                raise
-            cursor.nextset()  # past BEGIN
-            row = cursor.fetchone()
-            confirmed = cursor.nextset() and cursor.nextset() and cursor.fetchone()  # past COMMIT
-        assert row is not None and confirmed
+            row = _durably(conn, "record_decision", _DECISION_COLUMNS, marks, params)
         self.recorded_pending[int(row[0])] = bool(row[_DECISION_COLUMNS.index("pending")])
         return _record(row, self._packed_until)
 
     def review(self, decision_id: int, verdict: str, justification: str) -> Review:
         """Approve or reject a pending decision (the caller's role must be a supervisor, not its advisor).
+
+        Recorded like a decision (:func:`_durably`): returned once on disk.
 
         Raises:
             DecisionError: When the server refuses (not a supervisor, own decision, not pending, ...).
@@ -456,12 +441,9 @@ class PgAuditStore(DecisionLog):
         """
         if verdict not in _VERDICTS:
             raise DecisionError(f"A verdict is APPROVED or REJECTED, not {verdict!r}.")
+        params = (int(decision_id), verdict, justification.strip())
         with self._session("the review was not recorded") as conn:
-            row = conn.execute(
-                f"SELECT {', '.join(_REVIEW_COLUMNS)} FROM credit_audit.review_decision(%s, %s, %s)",
-                (int(decision_id), verdict, justification.strip()),
-            ).fetchone()
-        assert row is not None
+            row = _durably(conn, "review_decision", _REVIEW_COLUMNS, "%s, %s, %s", params)
         return _review(row)
 
     # -- reading --------------------------------------------------------------------------------
@@ -633,6 +615,42 @@ def unpack_justification(text: str) -> tuple[str, str, str]:
         return head, str(extra.get("override_code", "")), str(extra.get("terms", ""))
     except (ValueError, AttributeError):
         return text, "", ""
+
+
+def _durably(
+    conn: psycopg.Connection[Any], function: str, columns: Sequence[str], marks: str, params: Sequence[Any]
+) -> tuple[Any, ...]:
+    """Call ``credit_audit.FUNCTION(params)`` and return its row once it is on disk, in one round trip.
+
+    ``BEGIN; SET LOCAL synchronous_commit = off; SELECT ... FROM FUNCTION(...); COMMIT;`` then
+    ``SELECT credit_audit.confirm_durable()``: the function's transaction releases the chain lock without
+    waiting for the disk; the confirm, a second transaction with a synchronous commit, returns once the
+    WAL is flushed past the first one's commit record (see the module docstring). One simple query
+    holding both: parameters are bound by psycopg on the client side.
+
+    Raises:
+        psycopg.Error: As the server raised it (an error before COMMIT is rolled back here).
+    """
+    import psycopg
+
+    sql = (
+        f"BEGIN; SET LOCAL synchronous_commit = off; SELECT {', '.join(columns)} "
+        f"FROM credit_audit.{function}({marks}); COMMIT; SELECT credit_audit.confirm_durable()"
+    )
+    try:
+        cursor = psycopg.ClientCursor(conn).execute(sql.encode(), params)
+    except psycopg.Error:
+        if conn.info.transaction_status == psycopg.pq.TransactionStatus.INERROR:
+            with contextlib.suppress(psycopg.Error):  # the server stopped at the error, before COMMIT
+                conn.execute("ROLLBACK")
+        raise
+    cursor.nextset()  # past BEGIN
+    cursor.nextset()  # past SET
+    row = cursor.fetchone()
+    confirmed = cursor.nextset() and cursor.nextset() and cursor.fetchone()  # past COMMIT
+    if row is None or not confirmed:
+        raise psycopg.OperationalError(f"credit_audit.{function} returned no row or was not confirmed")
+    return tuple(row)
 
 
 def _record(row: Sequence[Any], packed_until: int) -> DecisionRecord:

@@ -7,16 +7,18 @@
 --    reads them back from it). A record's hash is the schema-1 hash when both columns are empty; otherwise
 --    SHA-256 over 'credit-tui-audit-pg/2', its schema-1 hash, the code and the terms (mirrored in Python).
 --
--- 2. A durable acknowledgement that does not hold the chain lock across a disk flush. record_decision
---    sets synchronous_commit = off for its own transaction, so its commit releases the advisory lock as
---    soon as the commit record is inserted into the WAL, without waiting for the flush. Before the app
---    acknowledges the decision it calls credit_audit.confirm_durable(): a synchronous-commit transaction
---    that writes WAL, whose commit returns only once the WAL is flushed up to its own commit record. That
---    record lies after the decision's (same session, later), and the WAL is flushed in order, so the
---    decision is on disk. The confirms of concurrent advisors share one flush (group commit). After a
---    crash the WAL is replayed in order up to the last flushed record: a chain record can only survive
---    when every record before it does (each took the lock after the previous commit record was
---    inserted), so a crash may drop the newest unacknowledged decisions, never leave a gap.
+-- 2. A durable acknowledgement that does not hold the chain lock across a disk flush. The app calls
+--    record_decision (and review_decision) in a transaction with SET LOCAL synchronous_commit = off, so
+--    its commit releases the advisory lock as soon as the commit record is inserted into the WAL, without
+--    waiting for the flush. In the same round trip, before it acknowledges anything, it calls
+--    credit_audit.confirm_durable(): a synchronous-commit transaction that writes WAL, whose commit
+--    returns only once the WAL is flushed up to its own commit record. That record lies after the
+--    decision's (same session, later), and the WAL is flushed in order, so the decision is on disk. The
+--    confirms of concurrent advisors share one flush (group commit). After a crash the WAL is replayed in
+--    order up to the last flushed record: a chain record can only survive when every record before it
+--    does (each took the lock after the previous commit record was inserted), so a crash may drop the
+--    newest unacknowledged decisions, never an acknowledged one, and never leaves a gap. Called alone
+--    (e.g. from psql), the functions commit synchronously as before.
 
 ALTER TABLE credit_audit.decisions
     ADD COLUMN override_code text NOT NULL DEFAULT '',
@@ -126,9 +128,6 @@ BEGIN
     );
     rec.hash := credit_audit.decision_hash(rec);
     INSERT INTO decisions VALUES (rec.*);
-    -- Commit without waiting for the disk: the lock is released as soon as the commit record is in the
-    -- WAL. The caller acknowledges the decision only after confirm_durable() (see the top of this file).
-    PERFORM set_config('synchronous_commit', 'off', true);
     RETURN rec;
 END
 $f$;
