@@ -17,8 +17,12 @@ from tui_helpers import ready, settle
 from credit_tui.app import CreditApp
 from credit_tui.audit import AuditStore
 from credit_tui.client_index import STATUSES
+from credit_tui.screens.approvals import ApprovalsScreen
 from credit_tui.screens.client import ClientScreen
+from credit_tui.screens.decisions import DecisionsScreen
 from credit_tui.screens.dialogs import PdRangeDialog
+from credit_tui.screens.help import HelpScreen
+from credit_tui.screens.model_card import ModelCardScreen
 from credit_tui.screens.search import SearchScreen
 from credit_tui.services import Services
 from credit_tui.themes import AA_CONTRAST, CREDIT_LIGHT, LIGHT_THEME, is_readable, theme_contrasts
@@ -39,13 +43,15 @@ def footer_keys(app: CreditApp) -> list[str]:
 
 
 def visible_footer_actions(app: CreditApp) -> set[str]:
-    """Actions of the footer keys drawn entirely inside the terminal."""
+    """Actions of the footer keys drawn entirely inside the terminal (app actions without "app.")."""
     width = app.size.width
     keys = app.screen.query_one(Footer).query(FooterKey)
-    return {key.action for key in keys if key.region.width and key.region.right <= width - 12}
+    return {
+        key.action.removeprefix("app.") for key in keys if key.region.width and key.region.right <= width - 12
+    }
 
 
-ESSENTIAL = {"app.help", "app.decisions", "app.quit"}
+ESSENTIAL = {"help", "decisions", "quit"}
 
 
 @pytest.mark.parametrize("size", SIZES, ids=size_id)
@@ -182,6 +188,40 @@ async def test_wide_terminal_keeps_profile_beside_the_tabs(
         screen = await open_client(app, pilot, clients_with(services, "ACCEPT")[0])
         side = screen.query_one("#client-side")
         assert screen.has_class("-wide") and side.display and side.region.x > 100
+
+
+class NoPendingDecisions:
+    """A team log with nothing to approve (the Approvals screen's footer needs no server)."""
+
+    team = True
+
+    def pending(self) -> list[object]:
+        return []
+
+
+async def test_every_screen_footer_keeps_help_decisions_and_quit_at_80x24(
+    make_app: Callable[..., CreditApp], services: Services
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await open_client(app, pilot, clients_with(services, "ACCEPT")[0])
+        screens = {
+            "h": DecisionsScreen,
+            "m": ModelCardScreen,
+            "question_mark": HelpScreen,
+            "A": ApprovalsScreen,
+        }
+        for key, kind in screens.items():
+            if kind is ApprovalsScreen:
+                app.push_screen(ApprovalsScreen(NoPendingDecisions()))
+            else:
+                await pilot.press(key)
+            await settle(pilot)
+            assert isinstance(app.screen, kind)
+            assert visible_footer_actions(app) >= ESSENTIAL, kind.__name__
+            await pilot.press("escape")
+            await settle(pilot)
 
 
 async def test_portfolio_tab_reads_in_units_and_says_where_the_client_stands(
