@@ -183,3 +183,27 @@ async def test_apply_hint_then_decide_on_the_edited_values(
         assert stored.input_hash != input_row_hash(record)
         assert dict(services.portfolio.record(client_id)) == record
         assert isinstance(screen.whatif_panel.form.input_for("AMT_CREDIT"), Input)
+
+
+async def test_field_errors_stay_on_one_line_at_80x24_with_the_whole_sentence_kept(
+    make_app: Callable[..., CreditApp], services: Services
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        screen = await open_client(app, pilot, clients_with(services, "REFUSE")[0])
+        await pilot.press("w")
+        await settle(pilot)
+        form = screen.whatif_panel.form
+        typed = {"AMT_CREDIT": "", "AMT_ANNUITY": "1,5", "CNT_CHILDREN": "99"}  # the longest sentences
+        for name, text in typed.items():
+            form.input_for(name).value = text
+        await settle(pilot)
+        for name in typed:
+            error = screen.query_one(f"#wi-err-{name}", Static)
+            sentence = form.errors[name]
+            assert error.region.height == 1, (name, sentence)  # never wrapped over the next fields
+            assert len(sentence) > error.region.width  # the case this test is about: it was cut
+            assert error.tooltip is not None and str(error.tooltip) == sentence
+        note = screen.query_one(WhatIfResult).plain()
+        assert any(e in " ".join(note.split()) for e in form.errors.values())  # the result pane, in full
