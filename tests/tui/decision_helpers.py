@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from textual.pilot import Pilot
+from textual.widgets import Input, Static
 from tui_helpers import scores_of, settle
 
 from credit_tui.app import CreditApp
 from credit_tui.audit import AuditStore, DecisionRecord, input_row_hash, needs_justification
 from credit_tui.screens.client import ClientScreen
+from credit_tui.screens.decision_dialog import DecisionDialog
 from credit_tui.services import Services
 
 _SCORES: dict[int, dict[int, tuple[float, str]]] = {}
@@ -59,3 +61,25 @@ def seed(
         justification=justification,
         override_code="collateral" if needs_justification(explanation.decision, final) else "",
     )
+
+
+async def decision_dialog(app: CreditApp, pilot: Pilot[Any], key: str) -> DecisionDialog:
+    """Press ``a`` (accept) or ``r`` (refuse) on the client screen: the decision dialog it opens."""
+    await pilot.press(key)
+    await pilot.pause()
+    dialog = app.screen
+    assert isinstance(dialog, DecisionDialog)
+    return dialog
+
+
+def dialog_summary(dialog: DecisionDialog) -> str:
+    """The dialog's summary line (model decision, the advisor's, what it corrects)."""
+    return str(dialog.query_one("#decision-summary", Static).render())
+
+
+async def submit(pilot: Pilot[Any], dialog: DecisionDialog, justification: str | None = None) -> None:
+    """Type ``justification`` (when given) and press Enter in the decision dialog."""
+    if justification is not None:
+        dialog.query_one("#justification", Input).value = justification
+    await pilot.press("enter")
+    await settle(pilot)

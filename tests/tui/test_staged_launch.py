@@ -11,9 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import TuiData
-from textual.pilot import Pilot
 from textual.widgets import Label, Static
-from tui_helpers import ready, scores_of, settle
+from tui_helpers import error_dialog_text, ready, scores_of, settle, until
 
 from credit_tui import cli
 from credit_tui.app import CreditApp
@@ -51,14 +50,6 @@ def blocking_history(services: Services, release: threading.Event) -> Callable[[
         return dataclasses.replace(loaded, portfolio=services.portfolio)
 
     return load
-
-
-async def until(pilot: Pilot[CreditApp], condition: Callable[[], bool]) -> None:
-    for _ in range(250):
-        if condition():
-            return
-        await pilot.pause(0.02)
-    raise AssertionError("the app never reached the expected state")
 
 
 def status(app: CreditApp) -> str:
@@ -152,7 +143,7 @@ async def test_a_history_failure_after_the_first_screen_ends_in_the_error_dialog
         assert len(app.search_screen.table.index) == len(services.portfolio)  # the list came first
         release.set()
         await until(pilot, lambda: isinstance(app.screen, ErrorDialog))
-        message = str(app.screen.query_one("#error-message", Static).render())
+        message = error_dialog_text(app)
         assert "column DAYS_CREDIT is missing" in message
         await pilot.press("enter")
         await pilot.pause()
