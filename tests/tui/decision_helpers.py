@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
 
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
-from tui_helpers import scores_of, settle
+from tui_helpers import ready, scores_of, settle
 
 from credit_tui.app import CreditApp
 from credit_tui.audit import AuditStore, DecisionRecord, input_row_hash, needs_justification
@@ -23,6 +25,16 @@ def clients_with(services: Services, decision: str) -> list[int]:
     if key not in _SCORES:
         _SCORES[key] = scores_of(services)
     return sorted(i for i, (_, d) in _SCORES[key].items() if d == decision)
+
+
+@contextlib.asynccontextmanager
+async def client_open(
+    app: CreditApp, client_id: int, size: tuple[int, int] = (120, 40)
+) -> AsyncIterator[tuple[Pilot[Any], ClientScreen]]:
+    """Run the app at ``size``, wait for the scores, open ``client_id``: the pilot and the client screen."""
+    async with app.run_test(size=size) as pilot:
+        await ready(pilot)
+        yield pilot, await open_client(app, pilot, client_id)
 
 
 async def open_client(app: CreditApp, pilot: Pilot[Any], client_id: int) -> ClientScreen:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
-from decision_helpers import clients_with, open_client, seed
+from decision_helpers import client_open, clients_with, open_client, seed
 from textual.command import CommandPalette
 from textual.widgets import Footer, Input, Select
 from textual.widgets._footer import FooterKey
@@ -183,9 +183,7 @@ async def test_wide_terminal_keeps_profile_beside_the_tabs(
     make_app: Callable[..., CreditApp], services: Services
 ) -> None:
     app = make_app()
-    async with app.run_test(size=(200, 60)) as pilot:
-        await ready(pilot)
-        screen = await open_client(app, pilot, clients_with(services, "ACCEPT")[0])
+    async with client_open(app, clients_with(services, "ACCEPT")[0], size=(200, 60)) as (_, screen):
         side = screen.query_one("#client-side")
         assert screen.has_class("-wide") and side.display and side.region.x > 100
 
@@ -203,9 +201,7 @@ async def test_every_screen_footer_keeps_help_decisions_and_quit_at_80x24(
     make_app: Callable[..., CreditApp], services: Services
 ) -> None:
     app = make_app()
-    async with app.run_test(size=(80, 24)) as pilot:
-        await ready(pilot)
-        await open_client(app, pilot, clients_with(services, "ACCEPT")[0])
+    async with client_open(app, clients_with(services, "ACCEPT")[0], size=(80, 24)) as (pilot, _):
         screens = {
             "h": DecisionsScreen,
             "m": ModelCardScreen,
@@ -229,9 +225,7 @@ async def test_portfolio_tab_reads_in_units_and_says_where_the_client_stands(
 ) -> None:
     client_id = clients_with(services, "REFUSE")[0]
     app = make_app()
-    async with app.run_test(size=(80, 24)) as pilot:
-        await ready(pilot)
-        screen = await open_client(app, pilot, client_id)
+    async with client_open(app, client_id, size=(80, 24)) as (pilot, screen):
         await pilot.press("4")
         await settle(pilot)
         plot = screen.query_one(PopulationPlot)

@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from decision_helpers import clients_with, decision_dialog, dialog_summary, open_client, seed, submit
+from decision_helpers import (
+    client_open,
+    clients_with,
+    decision_dialog,
+    dialog_summary,
+    seed,
+    submit,
+)
 from textual.widgets import DataTable, Input, Select, Static
 from tui_helpers import ready, settle
 
@@ -23,9 +30,7 @@ async def test_record_accept_follows_the_model(
 ) -> None:
     client_id = clients_with(services, "ACCEPT")[0]
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
-        screen = await open_client(app, pilot, client_id)
+    async with client_open(app, client_id) as (pilot, screen):
         assert "No decision recorded yet" in str(screen.query_one("#decision-line", Static).render())
         dialog = await decision_dialog(app, pilot, "a")
         summary = dialog_summary(dialog)
@@ -52,9 +57,7 @@ async def test_refuse_then_correction_references_it(
 ) -> None:
     client_id = clients_with(services, "REFUSE")[0]
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
-        screen = await open_client(app, pilot, client_id)
+    async with client_open(app, client_id) as (pilot, screen):
         await submit(pilot, await decision_dialog(app, pilot, "r"))
         first = audit_store.latest_for(client_id)
         assert first is not None and first.final_decision == "REFUSE" and not first.override
@@ -77,9 +80,7 @@ async def test_override_without_justification_is_refused(
 ) -> None:
     client_id = clients_with(services, "REFUSE")[1]
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
-        await open_client(app, pilot, client_id)
+    async with client_open(app, client_id) as (pilot, _):
         dialog = await decision_dialog(app, pilot, "a")
         assert "overrides the model's REFUSE" in dialog_summary(dialog)
         assert "required" in str(dialog.query_one("#justification-label").render())
@@ -105,9 +106,7 @@ async def test_review_client_needs_a_justification(
 ) -> None:
     client_id = clients_with(services, "REVIEW")[0]
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
-        await open_client(app, pilot, client_id)
+    async with client_open(app, client_id) as (pilot, _):
         dialog = await decision_dialog(app, pilot, "r")
         assert "left this client for review" in dialog_summary(dialog)
         await submit(pilot, dialog)
@@ -145,9 +144,7 @@ async def test_decisions_screen_filters_and_opens_a_client(
         input_hash="0" * 64,
     )
     app = make_app()
-    async with app.run_test(size=(140, 40)) as pilot:
-        await ready(pilot)
-        await open_client(app, pilot, refused)
+    async with client_open(app, refused, size=(140, 40)) as (pilot, _):
         await pilot.press("h")
         await settle(pilot)
         screen = app.screen
