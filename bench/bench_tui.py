@@ -23,7 +23,10 @@ Everything measured from outside runs `credit-tui` in a detached tmux pane (120x
   keys 0.2 s apart after the previous change was seen (an advisor typing; an idle key applies at once).
   The app's own share (filter/sort + table update, per key) is written by the app when
   CREDIT_TUI_TIMINGS=FILE is set and reported beside it.
-* open client (terminal): Enter on a row until the explanation is drawn, median over the clients opened.
+* open client (terminal): Enter on a row until the explanation is drawn, median and p95 over the clients
+  opened; beside it the app's own figures (CREDIT_TUI_TIMINGS): from the key event to the frame drawn,
+  its laps (queued before the handler, explain, fill the panes, draw), the main thread's CPU time and the
+  time spent in garbage collections, so a run on a busy machine still tells what the app itself costs.
 * peak RSS: VmHWM of the credit-tui process itself (from /proc/PID/status) while it runs in tmux, after
   every client is scored and one client was opened; with the history cache cold and warm.
 * in-app (headless `run_test`): the query alone (numpy filter/sort + table update) and `open_client`
@@ -280,9 +283,12 @@ def describe_app_opens(opens: list[dict[str, float]]) -> str:
     slowest = "; ".join(
         f"{e['s'] * 1000:.0f} ms (" + ", ".join(f"{k} {e[k]:.0f}" for k in laps) + ")" for e in slow
     )
+    cpu = [entry["cpu"] for entry in opens]
     return (
         f"app's own key->frame drawn median {statistics.median(totals) * 1000:.1f} ms, "
-        f"p95 {p95(totals) * 1000:.1f} ms over {len(opens)}; median laps (ms) {medians}; slowest: {slowest}"
+        f"p95 {p95(totals) * 1000:.1f} ms over {len(opens)} (main thread CPU median "
+        f"{statistics.median(cpu):.1f} ms, p95 {p95(cpu):.1f} ms, which load inflates far less); "
+        f"median laps (ms) {medians}; slowest: {slowest}"
     )
 
 
