@@ -323,3 +323,23 @@ async def test_only_readable_themes_are_offered(make_app: Callable[..., CreditAp
         offered = app.available_themes
         assert LIGHT_THEME in offered and "textual-light" not in offered
         assert all(is_readable(theme) for theme in offered.values())
+
+
+async def test_client_screen_reused_after_a_theme_change_takes_the_new_theme(
+    make_app: Callable[..., CreditApp], services: Services
+) -> None:
+    client_id = clients_with(services, "ACCEPT")[0]
+    app = make_app()
+    async with client_open(app, client_id, size=(80, 24)) as (pilot, screen):
+        badge = screen.query_one("#badge")
+        dark_background = badge.styles.background
+        await pilot.press("escape", "ctrl+t")  # the theme changes while the client screen is not shown
+        await settle(pilot)
+        assert app.theme == LIGHT_THEME
+        await open_client(app, pilot, client_id)
+        assert app.screen is screen and badge.styles.background != dark_background
+        await pilot.press("escape")  # same theme: shown again with the styles it has
+        await settle(pilot)
+        light_background = badge.styles.background
+        await open_client(app, pilot, client_id)
+        assert badge.styles.background == light_background
