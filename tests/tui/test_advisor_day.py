@@ -343,3 +343,19 @@ async def test_client_screen_reused_after_a_theme_change_takes_the_new_theme(
         light_background = badge.styles.background
         await open_client(app, pilot, client_id)
         assert badge.styles.background == light_background
+
+
+async def test_footer_is_rebuilt_only_when_its_keys_change(
+    make_app: Callable[..., CreditApp], services: Services
+) -> None:
+    ids = clients_with(services, "REFUSE")[:2]
+    app = make_app()
+    async with client_open(app, ids[0], size=(80, 24)) as (pilot, screen):
+        keys = list(screen.query(FooterKey))
+        await pilot.press("escape")
+        await settle(pilot)
+        await open_client(app, pilot, ids[1])  # same keys: the same key widgets (no rebuild, no garbage)
+        assert list(screen.query(FooterKey)) == keys
+        await pilot.press("w")  # the what-if form has keys of its own: the footer shows them
+        await settle(pilot)
+        assert "ctrl+r" in {key.key for key in screen.query(FooterKey)}
