@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -26,6 +27,7 @@ from credit_tui.screens.model_card import ModelCardScreen
 from credit_tui.screens.search import SearchScreen
 from credit_tui.services import Services
 from credit_tui.themes import AA_CONTRAST, CREDIT_LIGHT, LIGHT_THEME, is_readable, theme_contrasts
+from credit_tui.timings import TIMINGS_ENV
 from credit_tui.widgets.contribution_bars import ContributionBars, distinct_labels
 from credit_tui.widgets.population_plot import PopulationPlot, count_ticks
 from credit_tui.widgets.verdict import VerdictHeader
@@ -359,3 +361,23 @@ async def test_footer_is_rebuilt_only_when_its_keys_change(
         await pilot.press("w")  # the what-if form has keys of its own: the footer shows them
         await settle(pilot)
         assert "ctrl+r" in {key.key for key in screen.query(FooterKey)}
+
+
+async def test_timings_file_gets_the_app_s_own_open_and_query_times(
+    make_app: Callable[..., CreditApp],
+    services: Services,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    timings = tmp_path / "timings.txt"
+    monkeypatch.setenv(TIMINGS_ENV, str(timings))
+    client_id = clients_with(services, "REFUSE")[0]
+    app = make_app()
+    async with client_open(app, client_id, size=(80, 24)) as (pilot, _):
+        await pilot.pause(0.2)
+    lines = timings.read_text(encoding="utf-8").splitlines()
+    assert any(line.startswith("apply ") for line in lines)
+    [opened] = [line.split() for line in lines if line.startswith("open ")]
+    fields = dict(field.split("=") for field in opened[2:])
+    assert 0 < float(opened[1]) < 60 and fields["client"] == str(client_id)
+    assert {"queued", "explain", "fill", "draw", "cpu", "gc", "gcn", "gcfull"} <= set(fields)
