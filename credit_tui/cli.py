@@ -1,11 +1,11 @@
 """The ``credit-tui`` command: parse arguments, start loading, run the app.
 
-Loading starts in background threads while Textual is imported, in two stages: the application rows
-(all the client list needs), then the history aggregates (read from the cache, or built in a child
-process that starts at once, while the rows are read). The bundle is always verified before the app starts; the portfolio too when both stages end
-within a short grace period (any demo-sized file), so a bad bundle or clients file is one line on stderr
-and exit code 2, never a traceback. A larger portfolio finishes loading behind the first screen (the list
-first, its history and scores later), and a late failure still ends with that line and code 2.
+Loading starts in background threads while Textual is imported: the application rows (all the client
+list needs) and, at the same time, the history aggregates (read from the cache, or built in a child
+process). The bundle is always verified before the app starts; the portfolio too when both end within a
+short grace period (any demo-sized file), so a bad bundle or clients file is one line on stderr and exit
+code 2, never a traceback. A larger portfolio finishes loading behind the first screen (the list first,
+its history and scores later), and a late failure still ends with that line and code 2.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """A cache of aggregated history features, so a portfolio opens fast and small after the first time.
 
 Aggregating the real history tables (27 M bureau_balance rows, 13 M instalments) takes tens of seconds
-and a few GB. The result is small (one row of ~45 floats per client), so it is cached as parquet:
+and a few GB. The result is small (one row of ~45 floats per client), so it is cached as an Arrow IPC
+file (LZ4-compressed: written and read back several times faster than parquet, ~40 MB for 356k clients):
 
 - the cache lives only in the user's cache folder (never beside the data, where anyone who can drop a
   file next to a clients file could plant one);
@@ -31,7 +32,8 @@ from pathlib import Path
 
 import pandas as pd
 import platformdirs
-import pyarrow.parquet as pq
+import pyarrow as pa
+import pyarrow.feather as feather
 
 from trainer.atomic import atomic_path, write_text_atomic
 from trainer.features import FEATURES_VERSION, history_feature_names
@@ -44,6 +46,7 @@ ISOLATE_ABOVE = 256 * 1024 * 1024
 #: How much lower the child's CPU priority is (POSIX ``nice``): the caller's screen comes first.
 CHILD_NICENESS = 5
 CACHE_PREFIX = "history_features."
+CACHE_SUFFIX = ".arrow"
 
 
 def user_cache_dir() -> Path:
@@ -133,7 +136,7 @@ def cache_file_name(paths: Mapping[str, Path], folder: Path | None = None) -> st
 
 
 def _file_name(key: str) -> str:
-    return f"{CACHE_PREFIX}{key}.parquet"
+    return f"{CACHE_PREFIX}{key}{CACHE_SUFFIX}"
 
 
 def build_history(paths: Mapping[str, Path]) -> pd.DataFrame:
@@ -148,11 +151,15 @@ def _stamp(key: str, tables: list[str]) -> bytes:
 def read_history(path: Path, paths: Mapping[str, Path] | None = None) -> pd.DataFrame:
     """Read a cached history frame, freeing each Arrow column as soon as it is converted.
 
+    Columns without missing values are read without a copy, as read-only arrays: copy the frame before
+    changing it in place (:func:`trainer.features.align_history` makes the copy a portfolio keeps).
+
     With ``paths``, the file is verified first: the key, feature code version and tables stored in it
     must be those of ``paths``, its columns those the feature code makes and its index unique client
     IDs; otherwise ``ValueError`` (the caller rebuilds).
     """
-    table = pq.read_table(path)
+    table = feather.read_table(path, memory_map=False)
+    table.validate(full=True)  # a damaged or crafted file is refused here, before any value is used
     if paths is not None:
         tables = sorted(paths)
         stored = (table.schema.metadata or {}).get(_META_KEY)
@@ -178,15 +185,13 @@ def write_history(
     With ``paths``, the key of those tables (``key``, or :func:`cache_key` of them) is stored in the
     file for :func:`read_history` to verify.
     """
-    import pyarrow as pa
-
     target.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(target) as tmp:
         table = pa.Table.from_pandas(frame, preserve_index=True)
         if paths is not None:
             stamp = _stamp(key or cache_key(paths, target.parent), sorted(paths))
             table = table.replace_schema_metadata({**(table.schema.metadata or {}), _META_KEY: stamp})
-        pq.write_table(table, tmp)
+        feather.write_feather(table, str(tmp), compression="lz4")
 
 
 def build_and_write(paths: Mapping[str, Path], folder: Path) -> str:
