@@ -29,7 +29,9 @@ def former(folder: Path, tables: tuple[str, ...] | None) -> tuple[pd.DataFrame, 
 
 
 @pytest.mark.parametrize("tables", [None, ("bureau", "bureau_balance", "installments_payments"), ()])
-def test_the_labelled_read_equals_loading_every_table(synth_dir: Path, tables: tuple[str, ...] | None) -> None:
+def test_the_labelled_read_equals_loading_every_table(
+    synth_dir: Path, tables: tuple[str, ...] | None
+) -> None:
     train, history, fingerprint = former(synth_dir, tables)
     data = read_labelled_data(synth_dir, tables, use_history=tables is None or bool(tables), with_test=True)
     assert data.fingerprint == fingerprint  # the same files: a bundle's own data is still recognised
