@@ -137,3 +137,16 @@ def test_a_first_build_hashes_the_files_beside_the_aggregation(
     pd.testing.assert_frame_equal(cached, build(paths))
     (data / "bureau.csv").write_text((data / "bureau.csv").read_text() + "\n")  # new size: hash again
     assert history_cache.known_cache_key(paths, folder) is None
+
+
+def test_the_child_never_imports_code_from_the_current_folder(
+    data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    planted = tmp_path / "cwd" / "trainer"
+    planted.mkdir(parents=True)
+    marker = tmp_path / "imported"
+    (planted / "__init__.py").write_text(f"open({str(marker)!r}, 'w').close()\n")
+    monkeypatch.chdir(planted.parent)  # the advisor started the app from a folder holding "trainer/"
+    paths = {name: data / f"{name}.csv" for name in ("bureau", "previous_application")}
+    built = history_cache._build_in_child(paths, tmp_path / "cache")
+    assert built is not None and built.is_file() and not marker.exists()

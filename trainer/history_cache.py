@@ -227,6 +227,8 @@ def _build_in_child(paths: Mapping[str, Path], folder: Path) -> Path | None:
     A plain subprocess rather than ``multiprocessing``: its spawn start needs ``sys.stderr.fileno()``
     (for the resource tracker), which fails inside a running Textual app ("bad value(s) in
     fds_to_keep"), where the advisor app loads a portfolio. The child's output is kept off the terminal.
+    ``-P``: the current folder is not put on the child's import path, so a ``trainer`` folder in the
+    folder the app was started from is never imported.
     """
     spec = json.dumps({"paths": {name: str(path) for name, path in paths.items()}, "folder": str(folder)})
     code = "import sys; from trainer.history_cache import _child_main; _child_main(sys.argv[1])"
@@ -235,7 +237,7 @@ def _build_in_child(paths: Mapping[str, Path], folder: Path) -> Path | None:
     env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
     try:
         done = subprocess.run(
-            [sys.executable, "-c", code, spec],
+            [sys.executable, "-P", "-c", code, spec],
             stdin=subprocess.DEVNULL,
             capture_output=True,
             env=env,
