@@ -104,7 +104,8 @@ def fit(data: Path, work: Path, repeats: int) -> None:
         )
     before = load()
     wall, rss, out = timed([*trainer, "evaluate", "--model", str(model), "--data", str(data)])
-    roc = next((line.strip() for line in out.splitlines() if "ROC" in line), "")
+    cells = next((line.split("│") for line in out.splitlines() if "ROC AUC" in line), ["", "", "?"])
+    roc = f"ROC AUC {cells[2].strip()}"
     print(
         f"  evaluate wall {wall:6.1f} s  peak RSS {rss:5.2f} GB  {roc}  [before: {before}; after: {load()}]"
     )
