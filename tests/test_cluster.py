@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -189,3 +190,18 @@ def test_real_scheduler_and_two_workers_match_one_machine(
     np.testing.assert_array_equal(remote["SK_ID_CURR"], local["SK_ID_CURR"])
     assert (remote["DECISION"] == local["DECISION"]).mean() >= 0.99
     np.testing.assert_allclose(remote["TARGET"], local["TARGET"], rtol=0, atol=1e-6)
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc (Linux)")
+def test_the_memory_sampler_sees_a_short_peak_of_the_heap() -> None:
+    from trainer.cluster import _sampler_start, _sampler_stop, memory_parts
+
+    before = memory_parts()["anon"]
+    _sampler_start()
+    block = np.ones(300 * 1024**2 // 8)  # 300 MB of heap, held for a few samples then freed
+    time.sleep(0.5)
+    del block
+    peaks = _sampler_stop()
+    assert peaks["anon"] - before >= 250 * 1024**2
+    assert peaks["total"] >= peaks["anon"] > memory_parts()["anon"] + 200 * 1024**2
+    assert _sampler_stop() == {"anon": 0, "file": 0, "total": 0}  # stopped: nothing left running

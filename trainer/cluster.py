@@ -558,9 +558,9 @@ def memory_parts() -> dict[str, int]:
     except OSError:
         return out
     for line in text.splitlines():
-        key, _, rest = line.partition(" ")
-        if key in fields:
-            out[fields[key]] = int(rest.split()[0]) * 1024
+        words = line.split()
+        if len(words) >= 2 and words[0] in fields:
+            out[fields[words[0]]] = int(words[1]) * 1024
     return out
 
 
