@@ -14,9 +14,9 @@
    whatever the data size. A partition task lost with its worker is recomputed by Dask.
 3. **Training** with ``xgboost.dask`` (``DaskQuantileDMatrix`` / ``train``) on the same train/validation
    clients as one machine (the split is drawn on the driver with the same seed). The feature files are
-   memory-mapped, not read into the workers' heap: XGBoost quantises them into its 1-byte histogram
-   bins, so a worker's own memory holds about one byte per feature per client it trains on (the mapped
-   pages are file cache the kernel can drop). Then the same threshold, metrics, fairness table,
+   memory-mapped, not read into the workers' heap: XGBoost quantises them into its histogram bin
+   indices, so a worker's own memory holds the bins of the clients it trains on, not their float
+   features twice (the mapped pages are file cache the kernel can drop). Then the same threshold, metrics, fairness table,
    importance and bundle writer (:func:`trainer.train.finish_bundle`): the bundle is written
    atomically at the very end, so a failed job never leaves half a bundle.
 
