@@ -16,9 +16,9 @@
    clients as one machine (the split is drawn on the driver with the same seed). The feature files are
    memory-mapped, not read into the workers' heap: XGBoost quantises them into its histogram bin
    indices, so a worker's own memory holds the bins of the clients it trains on, not their float
-   features twice (the mapped pages are file cache the kernel can drop). Then the same threshold, metrics, fairness table,
-   importance and bundle writer (:func:`trainer.train.finish_bundle`): the bundle is written
-   atomically at the very end, so a failed job never leaves half a bundle.
+   features twice (the mapped pages are file cache the kernel can drop). Then the same threshold,
+   metrics, fairness table, importance and bundle writer (:func:`trainer.train.finish_bundle`): the
+   bundle is written atomically at the very end, so a failed job never leaves half a bundle.
 
 ``xgboost.dask`` has no external-memory mode (``ExtMemQuantileDMatrix`` runs on one process or under
 XGBoost's own collective, not on Dask): the training matrix is proportional to the clients per worker,
