@@ -54,7 +54,22 @@ def one(data: Path, models: Path, workers: int) -> dict[str, Any]:
     address = f"local:{workers}"
     memory: dict[str, dict[str, int]] = {}
     start = time.perf_counter()
-    fit_on_cluster(FitConfig(data, models / "cluster"), address, memory=memory)
+    shown: set[str] = set()
+
+    def progress(stage: str, done: float, total: float | None = None, detail: str = "") -> None:
+        """Print each phase's memory as soon as it is known, and the stages (on stderr)."""
+        for phase, peaks in memory.items():
+            if phase not in shown:
+                shown.add(phase)
+                print(
+                    f"  {time.perf_counter() - start:6.0f} s  {phase} peak per worker {_gb(peaks)} GB",
+                    file=sys.stderr,
+                    flush=True,
+                )
+        if done == 0:
+            print(f"  {time.perf_counter() - start:6.0f} s  {detail or stage}", file=sys.stderr, flush=True)
+
+    fit_on_cluster(FitConfig(data, models / "cluster"), address, progress, memory=memory)
     fit_s = time.perf_counter() - start
     bundle = load_bundle(models / "cluster")
     start = time.perf_counter()
@@ -91,10 +106,10 @@ def main() -> None:
         folder = args.work / f"clients-{clients}"
         row: dict[str, Any] = {"clients": clients, "load_before": os.getloadavg()}
         row |= synth(folder / "data", clients)
+        print(f"{clients:,} clients: fit and predict --cluster local:{args.workers}", file=sys.stderr)
         cmd = [sys.executable, __file__, "--work", str(args.work), "--one", str(folder)]
-        out = subprocess.run([*cmd, "--workers", str(args.workers)], capture_output=True, text=True)
+        out = subprocess.run([*cmd, "--workers", str(args.workers)], stdout=subprocess.PIPE, text=True)
         if out.returncode != 0:
-            sys.stderr.write(out.stderr[-3000:])
             raise SystemExit(f"fit/predict failed at {clients:,} clients")
         row |= json.loads(out.stdout.strip().splitlines()[-1])
         row["load_after"] = os.getloadavg()

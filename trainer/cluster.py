@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
@@ -464,6 +465,8 @@ def fit_on_cluster(
         ids_valid = np.concatenate([r["ids_valid"] for r in results])
         x_importance = _importance_rows(staged_dir, results, config.seed)
 
+    # The workers trained with one thread each; the driver's SHAP importance may use all its cores.
+    booster.set_param({"nthread": config.nthread or (os.cpu_count() or 1)})
     # The fairness groups of the validation clients, in the order of their gathered predictions.
     people = people.set_index("SK_ID_CURR").loc[ids_valid].reset_index()
     found_names = sorted(found) if config.use_history else []
