@@ -205,3 +205,13 @@ def test_the_memory_sampler_sees_a_short_peak_of_the_heap() -> None:
     assert peaks["anon"] - before >= 250 * 1024**2
     assert peaks["total"] >= peaks["anon"] > memory_parts()["anon"] + 200 * 1024**2
     assert _sampler_stop() == {"anon": 0, "file": 0, "total": 0}  # stopped: nothing left running
+
+
+def test_partitions_keep_their_size_as_the_data_grows() -> None:
+    from trainer.cluster import PARTITION_CLIENTS, partition_count
+
+    for clients in (300_000, 1_000_000, 3_000_000):
+        count = partition_count(clients, workers=2)
+        assert count == clients // PARTITION_CLIENTS  # more partitions, not bigger ones
+    assert partition_count(10_000, workers=2) == 4  # at least 2 per worker
+    assert partition_count(3_000_000, workers=2, requested=7) == 7
