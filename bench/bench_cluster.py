@@ -1,6 +1,6 @@
 """Scaling of the Dask cluster fit and predict (issue 14): memory per worker as the data grows.
 
-Usage (about 1 h 30 on 2 busy cores for the three sizes; data kept in WORK between runs):
+Usage (hours on 2 busy cores for the three sizes, 3M alone over an hour; data kept in WORK between runs):
     nice -n 10 python bench/bench_cluster.py --work /tmp/scale                   # 0.3M, 1M, 3M clients
     nice -n 10 python bench/bench_cluster.py --work /tmp/scale --clients 300000  # one size
 
