@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -84,6 +85,38 @@ def test_a_cluster_failure_is_one_sentence() -> None:
     assert "\n" not in message and "tcp://10.0.0.1:8786" in message and "nothing was written" in message
 
 
+def assert_fairness_of_one_machine(spread: Bundle, single: Bundle, data_dir: Path) -> None:
+    """The cluster bundle's fairness table is the one machine's computation on its validation clients.
+
+    The one-machine side draws the same split, builds the features in one piece, predicts with the
+    cluster's booster and calls :func:`trainer.fairness.fairness_table` on the raw application rows.
+    """
+    from trainer.config import DEFAULT_VALID_SHARE
+    from trainer.fairness import fairness_groups, fairness_table, table_records
+    from trainer.features import feature_matrix
+    from trainer.model import stratified_split
+    from trainer.train import read_training_data
+
+    assert spread.manifest.fairness is not None and single.manifest.fairness is not None
+    data = read_training_data(FitConfig(data_dir, spread.path.parent / "unused"))
+    train = data.train
+    y = train["TARGET"].to_numpy(dtype=np.int64)
+    _, valid_pos = stratified_split(y, DEFAULT_VALID_SHARE, 3)
+    x = feature_matrix(train, data.history, spread.spec)[valid_pos]
+    pds = spread.booster.inplace_predict(x, validate_features=False)
+    groups = fairness_groups(train.iloc[valid_pos].reset_index(drop=True))
+    expected = table_records(fairness_table(groups, pds < spread.policy.threshold, y[valid_pos]))
+    got = [vars(g) for g in spread.manifest.fairness.groups]
+    assert [(g["dimension"], g["group"], g["clients"], g["approved"]) for g in got] == [
+        (e["dimension"], e["group"], e["clients"], e["approved"]) for e in expected
+    ]
+    for g, e in zip(got, expected, strict=True):
+        for key in ("approval_rate", "default_rate_approved", "approval_ratio"):
+            assert g[key] == pytest.approx(e[key], abs=1e-6), (g, e)
+    # Same validation clients as the one-machine fit: the same group sizes.
+    assert [g.clients for g in single.manifest.fairness.groups] == [g["clients"] for g in got]
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -150,9 +183,35 @@ def test_real_scheduler_and_two_workers_match_one_machine(
     auc_single = single.manifest.validation.roc_auc
     auc_spread = spread.manifest.validation.roc_auc
     assert abs(auc_spread - auc_single) <= 0.005, (auc_single, auc_spread)
+    assert_fairness_of_one_machine(spread, single, synth_dir)
 
     local = predict(spread.path, synth_dir, tmp_path / "local.csv")
     remote = predict(spread.path, synth_dir, tmp_path / "remote.csv", "--cluster", loopback_cluster)
     np.testing.assert_array_equal(remote["SK_ID_CURR"], local["SK_ID_CURR"])
     assert (remote["DECISION"] == local["DECISION"]).mean() >= 0.99
     np.testing.assert_allclose(remote["TARGET"], local["TARGET"], rtol=0, atol=1e-6)
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc (Linux)")
+def test_the_memory_sampler_sees_a_short_peak_of_the_heap() -> None:
+    from trainer.cluster import _sampler_start, _sampler_stop, memory_parts
+
+    before = memory_parts()["anon"]
+    _sampler_start()
+    block = np.ones(300 * 1024**2 // 8)  # 300 MB of heap, held for a few samples then freed
+    time.sleep(0.5)
+    del block
+    peaks = _sampler_stop()
+    assert peaks["anon"] - before >= 250 * 1024**2
+    assert peaks["total"] >= peaks["anon"] > memory_parts()["anon"] + 200 * 1024**2
+    assert _sampler_stop() == {"anon": 0, "file": 0, "total": 0}  # stopped: nothing left running
+
+
+def test_partitions_keep_their_size_as_the_data_grows() -> None:
+    from trainer.cluster import PARTITION_CLIENTS, partition_count
+
+    for clients in (300_000, 1_000_000, 3_000_000):
+        count = partition_count(clients, workers=2)
+        assert count == clients // PARTITION_CLIENTS  # more partitions, not bigger ones
+    assert partition_count(10_000, workers=2) == 4  # at least 2 per worker
+    assert partition_count(3_000_000, workers=2, requested=7) == 7

@@ -393,6 +393,39 @@ def test_crash_leaves_no_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     assert list(tmp_path.iterdir()) == []
 
 
+def test_application_rows_in_chunks_stay_consistent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Beyond APP_CHUNK_CLIENTS the application rows are generated and spilled chunk by chunk (big runs)."""
+    import trainer.synth as synth_mod
+
+    generate(tmp_path / "whole", 1500, seed=2, fmt="parquet")
+    monkeypatch.setattr(synth_mod, "APP_CHUNK_CLIENTS", 500)  # 1,738 clients: 4 chunks
+    generate(tmp_path / "chunks", 1500, seed=2, fmt="parquet")
+    assert sorted(p.name for p in (tmp_path / "chunks").iterdir()) == sorted(
+        p.name for p in (tmp_path / "whole").iterdir()
+    )  # the spilled rows are gone
+    for table in ("application_train", "application_test"):
+        whole = pd.read_parquet(tmp_path / "whole" / f"{table}.parquet")
+        chunks = pd.read_parquet(tmp_path / "chunks" / f"{table}.parquet")
+        assert list(chunks.dtypes.astype(str).items()) == list(whole.dtypes.astype(str).items())
+        np.testing.assert_array_equal(chunks["SK_ID_CURR"], whole["SK_ID_CURR"])  # same clients, ID order
+        assert not chunks["AMT_CREDIT"].equals(whole["AMT_CREDIT"])  # drawn from the chunks' own streams
+    # The target and the true PD still follow each client's own application row.
+    train = pd.read_parquet(tmp_path / "chunks" / "application_train.parquet")
+    truth = pd.read_csv(tmp_path / "chunks" / "synth_truth.csv").set_index("SK_ID_CURR")["TRUE_PD"]
+    true_pd = truth.loc[train["SK_ID_CURR"]].to_numpy()
+    ext = train[["EXT_SOURCE_1", "EXT_SOURCE_2", "EXT_SOURCE_3"]].mean(axis=1)
+    assert np.corrcoef(ext.fillna(ext.mean()), true_pd)[0, 1] < -0.4
+    assert true_pd[train["TARGET"] == 1].mean() > 2 * true_pd[train["TARGET"] == 0].mean()
+
+    def boom(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(synth_mod, "_solve_intercept", boom)
+    with pytest.raises(RuntimeError):
+        generate(tmp_path / "crash", 1500, seed=2, fmt="parquet")
+    assert list((tmp_path / "crash").iterdir()) == []  # neither tables nor spilled rows
+
+
 # ---------------------------------------------------------------- loan structure and planted real effects
 
 

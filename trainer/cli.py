@@ -58,7 +58,9 @@ Cluster = Annotated[
 Partitions = Annotated[
     int | None,
     typer.Option(
-        "--partitions", min=1, help="Partitions with --cluster (default: 2 per worker, 100k clients each)."
+        "--partitions",
+        min=1,
+        help="Partitions with --cluster (default: one per 50k clients, at least 2 per worker).",
     ),
 ]
 MemoryLimit = Annotated[

@@ -5,13 +5,24 @@
    its credit's client), so each client's application row and whole history live in one partition.
    The staging folder must be readable by every worker at the same path (the local disk for
    ``local:N`` and loopback clusters, shared storage for a real cluster).
+   Partitions have a fixed size (:data:`PARTITION_CLIENTS` clients): their number grows with the data,
+   so the memory one partition needs does not.
 2. **Features per partition** (on the workers): the same code as one machine,
    :func:`~trainer.history_sql.aggregate_sources` then :func:`~trainer.features.feature_matrix`,
-   with progress per partition. A partition task lost with its worker is recomputed by Dask.
-3. **Training** with ``xgboost.dask`` (``DaskDMatrix`` / ``train``) on the same train/validation clients
-   as one machine (the split is drawn on the driver with the same seed), then the same threshold,
-   metrics, importance and bundle writer (:func:`trainer.train.finish_bundle`): the bundle is written
-   atomically at the very end, so a failed job never leaves half a bundle.
+   with progress per partition. Each task writes its float32 feature rows to the staging folder
+   (``.npy``) and keeps nothing in memory, so a worker's memory in this phase is one partition's,
+   whatever the data size. A partition task lost with its worker is recomputed by Dask.
+3. **Training** with ``xgboost.dask`` (``DaskQuantileDMatrix`` / ``train``) on the same train/validation
+   clients as one machine (the split is drawn on the driver with the same seed). The feature files are
+   memory-mapped, not read into the workers' heap: XGBoost quantises them into its histogram bin
+   indices, so a worker's own memory holds the bins of the clients it trains on, not their float
+   features twice (the mapped pages are file cache the kernel can drop). Then the same threshold,
+   metrics, fairness table, importance and bundle writer (:func:`trainer.train.finish_bundle`): the
+   bundle is written atomically at the very end, so a failed job never leaves half a bundle.
+
+``xgboost.dask`` has no external-memory mode (``ExtMemQuantileDMatrix`` runs on one process or under
+XGBoost's own collective, not on Dask): the training matrix is proportional to the clients per worker,
+which a real cluster keeps constant by adding workers.
 
 Scoring (``trainer predict --cluster``) stages the clients file and history the same way, scores each
 partition with the verified bundle and writes the submission in the clients file's order.
@@ -21,10 +32,10 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -47,8 +58,9 @@ from trainer.progress import ProgressReport
 from trainer.progress import stage as report_stage
 from trainer.schema import HISTORY_TABLES
 
-#: Clients per partition when the number of partitions is chosen automatically.
-PARTITION_CLIENTS = 100_000
+#: Clients per partition when the number of partitions is chosen automatically (bounds a worker's
+#: memory while it builds features or scores: one partition at a time).
+PARTITION_CLIENTS = 50_000
 LOCAL_PREFIX = "local:"
 #: How long to wait for a scheduler to answer.
 CONNECT_TIMEOUT = "15s"
@@ -120,7 +132,10 @@ def cluster_failures(address: str, what: str) -> Iterator[None]:
 
 
 def partition_count(n_clients: int, workers: int, requested: int | None = None) -> int:
-    """Partitions for ``n_clients``: ``requested``, else 2 per worker or one per 100,000 clients."""
+    """Partitions for ``n_clients``: ``requested``, else one per :data:`PARTITION_CLIENTS` clients.
+
+    At least 2 per worker, so that every worker has work.
+    """
     if requested:
         return requested
     return max(2 * workers, math.ceil(n_clients / PARTITION_CLIENTS))
@@ -261,28 +276,53 @@ def partition_features(
 # --------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Split:
-    x_train: Any
-    y_train: Any
-    x_valid: Any
-    y_valid: Any
+_FIT_PIECES = ("x_train", "y_train", "x_valid", "y_valid")
+
+
+def _piece_path(stage: str | Path, part: int, name: str) -> Path:
+    return Path(stage) / "features" / f"{part}-{name}.npy"
+
+
+def _save_piece(path: Path, values: np.ndarray[Any, Any]) -> None:
+    """Write one array under a temporary name, then rename it (a retried task rewrites it whole)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.partial")
+    with partial.open("wb") as handle:
+        np.save(handle, np.ascontiguousarray(values))
+    partial.replace(path)
 
 
 def _fit_partition(
     stage: str, tables: Sequence[str], part: int, spec: FeatureSpec, valid_ids: Any, memory_limit: str | None
 ) -> dict[str, Any]:
+    """Run on a worker: build one partition's features and write them to the staging folder.
+
+    Returns only what the driver needs (row counts, and the validation clients' IDs and labels), so the
+    worker keeps nothing of the partition once the task ends.
+    """
     apps, x = partition_features(stage, "application_train", tables, part, spec, memory_limit)
     y = apps["TARGET"].to_numpy(dtype=np.float32) if len(apps) else np.empty(0, dtype=np.float32)
     ids = apps["SK_ID_CURR"].to_numpy(dtype=np.int64) if len(apps) else np.empty(0, dtype=np.int64)
+    del apps
     valid = np.isin(ids, np.asarray(valid_ids))
+    pieces = {"x_train": x[~valid], "y_train": y[~valid], "x_valid": x[valid], "y_valid": y[valid]}
+    del x
+    for name, values in pieces.items():
+        _save_piece(_piece_path(stage, part, name), values)
     return {
-        "x_train": x[~valid],
-        "y_train": y[~valid],
-        "x_valid": x[valid],
-        "y_valid": y[valid],
+        "n_train": int((~valid).sum()),
+        "n_valid": int(valid.sum()),
         "ids_valid": ids[valid],
+        "y_valid": y[valid].astype(np.int64),
     }
+
+
+def _load_piece(stage: str, part: int, name: str) -> np.ndarray[Any, Any]:
+    """Run on a worker: one partition's array, memory-mapped (the feature matrices) or read (labels)."""
+    array: np.ndarray[Any, Any] = np.load(
+        _piece_path(stage, part, name), mmap_mode="r" if name.startswith("x_") else None
+    )
+    return array
 
 
 def fit_on_cluster(
@@ -293,6 +333,7 @@ def fit_on_cluster(
     partitions: int | None = None,
     memory_limit: str | None = None,
     tracking: Mapping[str, str] | None = None,
+    memory: dict[str, dict[str, int]] | None = None,
 ) -> Any:
     """``trainer fit --cluster``: the same bundle as :func:`trainer.train.fit_bundle`, trained on Dask.
 
@@ -303,6 +344,8 @@ def fit_on_cluster(
         partitions: Number of partitions (default: :func:`partition_count`).
         memory_limit: DuckDB memory limit for the staging and for each partition.
         tracking: MLflow run reference stored in the manifest.
+        memory: When given, filled with the workers' peak memory of each phase (``features``,
+            ``training``; see :func:`worker_peaks`), for the benchmarks.
 
     Raises:
         UserError: On bad data (one sentence) or a cluster failure (nothing is written).
@@ -313,6 +356,7 @@ def fit_on_cluster(
 
     from trainer.config import DEFAULT_XGB_PARAMS
     from trainer.data import fingerprint_files, load_data
+    from trainer.fairness import fairness_groups
     from trainer.model import stratified_split
     from trainer.train import TRAIN_COLUMNS, TrainingData, Validation, check_labels, finish_bundle
 
@@ -338,21 +382,23 @@ def fit_on_cluster(
             app = ("application_train", train_path, TRAIN_COLUMNS)
             stage_tables({t: found[t] for t in used}, app, staged_dir, count, memory_limit)
 
-        # Labels and category levels on the driver: two small reads of the staged application rows.
-        # The split is drawn in client ID order: the same clients as one machine for a file sorted by ID
-        # (like the Kaggle and synthetic files).
-        wanted = ["SK_ID_CURR", "TARGET", *fit_categories()]
+        # Labels, category levels and fairness groups on the driver: small reads of the staged
+        # application rows. The split is drawn in client ID order: the same clients as one machine for
+        # a file sorted by ID (like the Kaggle and synthetic files).
+        wanted = list(dict.fromkeys(["SK_ID_CURR", "TARGET", *fit_categories(), *FAIRNESS_COLUMNS]))
         staged = pd.read_parquet(staged_dir / "application_train", columns=wanted)
         staged = staged.sort_values("SK_ID_CURR", kind="stable").reset_index(drop=True)
         y = staged["TARGET"].to_numpy(dtype=np.int64)
         check_labels(y, folder)
-        spec = fit_feature_spec(staged, used)
+        spec = fit_feature_spec(staged, used, config.allow_protected)
         _, valid_pos = stratified_split(y, config.valid_share, config.seed)
         valid_ids = staged["SK_ID_CURR"].to_numpy(dtype=np.int64)[valid_pos]
+        people = staged.loc[staged.index[valid_pos], ["SK_ID_CURR", *FAIRNESS_COLUMNS]]
         n_total = len(staged)
         del staged
 
         with cluster_failures(address, "building the features of each partition"):
+            _start_peaks(client)
             shared = client.scatter(valid_ids, broadcast=True)
             futures = _map_partitions(
                 client,
@@ -364,36 +410,39 @@ def fit_on_cluster(
                 progress,
                 "Features",
             )
-            shapes = client.gather([client.submit(_shapes, f, pure=False) for f in futures])
-
-        def column(name: str, width: int | None) -> Any:
-            pieces = []
-            for future, shape in zip(futures, shapes, strict=True):
-                rows = shape[name]
-                piece = dask.delayed(_pick)(future, name)
-                shape_ = (rows, width) if width is not None else (rows,)
-                pieces.append(da.from_delayed(piece, shape=shape_, dtype=np.float32))
-            return da.concatenate(pieces)
+            results: list[dict[str, Any]] = client.gather(futures)
+            del futures, shared
+            peaks = _stop_peaks(client)
+            if memory is not None:
+                memory["features"] = peaks
 
         width = len(spec.names)
-        split = _Split(
-            column("x_train", width),
-            column("y_train", None),
-            column("x_valid", width),
-            column("y_valid", None),
-        )
+        stage_text = str(staged_dir)
+
+        def column(name: str) -> Any:
+            rows_key = "n_valid" if name.endswith("valid") else "n_train"
+            pieces = []
+            for part, result in enumerate(results):
+                shape = (result[rows_key], width) if name.startswith("x_") else (result[rows_key],)
+                dtype = np.float32
+                piece = dask.delayed(_load_piece, pure=True)(stage_text, part, name)
+                pieces.append(da.from_delayed(piece, shape=shape, dtype=dtype))
+            return da.concatenate(pieces)
+
+        x_train, y_train, x_valid, y_valid_d = (column(name) for name in _FIT_PIECES)
         params: dict[str, Any] = {**DEFAULT_XGB_PARAMS, **config.params, "seed": config.seed, "nthread": 1}
         with cluster_failures(address, "training XGBoost"):
             label = f"Training XGBoost on {workers} workers"
             if progress is not None:
                 progress(label, 0.0, None)
+            _start_peaks(client)
             kwargs = {
                 "feature_names": list(spec.names),
                 "feature_types": spec.feature_types,
                 "enable_categorical": True,
             }
-            dtrain = dxgb.DaskDMatrix(client, split.x_train, split.y_train, **kwargs)
-            dvalid = dxgb.DaskDMatrix(client, split.x_valid, split.y_valid, **kwargs)
+            dtrain = dxgb.DaskQuantileDMatrix(client, x_train, y_train, **kwargs)
+            dvalid = dxgb.DaskQuantileDMatrix(client, x_valid, y_valid_d, ref=dtrain, **kwargs)
             output = dxgb.train(
                 client,
                 params,
@@ -403,21 +452,28 @@ def fit_on_cluster(
                 early_stopping_rounds=config.early_stopping_rounds,
                 verbose_eval=False,
             )
+            del dtrain, dvalid
             booster = output["booster"]
             booster = booster[: int(booster.best_iteration) + 1]
             if progress is not None:
                 progress(label, 1.0, 1.0)
-            pd_valid = dxgb.inplace_predict(client, booster, split.x_valid).compute().astype(np.float64)
-            y_valid = split.y_valid.compute().astype(np.int64)
-            x_importance = _importance_rows(client, futures, shapes, config.seed)
+            pd_valid = dxgb.inplace_predict(client, booster, x_valid).compute().astype(np.float64)
+            peaks = _stop_peaks(client)
+            if memory is not None:
+                memory["training"] = peaks
+        y_valid = np.concatenate([r["y_valid"] for r in results]).astype(np.int64)
+        ids_valid = np.concatenate([r["ids_valid"] for r in results])
+        x_importance = _importance_rows(staged_dir, results, config.seed)
 
-    from trainer.train import IMPORTANCE_SAMPLE
-
-    x_importance = x_importance[:IMPORTANCE_SAMPLE]
+    # The workers trained with one thread each; the driver's SHAP importance may use all its cores.
+    booster.set_param({"nthread": config.nthread or (os.cpu_count() or 1)})
+    # The fairness groups of the validation clients, in the order of their gathered predictions.
+    people = people.set_index("SK_ID_CURR").loc[ids_valid].reset_index()
     found_names = sorted(found) if config.use_history else []
     data = TrainingData(pd.DataFrame(), None, used, found_names, folder, fingerprint_files(read))
     counts = {"n_clients": n_total, "n_train": n_total - len(valid_ids), "n_valid": len(valid_ids)}
-    validation = Validation(y_valid, pd_valid, x_importance, counts, float(y.mean()))
+    groups = fairness_groups(people)
+    validation = Validation(y_valid, pd_valid, x_importance, counts, float(y.mean()), groups)
     return finish_bundle(booster, spec, validation, data, config, progress, tracking)
 
 
@@ -452,29 +508,95 @@ def fit_categories() -> list[str]:
     return list(APP_CATEGORICAL)
 
 
-def _shapes(result: dict[str, Any]) -> dict[str, int]:
-    return {name: len(value) for name, value in result.items()}
+#: Application columns the fairness table groups the validation clients by.
+FAIRNESS_COLUMNS: tuple[str, ...] = ("CODE_GENDER", "DAYS_BIRTH")
 
 
-def _pick(result: dict[str, Any], name: str) -> Any:
-    return result[name]
-
-
-def _importance_rows(client: Any, futures: list[Any], shapes: list[dict[str, int]], seed: int) -> Any:
-    """Validation rows for the global SHAP importance, gathered from the first partitions."""
+def _importance_rows(staged: Path, results: list[dict[str, Any]], seed: int) -> Any:
+    """Validation rows for the global SHAP importance, read from the first partitions' feature files."""
     from trainer.train import IMPORTANCE_SAMPLE
 
     rows: list[Any] = []
     total = 0
-    for future, shape in zip(futures, shapes, strict=True):
+    for part, result in enumerate(results):
         if total >= IMPORTANCE_SAMPLE:
             break
-        if shape["x_valid"]:
-            rows.append(client.submit(_pick, future, "x_valid", pure=False).result())
-            total += shape["x_valid"]
+        if result["n_valid"]:
+            rows.append(np.load(_piece_path(staged, part, "x_valid")))
+            total += result["n_valid"]
     matrix = np.concatenate(rows) if rows else np.empty((0, 0), dtype=np.float32)
     order = np.random.default_rng(seed).permutation(len(matrix))[:IMPORTANCE_SAMPLE]
-    return matrix[np.sort(order)]
+    return matrix[np.sort(order)][:IMPORTANCE_SAMPLE]
+
+
+# --------------------------------------------------------------------------------------------------
+# Workers' peak memory (for the scaling benchmark)
+# --------------------------------------------------------------------------------------------------
+
+#: Sampling state on each worker process (set by :func:`_sampler_start`).
+_SAMPLER: dict[str, Any] = {}
+_SAMPLE_SECONDS = 0.1
+
+
+def memory_parts() -> dict[str, int]:
+    """This process's resident memory in bytes: ``anon`` (its own heap) and ``file`` (mapped files).
+
+    Read from ``/proc/self/status`` (Linux); zeros where it does not exist.
+    """
+    fields = {"RssAnon:": "anon", "RssFile:": "file"}
+    out = {"anon": 0, "file": 0}
+    try:
+        text = Path("/proc/self/status").read_text()
+    except OSError:
+        return out
+    for line in text.splitlines():
+        words = line.split()
+        if len(words) >= 2 and words[0] in fields:
+            out[fields[words[0]]] = int(words[1]) * 1024
+    return out
+
+
+def _sampler_start() -> None:
+    """Run on a worker: sample its memory every 0.1 s in a thread until :func:`_sampler_stop`."""
+    import threading
+
+    _sampler_stop()
+    stop = threading.Event()
+    peaks = {"anon": 0, "file": 0, "total": 0}
+
+    def sample() -> None:
+        while True:
+            now = memory_parts()
+            peaks["anon"] = max(peaks["anon"], now["anon"])
+            peaks["file"] = max(peaks["file"], now["file"])
+            peaks["total"] = max(peaks["total"], now["anon"] + now["file"])
+            if stop.wait(_SAMPLE_SECONDS):
+                return
+
+    thread = threading.Thread(target=sample, name="credit-memory-peaks", daemon=True)
+    thread.start()
+    _SAMPLER.update(stop=stop, thread=thread, peaks=peaks)
+
+
+def _sampler_stop() -> dict[str, int]:
+    """Run on a worker: stop sampling; the peaks seen since :func:`_sampler_start`."""
+    if not _SAMPLER:
+        return {"anon": 0, "file": 0, "total": 0}
+    _SAMPLER["stop"].set()
+    _SAMPLER["thread"].join()
+    peaks: dict[str, int] = dict(_SAMPLER["peaks"])
+    _SAMPLER.clear()
+    return peaks
+
+
+def _start_peaks(client: Any) -> None:
+    client.run(_sampler_start)
+
+
+def _stop_peaks(client: Any) -> dict[str, int]:
+    """The largest peak over the workers of each kind (bytes): ``anon``, ``file`` and ``total``."""
+    per_worker: dict[str, dict[str, int]] = client.run(_sampler_stop)
+    return {key: max((p[key] for p in per_worker.values()), default=0) for key in ("anon", "file", "total")}
 
 
 def _map_partitions(
@@ -559,10 +681,12 @@ def score_on_cluster(
     memory_limit: str | None = None,
     stage_beside: Path | None = None,
     trusted_keys: tuple[bytes, ...] = (),
+    memory: dict[str, dict[str, int]] | None = None,
 ) -> tuple[pd.DataFrame, list[str]]:
     """Score every client of ``clients_file`` on the cluster; the frame is in the clients file's order.
 
     The staging folder is made beside ``stage_beside`` (the output file; default: the clients file).
+    ``memory``, when given, receives the workers' peak memory while scoring (key ``scoring``).
 
     Returns:
         (SK_ID_CURR, PD, DECISION frame, history tables the bundle wants but the folder lacks).
@@ -587,6 +711,7 @@ def score_on_cluster(
             stage_tables({t: found[t] for t in used}, app, staged_dir, count, memory_limit)
         with cluster_failures(address, "scoring the partitions"):
             model_path = str(Path(model).resolve())
+            _start_peaks(client)
             futures = _map_partitions(
                 client,
                 _score_partition,
@@ -598,6 +723,9 @@ def score_on_cluster(
                 "Scoring",
             )
             parts = client.gather(futures)
+            peaks = _stop_peaks(client)
+            if memory is not None:
+                memory["scoring"] = peaks
     scores = pd.concat(parts, ignore_index=True).set_index("SK_ID_CURR").reindex(order)
     return scores.reset_index(), missing
 

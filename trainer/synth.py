@@ -50,7 +50,8 @@ give byte-identical files.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+import os
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -109,6 +110,11 @@ SPLIT_PAYMENT_SHARE = 0.08
 CHUNK_CLIENTS = 25_000
 #: Rows per application write batch.
 APP_BATCH = 50_000
+#: Clients (train + test) per application chunk. Up to this size the application rows are generated
+#: in one piece and held in memory (the original stream: files stay byte-identical); beyond it they are
+#: generated chunk by chunk, each from its own seeded stream, and spilled to a temporary parquet file
+#: until the target is drawn, so memory stays bounded at millions of clients.
+APP_CHUNK_CLIENTS = 500_000
 FORMATS = ("csv", "parquet")
 
 _Q_LEVELS_KEYS = ("0", "0.01", "0.05", "0.25", "0.5", "0.75", "0.95", "0.99", "1")
@@ -1294,19 +1300,87 @@ def _solve_intercept(logit: FArr, target: float) -> float:
     return solve_intercept(logit, target)
 
 
-def _risk_groups(parts: dict[str, Cols], is_test: BArr) -> list[RiskGroup]:
-    """The real curves' bins for every client (train and test in ID order)."""
-    total = len(is_test)
-    masks = (("application_train", ~is_test), ("application_test", is_test))
-    numeric = {name: np.empty(total) for name in RAW_COLUMNS}
-    levels: dict[str, npt.NDArray[Any]] = {name: np.empty(total, dtype=object) for name in LEVEL_CURVES}
-    for table, mask in masks:
-        for name, values in numeric.items():
-            values[mask] = parts[table][name]
-        for name, values in levels.items():
-            lookup = np.array([*table_spec(table).column(name).levels, None], dtype=object)
-            values[mask] = lookup[parts[table][name]]
-    return risk_groups(numeric, levels)
+class _AppRows:
+    """The application rows of both tables while the target is drawn: in memory, or spilled to parquet.
+
+    Only what the target needs is kept for every client: the application risk logit, the raw columns
+    of the real curves (:data:`RAW_COLUMNS`) and the level codes of :data:`LEVEL_CURVES`.
+    """
+
+    def __init__(self, out_dir: Path, is_test: BArr) -> None:
+        total = len(is_test)
+        self.is_test = is_test
+        self.logit = np.zeros(total)
+        self.numeric = {name: np.empty(total) for name in RAW_COLUMNS}
+        self.codes = {name: np.empty(total, dtype=np.int64) for name in LEVEL_CURVES}
+        self.held: dict[str, list[Cols]] = {"application_train": [], "application_test": []}
+        self.spills: dict[str, Path] = {}
+        self._spill_writers: dict[str, pq.ParquetWriter] = {}
+        self._out_dir = out_dir
+        self._rows = {"application_train": 0, "application_test": 0}
+
+    def add(self, table: str, sl: slice, mask: BArr, cols: Cols, spill: bool) -> None:
+        """Keep one chunk's rows of ``table`` (``mask`` selects them in the clients slice ``sl``)."""
+        where = np.flatnonzero(mask) + (sl.start or 0)
+        self.logit[where] = _app_risk(table, cols)
+        for name, values in self.numeric.items():
+            values[where] = cols[name]
+        for name, codes in self.codes.items():
+            codes[where] = cols[name]
+        self._rows[table] += len(where)
+        if not spill:
+            self.held[table].append(cols)
+            return
+        batch = pa.table({name: pa.array(np.asarray(values)) for name, values in cols.items()})
+        if table not in self._spill_writers:
+            path = self._out_dir / f".{table}.rows.{os.getpid()}.tmp"
+            self.spills[table] = path
+            self._spill_writers[table] = pq.ParquetWriter(path, batch.schema)
+        self._spill_writers[table].write_table(batch)
+
+    def rows(self, table: str) -> int:
+        """Rows of ``table``."""
+        return self._rows[table]
+
+    def batches(self, table: str, extra: dict[str, FArr]) -> Iterator[tuple[int, Cols]]:
+        """(first row, columns) of ``APP_BATCH`` rows at a time, with ``extra`` columns added."""
+        start = 0
+        if table in self.spills:
+            self._spill_writers.pop(table).close()
+            for batch in pq.ParquetFile(self.spills[table]).iter_batches(batch_size=APP_BATCH):
+                cols = {name: batch.column(name).to_numpy() for name in batch.schema.names}
+                n = batch.num_rows
+                yield start, {**cols, **{c: v[start : start + n] for c, v in extra.items()}}
+                start += n
+            return
+        for held in self.held[table]:
+            nrows = len(held["SK_ID_CURR"])
+            for at in range(0, nrows, APP_BATCH):
+                end = min(at + APP_BATCH, nrows)
+                cols = {c: v[at:end] for c, v in held.items()}
+                yield start, {**cols, **{c: v[start : start + end - at] for c, v in extra.items()}}
+                start += end - at
+
+    def risk_groups(self) -> list[RiskGroup]:
+        """The real curves' bins for every client (train and test in ID order)."""
+        levels: dict[str, npt.NDArray[Any]] = {}
+        for name, codes in self.codes.items():
+            values = np.empty(len(codes), dtype=object)
+            for table, mask in (("application_train", ~self.is_test), ("application_test", self.is_test)):
+                lookup = np.array([*table_spec(table).column(name).levels, None], dtype=object)
+                values[mask] = lookup[codes[mask]]
+            levels[name] = values
+        return risk_groups(self.numeric, levels)
+
+    def close(self) -> None:
+        """Drop the spilled rows."""
+        for writer in self._spill_writers.values():
+            with contextlib.suppress(Exception):
+                writer.close()
+        self._spill_writers.clear()
+        for path in self.spills.values():
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
 
 
 def generate(
@@ -1358,15 +1432,6 @@ def generate(
     aff = rng_app.standard_normal(total)
     age = rng_app.standard_normal(total)
     bad = -(0.8 * cw + 0.6 * rng_app.standard_normal(total))
-    parts: dict[str, Cols] = {}
-    app_logit = np.zeros(total)
-    for name, mask in (("application_train", ~is_test), ("application_test", is_test)):
-        lat = _Clients(cw[mask], aff[mask], age[mask])
-        cols = _applications(name, int(mask.sum()), lat, rng_app)
-        cols["SK_ID_CURR"] = all_ids[mask].astype(np.float64)
-        parts[name] = cols
-        app_logit[mask] = _app_risk(name, cols)
-
     # Every file is written under a temporary name beside its target and put in place (fsync, rename)
     # only once all tables are complete; on any failure every temporary file is removed.
     writers: dict[str, _Writer] = {}
@@ -1379,6 +1444,25 @@ def generate(
             files.callback(writer.abort)  # runs before its file is put in place or removed
             writers[name] = writer
             return writer
+
+        apps = _AppRows(out_dir, is_test)
+        files.callback(apps.close)  # the spilled application rows never outlive the run
+        n_app_chunks = (total + APP_CHUNK_CLIENTS - 1) // APP_CHUNK_CLIENTS
+        streams = (
+            [rng_app]
+            if n_app_chunks == 1
+            else [np.random.default_rng(s) for s in seq_app.spawn(n_app_chunks)]
+        )
+        for k, rng in enumerate(streams):
+            sl = slice(k * APP_CHUNK_CLIENTS, min((k + 1) * APP_CHUNK_CLIENTS, total))
+            chunk_test = is_test[sl]
+            for name, mask in (("application_train", ~chunk_test), ("application_test", chunk_test)):
+                lat = _Clients(cw[sl][mask], aff[sl][mask], age[sl][mask])
+                cols = _applications(name, int(mask.sum()), lat, rng)
+                cols["SK_ID_CURR"] = all_ids[sl][mask].astype(np.float64)
+                apps.add(name, sl, mask, cols, spill=n_app_chunks > 1)
+            if progress is not None:
+                progress("application rows", k + 1, n_app_chunks)
 
         for name in HISTORY_TABLES:
             open_writer(name, fmt)
@@ -1413,11 +1497,11 @@ def generate(
                 progress("history tables", k + 1, n_chunks)
 
         # Target: hidden risk of observable columns, intercept solved for the real default rate.
-        logit = RISK_SCALE * (app_logit + HISTORY_WEIGHT * hist_logit)
+        logit = RISK_SCALE * (apps.logit + HISTORY_WEIGHT * hist_logit)
         real_rows = int(load_effects()["rows"])
         logit = rake(
             logit,
-            [shrink_noise(group, real_rows) for group in _risk_groups(parts, is_test)],
+            [shrink_noise(group, real_rows) for group in apps.risk_groups()],
             ~is_test,
             TARGET_DEFAULT_RATE,
             real_rate=float(load_effects()["default_rate"]),
@@ -1425,13 +1509,12 @@ def generate(
         intercept = _solve_intercept(logit[~is_test], TARGET_DEFAULT_RATE)
         true_pd = _sigmoid(logit + intercept)
         target = (rng_target.random(total) < true_pd).astype(np.float64)
-        parts["application_train"]["TARGET"] = target[~is_test]
+        extra = {"application_train": {"TARGET": target[~is_test]}, "application_test": {}}
         for name in ("application_train", "application_test"):
             w = open_writer(name, fmt)
-            cols = parts[name]
-            nrows = len(cols["SK_ID_CURR"])
-            for start in range(0, nrows, APP_BATCH):
-                w.write({c: v[start : start + APP_BATCH] for c, v in cols.items()})
+            nrows = apps.rows(name)
+            for start, cols in apps.batches(name, extra[name]):
+                w.write(cols)
                 if progress is not None:
                     progress(name, min(start + APP_BATCH, nrows), nrows)
         truth = open_writer("synth_truth", "csv", columns=("SK_ID_CURR", "TRUE_PD"))

@@ -282,7 +282,7 @@ class Validation:
         counts: ``n_clients``, ``n_train`` and ``n_valid`` for the manifest.
         default_rate: Default rate of the training table.
         groups: :func:`trainer.fairness.fairness_groups` of the validation clients: adds the fairness
-            table to the manifest (None: the cluster fit has no group labels).
+            table to the manifest (None: no fairness table; both fits pass them).
     """
 
     y: np.ndarray[Any, Any]
@@ -347,7 +347,7 @@ def finish_bundle(
             "best_iteration": booster.num_boosted_rounds(),
         },
     }
-    if fairness is not None:  # the cluster fit has no group labels: no fairness table there
+    if fairness is not None:
         ordered = list(details.items())
         at = [k for k, _ in ordered].index("input_policy") + 1
         groups_record = {"clients": "validation", "approved": "PD below the threshold"}
