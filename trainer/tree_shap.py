@@ -67,11 +67,14 @@ def _logistic_base_margin(base_score: float) -> np.float32:
     return _F32(-_F32(_logf(_F32(_F32(1.0) / p) - _F32(1.0))))
 
 
+Floats = np.ndarray[Any, np.dtype[np.float64]]
+Indexes = np.ndarray[Any, np.dtype[np.intp]]
+
+
 @dataclass
 class _Leaf:
-    """One leaf's path: the group bit, wanted outcome and feature of each ancestor split, root first."""
+    """One leaf's path, root first: each split's group bit, wanted outcome, feature and cover fraction."""
 
-    tree: int
     value: float
     bits: list[int]
     left: list[bool]
@@ -81,9 +84,8 @@ class _Leaf:
 
 @dataclass
 class _Group:
-    """A subtree's leaves sharing one table, and the global node index behind each of its bits."""
+    """A subtree's leaves sharing one table, and the global inner-node index behind each of its bits."""
 
-    tree: int
     nodes: list[int]
     leaves: list[_Leaf]
 
@@ -102,7 +104,9 @@ class TreeShapTables:
         base_value: float,
         node_col: np.ndarray[Any, np.dtype[np.intp]],
         node_threshold: np.ndarray[Any, np.dtype[np.float32]],
-        categorical: list[tuple[int, np.ndarray[Any, np.dtype[np.intp]], np.ndarray[Any, np.dtype[np.bool_]]]],
+        categorical: list[
+            tuple[int, np.ndarray[Any, np.dtype[np.intp]], np.ndarray[Any, np.dtype[np.bool_]]]
+        ],
         group_nodes: np.ndarray[Any, np.dtype[np.intp]],
         group_offset: np.ndarray[Any, np.dtype[np.intp]],
         group_columns: np.ndarray[Any, np.dtype[np.intp]],
@@ -125,8 +129,9 @@ class TreeShapTables:
     @property
     def nbytes(self) -> int:
         """Memory held by the tables and indexes."""
-        arrays = [self._node_col, self._node_threshold, self._group_nodes, self._group_offset]
-        arrays += [self._group_columns, self._table] + [t for _, _, t in self._categorical]
+        arrays: list[np.ndarray[Any, Any]] = [self._node_col, self._node_threshold, self._table]
+        arrays += [self._group_nodes, self._group_offset, self._group_columns]
+        arrays += [t for _, _, t in self._categorical]
         return sum(a.nbytes for a in arrays)
 
     @classmethod
@@ -149,7 +154,9 @@ class TreeShapTables:
         trees = booster_model["model"]["trees"]
         if any(int(t["tree_param"].get("size_leaf_vector", "1")) > 1 for t in trees):
             return None
-        base_score = float(json.loads(params["base_score"])[0] if "[" in params["base_score"] else params["base_score"])
+        base_score = float(
+            json.loads(params["base_score"])[0] if "[" in params["base_score"] else params["base_score"]
+        )
         n_features = int(params["num_feature"])
         tables = _compile(trees, n_features, _logistic_base_margin(base_score), group_bits)
         if tables is None or not tables.self_check(booster):
@@ -189,7 +196,7 @@ class TreeShapTables:
         reached[0] = self.base_margin
         reached[1:] = values[:, -1]
         margin = np.cumsum(reached)[-1]  # sequential float32 sum, in tree order, like XGBoost
-        return _F32(margin), sums[:n]
+        return _F32(margin), np.asarray(sums[:n], dtype=np.float64)
 
     def self_check(self, booster: xgb.Booster, rows: np.ndarray[Any, Any] | None = None) -> bool:
         """Whether margins and PDs equal XGBoost's exactly and contributions within 1e-5 on ``rows``.
@@ -249,43 +256,36 @@ def _compile(
     category_nodes: dict[int, list[tuple[int, bool, set[int]]]] = {}
     groups: list[_Group] = []
     base_value = float(base_margin)
-    for t, tree in enumerate(trees):
+    for tree in trees:
         left_child = tree["left_children"]
-        right_child = tree["right_children"]
         feature = tree["split_indices"]
         condition = tree["split_conditions"]
         default_left = tree["default_left"]
         split_type = tree["split_type"]
-        cover = tree["sum_hessian"]
-        cats = {
-            node: set(tree["categories"][start : start + size])
-            for node, start, size in zip(
-                tree["categories_nodes"], tree["categories_segments"], tree["categories_sizes"], strict=True
+        categories = tree["categories"]
+        segments = dict(
+            zip(
+                tree["categories_nodes"],
+                zip(tree["categories_segments"], tree["categories_sizes"], strict=True),
+                strict=True,
             )
-        }
-        # Global index of each inner node (its bit), in the order the nodes are met.
-        inner: dict[int, int] = {}
+        )
+        inner: dict[int, int] = {}  # tree node -> global inner-node index (its outcome's position)
         for node, child in enumerate(left_child):
             if child == -1:
                 continue
             inner[node] = len(node_col)
-            f = int(feature[node])
+            f = feature[node]
             node_col.append(f if default_left[node] else n_features + f)
-            node_threshold.append(condition[node] if split_type[node] == 0 else 0.0)
-            if split_type[node] != 0:
-                category_nodes.setdefault(f, []).append((inner[node], bool(default_left[node]), cats[node]))
-        base_value += _mean_value(left_child, right_child, condition, cover, 0)
-        size = _inner_sizes(left_child, right_child)
-        # Groups: a subtree whose ancestors plus inner nodes fit in group_bits (or a lone leaf).
-        stack: list[tuple[int, list[int]]] = [(0, [])]
-        while stack:
-            node, ancestors = stack.pop()
-            if left_child[node] == -1 or len(ancestors) + size[node] <= group_bits:
-                groups.append(_group(t, node, ancestors, tree, inner))
+            if split_type[node] == 0:
+                node_threshold.append(condition[node])
             else:
-                stack.append((right_child[node], [*ancestors, node]))
-                stack.append((left_child[node], [*ancestors, node]))
-        del cover
+                start, size = segments[node]
+                members = set(categories[start : start + size])
+                category_nodes.setdefault(f, []).append((inner[node], bool(default_left[node]), members))
+                node_threshold.append(0.0)
+        base_value += _mean_value(tree)
+        groups += _tree_groups(tree, inner, group_bits)
     widest = max(len(g.nodes) for g in groups)
     columns = max(len({f for leaf in g.leaves for f in leaf.features}) for g in groups) + 1
     rows = sum(1 << len(g.nodes) for g in groups)
@@ -295,7 +295,7 @@ def _compile(
     pad = len(node_col)
     group_nodes = np.full((len(groups), 8 if widest <= 8 else 16), pad, dtype=np.intp)
     for i, g in enumerate(groups):
-        group_nodes[i, : len(g.nodes)] = [inner_index for inner_index in g.nodes]
+        group_nodes[i, : len(g.nodes)] = g.nodes
     categorical = []
     for f, nodes in sorted(category_nodes.items()):
         n_codes = max((max(c) + 1 for _, _, c in nodes if c), default=1)
@@ -319,56 +319,63 @@ def _compile(
     )
 
 
-def _mean_value(left: list[int], right: list[int], value: list[float], cover: list[float], node: int) -> float:
-    """Cover-weighted mean of the leaves under ``node`` (the tree's expected value at the root)."""
-    if left[node] == -1:
-        return float(_F32(value[node]))
-    a, b = left[node], right[node]
-    total = _mean_value(left, right, value, cover, a) * cover[a] + _mean_value(left, right, value, cover, b) * cover[b]
-    return total / cover[node]
-
-
-def _inner_sizes(left: list[int], right: list[int]) -> list[int]:
-    """Number of inner nodes in the subtree of every node (children have larger indexes)."""
-    size = [0] * len(left)
+def _mean_value(tree: dict[str, Any]) -> float:
+    """Cover-weighted mean of the tree's leaves (its expected value; children follow their parent)."""
+    left, right = tree["left_children"], tree["right_children"]
+    value, cover = tree["split_conditions"], tree["sum_hessian"]
+    mean = [0.0] * len(left)
     for node in range(len(left) - 1, -1, -1):
-        if left[node] != -1:
-            size[node] = 1 + size[left[node]] + size[right[node]]
-    return size
+        a = left[node]
+        if a == -1:
+            mean[node] = float(_F32(value[node]))
+        else:
+            b = right[node]
+            mean[node] = (mean[a] * cover[a] + mean[b] * cover[b]) / cover[node]
+    return mean[0]
 
 
-def _group(t: int, root: int, ancestors: list[int], tree: dict[str, Any], inner: dict[int, int]) -> _Group:
-    """The group under ``root``: its bits (ancestors, then inner nodes) and each leaf's path."""
+def _tree_groups(tree: dict[str, Any], inner: dict[int, int], group_bits: int) -> list[_Group]:
+    """Split a tree into groups, each leaf with its whole path from the root.
+
+    A group is a subtree whose ancestors plus inner nodes fit in ``group_bits`` bits, or a lone leaf.
+    """
     left_child, right_child = tree["left_children"], tree["right_children"]
     feature, cover, value = tree["split_indices"], tree["sum_hessian"], tree["split_conditions"]
-    prefix: list[tuple[int, bool, int]] = []
-    for i, node in enumerate(ancestors):
-        child = ancestors[i + 1] if i + 1 < len(ancestors) else root
-        prefix.append((node, left_child[node] == child, child))
-    nodes = list(ancestors)
-    leaves = []
-    walk: list[tuple[int, list[tuple[int, bool, int]]]] = [(root, prefix)]
-    while walk:
-        node, path = walk.pop()
+    size = [0] * len(left_child)  # inner nodes under each node (children have larger indexes)
+    for node in range(len(left_child) - 1, -1, -1):
         if left_child[node] != -1:
-            nodes.append(node)
-            walk.append((right_child[node], [*path, (node, False, right_child[node])]))
-            walk.append((left_child[node], [*path, (node, True, left_child[node])]))
-            continue
-        leaves.append(
-            _Leaf(
-                tree=t,
-                value=float(_F32(value[node])),
-                bits=[p for p, _, _ in path],
-                left=[went_left for _, went_left, _ in path],
-                features=[int(feature[p]) for p, _, _ in path],
-                fractions=[cover[child] / cover[p] for p, _, child in path],
+            size[node] = 1 + size[left_child[node]] + size[right_child[node]]
+    groups: list[_Group] = []
+    # (node, path of (ancestor, went left), the group's bit of each tree node or None above groups)
+    walk: list[tuple[int, tuple[tuple[int, bool], ...], dict[int, int] | None, _Group | None]]
+    walk = [(0, (), None, None)]
+    while walk:
+        node, path, bit_of, group = walk.pop()
+        is_leaf = left_child[node] == -1
+        if group is None and (is_leaf or len(path) + size[node] <= group_bits):
+            group = _Group(nodes=[inner[p] for p, _ in path], leaves=[])
+            bit_of = {p: b for b, (p, _) in enumerate(path)}
+            groups.append(group)
+        if is_leaf:
+            assert group is not None and bit_of is not None
+            nodes = [p for p, _ in path]
+            children = [*nodes[1:], node]
+            group.leaves.append(
+                _Leaf(
+                    value=float(_F32(value[node])),
+                    bits=[bit_of[p] for p in nodes],
+                    left=[went_left for _, went_left in path],
+                    features=[feature[p] for p in nodes],
+                    fractions=[cover[c] / cover[p] for p, c in zip(nodes, children, strict=True)],
+                )
             )
-        )
-    bit_of = {node: b for b, node in enumerate(nodes)}
-    for leaf in leaves:
-        leaf.bits = [bit_of[p] for p in leaf.bits]
-    return _Group(tree=t, nodes=[inner[n] for n in nodes], leaves=leaves)
+            continue
+        if group is not None and bit_of is not None:
+            bit_of[node] = len(group.nodes)
+            group.nodes.append(inner[node])
+        walk.append((right_child[node], (*path, (node, False)), bit_of, group))
+        walk.append((left_child[node], (*path, (node, True)), bit_of, group))
+    return groups
 
 
 def _shapley_weights(d: int) -> np.ndarray[Any, np.dtype[np.float64]]:
@@ -402,9 +409,7 @@ def _subset_weights(d: int) -> np.ndarray[Any, np.dtype[np.float64]]:
     return m.reshape(1 << d, (1 << d) * d)
 
 
-def _leaf_shares(
-    d: int, z: np.ndarray[Any, np.dtype[np.float64]], value: np.ndarray[Any, np.dtype[np.float64]]
-) -> np.ndarray[Any, np.dtype[np.float64]]:
+def _leaf_shares(d: int, z: Floats, value: Floats) -> Floats:
     """Share tables of leaves with ``d`` unique path features: shape (leaves, 2**d patterns, d).
 
     ``phi_u(q) = v * (o_u - z_u) * A_u(q)`` with ``o_u`` bit u of the pattern ``q``.
@@ -420,7 +425,11 @@ def _leaf_shares(
 
 def _tables(
     groups: list[_Group], columns: int, n_features: int
-) -> tuple[np.ndarray[Any, np.dtype[np.float32]], np.ndarray[Any, np.dtype[np.intp]], np.ndarray[Any, np.dtype[np.intp]]]:
+) -> tuple[
+    np.ndarray[Any, np.dtype[np.float32]],
+    np.ndarray[Any, np.dtype[np.intp]],
+    np.ndarray[Any, np.dtype[np.intp]],
+]:
     """Every group's table (rows: bit patterns; columns: features, then the reached leaf's value)."""
     leaves = [leaf for g in groups for leaf in g.leaves]
     depth = max(len(leaf.bits) for leaf in leaves)
@@ -431,7 +440,7 @@ def _tables(
     slot = np.full((n_leaves, max(depth, 1)), -1, dtype=np.intp)
     column = np.full((n_leaves, depth + 1), columns - 1, dtype=np.intp)  # last: the leaf value
     leaf_group = np.zeros(n_leaves, dtype=np.intp)
-    z_rows: list[list[float]] = []
+    z_rows: list[list[float]] = []  # per leaf: the cover fraction of each unique feature
     d_of = np.zeros(n_leaves, dtype=np.intp)
     i = 0
     for g_index, g in enumerate(groups):
@@ -464,8 +473,8 @@ def _tables(
     order = np.argsort(d_of, kind="stable")
     for d in np.unique(d_of):
         members = order[d_of[order] == d]
-        z = np.array([z_rows[m] for m in members]).reshape(len(members), int(d))
-        block = _leaf_shares(int(d), z, values[members])
+        fractions = np.array([z_rows[m] for m in members]).reshape(len(members), int(d))
+        block = _leaf_shares(int(d), fractions, values[members])
         rows = offset + np.arange(len(members))[:, None] * (1 << int(d)) + np.arange(1 << int(d))[None, :]
         shares[rows, : int(d)] = block
         shares[rows[:, -1], depth] = values[members]  # the leaf is reached when every bit is satisfied
@@ -478,10 +487,8 @@ def _tables(
     flat_column = leaf_group[:, None] * columns + column
     for pattern in range(1 << int(nbits.max())):
         sat = np.where(bits >= 0, ((pattern >> np.maximum(bits, 0)) & 1) == want, True)
-        q = np.zeros(n_leaves, dtype=np.intp)
-        for u in range(depth):
-            q |= np.all(sat | (slot != u), axis=1).astype(np.intp) << u
-        q &= (1 << d_of) - 1
+        failed = np.bitwise_or.reduce((~sat).astype(np.intp) << np.maximum(slot, 0), axis=1)
+        q = ((1 << d_of) - 1) & ~failed
         live = pattern < (1 << nbits[leaf_group])
         sums = np.bincount(
             flat_column[live].ravel(),
