@@ -35,7 +35,8 @@ def _what_ifs(record: dict[str, Any], k: int) -> list[dict[str, Any]]:
 
 def test_demo_explanations_equal_xgboost_for_clients_and_what_ifs() -> None:
     scorer = Scorer.load(DEMO_MODEL)
-    assert scorer.explanation_tables is not None  # the demo model is covered
+    tables = scorer.explanation_tables
+    assert tables is not None  # the demo model is covered
     portfolio = Portfolio.load(DEMO_CLIENTS, tables=scorer.spec.history_tables)
     records = []
     for k, client_id in enumerate(portfolio.client_ids[:150]):
@@ -51,7 +52,8 @@ def test_demo_explanations_equal_xgboost_for_clients_and_what_ifs() -> None:
         reference = scorer.explain(record, history, reference=True)
         assert fast.pd == reference.pd == batch[i]  # to the last digit
         assert fast.decision == reference.decision
-        assert fast.margin == float(margins[i])
+        assert fast.margin == pytest.approx(float(margins[i]), abs=TOLERANCE)
+        assert tables.explain(rows[i])[0] == margins[i]  # the margin the PD comes from: exact
         assert fast.base_value == pytest.approx(reference.base_value, abs=TOLERANCE)
         mine = {c.feature: (c.contribution, c.value) for c in fast.contributions}
         theirs = {c.feature: (c.contribution, c.value) for c in reference.contributions}

@@ -68,7 +68,7 @@ class Explanation:
         pd: Probability of default.
         decision: ACCEPT, REFUSE or REVIEW.
         threshold: The bundle's decision threshold.
-        margin: The model's raw output (log-odds).
+        margin: The model's raw output (log-odds): the base value plus the contributions.
         base_value: Expected log-odds over the training data (the SHAP base value).
         contributions: Every feature's contribution, largest absolute value first.
     """
@@ -205,11 +205,13 @@ class Scorer:
         tables = None if reference else self.explanation_tables
         if tables is not None:
             margin32, shares = tables.explain(row[0])
-            pd_ = float(xgboost_sigmoid(margin32))
-            margin, base_value = float(margin32), tables.base_value
+            pd_ = float(xgboost_sigmoid(margin32))  # XGBoost's margin and sigmoid, to the last digit
+            base_value = tables.base_value
         else:
             pd_, shares, base_value = self._explain_with_xgboost(row)
-            margin = float(shares.sum()) + base_value
+        # The margin the contributions add up to (reasons split the PD along it); within 1e-5 of the
+        # float32 margin the PD comes from.
+        margin = base_value + float(shares.sum())
         return Explanation(
             pd=pd_,
             decision=self.decide(pd_),
