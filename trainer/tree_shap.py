@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import gc
 import json
 import math
 from dataclasses import dataclass
@@ -141,6 +142,18 @@ class TreeShapTables:
         Covered: gbtree, binary:logistic, one output, numeric and native categorical splits, tables
         within :data:`MAX_TABLE_BYTES`. The result has passed :meth:`self_check`.
         """
+        # The parsed model is hundreds of thousands of small objects: the cyclic garbage collector
+        # would walk them over and over while the tables are built (about 40 % of the build time).
+        paused = gc.isenabled()
+        gc.disable()
+        try:
+            return cls._build(booster, group_bits)
+        finally:
+            if paused:
+                gc.enable()
+
+    @classmethod
+    def _build(cls, booster: xgb.Booster, group_bits: int) -> TreeShapTables | None:
         model = json.loads(bytes(booster.save_raw("json")))["learner"]
         booster_model = model["gradient_booster"]
         params = model["learner_model_param"]
