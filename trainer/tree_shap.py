@@ -41,6 +41,8 @@ __all__ = ["GROUP_BITS", "MAX_TABLE_BYTES", "TreeShapTables", "xgboost_sigmoid"]
 GROUP_BITS = 6
 #: Tables larger than this are not built (deep trees): the caller keeps XGBoost's ``pred_contribs``.
 MAX_TABLE_BYTES = 256 * 1024 * 1024
+#: Leaves whose tables are summed into their groups' in one numpy pass (bounds the build's memory).
+_CHUNK = 4096
 #: XGBoost's largest valid category code (``OutOfRangeCat``): codes from here on go left.
 _MAX_CAT = 16_777_216
 
@@ -496,18 +498,24 @@ def _tables(
     nbits = np.array([len(g.nodes) for g in groups], dtype=np.intp)
     offsets = np.zeros(len(groups), dtype=np.intp)
     offsets[1:] = np.cumsum(1 << nbits)[:-1]
-    table = np.zeros((int((1 << nbits).sum()), columns))
-    flat_column = leaf_group[:, None] * columns + column
-    for pattern in range(1 << int(nbits.max())):
-        sat = np.where(bits >= 0, ((pattern >> np.maximum(bits, 0)) & 1) == want, True)
-        failed = np.bitwise_or.reduce((~sat).astype(np.intp) << np.maximum(slot, 0), axis=1)
-        q = ((1 << d_of) - 1) & ~failed
-        live = pattern < (1 << nbits[leaf_group])
-        sums = np.bincount(
-            flat_column[live].ravel(),
-            weights=shares[share_offset[live] + q[live]].ravel(),
-            minlength=len(groups) * columns,
-        ).reshape(len(groups), columns)
-        open_groups = np.flatnonzero(pattern < (1 << nbits))
-        table[offsets[open_groups] + pattern] = sums[open_groups]
-    return table.astype(np.float32), group_columns.ravel(), offsets
+    table = np.zeros(int((1 << nbits).sum()) * columns)
+    # Every leaf against every pattern of its group's bits, a chunk of leaves at a time (the leaves are
+    # in group order, so a chunk fills a contiguous stretch of the table).
+    patterns = np.arange(1 << int(nbits.max()))[None, :]
+    pad = bits < 0
+    bit_at, slot_mask = np.maximum(bits, 0), np.where(pad, 0, 1 << np.maximum(slot, 0))
+    for start in range(0, n_leaves, _CHUNK):
+        part = slice(start, min(start + _CHUNK, n_leaves))
+        failed = np.zeros((part.stop - part.start, patterns.shape[1]), dtype=np.intp)
+        for k in range(bits.shape[1]):
+            wrong = ((patterns >> bit_at[part, k : k + 1]) & 1) != want[part, k : k + 1]
+            failed |= wrong * slot_mask[part, k : k + 1]
+        q = ((1 << d_of[part])[:, None] - 1) & ~failed
+        groups_here = leaf_group[part]
+        live = patterns < (1 << nbits[groups_here])[:, None]
+        rows = offsets[groups_here][:, None] + patterns  # (leaves, patterns)
+        flat = rows[:, :, None] * columns + column[part][:, None, :]
+        weights = shares[share_offset[part][:, None] + q]  # (leaves, patterns, depth + 1)
+        first, last = int(flat[live].min()), int(flat[live].max()) + 1
+        table[first:last] += np.bincount(flat[live].ravel() - first, weights[live].ravel(), last - first)
+    return table.reshape(-1, columns).astype(np.float32), group_columns.ravel(), offsets
