@@ -35,6 +35,7 @@ def _what_ifs(record: dict[str, Any], k: int) -> list[dict[str, Any]]:
 
 def test_demo_explanations_equal_xgboost_for_clients_and_what_ifs() -> None:
     scorer = Scorer.load(DEMO_MODEL)
+    scorer.prepare_explanations()  # in a background thread, as the advisor app does
     tables = scorer.explanation_tables
     assert tables is not None  # the demo model is covered
     portfolio = Portfolio.load(DEMO_CLIENTS, tables=scorer.spec.history_tables)

@@ -5,7 +5,8 @@ shown in the TUI is the PD ``trainer predict`` writes, to the last digit.
 
 Explanations are exact TreeSHAP contributions in log-odds: the contributions plus the base value equal
 the model's margin. One client is explained from tables precomputed for the model
-(:class:`trainer.tree_shap.TreeShapTables`, built once in a background thread when the scorer is made):
+(:class:`trainer.tree_shap.TreeShapTables`, built once: on the first explain, or ahead in a background
+thread with :meth:`Scorer.prepare_explanations`):
 the same margin and PD as XGBoost to the last digit, contributions within 1e-5 of XGBoost's
 ``pred_contribs``, which stays the reference (``explain(..., reference=True)``) and the fallback for a
 model the tables do not cover.
@@ -110,21 +111,39 @@ class Scorer:
             for j, name in enumerate(self._names)
             if name in self.spec.categories
         ]
-        # The explanation tables take a fraction of a second to a few seconds (model size): built in
-        # the background so loading a bundle stays fast; the first explain waits for them.
+        # The explanation tables take a fraction of a second to a few seconds (model size): built on
+        # the first explain, or ahead in a background thread (prepare_explanations).
         self._tables: TreeShapTables | None = None
         self._tables_built = threading.Event()
-        threading.Thread(target=self._build_tables, name="treeshap-tables", daemon=True).start()
+        self._tables_lock = threading.Lock()
+        self._tables_thread: threading.Thread | None = None
+
+    def prepare_explanations(self) -> None:
+        """Build the explanation tables in a background thread, so the first explain does not wait.
+
+        The advisor app calls it when it loads the bundle; scripts that only score never pay for the
+        tables. Does nothing once started. The thread is not a daemon: a process that exits early
+        waits for it rather than stopping it inside XGBoost.
+        """
+        with self._tables_lock:
+            if self._tables_thread is None and not self._tables_built.is_set():
+                self._tables_thread = threading.Thread(target=self._build_tables, name="treeshap-tables")
+                self._tables_thread.start()
 
     def _build_tables(self) -> None:
         try:
             self._tables = TreeShapTables.build(self._single)
+        except Exception:  # any failure leaves XGBoost's own explanations in use
+            self._tables = None
         finally:
             self._tables_built.set()
 
     @property
     def explanation_tables(self) -> TreeShapTables | None:
-        """The precomputed TreeSHAP tables (waits for them); None: explanations use XGBoost's own."""
+        """The precomputed TreeSHAP tables, built now unless under way; None: XGBoost's own are used."""
+        with self._tables_lock:
+            if self._tables_thread is None and not self._tables_built.is_set():
+                self._build_tables()
         self._tables_built.wait()
         return self._tables
 
