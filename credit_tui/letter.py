@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Final
+from typing import Final, TypedDict, Unpack
 
 from credit_tui.audit import DecisionRecord
 from credit_tui.config import DEFAULT_BANK, DEFAULT_CONTACT, DEFAULT_REVIEW_DAYS, DeskConfig
@@ -212,6 +212,27 @@ def _sections(letter: LetterContent) -> list[tuple[str, list[str]]]:
     return sections
 
 
+class _LetterRequired(TypedDict):
+    decision: str
+    date: date | datetime
+    reasons: Sequence[str]
+    advisor: str
+    model_id: str
+
+
+class LetterFields(_LetterRequired, total=False):
+    """The keyword arguments of :func:`render_letter` but ``client_id`` (see it for their meaning)."""
+
+    lender: str
+    contact: str
+    model_note: str
+    pd: float | None
+    threshold: float | None
+    terms: Terms | None
+    review_days: int
+    override: bool
+
+
 def render_letter(
     *,
     client_id: int,
@@ -353,31 +374,14 @@ def _same_text(path: Path, text: str) -> bool:
         return False
 
 
-def write_letter(
-    out_dir: Path,
-    client_id: int,
-    *,
-    decision: str,
-    date: date | datetime,
-    reasons: Sequence[str],
-    advisor: str,
-    model_id: str,
-    lender: str = LENDER,
-    contact: str = DEFAULT_CONTACT,
-    model_note: str = "",
-    pd: float | None = None,
-    threshold: float | None = None,
-    terms: Terms | None = None,
-    review_days: int = DEFAULT_REVIEW_DAYS,
-    override: bool = False,
-) -> tuple[Path, Path]:
+def write_letter(out_dir: Path, client_id: int, **fields: Unpack[LetterFields]) -> tuple[Path, Path]:
     """Write ``letter-<client>-<date>.md`` and ``.html`` into ``out_dir`` (each atomically).
 
     Letters are records too: an existing letter is never replaced. A different letter for the same
     client and day (a same-day correction) gets the next free name, ``letter-<client>-<date>-2.md``;
     writing the very same letter again returns the existing files.
 
-    Arguments are those of :func:`render_letter`.
+    Arguments are those of :func:`render_letter` (``fields``: all but ``client_id``, by keyword).
 
     Returns:
         (Markdown path, HTML path).
@@ -388,23 +392,9 @@ def write_letter(
     out_dir = Path(out_dir)
     if not out_dir.is_dir():
         raise LetterError(f"Folder {out_dir} does not exist; create it or choose another folder for letters.")
-    markdown, page = render_letter(
-        client_id=client_id,
-        decision=decision,
-        date=date,
-        reasons=reasons,
-        advisor=advisor,
-        model_id=model_id,
-        lender=lender,
-        contact=contact,
-        model_note=model_note,
-        pd=pd,
-        threshold=threshold,
-        terms=terms,
-        review_days=review_days,
-        override=override,
-    )
-    day = date.date() if isinstance(date, datetime) else date
+    markdown, page = render_letter(client_id=client_id, **fields)
+    when = fields["date"]
+    day = when.date() if isinstance(when, datetime) else when
     base = f"letter-{int(client_id)}-{day.isoformat()}"
     try:
         for n in range(1, 1000):
@@ -460,7 +450,7 @@ def write_record_letter(
 
 def record_letter_fields(
     record: DecisionRecord, desk: DeskConfig | None = None, model_note: str = ""
-) -> dict[str, Any]:
+) -> LetterFields:
     """What the letter of a recorded decision says, as keyword arguments of :func:`render_letter`.
 
     Args:

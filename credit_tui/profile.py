@@ -5,30 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from trainer.registry import HISTORY_SUMMARY
+from trainer.registry import BY_NAME, CATEGORY, COLUMN, HISTORY_SUMMARY, PROFILE
 
 if TYPE_CHECKING:
     from trainer.scoring import Explanation
-
-PROFILE_RAW = (
-    "NAME_CONTRACT_TYPE",
-    "AMT_INCOME_TOTAL",
-    "AMT_CREDIT",
-    "AMT_ANNUITY",
-    "AMT_GOODS_PRICE",
-)
-PROFILE_FEATURES = ("AGE_YEARS", "EMPLOYED_YEARS")
-PROFILE_MORE = (
-    "NAME_INCOME_TYPE",
-    "OCCUPATION_TYPE",
-    "NAME_EDUCATION_TYPE",
-    "NAME_FAMILY_STATUS",
-    "CNT_CHILDREN",
-    "NAME_HOUSING_TYPE",
-    "EXT_SOURCE_1",
-    "EXT_SOURCE_2",
-    "EXT_SOURCE_3",
-)
 
 
 def _shown(name: str, value: Any) -> tuple[str, str]:
@@ -41,14 +21,20 @@ def _shown(name: str, value: Any) -> tuple[str, str]:
 
 
 def profile_rows(record: Mapping[str, Any], explanation: Explanation | None) -> list[tuple[str, str]]:
-    """Contract, amounts, age, employment, family, housing and external scores."""
-    rows = [_shown(name, record.get(name)) for name in PROFILE_RAW if name in record]
+    """Contract, amounts, age, employment, family, housing and external scores (registry ``profile`` order).
+
+    Application columns come from the client's record, engineered features (age, years employed)
+    from the explanation; a feature missing from its source is left out.
+    """
     by_feature = {c.feature: c for c in explanation.contributions} if explanation else {}
-    for name in PROFILE_FEATURES:
-        if name in by_feature:
+    rows: list[tuple[str, str]] = []
+    for name in PROFILE:
+        if BY_NAME[name].computation in (COLUMN, CATEGORY):
+            if name in record:
+                rows.append(_shown(name, record.get(name)))
+        elif name in by_feature:
             c = by_feature[name]
             rows.append((c.label, c.display_value))
-    rows.extend(_shown(name, record.get(name)) for name in PROFILE_MORE if name in record)
     return rows
 
 

@@ -368,20 +368,23 @@ def test_file_that_is_not_sqlite_is_refused_and_untouched(tmp_path: Path) -> Non
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.sqlite3"]
 
 
-def test_foreign_sqlite_schema_is_refused(tmp_path: Path) -> None:
-    path = tmp_path / "other.db"
+@pytest.mark.parametrize(
+    ("name", "ours", "statement", "problem"),
+    [
+        ("other.db", False, "CREATE TABLE customers (id INTEGER, name TEXT)", "not a credit-tui audit log"),
+        ("a.sqlite3", True, "PRAGMA user_version = 99", "newer"),
+    ],
+    ids=["foreign schema", "newer schema"],
+)
+def test_a_foreign_or_newer_schema_is_refused(
+    tmp_path: Path, name: str, ours: bool, statement: str, problem: str
+) -> None:
+    path = tmp_path / name
+    if ours:
+        AuditStore(path).close()
     with sqlite3.connect(path) as conn:
-        conn.execute("CREATE TABLE customers (id INTEGER, name TEXT)")
-    with pytest.raises(AuditError, match="not a credit-tui audit log"):
-        AuditStore(path)
-
-
-def test_newer_schema_is_refused(tmp_path: Path) -> None:
-    path = tmp_path / "a.sqlite3"
-    AuditStore(path).close()
-    with sqlite3.connect(path) as conn:
-        conn.execute("PRAGMA user_version = 99")
-    with pytest.raises(AuditError, match="newer"):
+        conn.execute(statement)
+    with pytest.raises(AuditError, match=problem):
         AuditStore(path)
 
 

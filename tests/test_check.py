@@ -6,36 +6,28 @@ import re
 from pathlib import Path
 
 import pandas as pd
+from helpers import tiny_table
 from rich.console import Console
 from typer.testing import CliRunner
 
 from trainer.check import Finding, check_folder, render_findings
 from trainer.cli import app
-from trainer.schema import TABLE_NAMES, load_profile, table_spec
+from trainer.schema import TABLE_NAMES, ColumnSpec, load_profile
 
 N = 8
 
 
 def make_table(name: str, n: int = N) -> pd.DataFrame:
-    """A tiny valid table with every schema column; keys join across tables."""
-    cols: dict[str, list[object]] = {}
-    for spec in table_spec(name).columns:
-        c = spec.name
-        if c == "SK_ID_CURR":
-            base = 200001 if name == "application_test" else 100001
-            cols[c] = [base + i for i in range(n)]
-        elif c == "SK_ID_BUREAU":
-            cols[c] = [500001 + i for i in range(n)]
-        elif c == "SK_ID_PREV":
-            cols[c] = [900001 + i for i in range(n)]
-        elif c == "TARGET":
-            cols[c] = [i % 2 for i in range(n)]
-        elif spec.kind == "category":
-            cols[c] = [spec.levels[i % len(spec.levels)] for i in range(n)]
-        else:  # values the real column holds (check warns about numbers far outside its range)
-            q = load_profile()["tables"][name]["stats"][c]["quantiles"]
-            cols[c] = [float(q[("0.25", "0.5", "0.75")[i % 3]]) for i in range(n)]
-    return pd.DataFrame(cols)
+    """A tiny valid table: categories cycle through their levels, numbers through the real quartiles."""
+    stats = load_profile()["tables"][name]["stats"]
+
+    def value(spec: ColumnSpec, i: int) -> object:
+        if spec.kind == "category":
+            return spec.levels[i % len(spec.levels)]
+        # values the real column holds (check warns about numbers far outside its range)
+        return float(stats[spec.name]["quantiles"][("0.25", "0.5", "0.75")[i % 3]])
+
+    return tiny_table(name, n, value)
 
 
 def good_folder(tmp_path: Path) -> Path:

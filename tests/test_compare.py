@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import compare_args
 from typer.testing import CliRunner
 
 from trainer.cli import app
@@ -18,24 +19,7 @@ from trainer.model import choose_threshold
 
 def test_compare_runs_every_model(synth_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "cmp"
-    result = CliRunner(env={"COLUMNS": "80"}).invoke(
-        app,
-        [
-            "compare",
-            "--data",
-            str(synth_dir),
-            "--folds",
-            "2",
-            "--sample",
-            "700",
-            "--threads",
-            "1",
-            "--out",
-            str(out),
-            "--tracking-uri",
-            "off",
-        ],
-    )
+    result = CliRunner(env={"COLUMNS": "80"}).invoke(app, compare_args(synth_dir, out, 700, "off"))
     assert result.exit_code == 0, result.output
     for label in MODEL_LABELS.values():
         assert label in result.stdout

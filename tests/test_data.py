@@ -7,35 +7,26 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from helpers import tiny_table
 
 from trainer import data as hc
 from trainer.errors import DataError
-from trainer.schema import HISTORY_TABLES, TABLE_NAMES, read_dtypes, table_spec
+from trainer.schema import HISTORY_TABLES, TABLE_NAMES, ColumnSpec, read_dtypes, table_spec
 
 N_CLIENTS = 6
 
 
 def make_table(name: str, n: int = N_CLIENTS) -> pd.DataFrame:
-    """A tiny valid table with every schema column; keys join across tables."""
-    cols: dict[str, list[object]] = {}
-    for spec in table_spec(name).columns:
-        c = spec.name
-        if c == "SK_ID_CURR":
-            base = 200001 if name == "application_test" else 100001
-            cols[c] = [base + i if name.startswith("application") else 100001 + i % n for i in range(n)]
-        elif c == "SK_ID_BUREAU":
-            cols[c] = [500001 + (i % n if name == "bureau_balance" else i) for i in range(n)]
-        elif c == "SK_ID_PREV":
-            cols[c] = [900001 + (i % n if name != "previous_application" else i) for i in range(n)]
-        elif c == "TARGET":
-            cols[c] = [i % 2 for i in range(n)]
-        elif spec.kind == "category":
-            cols[c] = [spec.levels[i % len(spec.levels)] if i != 1 else None for i in range(n)]
-        elif spec.kind == "int":
-            cols[c] = [float(-i - 1) for i in range(n)]
-        else:
-            cols[c] = [1000.5 + i * 0.25 if i != 2 else None for i in range(n)]
-    return pd.DataFrame(cols)
+    """A tiny valid table; row 1 misses its categories and row 2 its decimal numbers."""
+
+    def value(spec: ColumnSpec, i: int) -> object:
+        if spec.kind == "category":
+            return spec.levels[i % len(spec.levels)] if i != 1 else None
+        if spec.kind == "int":
+            return float(-i - 1)
+        return 1000.5 + i * 0.25 if i != 2 else None
+
+    return tiny_table(name, n, value)
 
 
 def write_folder(folder: Path, fmt: str = "csv", tables: tuple[str, ...] = TABLE_NAMES) -> Path:
@@ -56,6 +47,13 @@ def write_csv_text(path: Path, name: str, edit: object = None) -> str:
         text = edit(text)
     path.write_text(text, encoding="utf-8")
     return text
+
+
+def read_error(path: Path, name: str) -> DataError:
+    """The DataError ``read_table`` raises on ``path`` read as table ``name`` (fails when it reads)."""
+    with pytest.raises(DataError) as err:
+        hc.read_table(path, name)
+    return err.value
 
 
 def assert_clear(exc: DataError, path: Path, *needles: str) -> None:
@@ -204,95 +202,82 @@ def test_folder_without_application_train(tmp_path: Path) -> None:
 
 def test_missing_file(tmp_path: Path) -> None:
     path = tmp_path / "bureau.csv"
-    with pytest.raises(DataError) as err:
-        hc.read_table(path, "bureau")
-    assert_clear(err.value, path, "not found", "trainer synth --out", "data/raw/")
+    assert_clear(read_error(path, "bureau"), path, "not found", "trainer synth --out", "data/raw/")
 
 
 def test_empty_file(tmp_path: Path) -> None:
     path = tmp_path / "bureau.csv"
     path.write_bytes(b"")
-    with pytest.raises(DataError) as err:
-        hc.read_table(path, "bureau")
-    assert_clear(err.value, path, "empty (0 bytes)", "regenerate")
+    assert_clear(read_error(path, "bureau"), path, "empty (0 bytes)", "regenerate")
 
 
 def test_header_only(tmp_path: Path) -> None:
     path = tmp_path / "bureau.csv"
     path.write_text(",".join(table_spec("bureau").column_names) + "\n")
-    with pytest.raises(DataError) as err:
-        hc.read_table(path, "bureau")
-    assert_clear(err.value, path, "no rows")
+    assert_clear(read_error(path, "bureau"), path, "no rows")
 
 
 def test_header_only_parquet(tmp_path: Path) -> None:
     path = tmp_path / "bureau.parquet"
     make_table("bureau").iloc[:0].to_parquet(path, index=False)
-    with pytest.raises(DataError) as err:
-        hc.read_table(path, "bureau")
-    assert_clear(err.value, path, "no rows")
+    assert_clear(read_error(path, "bureau"), path, "no rows")
 
 
 def test_misspelt_column_suggests_real_name(tmp_path: Path) -> None:
     path = tmp_path / "application_train.csv"
     write_csv_text(path, "application_train", lambda t: t.replace("AMT_CREDIT,", "AMT_CREDT,", 1))
-    with pytest.raises(DataError) as err:
-        hc.read_table(path, "application_train")
-    assert_clear(err.value, path, "AMT_CREDT is not a Home Credit column", "did you mean AMT_CREDIT?")
+    assert_clear(
+        read_error(path, "application_train"),
+        path,
+        "AMT_CREDT is not a Home Credit column",
+        "did you mean AMT_CREDIT?",
+    )
 
 
 def test_misspelt_column_parquet(tmp_path: Path) -> None:
     path = tmp_path / "bureau.parquet"
     make_table("bureau").rename(columns={"CREDIT_TYPE": "CREDIT_TYP"}).to_parquet(path, index=False)
-    with pytest.raises(DataError) as err:
-        hc.read_table(path, "bureau")
-    assert_clear(err.value, path, "CREDIT_TYP", "did you mean CREDIT_TYPE?")
+    assert_clear(read_error(path, "bureau"), path, "CREDIT_TYP", "did you mean CREDIT_TYPE?")
 
 
 def test_missing_column_named(tmp_path: Path) -> None:
     path = tmp_path / "bureau.csv"
     make_table("bureau").drop(columns=["AMT_ANNUITY"]).to_csv(path, index=False)
-    with pytest.raises(DataError) as err:
-        hc.read_table(path, "bureau")
-    assert_clear(err.value, path, "lacks the required column AMT_ANNUITY", "bureau")
+    assert_clear(read_error(path, "bureau"), path, "lacks the required column AMT_ANNUITY", "bureau")
 
 
 def test_missing_target_in_train(tmp_path: Path) -> None:
     path = tmp_path / "application_train.csv"
     make_table("application_train").drop(columns=["TARGET"]).to_csv(path, index=False)
-    with pytest.raises(DataError) as err:
-        hc.read_table(path, "application_train")
-    assert_clear(err.value, path, "TARGET")
+    assert_clear(read_error(path, "application_train"), path, "TARGET")
 
 
-def test_non_numeric_value_names_column_value_and_line(tmp_path: Path) -> None:
-    path = tmp_path / "bureau.csv"
+@pytest.mark.parametrize(
+    ("file", "column", "row", "value", "where"),
+    [
+        ("bureau.csv", "AMT_CREDIT_SUM", 3, "12,5k", ("line 5", "data row 4", "fix the value")),
+        ("bureau.parquet", "DAYS_CREDIT", 2, "yesterday", ("row 3",)),
+    ],
+)
+def test_non_numeric_value_names_column_value_and_row(
+    tmp_path: Path, file: str, column: str, row: int, value: str, where: tuple[str, ...]
+) -> None:
+    path = tmp_path / file
     frame = make_table("bureau")
-    frame["AMT_CREDIT_SUM"] = frame["AMT_CREDIT_SUM"].astype(object)
-    frame.loc[3, "AMT_CREDIT_SUM"] = "12,5k"
-    frame.to_csv(path, index=False)
-    with pytest.raises(DataError) as err:
-        hc.read_table(path, "bureau")
-    assert_clear(err.value, path, "AMT_CREDIT_SUM", "'12,5k'", "line 5", "data row 4", "fix the value")
-
-
-def test_non_numeric_value_parquet(tmp_path: Path) -> None:
-    path = tmp_path / "bureau.parquet"
-    frame = make_table("bureau")
-    frame["DAYS_CREDIT"] = frame["DAYS_CREDIT"].astype(str)
-    frame.loc[2, "DAYS_CREDIT"] = "yesterday"
-    frame.to_parquet(path, index=False)
-    with pytest.raises(DataError) as err:
-        hc.read_table(path, "bureau")
-    assert_clear(err.value, path, "DAYS_CREDIT", "'yesterday'", "row 3")
+    # CSV: other cells stay numbers (missing ones empty); parquet needs one text type for the column.
+    frame[column] = frame[column].astype(object if path.suffix == ".csv" else str)
+    frame.loc[row, column] = value
+    if path.suffix == ".csv":
+        frame.to_csv(path, index=False)
+    else:
+        frame.to_parquet(path, index=False)
+    assert_clear(read_error(path, "bureau"), path, column, repr(value), *where)
 
 
 def test_empty_identifier(tmp_path: Path) -> None:
     path = tmp_path / "bureau.csv"
     write_csv_text(path, "bureau", lambda t: t.replace("\n100002,", "\n,", 1))
-    with pytest.raises(DataError) as err:
-        hc.read_table(path, "bureau")
-    assert_clear(err.value, path, "SK_ID_CURR is empty", "line 3")
+    assert_clear(read_error(path, "bureau"), path, "SK_ID_CURR is empty", "line 3")
 
 
 def test_non_utf8_bytes(tmp_path: Path) -> None:
@@ -300,11 +285,10 @@ def test_non_utf8_bytes(tmp_path: Path) -> None:
     text = make_table("bureau").to_csv(index=False)
     raw = text.replace("Consumer credit", "Cr\u00e9dit", 1).encode("latin-1")
     path.write_bytes(raw)
-    with pytest.raises(DataError) as err:
-        hc.read_table(path, "bureau")
+    error = read_error(path, "bureau")
     offset = raw.index(b"\xe9")
     line = raw[:offset].count(b"\n") + 1
-    assert_clear(err.value, path, "not UTF-8", "0xe9", f"byte offset {offset}", f"line {line}", "UTF-8")
+    assert_clear(error, path, "not UTF-8", "0xe9", f"byte offset {offset}", f"line {line}", "UTF-8")
 
 
 def test_duplicated_ids(tmp_path: Path) -> None:
@@ -317,10 +301,10 @@ def test_duplicated_ids(tmp_path: Path) -> None:
         frame.loc[4, key] = frame.loc[1, key]
         path = tmp_path / f"{name}.csv"
         frame.to_csv(path, index=False)
-        with pytest.raises(DataError) as err:
-            hc.read_table(path, name)
         value = str(frame.loc[1, key])
-        assert_clear(err.value, path, f"{key} {value} appears more than once", "data row 2", "data row 5")
+        assert_clear(
+            read_error(path, name), path, f"{key} {value} appears more than once", "data row 2", "data row 5"
+        )
 
 
 def test_duplicated_client_in_clients_file(tmp_path: Path) -> None:
@@ -337,18 +321,14 @@ def test_truncated_last_line(tmp_path: Path) -> None:
     path = tmp_path / "bureau.csv"
     text = write_csv_text(path, "bureau")
     path.write_text(text[: text.rstrip("\n").rfind("\n") + 12])
-    with pytest.raises(DataError) as err:
-        hc.read_table(path, "bureau")
-    assert_clear(err.value, path, "truncated", f"line {N_CLIENTS + 1}", "re-download")
+    assert_clear(read_error(path, "bureau"), path, "truncated", f"line {N_CLIENTS + 1}", "re-download")
 
 
 def test_unterminated_quote(tmp_path: Path) -> None:
     path = tmp_path / "bureau.csv"
     text = write_csv_text(path, "bureau")
     path.write_text(text.rstrip("\n") + '\n500099,"Clo')
-    with pytest.raises(DataError) as err:
-        hc.read_table(path, "bureau")
-    assert_clear(err.value, path, "unterminated quote", f"line {N_CLIENTS + 2}")
+    assert_clear(read_error(path, "bureau"), path, "unterminated quote", f"line {N_CLIENTS + 2}")
 
 
 def test_short_line_in_the_middle(tmp_path: Path) -> None:
@@ -356,9 +336,7 @@ def test_short_line_in_the_middle(tmp_path: Path) -> None:
     lines = write_csv_text(path, "bureau").splitlines()
     lines[3] = lines[3].split(",", 1)[0]
     path.write_text("\n".join(lines) + "\n")
-    with pytest.raises(DataError) as err:
-        hc.read_table(path, "bureau")
-    assert_clear(err.value, path, "line 4", "fields")
+    assert_clear(read_error(path, "bureau"), path, "line 4", "fields")
 
 
 @pytest.mark.parametrize("target", ["2", "-1", "0.5", ""])
@@ -368,43 +346,39 @@ def test_target_not_binary(tmp_path: Path, target: str) -> None:
     frame["TARGET"] = frame["TARGET"].astype(object)
     frame.loc[2, "TARGET"] = target
     frame.to_csv(path, index=False)
-    with pytest.raises(DataError) as err:
-        hc.read_table(path, "application_train")
     shown = target if target else "empty"
-    assert_clear(err.value, path, f"TARGET is {shown}", "data row 3", "must be 0 (repaid) or 1 (default)")
+    assert_clear(
+        read_error(path, "application_train"),
+        path,
+        f"TARGET is {shown}",
+        "data row 3",
+        "must be 0 (repaid) or 1 (default)",
+    )
 
 
 def test_parquet_named_csv(tmp_path: Path) -> None:
     path = tmp_path / "bureau.csv"
     make_table("bureau").to_parquet(path, index=False)
-    with pytest.raises(DataError) as err:
-        hc.read_table(path, "bureau")
-    assert_clear(err.value, path, "parquet file, not a CSV", "bureau.parquet")
+    assert_clear(read_error(path, "bureau"), path, "parquet file, not a CSV", "bureau.parquet")
 
 
 def test_binary_garbage(tmp_path: Path) -> None:
     path = tmp_path / "bureau.csv"
     path.write_bytes(bytes(range(256)) * 4)
-    with pytest.raises(DataError) as err:
-        hc.read_table(path, "bureau")
-    assert_clear(err.value, path, "not a CSV text file")
+    assert_clear(read_error(path, "bureau"), path, "not a CSV text file")
 
 
 def test_csv_named_parquet(tmp_path: Path) -> None:
     path = tmp_path / "bureau.parquet"
     make_table("bureau").to_csv(path, index=False)
-    with pytest.raises(DataError) as err:
-        hc.read_table(path, "bureau")
-    assert_clear(err.value, path, "not a parquet file")
+    assert_clear(read_error(path, "bureau"), path, "not a parquet file")
 
 
 def test_corrupt_parquet(tmp_path: Path) -> None:
     path = tmp_path / "bureau.parquet"
     make_table("bureau").to_parquet(path, index=False)
     path.write_bytes(path.read_bytes()[:200])
-    with pytest.raises(DataError) as err:
-        hc.read_table(path, "bureau")
-    assert_clear(err.value, path, "not a readable parquet file")
+    assert_clear(read_error(path, "bureau"), path, "not a readable parquet file")
 
 
 def test_folder_passed_as_file(tmp_path: Path) -> None:

@@ -100,15 +100,11 @@ def test_a_schema_1_log_is_upgraded_and_its_chain_still_holds(tmp_path: Path) ->
         assert store.verify().ok
         [old] = store.decisions()
         assert old.override_code == "" and old.terms == ""
+        # A correction of record 1 by another advisor: same case, now with an override reason code.
+        case = ("client_id", "bundle_id", "threshold", "pd", "model_decision", "final_decision", "input_hash")
         store.record(
+            **{k: content[k] for k in case},
             advisor="bob",
-            client_id=100001,
-            bundle_id="b" * 16,
-            threshold=0.3,
-            pd=0.6,
-            model_decision="REFUSE",
-            final_decision="ACCEPT",
-            input_hash="c" * 64,
             justification="collateral deed received",
             override_code="collateral",
             corrects=1,

@@ -11,7 +11,7 @@ import pytest
 
 from trainer.data import find_table, read_table
 from trainer.errors import DataError
-from trainer.features import HISTORY_INPUT_COLUMNS, aggregate_history, history_feature_names
+from trainer.features import aggregate_history, history_feature_names, history_input_columns
 from trainer.history_sql import aggregate_sources, connect, memory_limit_setting, query_features
 from trainer.schema import HISTORY_TABLES
 
@@ -22,7 +22,7 @@ def reference(sources: dict[str, object], client_ids: list[int] | None = None) -
     def read(name: str, columns: object) -> pd.DataFrame:
         source = sources[name]
         if isinstance(source, Path):
-            return read_table(source, name, HISTORY_INPUT_COLUMNS[name])
+            return read_table(source, name, history_input_columns(name))
         assert isinstance(source, pd.DataFrame)
         return source
 

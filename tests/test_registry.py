@@ -11,11 +11,11 @@ import pandas as pd
 
 from trainer.data import load_data
 from trainer.features import (
-    HISTORY_INPUT_COLUMNS,
     application_features,
     bureau_features,
     credit_card_features,
     fit_feature_spec,
+    history_input_columns,
     history_tables_used,
     installments_features,
     pos_cash_features,
@@ -29,8 +29,11 @@ from trainer.registry import (
     APPLICATION,
     BY_NAME,
     HISTORY_FEATURES,
+    HISTORY_KEYS,
+    PROFILE,
     PROTECTED,
     REGISTRY,
+    SQL,
     Kind,
     Unit,
 )
@@ -57,7 +60,7 @@ def test_aggregators_produce_exactly_the_registered_history_features(synth_dir: 
     data = load_data(synth_dir, need_train=True, history=True)
 
     def read(table: str) -> pd.DataFrame:
-        return data.history[table][list(HISTORY_INPUT_COLUMNS[table])]
+        return data.history[table][list(history_input_columns(table))]
 
     produced = {
         "bureau": list(bureau_features(read("bureau"), read("bureau_balance")).columns),
@@ -88,3 +91,23 @@ def test_records_are_well_formed() -> None:
     for name in ("AGE_YEARS", "EMPLOYED_AGE_RATIO", "WEEKDAY_APPR_PROCESS_START", "FLAG_DOCUMENT_3"):
         assert not BY_NAME[name].client_facing
     assert not any(r.client_facing for r in REGISTRY if r.name.endswith(("_AVG", "_MODE", "_MEDI")))
+
+
+def test_history_records_name_the_columns_they_read() -> None:
+    from trainer.schema import table_spec
+
+    for r in REGISTRY:
+        if r.table == APPLICATION:
+            continue
+        assert r.computation == SQL, r.name
+        assert set(r.inputs) <= set(table_spec(r.table).column_names), r.name
+    for table in HISTORY_FEATURES:
+        columns = history_input_columns(table)
+        assert set(HISTORY_KEYS[table]) <= set(columns), table
+        assert list(columns) == [c for c in table_spec(table).column_names if c in columns], table
+
+
+def test_profile_positions_are_one_to_n() -> None:
+    positions = sorted(r.profile for r in REGISTRY if r.profile)
+    assert positions == list(range(1, len(PROFILE) + 1))
+    assert PROFILE[:2] == ("NAME_CONTRACT_TYPE", "AMT_INCOME_TOTAL") and len(PROFILE) == 16

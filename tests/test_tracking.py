@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from helpers import compare_args
 from rich.console import Console
 from typer.testing import CliRunner
 
@@ -64,26 +65,8 @@ def test_fit_records_its_run_in_the_manifest(synth_dir: Path, tmp_path: Path, st
 
 def test_compare_logs_the_metrics_it_printed(synth_dir: Path, tmp_path: Path, store: str) -> None:
     out = tmp_path / "cmp"
-    result = CliRunner(env={"COLUMNS": "160"}).invoke(
-        app,
-        [
-            "compare",
-            "--data",
-            str(synth_dir),
-            "--models",
-            "lr,xgb",
-            "--folds",
-            "2",
-            "--sample",
-            "600",
-            "--threads",
-            "1",
-            "--out",
-            str(out),
-            "--tracking-uri",
-            store,
-        ],
-    )
+    args = compare_args(synth_dir, out, 600, store, "--models", "lr,xgb")
+    result = CliRunner(env={"COLUMNS": "160"}).invoke(app, args)
     assert result.exit_code == 0, result.output
     payload = json.loads((out / "comparison.json").read_text())
     run_id = payload["mlflow_run_id"]

@@ -39,6 +39,14 @@ CostFp = Annotated[float, typer.Option("--cost-fp", min=0.0, help="Cost of refus
 Sample = Annotated[
     int | None, typer.Option("--sample", min=100, help="Use a stratified sample of N clients.")
 ]
+#: The clients to score or explain: application_test in a --data folder, or a --clients file.
+ClientsData = Annotated[
+    Path | None, typer.Option("--data", help="Folder with application_test and history tables.")
+]
+ClientsFile = Annotated[
+    Path | None,
+    typer.Option("--clients", help="Clients file (CSV/parquet); history tables are read beside it."),
+]
 Cluster = Annotated[
     str | None,
     typer.Option(
@@ -281,13 +289,8 @@ def predict(
     out: Annotated[
         Path, typer.Option("--out", help="CSV to write (SK_ID_CURR,TARGET like a Kaggle submission).")
     ],
-    data: Annotated[
-        Path | None, typer.Option("--data", help="Folder with application_test and history tables.")
-    ] = None,
-    clients: Annotated[
-        Path | None,
-        typer.Option("--clients", help="Clients file (CSV/parquet); history tables are read beside it."),
-    ] = None,
+    data: ClientsData = None,
+    clients: ClientsFile = None,
     decisions: Annotated[bool, typer.Option("--decisions", help="Add PD_BAND and DECISION columns.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Replace --out if it is an existing file.")] = False,
     cluster: Cluster = None,
@@ -320,12 +323,8 @@ def predict(
 def explain(
     model: BundleDir,
     client: Annotated[int, typer.Option("--client", help="SK_ID_CURR of the client.")],
-    data: Annotated[
-        Path | None, typer.Option("--data", help="Folder with application_test and history.")
-    ] = None,
-    clients: Annotated[
-        Path | None, typer.Option("--clients", help="Clients file holding the client.")
-    ] = None,
+    data: ClientsData = None,
+    clients: ClientsFile = None,
     top: Annotated[int, typer.Option("--top", min=1, help="Contributions to show.")] = 12,
 ) -> None:
     """Show one client's PD, decision, reasons and top SHAP contributions."""
@@ -427,6 +426,7 @@ def compare(
         run_compare,
         write_outputs,
     )
+    from trainer.figures import comparison_figure
     from trainer.tracking import log_compare, resolve_uri, tracked
     from trainer.views import compare_table, progress_bar
 
@@ -448,6 +448,9 @@ def compare(
             result = run_compare(config, dataset, progress)
         target = out if out is not None else _default_out(Path("reports") / "compare")
         files = write_outputs(result, target, run.run_id)
+        figure = comparison_figure(result, target)
+        if figure is not None:
+            files.append(figure)
         log_compare(run, result, files)
     Console().print(compare_table(result))
     err_console.print(f"wrote {', '.join(str(f) for f in files)}")

@@ -152,7 +152,7 @@ def stage_tables(
     Raises:
         DataError: When a file cannot be used (one sentence naming the file, row or value).
     """
-    from trainer.features import HISTORY_INPUT_COLUMNS
+    from trainer.features import history_input_columns
 
     part = f"hash(SK_ID_CURR) % {partitions}"
     app_name, app_path, app_columns = applications
@@ -161,7 +161,7 @@ def stage_tables(
             (app_name, app_path, _with_part(typed_select(con, app_name, app_path, app_columns), part))
         ]
         for name, path in sources.items():
-            select = typed_select(con, name, path, HISTORY_INPUT_COLUMNS[name])
+            select = typed_select(con, name, path, history_input_columns(name))
             if name == "bureau_balance":
                 owners = typed_select(con, "bureau", sources["bureau"], ["SK_ID_BUREAU", "SK_ID_CURR"])
                 sql = (
@@ -314,7 +314,7 @@ def fit_on_cluster(
     from trainer.config import DEFAULT_XGB_PARAMS
     from trainer.data import fingerprint_files, load_data
     from trainer.model import stratified_split
-    from trainer.train import TRAIN_COLUMNS, TrainingData, check_labels, finish_bundle
+    from trainer.train import TRAIN_COLUMNS, TrainingData, Validation, check_labels, finish_bundle
 
     folder = Path(config.data_dir)
     train_path = find_table(folder, "application_train") if folder.is_dir() else None
@@ -417,19 +417,8 @@ def fit_on_cluster(
     found_names = sorted(found) if config.use_history else []
     data = TrainingData(pd.DataFrame(), None, used, found_names, folder, fingerprint_files(read))
     counts = {"n_clients": n_total, "n_train": n_total - len(valid_ids), "n_valid": len(valid_ids)}
-    return finish_bundle(
-        booster,
-        spec,
-        y_valid,
-        pd_valid,
-        x_importance,
-        data,
-        counts,
-        float(y.mean()),
-        config,
-        progress,
-        tracking,
-    )
+    validation = Validation(y_valid, pd_valid, x_importance, counts, float(y.mean()))
+    return finish_bundle(booster, spec, validation, data, config, progress, tracking)
 
 
 def tracked_cluster_fit(

@@ -30,7 +30,7 @@ from sklearn.metrics import accuracy_score, average_precision_score, f1_score, r
 from sklearn.model_selection import StratifiedKFold, train_test_split
 from threadpoolctl import threadpool_limits
 
-from trainer.atomic import atomic_path, write_text_atomic
+from trainer.atomic import write_text_atomic
 from trainer.config import (
     DEFAULT_COST_FN,
     DEFAULT_COST_FP,
@@ -479,7 +479,10 @@ def run_compare(
 
 
 def write_outputs(result: CompareResult, out: Path, run_id: str | None = None) -> list[Path]:
-    """Write ``comparison.csv`` (summary), ``comparison.json`` (summary, folds, settings) and the figure."""
+    """Write ``comparison.csv`` (summary) and ``comparison.json`` (summary, folds, settings).
+
+    The figure is presentation: the CLI draws it with :func:`trainer.figures.comparison_figure`.
+    """
     out.mkdir(parents=True, exist_ok=True)
     csv_path, json_path = out / "comparison.csv", out / "comparison.json"
     write_text_atomic(csv_path, result.frame().to_csv(index=False, float_format="%.6f"))
@@ -495,34 +498,4 @@ def write_outputs(result: CompareResult, out: Path, run_id: str | None = None) -
         "models": [asdict(s) for s in result.scores],
     }
     write_text_atomic(json_path, json.dumps(payload, indent=2) + "\n")
-    written = [csv_path, json_path]
-    figure = comparison_figure(result, out)
-    if figure is not None:
-        written.append(figure)
-    return written
-
-
-def comparison_figure(result: CompareResult, out: Path) -> Path | None:
-    """``comparison.png``: ROC AUC (± std over folds) and seconds per fold of every model.
-
-    Returns None when matplotlib is not installed (the tables are written anyway).
-    """
-    from trainer.figures import pyplot, save
-
-    try:
-        plt = pyplot()
-    except UserError:
-        return None
-    labels = [MODEL_LABELS[s.key] for s in result.scores]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.8))
-    aucs = [s.roc_auc_mean for s in result.scores]
-    left.bar(labels, aucs, yerr=[s.roc_auc_std for s in result.scores], color="#2b6cb0", capsize=4)
-    low = min(aucs) - 0.03
-    left.set_ylim(max(0.5, low), min(1.0, max(aucs) + 0.02))
-    left.set_ylabel(f"ROC AUC ({result.config.n_folds}-fold mean ± std)")
-    right.bar(labels, [s.fit_seconds for s in result.scores], color="#718096")
-    right.set_ylabel("Seconds per fold (fit + predict)")
-    target = out / "comparison.png"
-    with atomic_path(target) as tmp:
-        save(fig, tmp.parent, tmp.name.removesuffix(".png"))
-    return target
+    return [csv_path, json_path]

@@ -70,6 +70,12 @@ class _Reader:
             self.fail(f"{self.path(key)} is not text")
         return str(value)
 
+    def flag(self, key: str) -> bool:
+        value = self.data[key]
+        if not isinstance(value, bool):
+            self.fail(f"{self.path(key)} is not true or false")
+        return bool(value)
+
     def whole(self, key: str, low: int = 0) -> int:
         value = self.data[key]
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
@@ -302,10 +308,8 @@ class InputPolicy:
     @classmethod
     def _parse(cls, r: _Reader) -> InputPolicy:
         r.keys(("protected_inputs", "protected_excluded", "client_decisions"))
-        flag = r.data["client_decisions"]
-        if not isinstance(flag, bool):
-            r.fail(f"{r.path('client_decisions')} is not true or false")
-        return cls(r.strings("protected_inputs"), r.strings("protected_excluded"), flag)
+        decisions = r.flag("client_decisions")
+        return cls(r.strings("protected_inputs"), r.strings("protected_excluded"), decisions)
 
 
 @dataclass(frozen=True)
@@ -325,9 +329,7 @@ class FairnessGroup:
     def _parse(cls, r: _Reader) -> FairnessGroup:
         names = ("dimension", "group", "clients", "approved", "approval_rate", "default_rate_approved")
         r.keys((*names, "approval_ratio", "four_fifths"))
-        flag = r.data["four_fifths"]
-        if not isinstance(flag, bool):
-            r.fail(f"{r.path('four_fifths')} is not true or false")
+        four_fifths = r.flag("four_fifths")
 
         def rate(key: str, high: float) -> float | None:
             return None if r.data[key] is None else r.number(key, 0.0, high)
@@ -340,7 +342,7 @@ class FairnessGroup:
             approval_rate=r.number("approval_rate", 0.0, 1.0),
             default_rate_approved=rate("default_rate_approved", 1.0),
             approval_ratio=rate("approval_ratio", 1.0),
-            four_fifths=flag,
+            four_fifths=four_fifths,
         )
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -31,10 +32,13 @@ from trainer.registry import (
     APP_ENGINEERED,
     APP_INPUT_NUMERIC,
     APP_NUMERIC_PASSTHROUGH,
+    BY_NAME,
     DOCUMENT_FLAGS,
     HISTORY_COUNTS,
     HISTORY_FEATURES,
+    HISTORY_KEYS,
 )
+from trainer.schema import table_spec
 
 __all__ = [
     "APP_CATEGORICAL",
@@ -43,7 +47,6 @@ __all__ = [
     "APP_NUMERIC_PASSTHROUGH",
     "HISTORY_COUNTS",
     "HISTORY_FEATURES",
-    "HISTORY_INPUT_COLUMNS",
     "FeatureSpec",
     "aggregate_history",
     "align_history",
@@ -54,6 +57,7 @@ __all__ = [
     "fit_feature_spec",
     "history_feature_names",
     "history_features",
+    "history_input_columns",
     "history_record",
     "history_tables_used",
     "safe_divide",
@@ -314,48 +318,16 @@ def credit_card_features(cards: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-#: Raw columns each history aggregation reads (so large files are read column-pruned).
-HISTORY_INPUT_COLUMNS: dict[str, tuple[str, ...]] = {
-    "bureau": (
-        "SK_ID_CURR",
-        "SK_ID_BUREAU",
-        "CREDIT_ACTIVE",
-        "DAYS_CREDIT",
-        "CREDIT_DAY_OVERDUE",
-        "AMT_CREDIT_MAX_OVERDUE",
-        "CNT_CREDIT_PROLONG",
-        "AMT_CREDIT_SUM",
-        "AMT_CREDIT_SUM_DEBT",
-        "AMT_CREDIT_SUM_OVERDUE",
-    ),
-    "bureau_balance": ("SK_ID_BUREAU", "STATUS"),
-    "previous_application": (
-        "SK_ID_PREV",
-        "SK_ID_CURR",
-        "AMT_APPLICATION",
-        "AMT_CREDIT",
-        "NAME_CONTRACT_STATUS",
-        "DAYS_DECISION",
-    ),
-    "installments_payments": (
-        "SK_ID_CURR",
-        "DAYS_INSTALMENT",
-        "DAYS_ENTRY_PAYMENT",
-        "AMT_INSTALMENT",
-        "AMT_PAYMENT",
-    ),
-    "POS_CASH_balance": ("SK_ID_CURR", "MONTHS_BALANCE", "SK_DPD", "SK_DPD_DEF"),
-    "credit_card_balance": (
-        "SK_ID_PREV",
-        "SK_ID_CURR",
-        "MONTHS_BALANCE",
-        "AMT_BALANCE",
-        "AMT_CREDIT_LIMIT_ACTUAL",
-        "AMT_DRAWINGS_CURRENT",
-        "NAME_CONTRACT_STATUS",
-        "SK_DPD",
-    ),
-}
+@cache
+def history_input_columns(table: str) -> tuple[str, ...]:
+    """Raw columns history ``table`` is read with (so large files are read column-pruned).
+
+    Derived from the registry: the table's identifiers (:data:`~trainer.registry.HISTORY_KEYS`) and
+    the ``inputs`` of its feature records, in the file's column order.
+    """
+    needed = set(HISTORY_KEYS[table]).union(*(BY_NAME[name].inputs for name in HISTORY_FEATURES[table]))
+    return tuple(c for c in table_spec(table).column_names if c in needed)
+
 
 #: Reads one history table: (table name, columns) -> raw frame.
 TableReader = Callable[[str, Sequence[str]], pd.DataFrame]
@@ -396,10 +368,10 @@ def aggregate_history(
     used = history_tables_used(available)
     parts: list[pd.DataFrame] = []
     if "bureau" in used:
-        bureau = read("bureau", HISTORY_INPUT_COLUMNS["bureau"])
+        bureau = read("bureau", history_input_columns("bureau"))
         balance = None
         if "bureau_balance" in used:
-            balance = read("bureau_balance", HISTORY_INPUT_COLUMNS["bureau_balance"])
+            balance = read("bureau_balance", history_input_columns("bureau_balance"))
         parts.append(bureau_features(bureau, balance))
         del bureau, balance
     single: dict[str, Callable[[pd.DataFrame], pd.DataFrame]] = {
@@ -410,7 +382,7 @@ def aggregate_history(
     }
     for name, aggregate in single.items():
         if name in used:
-            parts.append(aggregate(read(name, HISTORY_INPUT_COLUMNS[name])))
+            parts.append(aggregate(read(name, history_input_columns(name))))
     if parts:
         frame = pd.concat(parts, axis=1, join="outer", sort=True)
     else:

@@ -1,6 +1,7 @@
 """Matplotlib figures (Agg backend, no display needed) and a small self-contained HTML page builder.
 
-Used by ``trainer report`` and ``trainer explore``: every figure is saved as a PNG and embedded in the
+Used by ``trainer report``, ``trainer explore`` and ``trainer compare`` (its figure is drawn here, apart
+from the computation in :mod:`trainer.compare`): every figure is saved as a PNG and embedded in the
 HTML page as base64, so the page is one file that opens anywhere.
 """
 
@@ -11,12 +12,16 @@ import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from trainer.atomic import atomic_path
 from trainer.errors import UserError
+
+if TYPE_CHECKING:
+    from trainer.compare import CompareResult
 
 
 def pyplot() -> Any:
@@ -115,3 +120,29 @@ def page(title: str, intro: str, sections: Sequence[Section]) -> str:
         parts.append(f'<section id="{s.id}"><h2>{html.escape(s.title)}</h2>{s.body}</section>')
     parts.append("</body></html>")
     return "\n".join(parts)
+
+
+def comparison_figure(result: CompareResult, out: Path) -> Path | None:
+    """``comparison.png``: ROC AUC (± std over folds) and seconds per fold of every model.
+
+    Returns None when matplotlib is not installed (the tables are written anyway).
+    """
+    from trainer.compare import MODEL_LABELS
+
+    try:
+        plt = pyplot()
+    except UserError:
+        return None
+    labels = [MODEL_LABELS[s.key] for s in result.scores]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.8))
+    aucs = [s.roc_auc_mean for s in result.scores]
+    left.bar(labels, aucs, yerr=[s.roc_auc_std for s in result.scores], color="#2b6cb0", capsize=4)
+    low = min(aucs) - 0.03
+    left.set_ylim(max(0.5, low), min(1.0, max(aucs) + 0.02))
+    left.set_ylabel(f"ROC AUC ({result.config.n_folds}-fold mean ± std)")
+    right.bar(labels, [s.fit_seconds for s in result.scores], color="#718096")
+    right.set_ylabel("Seconds per fold (fit + predict)")
+    target = out / "comparison.png"
+    with atomic_path(target) as tmp:
+        save(fig, tmp.parent, tmp.name.removesuffix(".png"))
+    return target

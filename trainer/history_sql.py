@@ -32,8 +32,8 @@ from trainer.errors import DataError
 from trainer.features import (
     DAYS_PER_YEAR,
     HISTORY_FEATURES,
-    HISTORY_INPUT_COLUMNS,
     align_history,
+    history_input_columns,
     history_tables_used,
 )
 from trainer.schema import ID_COLUMNS, PRIMARY_KEYS, table_spec
@@ -323,7 +323,7 @@ def query_features(name: str) -> list[str]:
     with connect() as con:
         kinds = {c.name: c.kind for c in table_spec(name).columns}
         for table in ("bureau", name):
-            columns = HISTORY_INPUT_COLUMNS[table]
+            columns = history_input_columns(table)
             empty = ", ".join(
                 f"NULL::{_sql_type(c, kinds.get(c) or 'float')} AS {_identifier(c)}" for c in columns
             )
@@ -342,7 +342,7 @@ def _create_view(con: Any, name: str, source: HistorySource) -> None:
     """Expose the needed columns of ``source`` as view (or table) ``name``, typed for the queries."""
     import duckdb
 
-    columns = HISTORY_INPUT_COLUMNS[name]
+    columns = history_input_columns(name)
     relation = _relation(con, name, source)
     kinds = {c.name: c.kind for c in table_spec(name).columns}
     select = ", ".join(_typed(column, kinds[column]) for column in columns)
@@ -394,7 +394,7 @@ def _relation(con: Any, name: str, source: HistorySource, columns: Sequence[str]
     path = Path(source)
     if path.is_dir():
         return f"read_parquet({_literal(str(path / '*.parquet'))})"
-    needed = set(HISTORY_INPUT_COLUMNS[name] if columns is None else columns)
+    needed = set(history_input_columns(name) if columns is None else columns)
     problem = _header_problem(path, name, sorted(needed))
     if problem:
         raise DataError(problem)
@@ -441,7 +441,7 @@ def _diagnose(name: str, source: HistorySource, exc: BaseException | None) -> Da
     if isinstance(source, str | os.PathLike):
         path = Path(source)
         try:
-            read_table(path, name, HISTORY_INPUT_COLUMNS[name])
+            read_table(path, name, history_input_columns(name))
         except DataError as error:
             return error
         reason = _short(exc) if exc is not None else "an empty identifier or a duplicated key"

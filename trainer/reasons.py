@@ -31,6 +31,7 @@ from trainer.decision import Decision
 from trainer.labels import feature_label
 from trainer.plain import DEFAULT_CURRENCY
 from trainer.policy import is_client_facing
+from trainer.registry import BUREAU_ENQUIRIES
 
 if TYPE_CHECKING:
     from trainer.scoring import Contribution, Explanation
@@ -154,12 +155,7 @@ FAMILIES: tuple[Family, ...] = (
         "PREV_REFUSED_COUNT",
         "PREV_RECENT_REFUSED_COUNT",
         "PREV_REFUSED_SHARE",
-        "AMT_REQ_CREDIT_BUREAU_HOUR",
-        "AMT_REQ_CREDIT_BUREAU_DAY",
-        "AMT_REQ_CREDIT_BUREAU_WEEK",
-        "AMT_REQ_CREDIT_BUREAU_MON",
-        "AMT_REQ_CREDIT_BUREAU_QRT",
-        "AMT_REQ_CREDIT_BUREAU_YEAR",
+        *BUREAU_ENQUIRIES,
     ),
     _f(
         "loan_structure",

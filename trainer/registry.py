@@ -3,8 +3,10 @@
 Every list the trainer and the app need about features is derived from :data:`REGISTRY`: the
 application columns read, the pass-through / engineered / categorical features, the history
 features per table and which of them are counts, human labels, units and reason sentences, the
-client screen's history rows. The computations themselves live in :mod:`trainer.features`; a test
-checks that what they produce is exactly what the registry lists, in model order.
+client screen's profile and history rows, the raw columns each history table is read with. The
+computations themselves live in :mod:`trainer.features` (application features, and the pandas
+reference of the history aggregates) and :mod:`trainer.history_sql` (the history aggregates, SQL on
+DuckDB); tests check that what they produce is exactly what the registry lists, in model order.
 
 ``client_facing`` says whether a feature may be given to a client as a reason (False for building
 statistics, process metadata such as the hour or weekday of the application, document flags, age
@@ -29,8 +31,25 @@ APPLICATION = "application"
 COLUMN = "column"
 #: ``computation`` of an application category (coded with the training levels).
 CATEGORY = "category"
+#: ``computation`` of a history feature: a SQL aggregate over its table (:mod:`trainer.history_sql`).
+SQL = "sql"
+
+#: Identifier columns each history table is read with, whatever its features read: grouping by
+#: client, the bureau_balance -> bureau join and the empty-identifier check of a table's key.
+HISTORY_KEYS: dict[str, tuple[str, ...]] = {
+    "bureau": ("SK_ID_CURR", "SK_ID_BUREAU"),
+    "bureau_balance": ("SK_ID_BUREAU",),
+    "previous_application": ("SK_ID_PREV", "SK_ID_CURR"),
+    "installments_payments": ("SK_ID_CURR",),
+    "POS_CASH_balance": ("SK_ID_CURR",),
+    "credit_card_balance": ("SK_ID_CURR",),
+}
 
 DOCUMENT_FLAGS: tuple[str, ...] = tuple(f"FLAG_DOCUMENT_{i}" for i in range(2, 22))
+#: Credit bureau enquiries about the client in the hour, day, week, month, quarter and year before.
+BUREAU_ENQUIRIES: tuple[str, ...] = tuple(
+    f"AMT_REQ_CREDIT_BUREAU_{period}" for period in ("HOUR", "DAY", "WEEK", "MON", "QRT", "YEAR")
+)
 
 
 @dataclass(frozen=True)
@@ -40,10 +59,13 @@ class FeatureRecord:
     Attributes:
         name: Feature name as the model knows it.
         table: Source table: :data:`APPLICATION` or a history table name.
-        computation: :data:`COLUMN`, :data:`CATEGORY`, a formula over application columns, or the
-            aggregator of :mod:`trainer.features` that produces it.
-        inputs: Raw application columns an engineered feature reads (empty: the column itself, or a
-            history aggregator whose columns are ``HISTORY_INPUT_COLUMNS``).
+        computation: :data:`COLUMN`, :data:`CATEGORY`, a formula over application columns, or
+            :data:`SQL` for a history feature: a SQL aggregate of its table's query in
+            :mod:`trainer.history_sql`, whose ``SELECT`` names it (a test checks that each query
+            names exactly its table's records, in order).
+        inputs: Raw columns the feature reads: of the application for an engineered feature (empty:
+            the column itself), of its history table for a history feature (empty: it counts rows;
+            the table's identifiers, :data:`HISTORY_KEYS`, are read anyway).
         kind: count, rate, amount, ratio, category, flag, duration, score or number.
         label: Short human label.
         unit: How values are formatted (:func:`trainer.labels.format_value`).
@@ -52,6 +74,7 @@ class FeatureRecord:
         protected: Must not be a model input (left out by ``trainer fit`` unless --allow-protected).
         zero_when_absent: A client absent from a present history table has 0 (a count), not "unknown".
         summary: Shown in the client screen's history panel.
+        profile: Position in the client screen's profile panel (1 first; 0: not shown there).
     """
 
     name: str
@@ -66,6 +89,7 @@ class FeatureRecord:
     protected: bool = False
     zero_when_absent: bool = False
     summary: bool = False
+    profile: int = 0
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -91,6 +115,7 @@ REGISTRY: tuple[FeatureRecord, ...] = (
         "count",
         reason="The number of dependent children ({value}) weighs on the budget.",
         client_facing=False,
+        profile=12,
     ),
     _R(
         "AMT_INCOME_TOTAL",
@@ -101,6 +126,7 @@ REGISTRY: tuple[FeatureRecord, ...] = (
         "Declared income (yearly)",
         "amount",
         reason="The declared yearly income ({value}) is low.",
+        profile=2,
     ),
     _R(
         "AMT_CREDIT",
@@ -111,6 +137,7 @@ REGISTRY: tuple[FeatureRecord, ...] = (
         "Credit amount",
         "amount",
         reason="The amount requested ({value}) is high.",
+        profile=3,
     ),
     _R(
         "AMT_ANNUITY",
@@ -121,6 +148,7 @@ REGISTRY: tuple[FeatureRecord, ...] = (
         "Monthly repayment (annuity)",
         "amount",
         reason="The monthly repayment ({value}) is high.",
+        profile=4,
     ),
     _R(
         "AMT_GOODS_PRICE",
@@ -131,6 +159,7 @@ REGISTRY: tuple[FeatureRecord, ...] = (
         "Goods price",
         "amount",
         reason="The price of the goods financed ({value}) is high.",
+        profile=5,
     ),
     _R(
         "REGION_POPULATION_RELATIVE",
@@ -276,6 +305,7 @@ REGISTRY: tuple[FeatureRecord, ...] = (
         "External score 1",
         "score",
         reason="External credit score 1 is low ({value}).",
+        profile=14,
     ),
     _R(
         "EXT_SOURCE_2",
@@ -286,6 +316,7 @@ REGISTRY: tuple[FeatureRecord, ...] = (
         "External score 2",
         "score",
         reason="External credit score 2 is low ({value}).",
+        profile=15,
     ),
     _R(
         "EXT_SOURCE_3",
@@ -296,6 +327,7 @@ REGISTRY: tuple[FeatureRecord, ...] = (
         "External score 3",
         "score",
         reason="External credit score 3 is low ({value}).",
+        profile=16,
     ),
     _R(
         "APARTMENTS_AVG",
@@ -565,6 +597,7 @@ REGISTRY: tuple[FeatureRecord, ...] = (
         "years",
         reason="The applicant's age ({value}) is associated with higher risk.",
         client_facing=False,
+        profile=6,
     ),
     _R(
         "EMPLOYED_YEARS",
@@ -575,6 +608,7 @@ REGISTRY: tuple[FeatureRecord, ...] = (
         "Employment (years)",
         "years",
         reason="The current employment is recent ({value}).",
+        profile=7,
     ),
     _R(
         "DAYS_EMPLOYED_PLACEHOLDER",
@@ -748,6 +782,7 @@ REGISTRY: tuple[FeatureRecord, ...] = (
         "Contract type",
         "category",
         reason="Contract type ({value}) carries higher risk.",
+        profile=1,
     ),
     _R(
         "CODE_GENDER",
@@ -781,6 +816,7 @@ REGISTRY: tuple[FeatureRecord, ...] = (
         "Income type",
         "category",
         reason="The income type ({value}) carries higher risk.",
+        profile=8,
     ),
     _R(
         "NAME_EDUCATION_TYPE",
@@ -791,6 +827,7 @@ REGISTRY: tuple[FeatureRecord, ...] = (
         "Education",
         "category",
         reason="The education level ({value}) is associated with higher risk.",
+        profile=10,
     ),
     _R(
         "NAME_FAMILY_STATUS",
@@ -802,6 +839,7 @@ REGISTRY: tuple[FeatureRecord, ...] = (
         "category",
         client_facing=False,
         protected=True,
+        profile=11,
     ),
     _R(
         "NAME_HOUSING_TYPE",
@@ -812,6 +850,7 @@ REGISTRY: tuple[FeatureRecord, ...] = (
         "Housing",
         "category",
         reason="The housing situation ({value}) is associated with higher risk.",
+        profile=13,
     ),
     _R(
         "OCCUPATION_TYPE",
@@ -822,6 +861,7 @@ REGISTRY: tuple[FeatureRecord, ...] = (
         "Occupation",
         "category",
         reason="The occupation ({value}) is associated with higher risk.",
+        profile=9,
     ),
     _R(
         "WEEKDAY_APPR_PROCESS_START",
@@ -883,11 +923,11 @@ REGISTRY: tuple[FeatureRecord, ...] = (
         "category",
         client_facing=False,
     ),
-    # History: bureau (bureau_features).
+    # History: bureau (SQL aggregates of trainer.history_sql).
     _R(
         "BUREAU_COUNT",
         "bureau",
-        "bureau_features",
+        "sql",
         (),
         "count",
         "Bureau credits (all)",
@@ -897,8 +937,8 @@ REGISTRY: tuple[FeatureRecord, ...] = (
     _R(
         "BUREAU_ACTIVE_COUNT",
         "bureau",
-        "bureau_features",
-        (),
+        "sql",
+        ("CREDIT_ACTIVE",),
         "count",
         "Bureau credits active",
         "count",
@@ -909,8 +949,8 @@ REGISTRY: tuple[FeatureRecord, ...] = (
     _R(
         "BUREAU_CLOSED_COUNT",
         "bureau",
-        "bureau_features",
-        (),
+        "sql",
+        ("CREDIT_ACTIVE",),
         "count",
         "Bureau credits closed",
         "count",
@@ -920,8 +960,8 @@ REGISTRY: tuple[FeatureRecord, ...] = (
     _R(
         "BUREAU_BAD_DEBT_COUNT",
         "bureau",
-        "bureau_features",
-        (),
+        "sql",
+        ("CREDIT_ACTIVE",),
         "count",
         "Bureau credits sold or bad debt",
         "count",
@@ -931,8 +971,8 @@ REGISTRY: tuple[FeatureRecord, ...] = (
     _R(
         "BUREAU_RECENT_COUNT",
         "bureau",
-        "bureau_features",
-        (),
+        "sql",
+        ("DAYS_CREDIT",),
         "count",
         "Bureau credits opened last year",
         "count",
@@ -942,8 +982,8 @@ REGISTRY: tuple[FeatureRecord, ...] = (
     _R(
         "BUREAU_ACTIVE_DEBT",
         "bureau",
-        "bureau_features",
-        (),
+        "sql",
+        ("CREDIT_ACTIVE", "AMT_CREDIT_SUM_DEBT"),
         "amount",
         "Debt on active bureau credits",
         "amount",
@@ -952,8 +992,8 @@ REGISTRY: tuple[FeatureRecord, ...] = (
     _R(
         "BUREAU_ACTIVE_CREDIT",
         "bureau",
-        "bureau_features",
-        (),
+        "sql",
+        ("CREDIT_ACTIVE", "AMT_CREDIT_SUM"),
         "amount",
         "Amount of active bureau credits",
         "amount",
@@ -961,20 +1001,28 @@ REGISTRY: tuple[FeatureRecord, ...] = (
     _R(
         "BUREAU_OVERDUE_SUM",
         "bureau",
-        "bureau_features",
-        (),
+        "sql",
+        ("AMT_CREDIT_SUM_OVERDUE",),
         "amount",
         "Overdue amount at the bureau",
         "amount",
         reason="The bureau reports {value} currently overdue.",
         summary=True,
     ),
-    _R("BUREAU_PROLONG_COUNT", "bureau", "bureau_features", (), "count", "Bureau credits prolonged", "count"),
+    _R(
+        "BUREAU_PROLONG_COUNT",
+        "bureau",
+        "sql",
+        ("CNT_CREDIT_PROLONG",),
+        "count",
+        "Bureau credits prolonged",
+        "count",
+    ),
     _R(
         "BUREAU_MAX_DAYS_OVERDUE",
         "bureau",
-        "bureau_features",
-        (),
+        "sql",
+        ("CREDIT_DAY_OVERDUE",),
         "duration",
         "Days overdue at the bureau (max)",
         "days",
@@ -983,8 +1031,8 @@ REGISTRY: tuple[FeatureRecord, ...] = (
     _R(
         "BUREAU_MAX_OVERDUE_AMOUNT",
         "bureau",
-        "bureau_features",
-        (),
+        "sql",
+        ("AMT_CREDIT_MAX_OVERDUE",),
         "amount",
         "Largest overdue amount at the bureau",
         "amount",
@@ -994,8 +1042,8 @@ REGISTRY: tuple[FeatureRecord, ...] = (
     _R(
         "BUREAU_DEBT_CREDIT_RATIO",
         "bureau",
-        "bureau_features",
-        (),
+        "sql",
+        ("CREDIT_ACTIVE", "AMT_CREDIT_SUM_DEBT", "AMT_CREDIT_SUM"),
         "ratio",
         "Active bureau debt / credit",
         "pct",
@@ -1004,17 +1052,17 @@ REGISTRY: tuple[FeatureRecord, ...] = (
     _R(
         "BUREAU_YEARS_SINCE_LAST_CREDIT",
         "bureau",
-        "bureau_features",
-        (),
+        "sql",
+        ("DAYS_CREDIT",),
         "duration",
         "Years since last bureau credit",
         "years",
     ),
-    # History: bureau_balance (bureau_features).
+    # History: bureau_balance (SQL aggregates of trainer.history_sql).
     _R(
         "BUREAU_BALANCE_MONTHS",
         "bureau_balance",
-        "bureau_features (bureau_balance months)",
+        "sql",
         (),
         "count",
         "Bureau months on record",
@@ -1024,18 +1072,18 @@ REGISTRY: tuple[FeatureRecord, ...] = (
     _R(
         "BUREAU_BALANCE_LATE_SHARE",
         "bureau_balance",
-        "bureau_features (bureau_balance months)",
-        (),
+        "sql",
+        ("STATUS",),
         "rate",
         "Bureau months past due",
         "pct",
         reason="{value} of months on record at the bureau were past due.",
     ),
-    # History: previous_application (previous_features).
+    # History: previous_application (SQL aggregates of trainer.history_sql).
     _R(
         "PREV_COUNT",
         "previous_application",
-        "previous_features",
+        "sql",
         (),
         "count",
         "Previous applications",
@@ -1045,8 +1093,8 @@ REGISTRY: tuple[FeatureRecord, ...] = (
     _R(
         "PREV_APPROVED_COUNT",
         "previous_application",
-        "previous_features",
-        (),
+        "sql",
+        ("NAME_CONTRACT_STATUS",),
         "count",
         "Previous applications approved",
         "count",
@@ -1056,8 +1104,8 @@ REGISTRY: tuple[FeatureRecord, ...] = (
     _R(
         "PREV_REFUSED_COUNT",
         "previous_application",
-        "previous_features",
-        (),
+        "sql",
+        ("NAME_CONTRACT_STATUS",),
         "count",
         "Previous applications refused",
         "count",
@@ -1068,8 +1116,8 @@ REGISTRY: tuple[FeatureRecord, ...] = (
     _R(
         "PREV_RECENT_REFUSED_COUNT",
         "previous_application",
-        "previous_features",
-        (),
+        "sql",
+        ("NAME_CONTRACT_STATUS", "DAYS_DECISION"),
         "count",
         "Refusals in the last year",
         "count",
@@ -1079,8 +1127,8 @@ REGISTRY: tuple[FeatureRecord, ...] = (
     _R(
         "PREV_CREDIT_APPLICATION_RATIO",
         "previous_application",
-        "previous_features",
-        (),
+        "sql",
+        ("AMT_CREDIT", "AMT_APPLICATION"),
         "ratio",
         "Granted / asked on previous applications",
         "pct",
@@ -1088,8 +1136,8 @@ REGISTRY: tuple[FeatureRecord, ...] = (
     _R(
         "PREV_AMT_CREDIT_MEAN",
         "previous_application",
-        "previous_features",
-        (),
+        "sql",
+        ("AMT_CREDIT",),
         "amount",
         "Previous credits (mean amount)",
         "amount",
@@ -1097,8 +1145,8 @@ REGISTRY: tuple[FeatureRecord, ...] = (
     _R(
         "PREV_REFUSED_SHARE",
         "previous_application",
-        "previous_features",
-        (),
+        "sql",
+        ("NAME_CONTRACT_STATUS",),
         "rate",
         "Previous applications refused (share)",
         "pct",
@@ -1107,17 +1155,17 @@ REGISTRY: tuple[FeatureRecord, ...] = (
     _R(
         "PREV_YEARS_SINCE_LAST_DECISION",
         "previous_application",
-        "previous_features",
-        (),
+        "sql",
+        ("DAYS_DECISION",),
         "duration",
         "Years since last application",
         "years",
     ),
-    # History: installments_payments (installments_features).
+    # History: installments_payments (SQL aggregates of trainer.history_sql).
     _R(
         "INST_COUNT",
         "installments_payments",
-        "installments_features",
+        "sql",
         (),
         "count",
         "Instalments on record",
@@ -1127,8 +1175,8 @@ REGISTRY: tuple[FeatureRecord, ...] = (
     _R(
         "INST_LATE_SHARE",
         "installments_payments",
-        "installments_features",
-        (),
+        "sql",
+        ("DAYS_INSTALMENT", "DAYS_ENTRY_PAYMENT"),
         "rate",
         "Instalments paid late",
         "pct",
@@ -1138,8 +1186,8 @@ REGISTRY: tuple[FeatureRecord, ...] = (
     _R(
         "INST_DAYS_LATE_MEAN",
         "installments_payments",
-        "installments_features",
-        (),
+        "sql",
+        ("DAYS_INSTALMENT", "DAYS_ENTRY_PAYMENT"),
         "duration",
         "Days late per instalment (mean)",
         "days",
@@ -1148,8 +1196,8 @@ REGISTRY: tuple[FeatureRecord, ...] = (
     _R(
         "INST_DAYS_LATE_MAX",
         "installments_payments",
-        "installments_features",
-        (),
+        "sql",
+        ("DAYS_INSTALMENT", "DAYS_ENTRY_PAYMENT"),
         "duration",
         "Days late (worst instalment)",
         "days",
@@ -1158,8 +1206,8 @@ REGISTRY: tuple[FeatureRecord, ...] = (
     _R(
         "INST_UNDERPAID_SHARE",
         "installments_payments",
-        "installments_features",
-        (),
+        "sql",
+        ("AMT_INSTALMENT", "AMT_PAYMENT"),
         "rate",
         "Instalments underpaid",
         "pct",
@@ -1168,8 +1216,8 @@ REGISTRY: tuple[FeatureRecord, ...] = (
     _R(
         "INST_PAYMENT_RATIO",
         "installments_payments",
-        "installments_features",
-        (),
+        "sql",
+        ("AMT_INSTALMENT", "AMT_PAYMENT"),
         "ratio",
         "Paid / due on instalments",
         "pct",
@@ -1178,18 +1226,18 @@ REGISTRY: tuple[FeatureRecord, ...] = (
     _R(
         "INST_RECENT_LATE_SHARE",
         "installments_payments",
-        "installments_features",
-        (),
+        "sql",
+        ("DAYS_INSTALMENT", "DAYS_ENTRY_PAYMENT"),
         "rate",
         "Instalments late in the last year",
         "pct",
         reason="{value} of last year's instalments were late.",
     ),
-    # History: POS_CASH_balance (pos_cash_features).
+    # History: POS_CASH_balance (SQL aggregates of trainer.history_sql).
     _R(
         "POS_MONTHS",
         "POS_CASH_balance",
-        "pos_cash_features",
+        "sql",
         (),
         "count",
         "Months of shop/cash loans",
@@ -1199,8 +1247,8 @@ REGISTRY: tuple[FeatureRecord, ...] = (
     _R(
         "POS_DPD_MAX",
         "POS_CASH_balance",
-        "pos_cash_features",
-        (),
+        "sql",
+        ("SK_DPD",),
         "duration",
         "Days past due on shop/cash loans (max)",
         "days",
@@ -1209,8 +1257,8 @@ REGISTRY: tuple[FeatureRecord, ...] = (
     _R(
         "POS_DPD_DEF_MAX",
         "POS_CASH_balance",
-        "pos_cash_features",
-        (),
+        "sql",
+        ("SK_DPD_DEF",),
         "duration",
         "Days past due with tolerance (max)",
         "days",
@@ -1219,8 +1267,8 @@ REGISTRY: tuple[FeatureRecord, ...] = (
     _R(
         "POS_RECENT_DPD_MAX",
         "POS_CASH_balance",
-        "pos_cash_features",
-        (),
+        "sql",
+        ("MONTHS_BALANCE", "SK_DPD"),
         "duration",
         "Days past due last year (max)",
         "days",
@@ -1229,8 +1277,8 @@ REGISTRY: tuple[FeatureRecord, ...] = (
     _R(
         "POS_DPD_MEAN",
         "POS_CASH_balance",
-        "pos_cash_features",
-        (),
+        "sql",
+        ("SK_DPD",),
         "duration",
         "Days past due on shop/cash loans (mean)",
         "days",
@@ -1238,19 +1286,19 @@ REGISTRY: tuple[FeatureRecord, ...] = (
     _R(
         "POS_LATE_SHARE",
         "POS_CASH_balance",
-        "pos_cash_features",
-        (),
+        "sql",
+        ("SK_DPD",),
         "rate",
         "Months past due on shop/cash loans",
         "pct",
         reason="{value} of months on shop/cash loans were past due.",
         summary=True,
     ),
-    # History: credit_card_balance (credit_card_features).
+    # History: credit_card_balance (SQL aggregates of trainer.history_sql).
     _R(
         "CC_MONTHS",
         "credit_card_balance",
-        "credit_card_features",
+        "sql",
         (),
         "count",
         "Months of credit card history",
@@ -1260,8 +1308,8 @@ REGISTRY: tuple[FeatureRecord, ...] = (
     _R(
         "CC_UTILISATION_MAX",
         "credit_card_balance",
-        "credit_card_features",
-        (),
+        "sql",
+        ("AMT_BALANCE", "AMT_CREDIT_LIMIT_ACTUAL"),
         "rate",
         "Credit card use of limit (max)",
         "pct",
@@ -1270,8 +1318,8 @@ REGISTRY: tuple[FeatureRecord, ...] = (
     _R(
         "CC_DPD_MAX",
         "credit_card_balance",
-        "credit_card_features",
-        (),
+        "sql",
+        ("SK_DPD",),
         "duration",
         "Credit card days past due (max)",
         "days",
@@ -1280,8 +1328,8 @@ REGISTRY: tuple[FeatureRecord, ...] = (
     _R(
         "CC_UTILISATION_MEAN",
         "credit_card_balance",
-        "credit_card_features",
-        (),
+        "sql",
+        ("AMT_BALANCE", "AMT_CREDIT_LIMIT_ACTUAL"),
         "rate",
         "Credit card use of limit (mean)",
         "pct",
@@ -1291,8 +1339,8 @@ REGISTRY: tuple[FeatureRecord, ...] = (
     _R(
         "CC_RECENT_UTILISATION",
         "credit_card_balance",
-        "credit_card_features",
-        (),
+        "sql",
+        ("MONTHS_BALANCE", "AMT_BALANCE", "AMT_CREDIT_LIMIT_ACTUAL"),
         "rate",
         "Credit card use of limit (6 months)",
         "pct",
@@ -1301,8 +1349,8 @@ REGISTRY: tuple[FeatureRecord, ...] = (
     _R(
         "CC_LATE_SHARE",
         "credit_card_balance",
-        "credit_card_features",
-        (),
+        "sql",
+        ("SK_DPD",),
         "rate",
         "Credit card months past due",
         "pct",
@@ -1311,8 +1359,8 @@ REGISTRY: tuple[FeatureRecord, ...] = (
     _R(
         "CC_DRAWINGS_MEAN",
         "credit_card_balance",
-        "credit_card_features",
-        (),
+        "sql",
+        ("AMT_DRAWINGS_CURRENT",),
         "amount",
         "Credit card drawings (monthly mean)",
         "amount",
@@ -1320,8 +1368,8 @@ REGISTRY: tuple[FeatureRecord, ...] = (
     _R(
         "CC_ACTIVE_UTILISATION",
         "credit_card_balance",
-        "credit_card_features",
-        (),
+        "sql",
+        ("SK_ID_PREV", "MONTHS_BALANCE", "AMT_BALANCE", "AMT_CREDIT_LIMIT_ACTUAL", "NAME_CONTRACT_STATUS"),
         "rate",
         "Active cards: use of limit",
         "pct",
@@ -1355,6 +1403,10 @@ HISTORY_FEATURES: dict[str, tuple[str, ...]] = {
 }
 #: Count features: a client absent from a table that is present has zero of them (not "unknown").
 HISTORY_COUNTS: frozenset[str] = frozenset(r.name for r in REGISTRY if r.zero_when_absent)
+#: Features shown in the client screen's profile panel, in their order there.
+PROFILE: tuple[str, ...] = tuple(
+    r.name for r in sorted((r for r in REGISTRY if r.profile), key=lambda r: r.profile)
+)
 #: History features shown in the client screen's history panel, in model order.
 HISTORY_SUMMARY: tuple[str, ...] = tuple(r.name for r in REGISTRY if r.summary)
 #: Features that may be given to a client as a reason.

@@ -50,7 +50,6 @@ give byte-identical files.
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -64,8 +63,10 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from scipy.special import ndtr, ndtri
 
+from trainer.atomic import atomic_path
 from trainer.errors import DataError
 from trainer.progress import ProgressReport
+from trainer.registry import BUREAU_ENQUIRIES
 from trainer.schema import HISTORY_TABLES, load_profile, table_spec
 from trainer.synth_effects import (
     LEVEL_CURVES,
@@ -114,14 +115,6 @@ _Q_LEVELS_KEYS = ("0", "0.01", "0.05", "0.25", "0.5", "0.75", "0.95", "0.99", "1
 _DAYS_PER_MONTH = 30.4375
 _HOUSING_SUFFIXES = ("_AVG", "_MODE", "_MEDI")
 _HOUSING_EXTRA = ("FONDKAPREMONT_MODE", "HOUSETYPE_MODE", "TOTALAREA_MODE", "WALLSMATERIAL_MODE")
-_BUREAU_REQ = (
-    "AMT_REQ_CREDIT_BUREAU_HOUR",
-    "AMT_REQ_CREDIT_BUREAU_DAY",
-    "AMT_REQ_CREDIT_BUREAU_WEEK",
-    "AMT_REQ_CREDIT_BUREAU_MON",
-    "AMT_REQ_CREDIT_BUREAU_QRT",
-    "AMT_REQ_CREDIT_BUREAU_YEAR",
-)
 
 
 @dataclass(frozen=True)
@@ -591,8 +584,8 @@ def _applications(table: str, n: int, lat: _Clients, rng: np.random.Generator) -
 
     # Housing block: all building fields present or missing together; AVG/MODE/MEDI close.
     _housing(t, c, n, aff, rng)
-    req_missing = rng.random(n) < _marginal(t, _BUREAU_REQ[0]).missing
-    for name in _BUREAU_REQ:
+    req_missing = rng.random(n) < _marginal(t, BUREAU_ENQUIRIES[0]).missing
+    for name in BUREAU_ENQUIRIES:
         c[name] = _num(t, name, _strat(rng, n), rng, missing=req_missing)
     c["FLAG_MOBIL"] = np.ones(n)
     _fill_rest(t, c, n, rng)
@@ -995,6 +988,33 @@ def _split_payments(inst: Cols, rng: np.random.Generator) -> Cols:
     return out
 
 
+def _past_due(
+    bad: FArr, months: Any, owner: Any, k: Any, intercept: float, share: float, rng: np.random.Generator
+) -> tuple[FArr, FArr]:
+    """Days past due of monthly rows: each credit may have one episode of growing lateness.
+
+    Args:
+        bad: Hidden badness of each credit (raises the odds of an episode).
+        months: Months of history of each credit (the episode starts within them).
+        owner: Credit of each monthly row.
+        k: Month of each row within its credit.
+        intercept: Log-odds of an episode for an average credit.
+        share: Share of the past-due rows also past due with tolerance (``SK_DPD_DEF``); it is also
+            the parameter of the geometric episode length.
+        rng: Random generator (draws in a fixed order: the files stay byte-identical per seed).
+
+    Returns:
+        ``SK_DPD`` and ``SK_DPD_DEF`` of every row.
+    """
+    n, r = len(bad), len(owner)
+    episode = rng.random(n) < _sigmoid(intercept + 1.5 * bad)
+    ep_start = (rng.random(n) * months).astype(np.int64)
+    ep_len = rng.geometric(share, n)
+    in_ep = episode[owner] & (k >= ep_start[owner]) & (k < ep_start[owner] + ep_len[owner])
+    dpd = np.where(in_ep, (k - ep_start[owner] + 1) * rng.integers(1, 31, r), 0).astype(np.float64)
+    return dpd, np.where(rng.random(r) < share, dpd, 0.0)
+
+
 def _pos_installments(
     p: Cols,
     loans: BArr,
@@ -1007,7 +1027,6 @@ def _pos_installments(
     rng: np.random.Generator,
 ) -> tuple[Cols, Cols]:
     rows = np.flatnonzero(loans)
-    nl = len(rows)
     n_term = term[rows].astype(np.int64)
     first_due = p["DAYS_FIRST_DUE"][rows]
     start = np.maximum(np.floor(p["DAYS_DECISION"][rows] / _DAYS_PER_MONTH), -96).astype(np.int64)
@@ -1033,13 +1052,7 @@ def _pos_installments(
     status[signed] = _code(t, "NAME_CONTRACT_STATUS", "Signed")
     pos["NAME_CONTRACT_STATUS"] = status.astype(np.int64)
     loan_bad = bad[rows]
-    episode = rng.random(nl) < _sigmoid(-3.4 + 1.5 * loan_bad)
-    ep_start = (rng.random(nl) * months).astype(np.int64)
-    ep_len = rng.geometric(0.35, nl)
-    in_ep = episode[li] & (k >= ep_start[li]) & (k < ep_start[li] + ep_len[li])
-    dpd = np.where(in_ep, (k - ep_start[li] + 1) * rng.integers(1, 31, r), 0).astype(np.float64)
-    pos["SK_DPD"] = dpd
-    pos["SK_DPD_DEF"] = np.where(rng.random(r) < 0.35, dpd, 0.0)
+    pos["SK_DPD"], pos["SK_DPD_DEF"] = _past_due(loan_bad, months, li, k, -3.4, 0.35, rng)
     pos["_row"] = rows[li].astype(np.float64)
 
     # Installments: one row per due date already passed.
@@ -1117,13 +1130,7 @@ def _cards(
         "CNT_DRAWINGS_POS_CURRENT",
     ):
         c[col] = _num(t, col, rng.random(r), rng, missing=draw_missing)
-    episode = rng.random(nc) < _sigmoid(-3.0 + 1.5 * card_bad)
-    ep_start = (rng.random(nc) * months).astype(np.int64)
-    ep_len = rng.geometric(0.3, nc)
-    in_ep = episode[gi] & (k >= ep_start[gi]) & (k < ep_start[gi] + ep_len[gi])
-    dpd = np.where(in_ep, (k - ep_start[gi] + 1) * rng.integers(1, 31, r), 0).astype(np.float64)
-    c["SK_DPD"] = dpd
-    c["SK_DPD_DEF"] = np.where(rng.random(r) < 0.3, dpd, 0.0)
+    c["SK_DPD"], c["SK_DPD_DEF"] = _past_due(card_bad, months, gi, k, -3.0, 0.3, rng)
     _fill_rest(t, c, r, rng)
     for col in (
         "AMT_DRAWINGS_CURRENT",
@@ -1174,13 +1181,12 @@ def _quote(level: str) -> str:
 
 
 class _Writer:
-    """Streams one table to a temporary file in the output folder; ``commit`` renames it into place."""
+    """Streams one table to ``tmp``: a temporary file :func:`trainer.atomic.atomic_path` puts in place."""
 
-    def __init__(self, out_dir: Path, name: str, fmt: str, columns: Sequence[str] | None = None) -> None:
+    def __init__(self, tmp: Path, name: str, fmt: str, columns: Sequence[str] | None = None) -> None:
         self.name = name
         self.fmt = fmt
-        self.final = out_dir / f"{name}.{fmt}"
-        self.tmp = out_dir / f".{name}.{fmt}.{os.getpid()}.tmp"
+        self.tmp = tmp
         spec = table_spec(name) if name in load_profile()["tables"] else None
         if spec is not None:
             self.columns = [(col.name, col.csv_dtype, col.levels) for col in spec.columns]
@@ -1190,6 +1196,7 @@ class _Writer:
         self.rows = 0
         self._fh: BinaryIO | None = None
         self._pq: pq.ParquetWriter | None = None
+        self._closed = False
         if fmt == "csv":
             self._fh = self.tmp.open("wb")
             self._fh.write((",".join(c for c, _, _ in self.columns) + "\n").encode())
@@ -1245,7 +1252,9 @@ class _Writer:
         self.rows += n
 
     def close(self) -> None:
-        """Finish the temporary file."""
+        """Finish the temporary file (a second call does nothing)."""
+        if self._closed:
+            return
         if self._fh is not None:
             self._fh.close()
             self._fh = None
@@ -1258,18 +1267,12 @@ class _Writer:
         if self._pq is not None:
             self._pq.close()
             self._pq = None
-
-    def commit(self) -> Path:
-        """Move the finished file to its final name."""
-        os.replace(self.tmp, self.final)
-        return self.final
+        self._closed = True
 
     def abort(self) -> None:
-        """Drop the temporary file."""
+        """Close the temporary file, ignoring errors (after a failure, or once closed: no-op)."""
         with contextlib.suppress(Exception):
             self.close()
-        with contextlib.suppress(FileNotFoundError):
-            self.tmp.unlink()
 
 
 # --------------------------------------------------------------------------------------------------
@@ -1364,9 +1367,21 @@ def generate(
         parts[name] = cols
         app_logit[mask] = _app_risk(name, cols)
 
-    writers = {name: _Writer(out_dir, name, fmt) for name in HISTORY_TABLES}
-    all_writers = list(writers.values())
-    try:
+    # Every file is written under a temporary name beside its target and put in place (fsync, rename)
+    # only once all tables are complete; on any failure every temporary file is removed.
+    writers: dict[str, _Writer] = {}
+    paths: dict[str, Path] = {}
+    with contextlib.ExitStack() as files:
+
+        def open_writer(name: str, file_fmt: str, columns: Sequence[str] | None = None) -> _Writer:
+            paths[name] = out_dir / f"{name}.{file_fmt}"
+            writer = _Writer(files.enter_context(atomic_path(paths[name])), name, file_fmt, columns)
+            files.callback(writer.abort)  # runs before its file is put in place or removed
+            writers[name] = writer
+            return writer
+
+        for name in HISTORY_TABLES:
+            open_writer(name, fmt)
         hist_logit = np.zeros(total)
         rows_per_client = {
             k: v / (REAL_TRAIN_ROWS + REAL_TEST_ROWS) for k, v in load_profile()["full_table_rows"].items()
@@ -1412,26 +1427,17 @@ def generate(
         target = (rng_target.random(total) < true_pd).astype(np.float64)
         parts["application_train"]["TARGET"] = target[~is_test]
         for name in ("application_train", "application_test"):
-            w = _Writer(out_dir, name, fmt)
-            all_writers.append(w)
-            writers[name] = w
+            w = open_writer(name, fmt)
             cols = parts[name]
             nrows = len(cols["SK_ID_CURR"])
             for start in range(0, nrows, APP_BATCH):
                 w.write({c: v[start : start + APP_BATCH] for c, v in cols.items()})
                 if progress is not None:
                     progress(name, min(start + APP_BATCH, nrows), nrows)
-        truth = _Writer(out_dir, "synth_truth", "csv", columns=("SK_ID_CURR", "TRUE_PD"))
-        all_writers.append(truth)
-        writers["synth_truth"] = truth
+        truth = open_writer("synth_truth", "csv", columns=("SK_ID_CURR", "TRUE_PD"))
         truth.write({"SK_ID_CURR": all_ids.astype(np.float64), "TRUE_PD": np.round(true_pd, 8)})
-        for w in all_writers:
+        for w in writers.values():
             w.close()
-        paths = {name: w.commit() for name, w in writers.items()}
-    except BaseException:
-        for w in all_writers:
-            w.abort()
-        raise
     rows = {name: w.rows for name, w in writers.items()}
     return SynthSummary(
         out_dir=out_dir,

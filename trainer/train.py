@@ -216,21 +216,15 @@ def _fit(
         pd_valid = booster.inplace_predict(x_valid, validate_features=False).astype(np.float64)
         sample = np.random.default_rng(config.seed).permutation(len(valid_pos))[:IMPORTANCE_SAMPLE]
         x_importance = x_valid[np.sort(sample)]
-    counts = {"n_clients": len(train), "n_train": len(train_pos), "n_valid": len(valid_pos)}
-    return finish_bundle(
-        booster,
-        spec,
+    validation = Validation(
         y_valid,
         pd_valid,
         x_importance,
-        data,
-        counts,
+        {"n_clients": len(train), "n_train": len(train_pos), "n_valid": len(valid_pos)},
         float(y.mean()),
-        config,
-        progress,
-        tracking,
         fairness_groups(train.iloc[valid_pos].reset_index(drop=True)),
     )
+    return finish_bundle(booster, spec, validation, data, config, progress, tracking)
 
 
 def check_labels(y: np.ndarray[Any, Any], source: Path) -> None:
@@ -242,32 +236,47 @@ def check_labels(y: np.ndarray[Any, Any], source: Path) -> None:
         )
 
 
+@dataclass(frozen=True)
+class Validation:
+    """The validation side of a fit, as :func:`finish_bundle` needs it.
+
+    Attributes:
+        y: Labels of the validation clients.
+        pds: Their predicted PDs.
+        x_importance: Feature rows (validation clients) the SHAP importance is computed on.
+        counts: ``n_clients``, ``n_train`` and ``n_valid`` for the manifest.
+        default_rate: Default rate of the training table.
+        groups: :func:`trainer.fairness.fairness_groups` of the validation clients: adds the fairness
+            table to the manifest (None: the cluster fit has no group labels).
+    """
+
+    y: np.ndarray[Any, Any]
+    pds: np.ndarray[Any, Any]
+    x_importance: np.ndarray[Any, np.dtype[np.float32]]
+    counts: dict[str, int]
+    default_rate: float
+    groups: Mapping[str, pd.Series] | None = None
+
+
 def finish_bundle(
     booster: xgb.Booster,
     spec: FeatureSpec,
-    y_valid: np.ndarray[Any, Any],
-    pd_valid: np.ndarray[Any, Any],
-    x_importance: np.ndarray[Any, np.dtype[np.float32]],
+    validation: Validation,
     data: TrainingData,
-    counts: dict[str, int],
-    default_rate: float,
     config: FitConfig,
     progress: ProgressReport | None,
     tracking: Mapping[str, str] | None,
-    groups: Mapping[str, pd.Series] | None = None,
 ) -> Bundle:
     """Threshold, metrics and importance from the validation clients, then the bundle, written atomically.
-
-    ``groups`` (:func:`trainer.fairness.fairness_groups` of the validation clients) adds the fairness
-    table to the manifest; the cluster fit has none.
 
     Shared by the single-machine fit and the Dask cluster fit (:mod:`trainer.cluster`), so both write
     the same bundle format.
     """
+    y_valid, pd_valid, groups = validation.y, validation.pds, validation.groups
     with stage(progress, "Threshold, metrics and importance"):
         choice = choose_threshold(y_valid, pd_valid, config.cost_fn, config.cost_fp)
         metrics = evaluate(y_valid, pd_valid, choice)
-        importance = mean_abs_shap(booster, x_importance, spec)
+        importance = mean_abs_shap(booster, validation.x_importance, spec)
         fairness = None if groups is None else fairness_table(groups, pd_valid < choice.threshold, y_valid)
 
     band = None
@@ -290,8 +299,8 @@ def finish_bundle(
         "training_data": {
             "source": str(data.source),
             "fingerprint": data.fingerprint,
-            **counts,
-            "default_rate": default_rate,
+            **validation.counts,
+            "default_rate": validation.default_rate,
             "history_tables_found": data.history_found,
         },
         "training": {

@@ -10,6 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Footer, Label, Static
 
 from credit_tui.widgets.app_header import app_header, essential_bindings
@@ -134,6 +135,11 @@ def history_text(manifest: Manifest) -> str:
     return ", ".join(tables) if tables else "none (application table only)"
 
 
+def _panel(title: str, *content: Widget) -> Vertical:
+    """One fact panel of the card: its title above its content."""
+    return Vertical(Label(title, classes="panel-title"), *content, classes="panel")
+
+
 class ModelCardScreen(Screen[None]):
     """Read-only facts about the loaded model bundle."""
 
@@ -157,30 +163,26 @@ class ModelCardScreen(Screen[None]):
         m = self.manifest
         yield app_header()
         with VerticalScroll(id="card-body"):
-            with Horizontal(classes="card-row"):
-                with Vertical(classes="panel"):
-                    yield Label("Bundle", classes="panel-title")
-                    yield Static(_table(identity_rows(m) + self.release), id="card-identity")
-                with Vertical(classes="panel"):
-                    yield Label("Training data", classes="panel-title")
-                    yield Static(_table(data_rows(m)), id="card-data")
-            with Horizontal(classes="card-row"):
-                with Vertical(classes="panel"):
-                    yield Label("Validation metrics", classes="panel-title")
-                    yield Static(_table(metric_rows(m)), id="card-metrics")
-                with Vertical(classes="panel"):
-                    yield Label("Decision threshold", classes="panel-title")
-                    yield Static(_table(threshold_rows(m)), id="card-threshold")
-            with Vertical(classes="panel"):
-                yield Label("Inputs and fairness (validation clients)", classes="panel-title")
-                yield Static(policy_text(m), id="card-policy")
-                yield Static(_table(fairness_rows(m)), id="card-fairness")
-            with Vertical(classes="panel"):
-                yield Label("History tables used", classes="panel-title")
-                yield Static(Text(history_text(m)), id="card-history")
-            with Vertical(classes="panel"):
-                yield Label("Global importance (mean |SHAP|, log-odds)", classes="panel-title")
-                yield ImportanceBars(m.importance, id="card-importance")
+            yield Horizontal(
+                _panel("Bundle", Static(_table(identity_rows(m) + self.release), id="card-identity")),
+                _panel("Training data", Static(_table(data_rows(m)), id="card-data")),
+                classes="card-row",
+            )
+            yield Horizontal(
+                _panel("Validation metrics", Static(_table(metric_rows(m)), id="card-metrics")),
+                _panel("Decision threshold", Static(_table(threshold_rows(m)), id="card-threshold")),
+                classes="card-row",
+            )
+            yield _panel(
+                "Inputs and fairness (validation clients)",
+                Static(policy_text(m), id="card-policy"),
+                Static(_table(fairness_rows(m)), id="card-fairness"),
+            )
+            yield _panel("History tables used", Static(Text(history_text(m)), id="card-history"))
+            yield _panel(
+                "Global importance (mean |SHAP|, log-odds)",
+                ImportanceBars(m.importance, id="card-importance"),
+            )
         yield Footer()
 
     def action_back(self) -> None:

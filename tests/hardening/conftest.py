@@ -7,12 +7,18 @@ session, so the closing note can say how many cases each class ran.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from trainer import cli as trainer_cli
+
 from .strategies import CASES
+
+#: Runs ``trainer ARGS...`` in-process: (exit code, stderr), stderr without a traceback.
+RunTrainer = Callable[[list[str]], tuple[int, str]]
 
 
 @pytest.fixture
@@ -21,6 +27,22 @@ def data_copy(synth_dir: Path, tmp_path: Path) -> Path:
     target = tmp_path / "data"
     shutil.copytree(synth_dir, target)
     return target
+
+
+@pytest.fixture
+def run_trainer(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> RunTrainer:
+    """``trainer`` as a user runs it (argv, exit code, stderr), in this process."""
+
+    def run(args: list[str]) -> tuple[int, str]:
+        monkeypatch.setattr(sys, "argv", ["trainer", *args])
+        with pytest.raises(SystemExit) as exited:
+            trainer_cli.main()
+            raise SystemExit(0)
+        err = capsys.readouterr().err
+        assert "Traceback" not in err
+        return int(exited.value.code or 0), err
+
+    return run
 
 
 @pytest.fixture(scope="session", autouse=True)

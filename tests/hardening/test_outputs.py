@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,9 +18,9 @@ from hypothesis import given
 from credit_tui.audit import AuditStore, spreadsheet_safe
 from credit_tui.audit_cli import audit_main
 from credit_tui.letter import write_letter
-from trainer import cli as trainer_cli
 from trainer.bundle import Bundle
 
+from .conftest import RunTrainer
 from .strategies import count, formula_text, hardening
 
 
@@ -35,18 +34,6 @@ def fingerprint(path: Path) -> str:
         if item.is_file():
             digest.update(item.read_bytes())
     return digest.hexdigest()
-
-
-def trainer(
-    args: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> tuple[int, str]:
-    monkeypatch.setattr(sys, "argv", ["trainer", *args])
-    with pytest.raises(SystemExit) as exited:
-        trainer_cli.main()
-        raise SystemExit(0)
-    err = capsys.readouterr().err
-    assert "Traceback" not in err
-    return int(exited.value.code or 0), err
 
 
 def audit(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
@@ -90,8 +77,7 @@ def test_predict_out_never_replaces_what_it_does_not_own(
     clients: Path,
     tmp_path: Path,
     target: str,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
+    run_trainer: RunTrainer,
 ) -> None:
     count("destructive outputs")
     out = {
@@ -104,10 +90,8 @@ def test_predict_out_never_replaces_what_it_does_not_own(
     if target == "existing file":
         out.write_text("precious\n")
     before = fingerprint(out) if out.is_file() and target != "device" else None
-    code, err = trainer(
-        ["predict", "--model", str(fitted_bundle.path), "--clients", str(clients), "--out", str(out)],
-        capsys,
-        monkeypatch,
+    code, err = run_trainer(
+        ["predict", "--model", str(fitted_bundle.path), "--clients", str(clients), "--out", str(out)]
     )
     assert code == 2 and str(out) in err
     if before is not None:
@@ -119,16 +103,15 @@ def test_predict_force_replaces_only_a_regular_file(
     fitted_bundle: Bundle,
     clients: Path,
     tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
+    run_trainer: RunTrainer,
 ) -> None:
     count("destructive outputs")
     out = tmp_path / "scores.csv"
     out.write_text("old\n")
     args = ["predict", "--model", str(fitted_bundle.path), "--clients", str(clients), "--out", str(out)]
-    code, _ = trainer([*args, "--force"], capsys, monkeypatch)
+    code, _ = run_trainer([*args, "--force"])
     assert code == 0 and out.read_text().startswith("SK_ID_CURR,TARGET")
-    code, err = trainer([*args[:-1], str(clients), "--force"], capsys, monkeypatch)
+    code, err = run_trainer([*args[:-1], str(clients), "--force"])
     assert code == 2 and "reads" in err  # --force never allows replacing the input
 
 
@@ -140,8 +123,8 @@ def test_fit_out_replaces_only_an_existing_bundle(
     synth_dir: Path,
     tmp_path: Path,
     target: str,
-    capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
+    run_trainer: RunTrainer,
 ) -> None:
     count("destructive outputs")
     project = tmp_path / "project"
@@ -155,9 +138,7 @@ def test_fit_out_replaces_only_an_existing_bundle(
         "data folder": synth_dir,
     }[target]
     before = fingerprint(out.resolve())
-    code, err = trainer(
-        ["fit", "--data", str(synth_dir), "--out", str(out), "--max-rounds", "2"], capsys, monkeypatch
-    )
+    code, err = run_trainer(["fit", "--data", str(synth_dir), "--out", str(out), "--max-rounds", "2"])
     assert code == 2 and "--out" in err
     assert fingerprint(out.resolve()) == before
 
@@ -166,8 +147,7 @@ def test_fit_out_replaces_an_existing_bundle(
     fitted_bundle: Bundle,
     synth_dir: Path,
     tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
+    run_trainer: RunTrainer,
 ) -> None:
     count("destructive outputs")
     import shutil
@@ -175,7 +155,7 @@ def test_fit_out_replaces_an_existing_bundle(
     out = tmp_path / "models" / "again"
     shutil.copytree(fitted_bundle.path, out)
     args = ["fit", "--data", str(synth_dir), "--out", str(out), "--max-rounds", "3", "--no-history"]
-    code, _ = trainer(args, capsys, monkeypatch)
+    code, _ = run_trainer(args)
     assert code == 0 and (out / "manifest.json").is_file()
 
 
@@ -293,14 +273,12 @@ def test_letters_escape_control_characters_in_markdown_and_html(tmp_path: Path) 
 
 
 def test_an_os_error_is_one_sentence_and_exit_2(
-    synth_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    synth_dir: Path, tmp_path: Path, run_trainer: RunTrainer
 ) -> None:
     count("os errors")
     folder = tmp_path / "params.json"
     folder.mkdir()  # a folder where a file is expected
-    code, err = trainer(
-        ["fit", "--data", str(synth_dir), "--out", str(tmp_path / "m"), "--params", str(folder)],
-        capsys,
-        monkeypatch,
+    code, err = run_trainer(
+        ["fit", "--data", str(synth_dir), "--out", str(tmp_path / "m"), "--params", str(folder)]
     )
     assert code == 2 and str(folder) in err and len(err.strip().splitlines()) == 1

@@ -64,6 +64,15 @@ def _small_clients(synth_dir: Path, rows: int = 12) -> pd.DataFrame:
     return pd.read_csv(synth_dir / "application_test.csv", nrows=rows)
 
 
+def _clients_file_with(synth_dir: Path, folder: Path, row: int, column: str, value: str) -> Path:
+    """A small clients CSV in ``folder`` whose ``column`` holds the text ``value`` at data row ``row``."""
+    frame = _small_clients(synth_dir).astype({column: object})
+    frame.loc[row, column] = value
+    path = folder / "clients.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
 @hardening
 @given(values=st.lists(hostile_value, min_size=1, max_size=3), fmt=st.sampled_from(["csv", "parquet"]))
 def test_loaded_text_has_no_control_character_and_rows_stay_whole(
@@ -121,10 +130,7 @@ def test_non_finite_numbers_are_refused_with_column_and_row(
     synth_dir: Path, tmp_path_factory: pytest.TempPathFactory, value: str, column: str
 ) -> None:
     count("non-finite numbers")
-    frame = _small_clients(synth_dir).astype({column: object})
-    frame.loc[2, column] = value
-    path = tmp_path_factory.mktemp("nonfinite") / "clients.csv"
-    frame.to_csv(path, index=False)
+    path = _clients_file_with(synth_dir, tmp_path_factory.mktemp("nonfinite"), 2, column, value)
     with pytest.raises(DataError, match=rf"{column} holds -?inf in data row 3 \(line 4\).*not a finite"):
         read_applications(path)
 
@@ -135,10 +141,7 @@ def test_the_scorer_refuses_inputs_that_overflow(
     fitted_bundle: Bundle, synth_dir: Path, tmp_path_factory: pytest.TempPathFactory, value: str, column: str
 ) -> None:
     count("non-finite numbers")
-    frame = _small_clients(synth_dir).astype({column: object})
-    frame.loc[1, column] = value
-    path = tmp_path_factory.mktemp("huge") / "clients.csv"
-    frame.to_csv(path, index=False)
+    path = _clients_file_with(synth_dir, tmp_path_factory.mktemp("huge"), 1, column, value)
     clients = read_applications(path)  # finite: loads (check warns, see below)
     scorer = Scorer(fitted_bundle)
     client = int(clients["SK_ID_CURR"].iloc[1])
