@@ -47,13 +47,24 @@ _CHUNK = 4096
 _MAX_CAT = 16_777_216
 
 _F32 = np.float32
-_libm = ctypes.CDLL(ctypes.util.find_library("m") or "libm.so.6")
-_expf = _libm.expf
-_expf.restype = ctypes.c_float
-_expf.argtypes = [ctypes.c_float]
-_logf = _libm.logf
-_logf.restype = ctypes.c_float
-_logf.argtypes = [ctypes.c_float]
+
+
+def _c_math() -> tuple[Any, Any] | None:
+    """The C library's float ``expf`` and ``logf`` (what XGBoost calls), or None when not found."""
+    try:
+        libm = ctypes.CDLL(ctypes.util.find_library("m") or "libm.so.6")
+        functions = libm.expf, libm.logf
+    except (OSError, AttributeError):
+        return None
+    for function in functions:
+        function.restype = ctypes.c_float
+        function.argtypes = [ctypes.c_float]
+    return functions
+
+
+#: Without the C library's float functions the PD could differ from XGBoost's: no tables then.
+_C_MATH = _c_math()
+_expf, _logf = _C_MATH if _C_MATH is not None else (math.exp, math.log)
 
 
 def xgboost_sigmoid(margin: np.float32) -> np.float32:
@@ -157,6 +168,8 @@ class TreeShapTables:
     @classmethod
     def _build(cls, booster: xgb.Booster, group_bits: int) -> TreeShapTables | None:
         model = json.loads(bytes(booster.save_raw("json")))["learner"]
+        if _C_MATH is None:
+            return None
         booster_model = model["gradient_booster"]
         params = model["learner_model_param"]
         if (
