@@ -74,9 +74,7 @@ def load_scorer(model: Path, trusted_keys: tuple[bytes, ...] = ()) -> Scorer:
     import_xgboost_without_sklearn()
     from trainer.scoring import Scorer
 
-    scorer = Scorer.load(model, trusted_keys)
-    scorer.prepare_explanations()  # the TreeSHAP tables, in the background: the first client opens fast
-    return scorer
+    return Scorer.load(model, trusted_keys)
 
 
 def load_portfolio(clients: Path, scorer: Scorer) -> Portfolio:

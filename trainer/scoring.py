@@ -121,7 +121,7 @@ class Scorer:
     def prepare_explanations(self) -> None:
         """Build the explanation tables in a background thread, so the first explain does not wait.
 
-        The advisor app calls it when it loads the bundle; scripts that only score never pay for the
+        The advisor app calls it once its clients are scored; scripts that only score never pay for the
         tables. Does nothing once started. The thread is not a daemon: a process that exits early
         waits for it rather than stopping it inside XGBoost.
         """

@@ -29,6 +29,7 @@ import gc
 import json
 import math
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -49,28 +50,33 @@ _MAX_CAT = 16_777_216
 _F32 = np.float32
 
 
+@cache
 def _c_math() -> tuple[Any, Any] | None:
-    """The C library's float ``expf`` and ``logf`` (what XGBoost calls), or None when not found."""
-    try:
-        libm = ctypes.CDLL(ctypes.util.find_library("m") or "libm.so.6")
-        functions = libm.expf, libm.logf
-    except (OSError, AttributeError):
-        return None
-    for function in functions:
-        function.restype = ctypes.c_float
-        function.argtypes = [ctypes.c_float]
-    return functions
+    """The C library's float ``expf`` and ``logf`` (what XGBoost calls), or None when not found.
 
-
-#: Without the C library's float functions the PD could differ from XGBoost's: no tables then.
-_C_MATH = _c_math()
-_expf, _logf = _C_MATH if _C_MATH is not None else (math.exp, math.log)
+    Loaded on first use, by its usual name first: ``ctypes.util.find_library`` runs ``ldconfig``.
+    """
+    for name in ("libm.so.6", "libm.dylib", ctypes.util.find_library("m")):
+        if name is None:
+            continue
+        try:
+            libm = ctypes.CDLL(name)
+            functions = libm.expf, libm.logf
+        except (OSError, AttributeError):
+            continue
+        for function in functions:
+            function.restype = ctypes.c_float
+            function.argtypes = [ctypes.c_float]
+        return functions
+    return None
 
 
 def xgboost_sigmoid(margin: np.float32) -> np.float32:
     """XGBoost's float32 sigmoid (``common::Sigmoid``), operation by operation, with the C library's expf."""
+    functions = _c_math()
+    assert functions is not None  # tables are only built when the C library's functions are found
     x = min(-float(margin), 88.7)
-    denom = _F32(_expf(_F32(x))) + _F32(1.0)
+    denom = _F32(functions[0](_F32(x))) + _F32(1.0)
     denom = denom + _F32(1e-16)
     return _F32(1.0) / denom
 
@@ -78,7 +84,9 @@ def xgboost_sigmoid(margin: np.float32) -> np.float32:
 def _logistic_base_margin(base_score: float) -> np.float32:
     """XGBoost's ``ProbToMargin`` for binary:logistic: ``-logf(1/p - 1)`` in float32."""
     p = _F32(base_score)
-    return _F32(-_F32(_logf(_F32(_F32(1.0) / p) - _F32(1.0))))
+    functions = _c_math()
+    assert functions is not None
+    return _F32(-_F32(functions[1](_F32(_F32(1.0) / p) - _F32(1.0))))
 
 
 Floats = np.ndarray[Any, np.dtype[np.float64]]
@@ -168,7 +176,7 @@ class TreeShapTables:
     @classmethod
     def _build(cls, booster: xgb.Booster, group_bits: int) -> TreeShapTables | None:
         model = json.loads(bytes(booster.save_raw("json")))["learner"]
-        if _C_MATH is None:
+        if _c_math() is None:  # without them the PD could differ from XGBoost's
             return None
         booster_model = model["gradient_booster"]
         params = model["learner_model_param"]
