@@ -146,7 +146,6 @@ class TreeShapTables:
         self._group_offset = group_offset
         self._group_columns = group_columns
         self._table = table
-        self._width = table.shape[1]
 
     @property
     def nbytes(self) -> int:
@@ -237,8 +236,8 @@ class TreeShapTables:
     def self_check(self, booster: xgb.Booster, rows: np.ndarray[Any, Any] | None = None) -> bool:
         """Whether margins and PDs equal XGBoost's exactly and contributions within 1e-5 on ``rows``.
 
-        Without ``rows``, probe rows are made from the model's own thresholds (both sides of every
-        split are visited) and missing values.
+        Without ``rows``, eight probe rows: values at and just below the model's own thresholds,
+        missing values, and known and unseen category codes.
         """
         if rows is None:
             rows = self._probe_rows()
