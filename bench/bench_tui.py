@@ -23,7 +23,10 @@ Everything measured from outside runs `credit-tui` in a detached tmux pane (120x
   keys 0.2 s apart after the previous change was seen (an advisor typing; an idle key applies at once).
   The app's own share (filter/sort + table update, per key) is written by the app when
   CREDIT_TUI_TIMINGS=FILE is set and reported beside it.
-* open client (terminal): Enter on a row until the explanation is drawn, median over the clients opened.
+* open client (terminal): Enter on a row until the explanation is drawn, median and p95 over the clients
+  opened; beside it the app's own figures (CREDIT_TUI_TIMINGS): from the key event to the frame drawn,
+  its laps (queued before the handler, explain, fill the panes, draw), the main thread's CPU time and the
+  time spent in garbage collections, so a run on a busy machine still tells what the app itself costs.
 * peak RSS: VmHWM of the credit-tui process itself (from /proc/PID/status) while it runs in tmux, after
   every client is scored and one client was opened; with the history cache cold and warm.
 * in-app (headless `run_test`): the query alone (numpy filter/sort + table update) and `open_client`
@@ -252,6 +255,43 @@ def table_shows(screen: str, count: str, prefix: str) -> bool:
     return bool(rows) and all(row.startswith(prefix) for row in rows)
 
 
+def p95(values: list[float]) -> float:
+    """The 95th percentile (nearest rank below)."""
+    return sorted(values)[int(0.95 * (len(values) - 1))]
+
+
+def app_open_lines(text: str) -> list[dict[str, float]]:
+    """The app's own ``open`` timings (CREDIT_TUI_TIMINGS): seconds key -> frame drawn, and its laps in ms."""
+    opens = []
+    for line in text.splitlines():
+        if line.startswith("open "):
+            _, seconds, *fields = line.split()
+            entry = {"s": float(seconds)}
+            entry.update({k: float(v) for k, v in (field.split("=") for field in fields)})
+            opens.append(entry)
+    return opens
+
+
+def describe_app_opens(opens: list[dict[str, float]]) -> str:
+    """Median and p95 of the app's own open time, with the median of each lap and the slowest opens."""
+    if not opens:
+        return "no open timings written by the app"
+    totals = [entry["s"] for entry in opens]
+    laps = [key for key in opens[0] if key not in ("s", "client")]
+    medians = ", ".join(f"{key} {statistics.median(e[key] for e in opens):.1f}" for key in laps)
+    slow = sorted(opens, key=lambda e: e["s"])[-3:]
+    slowest = "; ".join(
+        f"{e['s'] * 1000:.0f} ms (" + ", ".join(f"{k} {e[k]:.0f}" for k in laps) + ")" for e in slow
+    )
+    cpu = [entry["cpu"] for entry in opens]
+    return (
+        f"app's own key->frame drawn median {statistics.median(totals) * 1000:.1f} ms, "
+        f"p95 {p95(totals) * 1000:.1f} ms over {len(opens)} (main thread CPU median "
+        f"{statistics.median(cpu):.1f} ms, p95 {p95(cpu):.1f} ms, which load inflates far less); "
+        f"median laps (ms) {medians}; slowest: {slowest}"
+    )
+
+
 def bench_terminal(model: Path, clients: Path, keystrokes: int, opened: int) -> dict[str, Any]:
     """Keystroke -> updated table and Enter -> client explained, in a tmux pane (see the module doc)."""
     ids = _ids_of(clients)
@@ -321,9 +361,11 @@ def bench_terminal(model: Path, clients: Path, keystrokes: int, opened: int) -> 
             pane.send("Down")
         loads.append(os.getloadavg()[0])
         result["open_s"] = statistics.median(open_times)
-        result["open_p95_s"] = sorted(open_times)[int(0.95 * (len(open_times) - 1))]
+        result["open_p95_s"] = p95(open_times)
         result["opened"] = len(open_times)
         result["open_load"] = f"load {statistics.mean(loads):.2f}/{os.cpu_count()} cores"
+        time.sleep(0.3)
+        result["app_opens"] = app_open_lines(timings_file.read_text())[-opened:]
     finally:
         pane.close()
         timings_file.unlink(missing_ok=True)
@@ -493,6 +535,7 @@ def main() -> None:
             f"(ratio {ratio(term['open_p95_s'], TARGETS['open_client_p95'])}), "
             f"{term['opened']} clients [{term['open_load']}]"
         )
+        print(f"                   {describe_app_opens(term['app_opens'])}")
     if "in-app" in sections:
         load = load_average()
         in_app = asyncio.run(

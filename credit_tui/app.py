@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
-from textual import work
+from textual import events, work
 from textual.app import App
 from textual.binding import BindingType
 from textual.message import Message
@@ -36,6 +36,7 @@ from credit_tui.screens.dialogs import ErrorDialog
 from credit_tui.screens.search import SearchScreen
 from credit_tui.services import HistoryLoader, Services, ServicesLoader
 from credit_tui.themes import CREDIT_DARK, CREDIT_LIGHT, DARK_THEME, LIGHT_THEME, readable_theme_names
+from credit_tui.timings import Timings
 from credit_tui.widgets.app_header import APP_BINDINGS
 from trainer.text_safety import clean_text
 
@@ -140,6 +141,15 @@ class CreditApp(App[int]):
         self._client_screen: ClientScreen | None = None
         self.last_client_id: int | None = None
         """The client shown last on the client screen (the list highlights it on return)."""
+        self.timings = Timings.from_environment()
+        self.last_key_time = 0.0
+        """When the latest key reached the app (``textual._time`` clock), for :attr:`timings`."""
+
+    async def on_event(self, event: events.Event) -> None:
+        """Note when each key arrives (the start of an open-client timing), then dispatch as usual."""
+        if isinstance(event, events.Key):
+            self.last_key_time = event.time
+        await super().on_event(event)
 
     def get_default_screen(self) -> Screen[Any]:
         """The client list is the app's base screen."""
@@ -207,13 +217,22 @@ class CreditApp(App[int]):
         self.population = Population(message.services, self.columns)
         self.history_ready = True
         self._warn_missing_history(message.services)
-        # The portfolio and its history live as long as the app: move them out of the cycle collector's
-        # sight, or each full collection rescans them (100-200 ms pauses when opening a client).
-        gc.freeze()
+        self.settle_memory()
         self.search_screen.history_loaded(message.services)
         self._score_portfolio(message.services, self.columns)
         if isinstance(self.screen, HistoryWaitScreen):
             self.screen.dismiss(True)
+
+    @staticmethod
+    def settle_memory() -> None:
+        """Collect the garbage, then move every object alive now out of the cycle collector's sight.
+
+        The portfolio, its history, the scores and the client screen live as long as the app; left in
+        the collector's oldest generation, each full collection rescanned them (100-200 ms pauses when
+        opening a client). Called once each: history loaded, every client scored, first client shown.
+        """
+        gc.collect()
+        gc.freeze()
 
     def _warn_missing_history(self, services: Services) -> None:
         """Say so, as ``trainer predict`` does, when history tables the model uses were not found.
@@ -259,6 +278,8 @@ class CreditApp(App[int]):
         """Pass scoring progress down to the search screen."""
         self.scoring_done = message.done >= message.total
         self.search_screen.scores_updated(message.done, message.total)
+        if self.scoring_done:
+            self.settle_memory()
 
     # ------------------------------------------------------------------ failures
 
@@ -424,6 +445,7 @@ class CreditApp(App[int]):
             self.install_screen(screen, "client")
             self.action_back_to_list()
             self.push_screen(screen)
+            self.set_timer(1.0, self.settle_memory)  # the screen's widgets, once it is drawn
             return True
         screen.neighbours = neighbours
         if screen in self.screen_stack:

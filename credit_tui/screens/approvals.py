@@ -17,9 +17,9 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Footer, Input, Label, Static
+from textual.widgets import DataTable, Input, Label, Static
 
-from credit_tui.widgets.app_header import app_header
+from credit_tui.widgets.app_header import AppFooter, app_header, essential_bindings
 
 if TYPE_CHECKING:
     from credit_tui.audit import DecisionRecord
@@ -100,6 +100,7 @@ class ApprovalsScreen(Screen[None]):
     """The decisions waiting for a supervisor: ``y`` approves, ``n`` rejects, ``r`` reloads."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        *essential_bindings(),  # first, so the footer shows Help, Decisions and Quit at any width
         Binding("escape,backspace", "back", "Back"),
         Binding("y", "review('APPROVED')", "Approve"),
         Binding("n", "review('REJECTED')", "Reject"),
@@ -137,7 +138,7 @@ class ApprovalsScreen(Screen[None]):
         yield app_header()
         yield Static("Loading…", id="approvals-count")
         yield DataTable(id="approvals-table", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield AppFooter(compact=True)
 
     def on_mount(self) -> None:
         """Columns, then the first load."""

@@ -6,20 +6,23 @@ side by side; from 200 columns the profile and history stay visible beside the t
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
+from textual import events
+from textual._time import get_time
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Label, TabbedContent, TabPane
+from textual.widgets import Input, Label, TabbedContent, TabPane
 from textual.worker import Worker
 
 from credit_tui.profile import history_rows, profile_rows
-from credit_tui.widgets.app_header import app_header, essential_bindings
+from credit_tui.widgets.app_header import AppFooter, app_header, essential_bindings
 from credit_tui.widgets.client_panes import ClientDecisions, ReasonList
 from credit_tui.widgets.contribution_bars import ContributionBars
 from credit_tui.widgets.key_values import KeyValuePanel
@@ -45,6 +48,40 @@ BARS_TITLE = {
     False: "Why this score (PD points: + raises the risk, - lowers it; o: log-odds)",
     True: "Why this score (log-odds: + raises the risk, - lowers it; o: PD points)",
 }
+
+
+class _OpenTimer:
+    """Times one client opened, from the key that asked for it to the frame drawn (``CREDIT_TUI_TIMINGS``)."""
+
+    def __init__(self, app: CreditApp) -> None:
+        self.timings = app.timings
+        now = get_time()
+        self.key = app.last_key_time if 0 < now - app.last_key_time < 5 else now
+        self.laps: dict[str, float] = {"queued": now - self.key}
+        self._last = time.perf_counter()
+        self._cpu = time.thread_time()
+        self._gc = self.timings.gc_state()
+
+    def lap(self, name: str) -> None:
+        """Seconds since the previous lap, under ``name``."""
+        now = time.perf_counter()
+        self.laps[name], self._last = now - self._last, now
+
+    def done(self, client_id: int) -> None:
+        """The frame with the client is drawn: write the line."""
+        self.lap("draw")
+        gc_seconds, collections, full = self.timings.gc_state()
+        fields = {name: f"{seconds * 1000:.1f}" for name, seconds in self.laps.items()}
+        self.timings.write(
+            "open",
+            get_time() - self.key,
+            client=client_id,
+            **fields,
+            cpu=f"{(time.thread_time() - self._cpu) * 1000:.1f}",
+            gc=f"{(gc_seconds - self._gc[0]) * 1000:.1f}",
+            gcn=collections - self._gc[1],
+            gcfull=full - self._gc[2],
+        )
 
 
 class ClientScreen(Screen[None]):
@@ -96,6 +133,7 @@ class ClientScreen(Screen[None]):
         self.record: dict[str, Any] | None = None
         self.history: Mapping[str, float] | None = None
         self.latest: DecisionRecord | None = None
+        self._styled_theme: str | None = None
 
     def compose(self) -> ComposeResult:
         """Header, verdict, tabs (and the side column shown from 200 columns), footer."""
@@ -125,11 +163,25 @@ class ClientScreen(Screen[None]):
                 yield KeyValuePanel("Loading…", id="side-profile")
                 yield Label("History", classes="panel-title")
                 yield KeyValuePanel("No history tables in this portfolio.", id="side-history")
-        yield Footer(compact=True)
+        yield AppFooter(compact=True)
 
     def on_mount(self) -> None:
         """Start explaining."""
         self.show_client(self.client_id)
+
+    def on_screen_suspend(self) -> None:
+        """Remember the theme the screen's styles were computed for."""
+        self._styled_theme = self.app.theme
+
+    def on_screen_resume(self, event: events.ScreenResume) -> None:
+        """Keep the styles of a screen shown again under the same theme (runs before Textual's handler).
+
+        The screen is reused for every client; Textual restyles every widget of a resumed screen, some
+        hundred of them, which was a third of the time to open a client. A theme changed meanwhile (the
+        screen is not in the stack then, so Textual did not restyle it) still restyles everything.
+        """
+        if self._styled_theme == self.app.theme:
+            event.refresh_styles = False
 
     @property
     def credit_app(self) -> CreditApp:
@@ -166,6 +218,7 @@ class ClientScreen(Screen[None]):
         Explaining one client takes a few ms, less than a frame: the screen is drawn once with everything
         in it. The population histogram follows after that frame.
         """
+        timer = _OpenTimer(self.credit_app) if self.credit_app.timings.enabled else None
         self.client_id = client_id
         self.credit_app.last_client_id = client_id
         self.latest = None
@@ -190,8 +243,13 @@ class ClientScreen(Screen[None]):
                 self.query_one(ContributionBars).show(None)
             self.credit_app.show_error("Something went wrong", describe_error(error))
             return
+        if timer is not None:
+            timer.lap("explain")
         with self.app.batch_update():
             self._show_explained(client_id, record, history, explanation, reasons, records)
+        if timer is not None:
+            timer.lap("fill")
+            self.call_after_refresh(timer.done, client_id)
         self.call_after_refresh(
             self.portfolio.show, client_id, explanation, scorer.threshold, scorer.review_band
         )

@@ -12,12 +12,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 from textual.worker import Worker
 
 from credit_tui.record_view import final_label, latest_ids, record_detail, status_flags
 from credit_tui.render import plain
-from credit_tui.widgets.app_header import app_header
+from credit_tui.widgets.app_header import AppFooter, app_header, essential_bindings
 from trainer.plain import format_pd
 
 if TYPE_CHECKING:
@@ -111,6 +111,7 @@ class DecisionsScreen(Screen[None]):
     """A table of recorded decisions; Enter opens the client of the highlighted row."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        *essential_bindings(),  # first, so the footer shows Help, Decisions and Quit at any width
         Binding("escape,backspace", "back", "Back"),
         Binding("c", "toggle_client", "Client / all"),
         Binding("a", "cycle_advisor", "Advisor"),
@@ -163,7 +164,7 @@ class DecisionsScreen(Screen[None]):
         yield Static("Loading…", id="decisions-count")
         yield DataTable(id="decisions-table", cursor_type="row", zebra_stripes=True)
         yield Static("", id="decision-detail")
-        yield Footer()
+        yield AppFooter(compact=True)
 
     def on_mount(self) -> None:
         """Columns, then the first load."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -14,7 +13,7 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Input, ProgressBar, Static
+from textual.widgets import Input, ProgressBar, Static
 from textual.worker import Worker
 
 from credit_tui.client_index import (
@@ -29,7 +28,7 @@ from credit_tui.client_index import (
     status_code,
 )
 from credit_tui.render import plain
-from credit_tui.widgets.app_header import app_header, essential_bindings
+from credit_tui.widgets.app_header import AppFooter, app_header, essential_bindings
 from credit_tui.widgets.client_table import ClientTable
 from credit_tui.widgets.search_box import SearchBox
 from trainer.decision import Decision
@@ -40,8 +39,6 @@ if TYPE_CHECKING:
     from credit_tui.services import Services
 
 DEBOUNCE_SECONDS = 0.1
-TIMINGS_ENV = "CREDIT_TUI_TIMINGS"
-"""Set to a file path to append the duration of every query (``apply SECONDS ROWS``), for bench/."""
 
 
 class SearchScreen(Screen[None]):
@@ -75,7 +72,6 @@ class SearchScreen(Screen[None]):
         self.progress_text = "Loading clients…"
         self._progress_total: int | None = None
         self._scores: tuple[int, int] | None = None
-        self._timings = os.environ.get(TIMINGS_ENV) or None
         self._filters_text = ""
 
     @property
@@ -108,7 +104,7 @@ class SearchScreen(Screen[None]):
             yield Static(self.progress_text, id="status")
             yield ProgressBar(total=None, show_eta=False, id="score-progress")
         yield ClientTable(id="clients")
-        yield Footer(compact=True)
+        yield AppFooter(compact=True)
 
     def on_mount(self) -> None:
         """Focus the table; show what arrived before the screen was mounted (data, progress)."""
@@ -219,9 +215,7 @@ class SearchScreen(Screen[None]):
         self._show_filters(len(index))
         self.last_apply_seconds = time.perf_counter() - started
         self._last_apply = time.monotonic()
-        if self._timings is not None:
-            with open(self._timings, "a", encoding="utf-8") as out:
-                out.write(f"apply {self.last_apply_seconds:.6f} {len(index)}\n")
+        self.credit_app.timings.write("apply", self.last_apply_seconds, rows=len(index))
 
     def _show_filters(self, shown: int) -> None:
         query = self.query_state

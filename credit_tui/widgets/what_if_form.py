@@ -46,16 +46,21 @@ class FieldValidator(Validator):
 
 
 class FieldError(Static):
-    """The one-line error under a what-if input (empty while the value is valid)."""
+    """The one-line error under a what-if input (empty while the value is valid).
+
+    At 80 columns a field is some 25 columns wide: the sentence is cut with an ellipsis on one line (never
+    wrapped over the fields below), its whole text is the tooltip, and the result pane repeats it in full.
+    """
 
     DEFAULT_CSS = """
-    FieldError { height: auto; color: $text-error; display: none; }
+    FieldError { height: 1; color: $text-error; display: none; text-wrap: nowrap; text-overflow: ellipsis; }
     FieldError.-shown { display: block; }
     """
 
     def show(self, message: str) -> None:
         """Show an error sentence ("" hides the line)."""
         self.update(plain(message))
+        self.tooltip = plain(message) if message else None
         self.set_class(bool(message), "-shown")
 
 

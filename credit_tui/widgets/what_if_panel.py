@@ -17,6 +17,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Button, Label, Static
 
+from credit_tui.whatif_fields import FIELDS_BY_NAME
 from credit_tui.widgets.what_if_form import WhatIfForm
 from credit_tui.widgets.what_if_result import WhatIfResult
 from credit_tui.widgets.worker_errors import WorkerErrorsToApp
@@ -129,10 +130,12 @@ class WhatIfPanel(WorkerErrorsToApp, Vertical):
             return
         self.changes, self.errors = message.changes, message.errors
         if message.errors:
+            name, error = next(iter(message.errors.items()))
             self.result.show(
                 self.original,
                 self.explanation if self.scored_for == message.changes else None,
-                "A field is invalid (in red): the result uses the last valid values.",
+                f"A field is invalid (in red), {FIELDS_BY_NAME[name].label}: {error} "
+                "The result uses the last valid values.",
             )
         elif message.changes == self.scored_for:
             note = "" if message.changes else "Edit a field to rescore the client."

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pytest
-from decision_helpers import clients_with, open_client, seed
+from decision_helpers import client_open, clients_with, open_client, seed
 from textual.command import CommandPalette
 from textual.widgets import Footer, Input, Select
 from textual.widgets._footer import FooterKey
@@ -17,11 +18,16 @@ from tui_helpers import ready, settle
 from credit_tui.app import CreditApp
 from credit_tui.audit import AuditStore
 from credit_tui.client_index import STATUSES
+from credit_tui.screens.approvals import ApprovalsScreen
 from credit_tui.screens.client import ClientScreen
+from credit_tui.screens.decisions import DecisionsScreen
 from credit_tui.screens.dialogs import PdRangeDialog
+from credit_tui.screens.help import HelpScreen
+from credit_tui.screens.model_card import ModelCardScreen
 from credit_tui.screens.search import SearchScreen
 from credit_tui.services import Services
 from credit_tui.themes import AA_CONTRAST, CREDIT_LIGHT, LIGHT_THEME, is_readable, theme_contrasts
+from credit_tui.timings import TIMINGS_ENV
 from credit_tui.widgets.contribution_bars import ContributionBars, distinct_labels
 from credit_tui.widgets.population_plot import PopulationPlot, count_ticks
 from credit_tui.widgets.verdict import VerdictHeader
@@ -39,13 +45,15 @@ def footer_keys(app: CreditApp) -> list[str]:
 
 
 def visible_footer_actions(app: CreditApp) -> set[str]:
-    """Actions of the footer keys drawn entirely inside the terminal."""
+    """Actions of the footer keys drawn entirely inside the terminal (app actions without "app.")."""
     width = app.size.width
     keys = app.screen.query_one(Footer).query(FooterKey)
-    return {key.action for key in keys if key.region.width and key.region.right <= width - 12}
+    return {
+        key.action.removeprefix("app.") for key in keys if key.region.width and key.region.right <= width - 12
+    }
 
 
-ESSENTIAL = {"app.help", "app.decisions", "app.quit"}
+ESSENTIAL = {"help", "decisions", "quit"}
 
 
 @pytest.mark.parametrize("size", SIZES, ids=size_id)
@@ -177,11 +185,41 @@ async def test_wide_terminal_keeps_profile_beside_the_tabs(
     make_app: Callable[..., CreditApp], services: Services
 ) -> None:
     app = make_app()
-    async with app.run_test(size=(200, 60)) as pilot:
-        await ready(pilot)
-        screen = await open_client(app, pilot, clients_with(services, "ACCEPT")[0])
+    async with client_open(app, clients_with(services, "ACCEPT")[0], size=(200, 60)) as (_, screen):
         side = screen.query_one("#client-side")
         assert screen.has_class("-wide") and side.display and side.region.x > 100
+
+
+class NoPendingDecisions:
+    """A team log with nothing to approve (the Approvals screen's footer needs no server)."""
+
+    team = True
+
+    def pending(self) -> list[object]:
+        return []
+
+
+async def test_every_screen_footer_keeps_help_decisions_and_quit_at_80x24(
+    make_app: Callable[..., CreditApp], services: Services
+) -> None:
+    app = make_app()
+    async with client_open(app, clients_with(services, "ACCEPT")[0], size=(80, 24)) as (pilot, _):
+        screens = {
+            "h": DecisionsScreen,
+            "m": ModelCardScreen,
+            "question_mark": HelpScreen,
+            "A": ApprovalsScreen,
+        }
+        for key, kind in screens.items():
+            if kind is ApprovalsScreen:
+                app.push_screen(ApprovalsScreen(NoPendingDecisions()))
+            else:
+                await pilot.press(key)
+            await settle(pilot)
+            assert isinstance(app.screen, kind)
+            assert visible_footer_actions(app) >= ESSENTIAL, kind.__name__
+            await pilot.press("escape")
+            await settle(pilot)
 
 
 async def test_portfolio_tab_reads_in_units_and_says_where_the_client_stands(
@@ -189,9 +227,7 @@ async def test_portfolio_tab_reads_in_units_and_says_where_the_client_stands(
 ) -> None:
     client_id = clients_with(services, "REFUSE")[0]
     app = make_app()
-    async with app.run_test(size=(80, 24)) as pilot:
-        await ready(pilot)
-        screen = await open_client(app, pilot, client_id)
+    async with client_open(app, client_id, size=(80, 24)) as (pilot, screen):
         await pilot.press("4")
         await settle(pilot)
         plot = screen.query_one(PopulationPlot)
@@ -289,3 +325,59 @@ async def test_only_readable_themes_are_offered(make_app: Callable[..., CreditAp
         offered = app.available_themes
         assert LIGHT_THEME in offered and "textual-light" not in offered
         assert all(is_readable(theme) for theme in offered.values())
+
+
+async def test_client_screen_reused_after_a_theme_change_takes_the_new_theme(
+    make_app: Callable[..., CreditApp], services: Services
+) -> None:
+    client_id = clients_with(services, "ACCEPT")[0]
+    app = make_app()
+    async with client_open(app, client_id, size=(80, 24)) as (pilot, screen):
+        badge = screen.query_one("#badge")
+        dark_background = badge.styles.background
+        await pilot.press("escape", "ctrl+t")  # the theme changes while the client screen is not shown
+        await settle(pilot)
+        assert app.theme == LIGHT_THEME
+        await open_client(app, pilot, client_id)
+        assert app.screen is screen and badge.styles.background != dark_background
+        await pilot.press("escape")  # same theme: shown again with the styles it has
+        await settle(pilot)
+        light_background = badge.styles.background
+        await open_client(app, pilot, client_id)
+        assert badge.styles.background == light_background
+
+
+async def test_footer_is_rebuilt_only_when_its_keys_change(
+    make_app: Callable[..., CreditApp], services: Services
+) -> None:
+    ids = clients_with(services, "REFUSE")[:2]
+    app = make_app()
+    async with client_open(app, ids[0], size=(80, 24)) as (pilot, screen):
+        keys = list(screen.query(FooterKey))
+        await pilot.press("escape")
+        await settle(pilot)
+        await open_client(app, pilot, ids[1])  # same keys: the same key widgets (no rebuild, no garbage)
+        assert list(screen.query(FooterKey)) == keys
+        await pilot.press("w")  # the what-if form has keys of its own: the footer shows them
+        await settle(pilot)
+        assert "ctrl+r" in {key.key for key in screen.query(FooterKey)}
+
+
+async def test_timings_file_gets_the_app_s_own_open_and_query_times(
+    make_app: Callable[..., CreditApp],
+    services: Services,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    timings = tmp_path / "timings.txt"
+    monkeypatch.setenv(TIMINGS_ENV, str(timings))
+    client_id = clients_with(services, "REFUSE")[0]
+    app = make_app()
+    async with client_open(app, client_id, size=(80, 24)) as (pilot, _):
+        await pilot.pause(0.2)
+    lines = timings.read_text(encoding="utf-8").splitlines()
+    assert any(line.startswith("apply ") for line in lines)
+    [opened] = [line.split() for line in lines if line.startswith("open ")]
+    fields = dict(field.split("=") for field in opened[2:])
+    assert 0 < float(opened[1]) < 60 and fields["client"] == str(client_id)
+    assert {"queued", "explain", "fill", "draw", "cpu", "gc", "gcn", "gcfull"} <= set(fields)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from decision_helpers import client_open, clients_with
 from textual.widgets import Static
 from tui_helpers import ready, scores_of, settle
 
@@ -18,26 +19,12 @@ from trainer.plain import format_pd, pd_in_words
 from trainer.reasons import feature_points
 
 
-def first_with(services: Services, decision: str) -> int:
-    return min(i for i, (_, d) in scores_of(services).items() if d == decision)
-
-
-async def open_client(app: CreditApp, pilot: object, client_id: int) -> ClientScreen:
-    assert app.open_client(client_id)
-    await settle(pilot)  # type: ignore[arg-type]
-    screen = app.screen
-    assert isinstance(screen, ClientScreen)
-    return screen
-
-
 async def test_refused_client_shows_everything(
     make_app: Callable[..., CreditApp], services: Services
 ) -> None:
-    client_id = first_with(services, "REFUSE")
+    client_id = clients_with(services, "REFUSE")[0]
     app = make_app()
-    async with app.run_test(size=(160, 50)) as pilot:
-        await ready(pilot)
-        screen = await open_client(app, pilot, client_id)
+    async with client_open(app, client_id, size=(160, 50)) as (pilot, screen):
         portfolio, scorer = services.portfolio, services.scorer
         expected = scorer.explain(portfolio.record(client_id), portfolio.history_record(client_id))
         assert screen.explanation is not None
@@ -81,11 +68,9 @@ async def test_refused_client_shows_everything(
 async def test_accepted_client_population_and_feature_cycle(
     make_app: Callable[..., CreditApp], services: Services
 ) -> None:
-    client_id = first_with(services, "ACCEPT")
+    client_id = clients_with(services, "ACCEPT")[0]
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
-        screen = await open_client(app, pilot, client_id)
+    async with client_open(app, client_id) as (pilot, screen):
         assert "Accepted" in str(screen.query_one("#reasons", Static).render())
         assert screen.reasons == []
         assert screen.feature == "PD"

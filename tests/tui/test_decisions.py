@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from decision_helpers import clients_with, open_client, seed
+from decision_helpers import (
+    client_open,
+    clients_with,
+    decision_dialog,
+    dialog_summary,
+    seed,
+    submit,
+)
 from textual.widgets import DataTable, Input, Select, Static
 from tui_helpers import ready, settle
 
@@ -23,20 +30,14 @@ async def test_record_accept_follows_the_model(
 ) -> None:
     client_id = clients_with(services, "ACCEPT")[0]
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
-        screen = await open_client(app, pilot, client_id)
+    async with client_open(app, client_id) as (pilot, screen):
         assert "No decision recorded yet" in str(screen.query_one("#decision-line", Static).render())
-        await pilot.press("a")
-        await pilot.pause()
-        dialog = app.screen
-        assert isinstance(dialog, DecisionDialog)
-        summary = str(dialog.query_one("#decision-summary", Static).render())
+        dialog = await decision_dialog(app, pilot, "a")
+        summary = dialog_summary(dialog)
         assert "Model: ACCEPT" in summary and "Your decision: ACCEPT" in summary
         assert "optional" in str(dialog.query_one("#justification-label").render())
         assert audit_store.count() == 0
-        await pilot.press("enter")
-        await settle(pilot)
+        await submit(pilot, dialog)
         assert isinstance(app.screen, ClientScreen)
         [record] = audit_store.decisions()
         assert record.client_id == client_id and record.final_decision == "ACCEPT"
@@ -56,27 +57,16 @@ async def test_refuse_then_correction_references_it(
 ) -> None:
     client_id = clients_with(services, "REFUSE")[0]
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
-        screen = await open_client(app, pilot, client_id)
-        await pilot.press("r")
-        await pilot.pause()
-        assert isinstance(app.screen, DecisionDialog)
-        await pilot.press("enter")
-        await settle(pilot)
+    async with client_open(app, client_id) as (pilot, screen):
+        await submit(pilot, await decision_dialog(app, pilot, "r"))
         first = audit_store.latest_for(client_id)
         assert first is not None and first.final_decision == "REFUSE" and not first.override
         assert first.reasons == tuple(screen.reasons)
         # A second decision corrects the first: an override that needs a justification.
-        await pilot.press("a")
-        await pilot.pause()
-        dialog = app.screen
-        assert isinstance(dialog, DecisionDialog)
-        assert f"corrects decision #{first.id}" in str(dialog.query_one("#decision-summary", Static).render())
+        dialog = await decision_dialog(app, pilot, "a")
+        assert f"corrects decision #{first.id}" in dialog_summary(dialog)
         choose_code(dialog, "collateral")
-        dialog.query_one("#justification", Input).value = "guarantor signed at the branch today"
-        await pilot.press("enter")
-        await settle(pilot)
+        await submit(pilot, dialog, "guarantor signed at the branch today")
         second = audit_store.latest_for(client_id)
         assert second is not None and second.id == first.id + 1
         assert second.corrects == first.id and second.override and second.final_decision == "ACCEPT"
@@ -90,30 +80,19 @@ async def test_override_without_justification_is_refused(
 ) -> None:
     client_id = clients_with(services, "REFUSE")[1]
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
-        await open_client(app, pilot, client_id)
-        await pilot.press("a")
-        await pilot.pause()
-        dialog = app.screen
-        assert isinstance(dialog, DecisionDialog)
-        assert "overrides the model's REFUSE" in str(dialog.query_one("#decision-summary", Static).render())
+    async with client_open(app, client_id) as (pilot, _):
+        dialog = await decision_dialog(app, pilot, "a")
+        assert "overrides the model's REFUSE" in dialog_summary(dialog)
         assert "required" in str(dialog.query_one("#justification-label").render())
-        await pilot.press("enter")
-        await settle(pilot)
+        await submit(pilot, dialog)
         assert app.screen is dialog
         assert "Choose a reason code" in dialog.error_text
         choose_code(dialog, "relationship")
-        await pilot.press("enter")
-        await settle(pilot)
+        await submit(pilot, dialog)
         assert "at least 3 different words" in dialog.error_text
-        dialog.query_one("#justification", Input).value = "a b c ok ok ok"
-        await pilot.press("enter")
-        await settle(pilot)
+        await submit(pilot, dialog, "a b c ok ok ok")
         assert app.screen is dialog and "(got 0)" in dialog.error_text
-        dialog.query_one("#justification", Input).value = "too short"
-        await pilot.press("enter")
-        await settle(pilot)
+        await submit(pilot, dialog, "too short")
         assert app.screen is dialog and "(got 2)" in dialog.error_text
         assert audit_store.count() == 0
         await pilot.press("escape")
@@ -127,22 +106,14 @@ async def test_review_client_needs_a_justification(
 ) -> None:
     client_id = clients_with(services, "REVIEW")[0]
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
-        await open_client(app, pilot, client_id)
-        await pilot.press("r")
-        await pilot.pause()
-        dialog = app.screen
-        assert isinstance(dialog, DecisionDialog)
-        assert "left this client for review" in str(dialog.query_one("#decision-summary", Static).render())
-        await pilot.press("enter")
-        await settle(pilot)
+    async with client_open(app, client_id) as (pilot, _):
+        dialog = await decision_dialog(app, pilot, "r")
+        assert "left this client for review" in dialog_summary(dialog)
+        await submit(pilot, dialog)
         assert app.screen is dialog and "review" in dialog.error_text
         assert audit_store.count() == 0
         choose_code(dialog, "income_verified")
-        dialog.query_one("#justification", Input).value = "income not verified, payslips missing"
-        await pilot.press("enter")
-        await settle(pilot)
+        await submit(pilot, dialog, "income not verified, payslips missing")
         [record] = audit_store.decisions()
         assert record.model_decision == "REVIEW" and record.final_decision == "REFUSE"
         assert not record.override
@@ -173,9 +144,7 @@ async def test_decisions_screen_filters_and_opens_a_client(
         input_hash="0" * 64,
     )
     app = make_app()
-    async with app.run_test(size=(140, 40)) as pilot:
-        await ready(pilot)
-        await open_client(app, pilot, refused)
+    async with client_open(app, refused, size=(140, 40)) as (pilot, _):
         await pilot.press("h")
         await settle(pilot)
         screen = app.screen

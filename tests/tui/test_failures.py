@@ -13,8 +13,7 @@ from typing import Any
 import pandas as pd
 import pytest
 from conftest import TuiData
-from textual.widgets import Static
-from tui_helpers import ready, settle
+from tui_helpers import error_dialog_text, ready, settle, until
 
 from credit_tui import cli
 from credit_tui.app import CreditApp, create_app
@@ -157,12 +156,8 @@ async def test_loading_failure_in_app_shows_dialog_then_exits_2() -> None:
 
     app = create_app(loader)
     async with app.run_test(size=(80, 24)) as pilot:
-        for _ in range(100):
-            await pilot.pause(0.02)
-            if isinstance(app.screen, ErrorDialog):
-                break
-        assert isinstance(app.screen, ErrorDialog)
-        message = str(app.screen.query_one("#error-message", Static).render())
+        await until(pilot, lambda: isinstance(app.screen, ErrorDialog))
+        message = error_dialog_text(app)
         assert "column AMT_CREDIT has a bad value" in message
         await pilot.press("enter")
         await pilot.pause()
@@ -188,12 +183,8 @@ async def test_explain_failure_is_a_dialog_not_a_crash(
     async with app.run_test(size=(100, 30)) as pilot:
         await ready(pilot)
         await pilot.press("enter")
-        for _ in range(100):
-            await pilot.pause(0.02)
-            if isinstance(app.screen, ErrorDialog):
-                break
-        assert isinstance(app.screen, ErrorDialog)
-        message = str(app.screen.query_one("#error-message", Static).render())
+        await until(pilot, lambda: isinstance(app.screen, ErrorDialog))
+        message = error_dialog_text(app)
         assert message == "Unexpected ValueError: booster exploded."
         await pilot.press("escape")
         await pilot.pause()

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 from conftest import TuiData
-from decision_helpers import clients_with, open_client, seed
-from tui_helpers import ready, settle
+from decision_helpers import client_open, clients_with, seed
+from tui_helpers import settle
 
 from credit_tui import cli
 from credit_tui.app import CreditApp
@@ -40,9 +40,7 @@ async def test_letter_key_writes_markdown_and_html(
 ) -> None:
     client_id = clients_with(services, "REFUSE")[2]
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
-        screen = await open_client(app, pilot, client_id)
+    async with client_open(app, client_id) as (pilot, screen):
         await pilot.press("l")  # nothing recorded yet
         await settle(pilot)
         assert any("No decision is recorded" in n.message for n in app._notifications)

@@ -13,7 +13,7 @@ import pytest
 from conftest import TuiData
 from textual.pilot import Pilot
 from textual.widgets import Label, Static
-from tui_helpers import ready, scores_of, settle
+from tui_helpers import error_dialog_text, ready, scores_of, settle, until
 
 from credit_tui import cli
 from credit_tui.app import CreditApp
@@ -53,12 +53,16 @@ def blocking_history(services: Services, release: threading.Event) -> Callable[[
     return load
 
 
-async def until(pilot: Pilot[CreditApp], condition: Callable[[], bool]) -> None:
-    for _ in range(250):
-        if condition():
-            return
-        await pilot.pause(0.02)
-    raise AssertionError("the app never reached the expected state")
+@pytest.fixture
+def staged_app(make_app: Callable[..., CreditApp], services: Services, release: threading.Event) -> CreditApp:
+    """An app whose history loads only once ``release`` is set (the list comes first)."""
+    return make_app(services=without_history(services), history=blocking_history(services, release))
+
+
+async def until_listed(app: CreditApp, pilot: Pilot[int]) -> None:
+    """Wait for the first stage: the application rows are in the list."""
+    await until(pilot, lambda: app.columns is not None)
+    await pilot.pause()
 
 
 def status(app: CreditApp) -> str:
@@ -66,12 +70,11 @@ def status(app: CreditApp) -> str:
 
 
 async def test_the_list_is_usable_while_the_history_loads(
-    make_app: Callable[..., CreditApp], services: Services, release: threading.Event
+    staged_app: CreditApp, services: Services, release: threading.Event
 ) -> None:
-    app = make_app(services=without_history(services), history=blocking_history(services, release))
+    app = staged_app
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: app.columns is not None)
-        await pilot.pause()
+        await until_listed(app, pilot)
         table = app.search_screen.table
         columns = app.columns
         assert columns is not None
@@ -105,12 +108,11 @@ async def test_the_list_is_usable_while_the_history_loads(
 
 
 async def test_opening_a_client_while_the_history_loads_waits_for_it(
-    make_app: Callable[..., CreditApp], services: Services, release: threading.Event
+    staged_app: CreditApp, services: Services, release: threading.Event
 ) -> None:
-    app = make_app(services=without_history(services), history=blocking_history(services, release))
+    app = staged_app
     async with app.run_test(size=(120, 40)) as pilot:
-        await until(pilot, lambda: app.columns is not None)
-        await pilot.pause()
+        await until_listed(app, pilot)
         client_id = int(app.search_screen.ids_in_order()[0])
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, HistoryWaitScreen))
@@ -147,12 +149,11 @@ async def test_a_history_failure_after_the_first_screen_ends_in_the_error_dialog
 
     app = make_app(services=without_history(services), history=broken)
     async with app.run_test(size=(100, 30)) as pilot:
-        await until(pilot, lambda: app.columns is not None)
-        await pilot.pause()
+        await until_listed(app, pilot)
         assert len(app.search_screen.table.index) == len(services.portfolio)  # the list came first
         release.set()
         await until(pilot, lambda: isinstance(app.screen, ErrorDialog))
-        message = str(app.screen.query_one("#error-message", Static).render())
+        message = error_dialog_text(app)
         assert "column DAYS_CREDIT is missing" in message
         await pilot.press("enter")
         await pilot.pause()

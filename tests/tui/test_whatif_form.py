@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from decision_helpers import clients_with, open_client
+from decision_helpers import client_open, clients_with
 from textual.widgets import Input, Static
-from tui_helpers import ready, settle
+from tui_helpers import settle
 
 from credit_tui.app import CreditApp
 from credit_tui.audit import AuditStore, input_row_hash
@@ -81,9 +81,7 @@ async def test_whatif_rescoring_invalid_input_and_reset(
     client_id = next(cid for cid in candidates if moves(cid))
     original_record = dict(portfolio.record(client_id))
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
-        screen = await open_client(app, pilot, client_id)
+    async with client_open(app, client_id) as (pilot, screen):
         assert not screen.whatif_open and screen.tabs.active == "why"
         await pilot.press("w")
         await settle(pilot)
@@ -149,9 +147,7 @@ async def test_apply_hint_then_decide_on_the_edited_values(
     client_id = client_with_hint(services)
     record = dict(services.portfolio.record(client_id))
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
-        screen = await open_client(app, pilot, client_id)
+    async with client_open(app, client_id) as (pilot, screen):
         await pilot.press("w")
         await settle(pilot)
         hint = screen.whatif_panel.hint
@@ -183,3 +179,25 @@ async def test_apply_hint_then_decide_on_the_edited_values(
         assert stored.input_hash != input_row_hash(record)
         assert dict(services.portfolio.record(client_id)) == record
         assert isinstance(screen.whatif_panel.form.input_for("AMT_CREDIT"), Input)
+
+
+async def test_field_errors_stay_on_one_line_at_80x24_with_the_whole_sentence_kept(
+    make_app: Callable[..., CreditApp], services: Services
+) -> None:
+    app = make_app()
+    async with client_open(app, clients_with(services, "REFUSE")[0], size=(80, 24)) as (pilot, screen):
+        await pilot.press("w")
+        await settle(pilot)
+        form = screen.whatif_panel.form
+        typed = {"AMT_CREDIT": "", "AMT_ANNUITY": "1,5", "CNT_CHILDREN": "99"}  # the longest sentences
+        for name, text in typed.items():
+            form.input_for(name).value = text
+        await settle(pilot)
+        for name in typed:
+            error = screen.query_one(f"#wi-err-{name}", Static)
+            sentence = form.errors[name]
+            assert error.region.height == 1, (name, sentence)  # never wrapped over the next fields
+            assert len(sentence) > error.region.width  # the case this test is about: it was cut
+            assert error.tooltip is not None and str(error.tooltip) == sentence
+        note = screen.query_one(WhatIfResult).plain()
+        assert any(e in " ".join(note.split()) for e in form.errors.values())  # the result pane, in full

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,25 @@ async def ready(pilot: Pilot[Any]) -> None:
             break
     await app.workers.wait_for_complete()
     await pilot.pause()
+
+
+async def until(pilot: Pilot[Any], condition: Callable[[], bool]) -> None:
+    """Wait (up to 5 s) until ``condition()`` holds; fail the test otherwise."""
+    for _ in range(250):
+        if condition():
+            return
+        await pilot.pause(0.02)
+    raise AssertionError("the app never reached the expected state")
+
+
+def error_dialog_text(app: App[Any]) -> str:
+    """The message of the error dialog on top (the test fails when there is none)."""
+    from textual.widgets import Static
+
+    from credit_tui.screens.dialogs import ErrorDialog
+
+    assert isinstance(app.screen, ErrorDialog)
+    return str(app.screen.query_one("#error-message", Static).render())
 
 
 async def settle(pilot: Pilot[Any]) -> None:
