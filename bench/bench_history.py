@@ -10,6 +10,10 @@ Usage:
     python bench/bench_history.py cluster --data DIR --work DIR [--workers 2]
         ``trainer fit --cluster local:N`` and ``trainer predict --cluster local:N``: wall time, peak RSS
         of the driver and of each worker process (VmHWM polled from /proc).
+    python bench/bench_history.py fit --data DIR --work DIR [--repeats 1]
+        ``trainer fit`` on one machine, then ``trainer evaluate`` of the bundle it wrote: wall time and
+        peak RSS of each command's process, validation AUC and trees (targets for fit at 307,511
+        clients: <= 30 s, <= 2.5 GB).
 
 Every figure is printed with the load average (the machine is shared).
 """
@@ -71,6 +75,47 @@ def aggregate(data: Path, repeats: int) -> None:
     print(f"  DuckDB (project) {dw:6.2f} s  {dm:5.2f} GB")
     print(f"  pandas (former)  {pw:6.2f} s  {pm:5.2f} GB")
     print(f"  speed-up {pw / dw:4.1f}x (target >= 4x); memory {dm / pm:4.2f} of pandas (target <= 0.33)")
+
+
+FIT_TARGET_S = 30.0
+FIT_TARGET_GB = 2.5
+
+
+def fit(data: Path, work: Path, repeats: int) -> None:
+    """``trainer fit`` then ``trainer evaluate`` in fresh processes: wall, peak RSS, AUC, trees."""
+    import json
+
+    trainer = [sys.executable, "-c", "from trainer.cli import main; main()"]
+    model = work / "fit-model"
+    fits: list[tuple[float, float]] = []
+    for _ in range(repeats):
+        before = load()
+        wall, rss, _ = timed(
+            [*trainer, "fit", "--data", str(data), "--out", str(model), "--tracking-uri", "off"]
+        )
+        fits.append((wall, rss))
+        manifest = json.loads((model / "manifest.json").read_text())
+        auc = manifest["metrics"]["validation"]["roc_auc"]
+        trees = manifest["training"].get("best_iteration", "?")
+        print(
+            f"  fit      wall {wall:6.1f} s  peak RSS {rss:5.2f} GB  valid AUC {auc:.4f}  trees {trees}  "
+            f"[before: {before}; after: {load()}]",
+            flush=True,
+        )
+    before = load()
+    wall, rss, out = timed([*trainer, "evaluate", "--model", str(model), "--data", str(data)])
+    cells = next((line.split("│") for line in out.splitlines() if "ROC AUC" in line), ["", "", "?"])
+    roc = f"ROC AUC {cells[2].strip()}"
+    print(
+        f"  evaluate wall {wall:6.1f} s  peak RSS {rss:5.2f} GB  {roc}  [before: {before}; after: {load()}]"
+    )
+    wall = statistics.median(w for w, _ in fits)
+    rss = statistics.median(m for _, m in fits)
+    print(
+        f"trainer fit on {data} (median of {repeats}): {wall:.1f} s "
+        f"(ratio {wall / FIT_TARGET_S:.2f} of {FIT_TARGET_S:.0f} s), peak RSS {rss:.2f} GB "
+        f"(ratio {rss / FIT_TARGET_GB:.2f} of {FIT_TARGET_GB} GB)"
+    )
 
 
 def parquet(data: Path, out: Path) -> None:
@@ -185,15 +230,18 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("what", choices=["aggregate", "parquet", "cluster"])
+    parser.add_argument("what", choices=["aggregate", "parquet", "cluster", "fit"])
     parser.add_argument("--data", type=Path, required=True)
     parser.add_argument("--out", type=Path)
     parser.add_argument("--work", type=Path, default=Path("/tmp/credit-bench-cluster"))
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, help="runs per measurement (aggregate: 3, fit: 1)")
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args(argv)
     if args.what == "aggregate":
-        aggregate(args.data, args.repeats)
+        aggregate(args.data, args.repeats or 3)
+    elif args.what == "fit":
+        args.work.mkdir(parents=True, exist_ok=True)
+        fit(args.data, args.work, args.repeats or 1)
     elif args.what == "parquet":
         parquet(args.data, args.out or args.data.with_name(args.data.name + "-parquet"))
     else:

@@ -16,6 +16,7 @@ This module is UI-free (no Textual): the app, the ``credit-tui audit`` commands 
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import csv
 import hashlib
@@ -24,12 +25,13 @@ import math
 import os
 import sqlite3
 import threading
+import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from time import monotonic, sleep
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, Self
 
 from trainer.atomic import atomic_file
 from trainer.decision import FINAL_DECISIONS, MODEL_DECISIONS, Decision, sql_in_check
@@ -56,7 +58,8 @@ GENESIS_HASH: Final = "0" * 64
 BUSY_TIMEOUT_MS: Final = 15_000
 _HASH_DOMAIN: Final = "credit-tui-audit/1\n"
 
-_COLUMNS: Final = (
+#: The columns of a decision both backends store, in order, before their chain columns.
+DECISION_FIELDS: Final = (
     "id",
     "time",
     "advisor",
@@ -71,13 +74,10 @@ _COLUMNS: Final = (
     "reasons",
     "input_hash",
     "corrects",
-    "prev_hash",
-    "hash",
-    "override_code",
-    "terms",
 )
 #: Columns added by schema 2 (a schema-1 log gains them, empty, when opened: its hashes stay valid).
-_V2_COLUMNS: Final = ("override_code", "terms")
+V2_COLUMNS: Final = ("override_code", "terms")
+_COLUMNS: Final = (*DECISION_FIELDS, "prev_hash", "hash", *V2_COLUMNS)
 
 _TRIGGERS: Final = frozenset({"decisions_no_update", "decisions_no_delete", "decisions_append_only"})
 
@@ -278,7 +278,7 @@ def input_row_hash(record: Mapping[str, Any]) -> str:
 def _record_hash(content: Mapping[str, Any]) -> str:
     """Hash of a record's content (every column but ``hash``), ``prev_hash`` and ``id`` included."""
     body = {name: content[name] for name in _COLUMNS if name != "hash"}
-    for name in _V2_COLUMNS:  # absent from schema-1 records: their hashes stay what they were
+    for name in V2_COLUMNS:  # absent from schema-1 records: their hashes stay what they were
         if not body.get(name):
             body.pop(name, None)
     body["override"] = bool(body["override"])
@@ -303,60 +303,51 @@ def needs_justification(model_decision: str, final_decision: str) -> bool:
     return model_decision == Decision.REVIEW or final_decision != model_decision
 
 
-def _validate(
-    *,
-    advisor: str,
-    client_id: int,
-    bundle_id: str,
-    threshold: float,
-    pd: float,
-    model_decision: str,
-    final_decision: str,
-    justification: str,
-    reasons: Sequence[str],
-    input_hash: str,
-    override_code: str = "",
-) -> None:
+def _validate(request: DecisionRequest) -> None:
     """Raise :class:`DecisionError` (one sentence) for a decision that must not be recorded."""
-    if final_decision not in FINAL_DECISIONS:
-        raise DecisionError(f"The final decision must be ACCEPT or REFUSE, not {final_decision!r}.")
-    if model_decision not in MODEL_DECISIONS:
-        raise DecisionError(f"The model decision must be ACCEPT, REFUSE or REVIEW, not {model_decision!r}.")
-    if not advisor.strip():
+    r = request
+    if r.final_decision not in FINAL_DECISIONS:
+        raise DecisionError(f"The final decision must be ACCEPT or REFUSE, not {r.final_decision!r}.")
+    if r.model_decision not in MODEL_DECISIONS:
+        raise DecisionError(f"The model decision must be ACCEPT, REFUSE or REVIEW, not {r.model_decision!r}.")
+    if not r.advisor.strip():
         raise DecisionError("The advisor's name is empty; start the app with --advisor NAME.")
-    if isinstance(client_id, bool) or not isinstance(client_id, int):
-        raise DecisionError(f"The client ID must be a whole number, not {client_id!r}.")
-    if not bundle_id.strip():
+    if isinstance(r.client_id, bool) or not isinstance(r.client_id, int):
+        raise DecisionError(f"The client ID must be a whole number, not {r.client_id!r}.")
+    if not r.bundle_id.strip():
         raise DecisionError("The model bundle id is empty; load a verified model bundle first.")
-    for name, value in (("PD", pd), ("threshold", threshold)):
+    for name, value in (("PD", r.pd), ("threshold", r.threshold)):
         if not (math.isfinite(value) and 0.0 <= value <= 1.0):
             raise DecisionError(f"The {name} must be a probability between 0 and 1, not {value!r}.")
-    if len(input_hash) != 64 or any(ch not in "0123456789abcdef" for ch in input_hash):
+    if len(r.input_hash) != 64 or any(ch not in "0123456789abcdef" for ch in r.input_hash):
         raise DecisionError("The input hash must be a SHA-256 hex digest; compute it with input_row_hash().")
-    if any(not isinstance(reason, str) for reason in reasons):
+    if any(not isinstance(reason, str) for reason in r.reasons):
         raise DecisionError("Every reason code shown must be text.")
-    if needs_justification(model_decision, final_decision):
-        words = justification_words(justification)
+    why = _why(r.model_decision, r.final_decision, r.client_id)
+    if needs_justification(r.model_decision, r.final_decision):
+        words = justification_words(r.justification)
         if words < MIN_JUSTIFICATION_WORDS:
-            why = (
-                f"the model left client {client_id} for review"
-                if model_decision == Decision.REVIEW
-                else f"{final_decision} goes against the model's {model_decision}"
-            )
             raise DecisionError(
                 f"A justification of at least {MIN_JUSTIFICATION_WORDS} different words of three letters "
                 f"or more is required because {why} (got {words})."
             )
-        if override_code not in OVERRIDE_CODES:
+        if r.override_code not in OVERRIDE_CODES:
             raise DecisionError(
-                f"A reason code is required because {_why(model_decision, final_decision, client_id)}: "
-                f"one of {', '.join(OVERRIDE_CODES)} (got {override_code or 'none'!r})."
+                f"A reason code is required because {why}: "
+                f"one of {', '.join(OVERRIDE_CODES)} (got {r.override_code or 'none'!r})."
             )
-    elif override_code:
+    elif r.override_code:
         raise DecisionError(
-            f"Reason code {override_code!r} is only for an override or a REVIEW case; "
-            f"client {client_id}'s {final_decision} follows the model."
+            f"Reason code {r.override_code!r} is only for an override or a REVIEW case; "
+            f"client {r.client_id}'s {r.final_decision} follows the model."
         )
+    if r.terms:
+        try:
+            valid = len(r.terms) <= 4000 and isinstance(json.loads(r.terms), dict)
+        except ValueError:
+            valid = False
+        if not valid:
+            raise DecisionError("The terms decided on must be a JSON object of a few fields.")
 
 
 def _why(model_decision: str, final_decision: str, client_id: int) -> str:
@@ -366,62 +357,68 @@ def _why(model_decision: str, final_decision: str, client_id: int) -> str:
 
 
 @dataclass(frozen=True)
-class CheckedDecision:
-    """The normalised values of a decision that passed :func:`checked_decision`."""
+class DecisionRequest:
+    """A decision to record: what the advisor decided, on what, and why (both backends take this).
 
+    Attributes:
+        advisor: Who decides (on the team log the server records its authenticated role instead).
+        client_id: The client's SK_ID_CURR.
+        bundle_id: The model bundle's ``model_id``.
+        threshold: The bundle's decision threshold.
+        pd: The PD shown to the advisor.
+        model_decision: ACCEPT, REFUSE or REVIEW, as the model said for that PD.
+        final_decision: ACCEPT or REFUSE.
+        input_hash: :func:`input_row_hash` of the row that was scored (what-if edits included).
+        reasons: The reason codes shown to the advisor.
+        justification: Required (at least three words) for an override or a REVIEW case.
+        corrects: Id of an earlier record of the same client that this one corrects.
+        override_code: Required for an override or a REVIEW case (a key of :data:`OVERRIDE_CODES`).
+        terms: Canonical JSON of the terms decided on a what-if (:meth:`Terms.to_json`), or "".
+        request_id: Sent with every attempt to record it on the team log: a retry records it once
+            (None: a new id per call; the single desk's log ignores it).
+    """
+
+    advisor: str
     client_id: int
+    bundle_id: str
     threshold: float
     pd: float
-    justification: str
-    reasons: tuple[str, ...]
+    model_decision: str
+    final_decision: str
+    input_hash: str
+    reasons: Sequence[str] = ()
+    justification: str = ""
+    corrects: int | None = None
+    override_code: str = ""
+    terms: str = ""
+    request_id: uuid.UUID | None = None
 
+    @property
+    def override(self) -> bool:
+        """True when the advisor decides against the model's ACCEPT or REFUSE."""
+        return self.model_decision != Decision.REVIEW and self.final_decision != self.model_decision
 
-def checked_decision(
-    *,
-    advisor: str,
-    client_id: Any,
-    bundle_id: str,
-    threshold: Any,
-    pd: Any,
-    model_decision: str,
-    final_decision: str,
-    justification: str,
-    reasons: Sequence[str],
-    input_hash: str,
-    override_code: str = "",
-    terms: str = "",
-) -> CheckedDecision:
-    """Normalise a decision (numpy numbers to Python ones, justification stripped) and validate it.
+    def checked(self) -> DecisionRequest:
+        """This request normalised (numpy numbers to Python ones, text stripped) and validated.
 
-    Both backends call this before writing anything.
-
-    Raises:
-        DecisionError: One sentence for a decision that must not be recorded.
-    """
-    if not isinstance(client_id, bool) and hasattr(client_id, "__index__"):
-        client_id = int(client_id)
-    checked = CheckedDecision(client_id, float(threshold), float(pd), justification.strip(), tuple(reasons))
-    _validate(
-        advisor=advisor,
-        client_id=checked.client_id,
-        bundle_id=bundle_id,
-        threshold=checked.threshold,
-        pd=checked.pd,
-        model_decision=model_decision,
-        final_decision=final_decision,
-        justification=checked.justification,
-        reasons=checked.reasons,
-        input_hash=input_hash,
-        override_code=override_code,
-    )
-    if terms:
-        try:
-            valid = len(terms) <= 4000 and isinstance(json.loads(terms), dict)
-        except ValueError:
-            valid = False
-        if not valid:
-            raise DecisionError("The terms decided on must be a JSON object of a few fields.")
-    return checked
+        Raises:
+            DecisionError: One sentence for a decision that must not be recorded.
+        """
+        client_id: Any = self.client_id
+        if not isinstance(client_id, bool) and hasattr(client_id, "__index__"):
+            client_id = int(client_id)
+        checked = replace(
+            self,
+            advisor=self.advisor.strip(),
+            client_id=client_id,
+            threshold=float(self.threshold),
+            pd=float(self.pd),
+            justification=self.justification.strip(),
+            reasons=tuple(self.reasons),
+            corrects=None if self.corrects is None else int(self.corrects),
+        )
+        _validate(checked)
+        return checked
 
 
 def write_csv(out: Path, fieldnames: Sequence[str], rows: Iterator[Mapping[str, Any]]) -> int:
@@ -534,7 +531,131 @@ def decision_filters(
     return (("WHERE " + " AND ".join(clauses)) if clauses else ""), params
 
 
-class AuditStore:
+class DecisionLog(abc.ABC):
+    """What both backends share: recording through :class:`DecisionRequest`, and the record queries.
+
+    A backend provides :meth:`_append` (write one checked request, return the stored record) and
+    :meth:`_select` (records matching a WHERE clause with ``_mark`` placeholders, in id order).
+    """
+
+    #: True for the team log (four-eyes: decisions may wait for a supervisor).
+    team: bool = False
+    #: The driver's placeholder: ``?`` for sqlite3, ``%s`` for psycopg.
+    _mark: str = "?"
+    #: The file path, or ``user@host:port/db`` of a server.
+    path: Any
+
+    def record(self, request: DecisionRequest | None = None, /, **fields: Any) -> DecisionRecord:
+        """Validate and append one decision; return it once it is durably committed.
+
+        Args:
+            request: The decision; or pass the fields of :class:`DecisionRequest` as keywords instead.
+            **fields: The fields of a :class:`DecisionRequest` (when ``request`` is not given).
+
+        Raises:
+            DecisionError: When the decision is invalid (nothing is written).
+            AuditError: When the log cannot be written (nothing is acknowledged; on the team log a
+                retry with the same ``request_id`` records it once).
+        """
+        return self._append((request or DecisionRequest(**fields)).checked())
+
+    @abc.abstractmethod
+    def _append(self, request: DecisionRequest) -> DecisionRecord: ...
+
+    @abc.abstractmethod
+    def _select(
+        self, where: str = "", params: Sequence[Any] = (), suffix: str = ""
+    ) -> list[DecisionRecord]: ...
+
+    def get(self, record_id: int) -> DecisionRecord | None:
+        """The record with this id, or None."""
+        found = self._select(f"WHERE id = {self._mark}", (int(record_id),))
+        return found[0] if found else None
+
+    def latest_for(self, client_id: int) -> DecisionRecord | None:
+        """The client's most recent record (a correction supersedes what it corrects), or None."""
+        found = self._select(f"WHERE client_id = {self._mark}", (int(client_id),), "DESC LIMIT 1")
+        return found[0] if found else None
+
+    def decisions(
+        self,
+        client_id: int | None = None,
+        advisor: str | None = None,
+        since: datetime | date | str | None = None,
+        until: datetime | date | str | None = None,
+        final_decision: str | None = None,
+        override: bool | None = None,
+    ) -> list[DecisionRecord]:
+        """Records matching every given filter, oldest first.
+
+        Args:
+            client_id: Only this client.
+            advisor: Only this advisor (exact name).
+            since: Recorded at or after this moment (a date means its midnight UTC; naive datetimes are UTC).
+            until: Recorded before this moment (a date includes that whole day, UTC).
+            final_decision: Only ACCEPT or only REFUSE.
+            override: Only overrides (True) or only decisions that follow the model (False).
+        """
+        where, params = decision_filters(
+            self._mark, client_id, advisor, since, until, final_decision, override
+        )
+        return self._select(where, params)
+
+    def head(self) -> tuple[int, str]:
+        """Id and hash of the newest record ((0, GENESIS_HASH) when empty): an anchor for ``verify``."""
+        found = self._select("", (), "DESC LIMIT 1")
+        return (0, GENESIS_HASH) if not found else (found[0].id, found[0].hash)
+
+    def review_head(self) -> tuple[int, str]:
+        """Id and hash of the newest supervisor's review: (0, GENESIS_HASH) on a log without reviews."""
+        return (0, GENESIS_HASH)
+
+    @abc.abstractmethod
+    def advisors(self) -> list[str]:
+        """Every advisor who recorded a decision, sorted (for a filter's choices)."""
+
+    @abc.abstractmethod
+    def count(self) -> int:
+        """Number of decision records."""
+
+    @abc.abstractmethod
+    def status(self, record_id: int) -> str:
+        """The four-eyes status of a record: final, pending, approved or rejected."""
+
+    @abc.abstractmethod
+    def pending(self) -> list[DecisionRecord]:
+        """Decisions waiting for a supervisor's review, oldest first."""
+
+    @abc.abstractmethod
+    def verify(
+        self, anchor: tuple[int, str] | None = None, review_anchor: tuple[int, str] | None = None
+    ) -> VerifyResult:
+        """Recompute the chains; ``anchor`` / ``review_anchor``: earlier heads that must still hold."""
+
+    @abc.abstractmethod
+    def protections_intact(self) -> bool:
+        """True when the database's append-only protections are all in place."""
+
+    @abc.abstractmethod
+    def integrity_check(self) -> str:
+        """Say "ok" when the storage is sound, else what is wrong."""
+
+    @abc.abstractmethod
+    def export_csv(self, out: Path) -> int:
+        """Write every record to ``out`` as CSV (atomically); return how many."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Close the connection (idempotent)."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+class AuditStore(DecisionLog):
     """Append-only, hash-chained decision log in one SQLite file.
 
     One store may be shared between threads (a lock serialises its calls); several processes may open
@@ -662,7 +783,7 @@ class AuditStore:
                 conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
                 conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             elif state == "schema 1":
-                for name in _V2_COLUMNS:
+                for name in V2_COLUMNS:
                     conn.execute(f"ALTER TABLE decisions ADD COLUMN {name} TEXT NOT NULL DEFAULT ''")
                 conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             conn.execute("COMMIT")
@@ -693,7 +814,7 @@ class AuditStore:
                 f"this version reads {SCHEMA_VERSION})"
             )
         columns = tuple(str(row[1]) for row in conn.execute("PRAGMA table_info(decisions)"))
-        if version == 1 and columns == _COLUMNS[: -len(_V2_COLUMNS)]:
+        if version == 1 and columns == _COLUMNS[: -len(V2_COLUMNS)]:
             return "schema 1"
         if columns != _COLUMNS:
             raise self._fail("is a credit-tui audit log whose decisions table has been altered")
@@ -706,105 +827,34 @@ class AuditStore:
         with self._lock:
             self._conn.close()
 
-    def __enter__(self) -> AuditStore:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
     # -- writing --------------------------------------------------------------------------------
 
-    def record(
-        self,
-        *,
-        advisor: str,
-        client_id: int,
-        bundle_id: str,
-        threshold: float,
-        pd: float,
-        model_decision: str,
-        final_decision: str,
-        input_hash: str,
-        reasons: Sequence[str] = (),
-        justification: str = "",
-        corrects: int | None = None,
-        override_code: str = "",
-        terms: str = "",
-    ) -> DecisionRecord:
-        """Validate and append one decision; return it once it is committed to disk.
-
-        Args:
-            advisor: Who decides.
-            client_id: The client's SK_ID_CURR.
-            bundle_id: The model bundle's ``model_id``.
-            threshold: The bundle's decision threshold.
-            pd: The PD shown to the advisor.
-            model_decision: ACCEPT, REFUSE or REVIEW, as the model said for that PD.
-            final_decision: ACCEPT or REFUSE.
-            input_hash: :func:`input_row_hash` of the row that was scored (what-if edits included).
-            reasons: The reason codes shown to the advisor.
-            justification: Required (at least three words) for an override or a REVIEW case.
-            corrects: Id of an earlier record of the same client that this one corrects.
-            override_code: Required for an override or a REVIEW case (a key of :data:`OVERRIDE_CODES`).
-            terms: Canonical JSON of the terms decided on a what-if (:meth:`Terms.to_json`), or "".
-
-        Raises:
-            DecisionError: When the decision is invalid (nothing is written).
-            AuditError: When the database cannot be written (nothing is written).
-        """
-        checked = checked_decision(
-            advisor=advisor,
-            client_id=client_id,
-            bundle_id=bundle_id,
-            threshold=threshold,
-            pd=pd,
-            model_decision=model_decision,
-            final_decision=final_decision,
-            justification=justification,
-            reasons=reasons,
-            input_hash=input_hash,
-            override_code=override_code,
-            terms=terms,
-        )
-        client_id, threshold, pd = checked.client_id, checked.threshold, checked.pd
-        justification, reasons = checked.justification, checked.reasons
-        override = model_decision != Decision.REVIEW and final_decision != model_decision
+    def _append(self, request: DecisionRequest) -> DecisionRecord:
+        """Append one checked decision in one immediate transaction; return it once committed to disk."""
+        r = request
         with self._lock, self._write() as conn:
-            if corrects is not None:
-                row = conn.execute(
-                    "SELECT client_id FROM decisions WHERE id = ?", (int(corrects),)
-                ).fetchone()
+            if r.corrects is not None:
+                row = conn.execute("SELECT client_id FROM decisions WHERE id = ?", (r.corrects,)).fetchone()
                 if row is None:
-                    raise DecisionError(f"Record {corrects} does not exist, so it cannot be corrected.")
-                if int(row[0]) != client_id:
+                    raise DecisionError(f"Record {r.corrects} does not exist, so it cannot be corrected.")
+                if int(row[0]) != r.client_id:
                     raise DecisionError(
-                        f"Record {corrects} is about client {row[0]}, not client {client_id}; "
+                        f"Record {r.corrects} is about client {row[0]}, not client {r.client_id}; "
                         "a correction must concern the same client."
                     )
             last = conn.execute("SELECT id, hash FROM decisions ORDER BY id DESC LIMIT 1").fetchone()
             content: dict[str, Any] = {
-                "id": 1 if last is None else int(last[0]) + 1,
-                "time": self._now(),
-                "advisor": advisor.strip(),
-                "client_id": client_id,
-                "bundle_id": bundle_id,
-                "threshold": threshold,
-                "pd": pd,
-                "model_decision": model_decision,
-                "final_decision": final_decision,
-                "override": override,
-                "justification": justification,
-                "reasons": reasons,
-                "input_hash": input_hash,
-                "corrects": None if corrects is None else int(corrects),
-                "prev_hash": GENESIS_HASH if last is None else str(last[1]),
-                "override_code": override_code,
-                "terms": terms,
+                name: getattr(r, name) for name in _COLUMNS if name not in ("id", "time", "prev_hash", "hash")
             }
+            content.update(
+                id=1 if last is None else int(last[0]) + 1,
+                time=self._now(),
+                prev_hash=GENESIS_HASH if last is None else str(last[1]),
+            )
             content["hash"] = _record_hash(content)
             stored = dict(content)
-            stored["override"] = int(override)
-            stored["reasons"] = json.dumps(list(reasons), ensure_ascii=False)
+            stored["override"] = int(r.override)
+            stored["reasons"] = json.dumps(list(r.reasons), ensure_ascii=False)
             conn.execute(
                 f"INSERT INTO decisions ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})",
                 tuple(stored[name] for name in _COLUMNS),
@@ -859,41 +909,6 @@ class AuditStore:
                 raise self._fail("could not be read", exc) from exc
         return [_from_row(row) for row in rows]
 
-    def get(self, record_id: int) -> DecisionRecord | None:
-        """The record with this id, or None."""
-        found = self._select("WHERE id = ?", (int(record_id),))
-        return found[0] if found else None
-
-    def latest_for(self, client_id: int) -> DecisionRecord | None:
-        """The client's most recent record (a correction supersedes what it corrects), or None."""
-        found = self._select("WHERE client_id = ?", (int(client_id),), "DESC LIMIT 1")
-        return found[0] if found else None
-
-    def decisions(
-        self,
-        client_id: int | None = None,
-        advisor: str | None = None,
-        since: datetime | date | str | None = None,
-        until: datetime | date | str | None = None,
-        final_decision: str | None = None,
-        override: bool | None = None,
-    ) -> list[DecisionRecord]:
-        """Records matching every given filter, oldest first.
-
-        Args:
-            client_id: Only this client.
-            advisor: Only this advisor (exact name).
-            since: Recorded at or after this moment (a date means its midnight UTC; naive datetimes are UTC).
-            until: Recorded before this moment (a date includes that whole day, UTC).
-            final_decision: Only ACCEPT or only REFUSE.
-            override: Only overrides (True) or only decisions that follow the model (False).
-        """
-        stored_override = None if override is None else int(override)
-        where, params = decision_filters(
-            "?", client_id, advisor, since, until, final_decision, stored_override
-        )
-        return self._select(where, params)
-
     def advisors(self) -> list[str]:
         """Every advisor who recorded a decision, sorted (for a filter's choices)."""
         with self._lock:
@@ -905,21 +920,27 @@ class AuditStore:
         with self._lock:
             return int(self._conn.execute("SELECT COUNT(*) FROM decisions").fetchone()[0])
 
-    def head(self) -> tuple[int, str]:
-        """Id and hash of the newest record ((0, GENESIS_HASH) when empty): an anchor for :meth:`verify`."""
-        with self._lock:
-            row = self._conn.execute("SELECT id, hash FROM decisions ORDER BY id DESC LIMIT 1").fetchone()
-        return (0, GENESIS_HASH) if row is None else (int(row[0]), str(row[1]))
-
     # -- checking -------------------------------------------------------------------------------
 
-    def verify(self, anchor: tuple[int, str] | None = None) -> VerifyResult:
+    def verify(
+        self, anchor: tuple[int, str] | None = None, review_anchor: tuple[int, str] | None = None
+    ) -> VerifyResult:
         """Recompute the hash chain and report the first broken link.
 
         Args:
             anchor: An earlier :meth:`head` (id, hash) kept elsewhere; that record must still be there
                 with that hash, which also detects the newest records being deleted.
+            review_anchor: An earlier :meth:`review_head`: on a single desk's log (no reviews) only
+                ``(0, GENESIS_HASH)`` holds.
         """
+        if review_anchor is not None and review_anchor != (0, GENESIS_HASH):
+            return VerifyResult(
+                False,
+                0,
+                None,
+                f"The anchor names supervisors' review {review_anchor[0]}, but a single desk's log holds "
+                "no reviews: it was taken on another log.",
+            )
         with self._lock:
             try:
                 self._conn.execute("BEGIN")  # one consistent snapshot
@@ -1046,7 +1067,11 @@ _EXPECTED_TRIGGERS: Final = {
 
 
 def _from_row(row: Sequence[Any]) -> DecisionRecord:
-    data = dict(zip(_COLUMNS, row, strict=True))
+    return record_from_columns(dict(zip(_COLUMNS, row, strict=True)))
+
+
+def record_from_columns(data: Mapping[str, Any]) -> DecisionRecord:
+    """A :class:`DecisionRecord` from its stored columns (either backend; reasons as JSON text)."""
     return DecisionRecord(
         id=int(data["id"]),
         time=str(data["time"]),

@@ -44,9 +44,8 @@ def _missing(db: str | Path | None) -> str | None:
     return None
 
 
-def _find_anchor(store: AuditLog, anchor: str) -> tuple[int, str] | str:
-    """(id, hash) of the record whose hash is ``anchor`` (``ID:HASH`` or HASH), or an error sentence."""
-    text = anchor.strip().lower()
+def _parse_head(text: str, anchor: str) -> tuple[int | None, str] | str:
+    """(id or None, hash) of one ``ID:HASH`` or ``HASH`` part of an anchor, or an error sentence."""
     wanted_id: int | None = None
     if ":" in text:
         head, _, text = text.partition(":")
@@ -55,15 +54,37 @@ def _find_anchor(store: AuditLog, anchor: str) -> tuple[int, str] | str:
         wanted_id = int(head)
     if len(text) != 64 or any(ch not in "0123456789abcdef" for ch in text):
         return f"The anchor {anchor!r} is not a 64-digit hash as printed by `credit-tui audit anchor`."
-    if wanted_id is not None:
-        return (wanted_id, text)
-    found = next((r.id for r in store.decisions() if r.hash == text), None)
-    if found is None:
+    return (wanted_id, text)
+
+
+def _find_anchor(store: AuditLog, anchor: str) -> tuple[tuple[int, str], tuple[int, str] | None] | str:
+    """The decisions head and reviews head (None: not given) an anchor names, or an error sentence.
+
+    An anchor is ``ID:HASH`` (or the hash alone) of the newest decision, optionally followed by
+    ``,ID:HASH`` of the newest supervisor's review (what ``audit anchor`` prints for the team log).
+    """
+    parts = anchor.strip().lower().split(",")
+    if len(parts) > 2:
         return (
-            "The record of the anchor is gone or was changed (no record has that hash): the log was "
-            "truncated or rewritten since the anchor was taken."
+            f"The anchor {anchor!r} has more than two parts; pass it as `credit-tui audit anchor` printed it."
         )
-    return (found, text)
+    found: list[tuple[int, str]] = []
+    for part, chain in zip(parts, ("decisions", "reviews"), strict=False):
+        parsed = _parse_head(part.strip(), anchor)
+        if isinstance(parsed, str):
+            return parsed
+        wanted_id, digest = parsed
+        if wanted_id is None:
+            heads = store.decisions() if chain == "decisions" else getattr(store, "reviews", list)()
+            wanted_id = next((r.id for r in heads if r.hash == digest), None)
+            if wanted_id is None:
+                return (
+                    f"The {'record' if chain == 'decisions' else 'supervisor review'} of the anchor is gone "
+                    f"or was changed (none has that hash): the log was truncated or rewritten since the "
+                    "anchor was taken."
+                )
+        found.append((wanted_id, digest))
+    return found[0], (found[1] if len(found) > 1 else None)
 
 
 def verify_main(db: str | Path | None, anchor: str | None = None) -> int:
@@ -71,7 +92,9 @@ def verify_main(db: str | Path | None, anchor: str | None = None) -> int:
 
     Args:
         db: An SQLite path, a ``postgresql://`` URL, or None (the config file's, else the default file).
-        anchor: A head hash printed earlier by ``audit anchor``: that record must still be there unchanged.
+        anchor: A line printed earlier by ``audit anchor``: that record (and that review) must still be
+            there unchanged. An anchor of the decisions alone (``ID:HASH``, as older versions printed)
+            is still accepted.
 
     Returns:
         0 when every link holds and SQLite finds the file sound, 2 otherwise.
@@ -82,10 +105,10 @@ def verify_main(db: str | Path | None, anchor: str | None = None) -> int:
     try:
         with open_audit_log(db, read_only=True) as store:
             integrity = store.integrity_check()
-            pinned = None if anchor is None else _find_anchor(store, anchor)
+            pinned = (None, None) if anchor is None else _find_anchor(store, anchor)
             if isinstance(pinned, str):
                 return _error(f"{store.path}: {pinned}")
-            result = store.verify(pinned)
+            result = store.verify(*pinned)
             protected = store.protections_intact()
     except UserError as exc:
         return _error(str(exc))
@@ -109,7 +132,10 @@ def verify_main(db: str | Path | None, anchor: str | None = None) -> int:
 
 
 def anchor_main(db: str | Path | None) -> int:
-    """Print the record count and the full head hash of the log: keep them elsewhere for ``verify --anchor``.
+    """Print the full head of the log (``ID:HASH``; on the team log ``,ID:HASH`` of the newest review too).
+
+    Keep the line elsewhere for ``verify --anchor``: it then detects records or reviews deleted or
+    rewritten up to it. The record count goes to stderr.
 
     Returns:
         0, or 2 when the log cannot be opened.
@@ -120,13 +146,15 @@ def anchor_main(db: str | Path | None) -> int:
     try:
         with open_audit_log(db, read_only=True) as store:
             head_id, head_hash = store.head()
+            reviews = store.review_head() if store.team else None
             count = store.count()
     except UserError as exc:
         return _error(str(exc))
-    print(f"{head_id}:{head_hash}")
+    print(f"{head_id}:{head_hash}" + ("" if reviews is None else f",{reviews[0]}:{reviews[1]}"))
+    covers = "" if reviews is None else f" and {reviews[0]} supervisor review{'s' if reviews[0] != 1 else ''}"
     print(
-        f"{store.path}: {count} record{'s' if count != 1 else ''}; keep the line above elsewhere and check "
-        "with `credit-tui audit verify --anchor ID:HASH`.",
+        f"{store.path}: {count} record{'s' if count != 1 else ''}{covers}; keep the line above elsewhere "
+        "and check with `credit-tui audit verify --anchor LINE`.",
         file=sys.stderr,
     )
     return EXIT_OK
@@ -194,11 +222,13 @@ def _add_audit_commands(parser: argparse.ArgumentParser) -> None:
     verify.add_argument(
         "--anchor",
         default=None,
-        metavar="ID:HASH",
-        help="a head printed earlier by `audit anchor`: fails when that record is gone or changed",
+        metavar="ID:HASH[,ID:HASH]",
+        help="a line printed earlier by `audit anchor`: fails when that record or review is gone or changed",
     )
     verify.set_defaults(audit_func=lambda args: verify_main(args.audit_db, args.anchor))
-    anchor = commands.add_parser("anchor", help="print the record count and full head hash to keep elsewhere")
+    anchor = commands.add_parser(
+        "anchor", help="print the full head hash of the decisions (and reviews) to keep elsewhere"
+    )
     add_audit_db_option(anchor)
     anchor.set_defaults(audit_func=lambda args: anchor_main(args.audit_db))
     init = commands.add_parser(

@@ -6,64 +6,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Protocol
 
-from credit_tui.audit import DecisionRecord, VerifyResult, open_audit_store
+from credit_tui.audit import DecisionLog, open_audit_store
 
-
-class AuditLog(Protocol):
-    """The decision log, whatever its backend."""
-
-    #: True for the team log (four-eyes: decisions may wait for a supervisor).
-    team: bool
-
-    @property
-    def path(self) -> Any:  # noqa: D102  (a file path, or user@host/db of a server)
-        ...
-
-    def record(  # noqa: D102
-        self,
-        *,
-        advisor: str,
-        client_id: int,
-        bundle_id: str,
-        threshold: float,
-        pd: float,
-        model_decision: str,
-        final_decision: str,
-        input_hash: str,
-        reasons: Sequence[str] = (),
-        justification: str = "",
-        corrects: int | None = None,
-        override_code: str = "",
-        terms: str = "",
-    ) -> DecisionRecord: ...
-
-    def get(self, record_id: int) -> DecisionRecord | None: ...  # noqa: D102
-    def latest_for(self, client_id: int) -> DecisionRecord | None: ...  # noqa: D102
-    def decisions(  # noqa: D102
-        self,
-        client_id: int | None = None,
-        advisor: str | None = None,
-        since: Any = None,
-        until: Any = None,
-        final_decision: str | None = None,
-        override: bool | None = None,
-    ) -> list[DecisionRecord]: ...
-    def advisors(self) -> list[str]: ...  # noqa: D102
-    def count(self) -> int: ...  # noqa: D102
-    def head(self) -> tuple[int, str]: ...  # noqa: D102
-    def status(self, record_id: int) -> str: ...  # noqa: D102
-    def pending(self) -> list[DecisionRecord]: ...  # noqa: D102
-    def verify(self, anchor: tuple[int, str] | None = None) -> VerifyResult: ...  # noqa: D102
-    def protections_intact(self) -> bool: ...  # noqa: D102
-    def integrity_check(self) -> str: ...  # noqa: D102
-    def export_csv(self, out: Path) -> int: ...  # noqa: D102
-    def close(self) -> None: ...  # noqa: D102
-    def __enter__(self) -> AuditLog: ...
-    def __exit__(self, *exc_info: object) -> None: ...
+#: The decision log, whatever its backend (:class:`credit_tui.audit.DecisionLog`).
+AuditLog = DecisionLog
 
 
 def resolve_target(cli_value: str | None) -> str | None:

@@ -1,11 +1,27 @@
 """Team mode: the shared decision log on a PostgreSQL server (``--audit-db postgresql://...``).
 
-The schema (``audit_pg_schema.sql``, created by ``credit-tui audit init --db URL`` as an administrator)
-gives advisors SELECT and EXECUTE only. :meth:`PgAuditStore.record` calls the SECURITY DEFINER function
-``credit_audit.record_decision``: the server takes the advisor from ``session_user``, decides whether the
-record waits for a supervisor (an override, or a PD above the four-eyes level stored at init), computes the
-hash chain under one advisory lock, and commits, all in one transaction. A retry after a lost connection
-sends the same request id, so a decision is recorded once or not at all.
+The schema (``audit_pg_schema.sql``, then ``audit_pg_schema_2.sql``; created, or upgraded, by
+``credit-tui audit init --db URL`` run by an administrator) gives advisors SELECT and EXECUTE only.
+:meth:`PgAuditStore.record` calls the SECURITY DEFINER function ``credit_audit.record_decision``: the
+server takes the advisor from ``session_user``, decides whether the record waits for a supervisor (an
+override, or a PD above the four-eyes level stored at init), computes the hash chain under one advisory
+lock, and commits, all in one transaction. A retry after a lost connection sends the same request id, so
+a decision is recorded once or not at all.
+
+Durability without a disk flush under the lock. The app calls ``record_decision`` (and
+``review_decision``) in a transaction with ``SET LOCAL synchronous_commit = off``: its COMMIT inserts the
+commit record into the write-ahead log and releases the lock without waiting for the disk (PostgreSQL's
+asynchronous commit: the transaction is visible at once, and durable once the WAL is flushed past its
+commit record). In the same round trip the app then runs ``credit_audit.confirm_durable()``, a
+transaction that writes WAL and commits synchronously: its COMMIT returns only after the WAL is flushed
+up to its own commit record, which lies after the decision's (same session, later), and a flush writes
+the WAL in order, so the decision is on disk before it is acknowledged. Concurrent confirms share one
+flush (group commit: a flush covers every commit record inserted before it). After a crash, recovery
+replays the WAL up to the last flushed record; each decision took the lock after the previous one's
+commit record was inserted, so its own records come later in the WAL: a decision can only survive when
+every earlier one does. A crash may lose the newest decisions that were not yet acknowledged, never an
+acknowledged one, and never leaves a gap in the chain. Called alone (psql), the functions commit
+synchronously as usual.
 
 :meth:`PgAuditStore.verify` recomputes both chains (decisions and supervisors' reviews) in Python from
 the columns' server text, so an auditor does not have to trust the server's functions.
@@ -13,59 +29,44 @@ the columns' server text, so an auditor does not have to trust the server's func
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import threading
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from credit_tui.audit import (
+    DECISION_FIELDS,
     GENESIS_HASH,
+    V2_COLUMNS,
     AuditError,
     AuditRetryableError,
     DecisionError,
+    DecisionLog,
     DecisionRecord,
+    DecisionRequest,
     VerifyResult,
     _verify_rows,
-    checked_decision,
-    decision_filters,
+    record_from_columns,
     write_csv,
 )
 
 if TYPE_CHECKING:
     import psycopg
 
-SCHEMA_VERSION: Final = 1
+SCHEMA_VERSION: Final = 2
 CONNECT_TIMEOUT_S: Final = 5
 SUPERVISOR_ROLE: Final = "credit_supervisor"
 ADVISOR_ROLE: Final = "credit_advisor"
 _VERDICTS: Final = ("APPROVED", "REJECTED")
 
-_DECISION_COLUMNS: Final = (
-    "id",
-    "time",
-    "advisor",
-    "client_id",
-    "bundle_id",
-    "threshold",
-    "pd",
-    "model_decision",
-    "final_decision",
-    "override",
-    "justification",
-    "reasons",
-    "input_hash",
-    "corrects",
-    "pending",
-    "request_id",
-    "prev_hash",
-    "hash",
-)
+_DECISION_COLUMNS: Final = (*DECISION_FIELDS, "pending", "request_id", "prev_hash", "hash", *V2_COLUMNS)
 _REVIEW_COLUMNS: Final = (
     "id",
     "decision_id",
@@ -113,8 +114,16 @@ def _text_hash(domain: str, columns: Sequence[str], data: Mapping[str, Any]) -> 
 
 
 def decision_hash(data: Mapping[str, Any]) -> str:
-    """The hash a decision row should have, from its columns' server text (mirrors ``decision_hash()``)."""
-    return _text_hash("credit-tui-audit-pg/1", _DECISION_COLUMNS, data)
+    """The hash a decision row should have, from its columns' server text (mirrors ``decision_hash()``).
+
+    Schema 1's hash over every column but the schema-2 ones; when a schema-2 column is not empty,
+    SHA-256 over ``credit-tui-audit-pg/2``, that hash, the reason code and the terms.
+    """
+    v1 = _text_hash("credit-tui-audit-pg/1", [c for c in _DECISION_COLUMNS if c not in V2_COLUMNS], data)
+    if not any(data.get(c) for c in V2_COLUMNS):
+        return v1
+    body = _field(v1) + "".join(_field(str(data[c])) for c in V2_COLUMNS)
+    return hashlib.sha256(f"credit-tui-audit-pg/2\n{body}".encode()).hexdigest()
 
 
 def review_hash(data: Mapping[str, Any]) -> str:
@@ -145,11 +154,15 @@ class Review:
     hash: str
 
 
-def schema_sql() -> str:
-    """The SQL script ``audit init`` runs (its decision CHECKs built from the Decision enum)."""
+def schema_sql(version: int = 1) -> str:
+    """The SQL script of schema ``version``: 1 creates the log, a later one upgrades the one before.
+
+    The decision CHECKs of schema 1 are built from the Decision enum.
+    """
     from trainer.decision import FINAL_DECISIONS, MODEL_DECISIONS, sql_in_check
 
-    text = resources.files("credit_tui").joinpath("audit_pg_schema.sql").read_text(encoding="utf-8")
+    name = "audit_pg_schema.sql" if version == 1 else f"audit_pg_schema_{version}.sql"
+    text = resources.files("credit_tui").joinpath(name).read_text(encoding="utf-8")
     checks = {
         "{model_decision_check}": sql_in_check("model_decision", MODEL_DECISIONS),
         "{final_decision_check}": sql_in_check("final_decision", FINAL_DECISIONS),
@@ -192,7 +205,10 @@ def _first_line(text: str) -> str:
 
 
 def init_schema(url: str, four_eyes_pd: float | None = None) -> str:
-    """Create the team log's roles, schema and functions on the server at ``url`` (run by an admin).
+    """Create the team log's roles, schema and functions on the server at ``url``, or upgrade an older one.
+
+    Run by an administrator. An older schema is upgraded in one transaction, its records untouched;
+    ``four_eyes_pd`` is only stored when the log is created.
 
     Returns:
         One sentence saying what was done (an up-to-date schema is left as it is).
@@ -206,29 +222,38 @@ def init_schema(url: str, four_eyes_pd: float | None = None) -> str:
     where = describe_url(url)
     with _connect(url) as conn:
         version = _schema_version(conn)
-        if version is not None:
-            if version > SCHEMA_VERSION:
-                raise _newer(where, version)
+        if version is not None and version > SCHEMA_VERSION:
+            raise _newer(where, version)
+        if version == SCHEMA_VERSION:
             return f"The audit log on {where} already exists (schema {version}); nothing was changed."
         try:
             with conn.transaction():
-                conn.execute(schema_sql().encode("utf-8"))
-                conn.execute(
-                    "INSERT INTO credit_audit.meta (key, value) VALUES ('schema_version', %s)",
-                    (str(SCHEMA_VERSION),),
-                )
-                if four_eyes_pd is not None:
+                if version is None:
+                    conn.execute(schema_sql(1).encode("utf-8"))
+                    meta = [("schema_version", "1")]
+                    if four_eyes_pd is not None:
+                        meta.append(("four_eyes_pd", repr(float(four_eyes_pd))))
+                    for row in meta:
+                        conn.execute("INSERT INTO credit_audit.meta (key, value) VALUES (%s, %s)", row)
+                for step in range(max(version or 1, 1) + 1, SCHEMA_VERSION + 1):
+                    conn.execute(schema_sql(step).encode("utf-8"))
                     conn.execute(
-                        "INSERT INTO credit_audit.meta (key, value) VALUES ('four_eyes_pd', %s)",
-                        (repr(float(four_eyes_pd)),),
+                        "UPDATE credit_audit.meta SET value = %s WHERE key = 'schema_version'", (str(step),)
                     )
         except psycopg.errors.InsufficientPrivilege as exc:
             raise AuditError(
-                f"The role used for {where} may not create the audit log ({_first_line(str(exc))}); run "
-                "`credit-tui audit init` as the database owner or an administrator."
+                f"The role used for {where} may not create or upgrade the audit log "
+                f"({_first_line(str(exc))}); run `credit-tui audit init` as the database owner or an "
+                "administrator."
             ) from None
         except psycopg.Error as exc:
             raise AuditError(f"Creating the audit log on {where} failed ({_first_line(str(exc))}).") from None
+    if version is not None:
+        return (
+            f"Upgraded the audit log on {where} from schema {version} to {SCHEMA_VERSION}: existing records "
+            "keep their hashes (check with `credit-tui audit verify`); advisors need this credit-tui "
+            "version from now on."
+        )
     level = "no four-eyes PD level" if four_eyes_pd is None else f"four-eyes above PD {four_eyes_pd:g}"
     return (
         f"Created the audit log on {where} (schema {SCHEMA_VERSION}, {level}); grant {ADVISOR_ROLE} "
@@ -252,7 +277,7 @@ def _newer(where: str, version: int) -> AuditError:
     )
 
 
-class PgAuditStore:
+class PgAuditStore(DecisionLog):
     """The shared decision log on a PostgreSQL server (same interface as :class:`AuditStore`).
 
     One connection, used by one thread at a time (a lock); it is opened again after the server was lost.
@@ -266,6 +291,7 @@ class PgAuditStore:
     """
 
     team: bool = True
+    _mark: str = "%s"
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -277,6 +303,11 @@ class PgAuditStore:
         self.user = str(row[0]) if row else ""
         #: Record id -> waits for a supervisor, for the decisions recorded through this store.
         self.recorded_pending: dict[int, bool] = {}
+        found = self._conn.execute(
+            "SELECT value FROM credit_audit.meta WHERE key = 'packed_until'"
+        ).fetchone()
+        #: Records up to this id were written by schema 1 (reason code and terms packed in the justification).
+        self._packed_until = int(found[0]) if found else 0
 
     # -- opening --------------------------------------------------------------------------------
 
@@ -301,6 +332,12 @@ class PgAuditStore:
         if version > SCHEMA_VERSION:
             conn.close()
             raise _newer(self.path, version)
+        if version < SCHEMA_VERSION:
+            conn.close()
+            raise AuditError(
+                f"The audit log on {self.path} has schema {version}, older than this credit-tui's "
+                f"{SCHEMA_VERSION}; an administrator upgrades it with `credit-tui audit init --db URL`."
+            )
         return conn
 
     def _no_rights(self) -> AuditError:
@@ -357,81 +394,46 @@ class PgAuditStore:
         with self._lock:
             self._drop()
 
-    def __enter__(self) -> PgAuditStore:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
     # -- writing --------------------------------------------------------------------------------
 
-    def record(
-        self,
-        *,
-        advisor: str,
-        client_id: int,
-        bundle_id: str,
-        threshold: float,
-        pd: float,
-        model_decision: str,
-        final_decision: str,
-        input_hash: str,
-        reasons: Sequence[str] = (),
-        justification: str = "",
-        corrects: int | None = None,
-        request_id: uuid.UUID | None = None,
-        override_code: str = "",
-        terms: str = "",
-    ) -> DecisionRecord:
-        """Record one decision through the server's function; return it once committed.
+    def _append(self, request: DecisionRequest) -> DecisionRecord:
+        """Record one checked decision through the server's function; return it once durable.
 
-        ``advisor`` is checked like on a single desk but not sent: the server records its ``session_user``.
-        Pass the same ``request_id`` to retry after a lost connection (the decision is recorded once).
+        ``request.advisor`` is not sent: the server records its ``session_user``. The decision's
+        transaction commits without waiting for the disk, so the chain lock is released at once; it is
+        acknowledged once a flush covers it (:func:`_durably`). Retrying with the same ``request_id``
+        after a lost connection records the decision once.
 
         Raises:
-            DecisionError: When the decision is invalid (checked here and again by the server).
-            AuditError: When the server cannot be reached or was lost: nothing was recorded, retry.
+            DecisionError: When the server refuses the decision.
+            AuditError: When the server cannot be reached or was lost: nothing is acknowledged, retry.
         """
-        checked = checked_decision(
-            advisor=advisor,
-            client_id=client_id,
-            bundle_id=bundle_id,
-            threshold=threshold,
-            pd=pd,
-            model_decision=model_decision,
-            final_decision=final_decision,
-            justification=justification,
-            reasons=reasons,
-            input_hash=input_hash,
-            override_code=override_code,
-            terms=terms,
-        )
+        r = request
         params = (
-            checked.client_id,
-            bundle_id,
-            checked.threshold,
-            checked.pd,
-            model_decision,
-            final_decision,
-            pack_justification(checked.justification, override_code, terms),
-            json.dumps(list(checked.reasons), ensure_ascii=False),
-            input_hash,
-            None if corrects is None else int(corrects),
-            request_id or uuid.uuid4(),
+            r.client_id,
+            r.bundle_id,
+            r.threshold,
+            r.pd,
+            r.model_decision,
+            r.final_decision,
+            r.justification,
+            json.dumps(list(r.reasons), ensure_ascii=False),
+            r.input_hash,
+            r.corrects,
+            r.request_id or uuid.uuid4(),
+            r.override_code,
+            r.terms,
         )
-        columns = ", ".join(_DECISION_COLUMNS)
+        marks = ", ".join(["%s"] * len(params))
         with self._session("the decision was not recorded") as conn:
-            row = conn.execute(
-                f"SELECT {columns} FROM credit_audit.record_decision("
-                "%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                params,
-            ).fetchone()
-        assert row is not None
+            row = _durably(conn, "record_decision", _DECISION_COLUMNS, marks, params)
         self.recorded_pending[int(row[0])] = bool(row[_DECISION_COLUMNS.index("pending")])
-        return _record(row)
+        return _record(row, self._packed_until)
 
     def review(self, decision_id: int, verdict: str, justification: str) -> Review:
         """Approve or reject a pending decision (the caller's role must be a supervisor, not its advisor).
+
+        Recorded like a decision (:func:`_durably`): returned once on disk.
 
         Raises:
             DecisionError: When the server refuses (not a supervisor, own decision, not pending, ...).
@@ -439,12 +441,9 @@ class PgAuditStore:
         """
         if verdict not in _VERDICTS:
             raise DecisionError(f"A verdict is APPROVED or REJECTED, not {verdict!r}.")
+        params = (int(decision_id), verdict, justification.strip())
         with self._session("the review was not recorded") as conn:
-            row = conn.execute(
-                f"SELECT {', '.join(_REVIEW_COLUMNS)} FROM credit_audit.review_decision(%s, %s, %s)",
-                (int(decision_id), verdict, justification.strip()),
-            ).fetchone()
-        assert row is not None
+            row = _durably(conn, "review_decision", _REVIEW_COLUMNS, "%s, %s, %s", params)
         return _review(row)
 
     # -- reading --------------------------------------------------------------------------------
@@ -455,30 +454,7 @@ class PgAuditStore:
         )
         with self._session("nothing was read") as conn:
             rows = conn.execute(sql.encode(), tuple(params)).fetchall()
-        return [_record(row) for row in rows]
-
-    def get(self, record_id: int) -> DecisionRecord | None:
-        """The record with this id, or None."""
-        found = self._select("WHERE id = %s", (int(record_id),))
-        return found[0] if found else None
-
-    def latest_for(self, client_id: int) -> DecisionRecord | None:
-        """The client's most recent record, or None."""
-        found = self._select("WHERE client_id = %s", (int(client_id),), "DESC LIMIT 1")
-        return found[0] if found else None
-
-    def decisions(
-        self,
-        client_id: int | None = None,
-        advisor: str | None = None,
-        since: Any = None,
-        until: Any = None,
-        final_decision: str | None = None,
-        override: bool | None = None,
-    ) -> list[DecisionRecord]:
-        """Records matching every given filter, oldest first (see :meth:`AuditStore.decisions`)."""
-        where, params = decision_filters("%s", client_id, advisor, since, until, final_decision, override)
-        return self._select(where, params)
+        return [_record(row, self._packed_until) for row in rows]
 
     def advisors(self) -> list[str]:
         """Every advisor who recorded a decision, sorted."""
@@ -494,13 +470,10 @@ class PgAuditStore:
             row = conn.execute("SELECT count(*) FROM credit_audit.decisions").fetchone()
         return int(row[0]) if row else 0
 
-    def head(self) -> tuple[int, str]:
-        """Id and hash of the newest decision ((0, GENESIS_HASH) when empty): an anchor for :meth:`verify`."""
-        with self._session("nothing was read") as conn:
-            row = conn.execute(
-                "SELECT id, hash FROM credit_audit.decisions ORDER BY id DESC LIMIT 1"
-            ).fetchone()
-        return (0, GENESIS_HASH) if row is None else (int(row[0]), str(row[1]))
+    def review_head(self) -> tuple[int, str]:
+        """Id and hash of the newest supervisor's review ((0, GENESIS_HASH) when none): an anchor."""
+        reviews = self._reviews("DESC LIMIT 1")
+        return (0, GENESIS_HASH) if not reviews else (reviews[0].id, reviews[0].hash)
 
     def status(self, record_id: int) -> str:
         """The four-eyes status: final, pending (waits for a supervisor), approved or rejected."""
@@ -523,16 +496,27 @@ class PgAuditStore:
 
     def reviews(self) -> list[Review]:
         """Every supervisor's review, oldest first."""
+        return self._reviews()
+
+    def _reviews(self, suffix: str = "") -> list[Review]:
         with self._session("nothing was read") as conn:
             rows = conn.execute(
-                f"SELECT {', '.join(_REVIEW_COLUMNS)} FROM credit_audit.reviews ORDER BY id"
+                f"SELECT {', '.join(_REVIEW_COLUMNS)} FROM credit_audit.reviews ORDER BY id {suffix}".encode()
             ).fetchall()
         return [_review(row) for row in rows]
 
     # -- checking -------------------------------------------------------------------------------
 
-    def verify(self, anchor: tuple[int, str] | None = None) -> VerifyResult:
-        """Recompute the decisions chain (and the reviews chain) from one consistent snapshot."""
+    def verify(
+        self, anchor: tuple[int, str] | None = None, review_anchor: tuple[int, str] | None = None
+    ) -> VerifyResult:
+        """Recompute the decisions chain and the reviews chain from one consistent snapshot.
+
+        Args:
+            anchor: An earlier :meth:`head` that must still be there unchanged.
+            review_anchor: An earlier :meth:`review_head` that must still be there unchanged (detects
+                supervisors' reviews deleted or rewritten).
+        """
 
         def as_text(columns: Sequence[str]) -> str:
             return ", ".join(f"{c}::text" if c in _TEXT_CASTS else c for c in columns)
@@ -540,44 +524,26 @@ class PgAuditStore:
         with self._session("nothing was checked") as conn, conn.transaction():
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
             conn.execute("SET LOCAL extra_float_digits = 1")
-            decisions = conn.execute(
-                f"SELECT {as_text(_DECISION_COLUMNS)} FROM credit_audit.decisions d ORDER BY d.id".encode()
-            ).fetchall()
-            reviews = conn.execute(
-                f"SELECT {as_text(_REVIEW_COLUMNS)} FROM credit_audit.reviews r ORDER BY r.id".encode()
-            ).fetchall()
+            decisions, reviews = (
+                conn.execute(
+                    f"SELECT {as_text(columns)} FROM credit_audit.{table} t ORDER BY t.id".encode()
+                ).fetchall()
+                for table, columns in (("decisions", _DECISION_COLUMNS), ("reviews", _REVIEW_COLUMNS))
+            )
         result = _verify_rows(iter(decisions), anchor, _DECISION_COLUMNS, decision_hash)
         if not result.ok:
             return result
-        checked = _verify_rows(iter(reviews), None, _REVIEW_COLUMNS, review_hash)
-        if not checked.ok:
-            return VerifyResult(
-                False,
-                result.checked,
-                None,
-                f"Supervisors' reviews: {checked.message}",
-                result.head_id,
-                result.head_hash,
-            )
+        checked = _verify_rows(iter(reviews), review_anchor, _REVIEW_COLUMNS, review_hash)
         ids = {int(row[0]) for row in decisions}
         orphan = next((int(row[1]) for row in reviews if int(row[1]) not in ids), None)
-        if orphan is not None:
-            return VerifyResult(
-                False,
-                result.checked,
-                orphan,
-                f"A review refers to record {orphan}, which is missing.",
-                0,
-                GENESIS_HASH,
-            )
-        return VerifyResult(
-            True,
-            result.checked,
-            None,
-            f"{result.message[:-1]}; {len(reviews)} supervisor review{'s' if len(reviews) != 1 else ''} "
-            "chain intact.",
-            result.head_id,
-            result.head_hash,
+        if not checked.ok or orphan is not None:
+            why = f"A review refers to record {orphan}, which is missing." if checked.ok else checked.message
+            return replace(result, ok=False, first_broken_id=orphan, message=f"Supervisors' reviews: {why}")
+        count = len(reviews)
+        return replace(
+            result,
+            message=f"{result.message[:-1]}; the chain of its {count} supervisor review"
+            f"{'s' if count != 1 else ''} holds too (newest review {checked.head_id}).",
         )
 
     def protections_intact(self) -> bool:
@@ -622,8 +588,9 @@ class PgAuditStore:
         return write_csv(Path(out), [*DecisionRecord.__dataclass_fields__, *extra], rows())
 
 
-#: Until the server schema has columns for them, the reason code and the terms decided on ride at the end
-#: of the justification (one line: the server refuses control characters), hashed and chained with it.
+#: Schema 1 had no columns for them: the reason code and the terms decided on rode at the end of the
+#: justification (one line: the server refuses control characters), hashed and chained with it. Schema 2
+#: has real columns; records written before the upgrade are still read back from their justification.
 _PACK_OPEN: Final = " ⟦credit-tui "
 _PACK_CLOSE: Final = "⟧"
 
@@ -650,40 +617,51 @@ def unpack_justification(text: str) -> tuple[str, str, str]:
         return text, "", ""
 
 
-def _record(row: Sequence[Any]) -> DecisionRecord:
-    data = dict(zip(_DECISION_COLUMNS, row, strict=True))
-    justification, override_code, terms = unpack_justification(str(data["justification"]))
-    reasons = json.loads(str(data["reasons"]))
-    return DecisionRecord(
-        id=int(data["id"]),
-        time=str(data["time"]),
-        advisor=str(data["advisor"]),
-        client_id=int(data["client_id"]),
-        bundle_id=str(data["bundle_id"]),
-        threshold=float(data["threshold"]),
-        pd=float(data["pd"]),
-        model_decision=str(data["model_decision"]),
-        final_decision=str(data["final_decision"]),
-        override=bool(data["override"]),
-        justification=justification,
-        reasons=tuple(str(r) for r in reasons) if isinstance(reasons, list) else (str(reasons),),
-        input_hash=str(data["input_hash"]),
-        corrects=None if data["corrects"] is None else int(data["corrects"]),
-        prev_hash=str(data["prev_hash"]),
-        hash=str(data["hash"]),
-        override_code=override_code,
-        terms=terms,
+def _durably(
+    conn: psycopg.Connection[Any], function: str, columns: Sequence[str], marks: str, params: Sequence[Any]
+) -> tuple[Any, ...]:
+    """Call ``credit_audit.FUNCTION(params)`` and return its row once it is on disk, in one round trip.
+
+    ``BEGIN; SET LOCAL synchronous_commit = off; SELECT ... FROM FUNCTION(...); COMMIT;`` then
+    ``SELECT credit_audit.confirm_durable()``: the function's transaction releases the chain lock without
+    waiting for the disk; the confirm, a second transaction with a synchronous commit, returns once the
+    WAL is flushed past the first one's commit record (see the module docstring). One simple query
+    holding both: parameters are bound by psycopg on the client side.
+
+    Raises:
+        psycopg.Error: As the server raised it (an error before COMMIT is rolled back here).
+    """
+    import psycopg
+
+    sql = (
+        f"BEGIN; SET LOCAL synchronous_commit = off; SELECT {', '.join(columns)} "
+        f"FROM credit_audit.{function}({marks}); COMMIT; SELECT credit_audit.confirm_durable()"
     )
+    try:
+        cursor = psycopg.ClientCursor(conn).execute(sql.encode(), params)
+    except psycopg.Error:
+        if conn.info.transaction_status == psycopg.pq.TransactionStatus.INERROR:
+            with contextlib.suppress(psycopg.Error):  # the server stopped at the error, before COMMIT
+                conn.execute("ROLLBACK")
+        raise
+    cursor.nextset()  # past BEGIN
+    cursor.nextset()  # past SET
+    row = cursor.fetchone()
+    confirmed = cursor.nextset() and cursor.nextset() and cursor.fetchone()  # past COMMIT
+    if row is None or not confirmed:
+        raise psycopg.OperationalError(f"credit_audit.{function} returned no row or was not confirmed")
+    return tuple(row)
+
+
+def _record(row: Sequence[Any], packed_until: int) -> DecisionRecord:
+    data = dict(zip(_DECISION_COLUMNS, row, strict=True))
+    if not data["override_code"] and not data["terms"] and int(data["id"]) <= packed_until:  # schema 1
+        data["justification"], data["override_code"], data["terms"] = unpack_justification(
+            str(data["justification"])
+        )
+    return record_from_columns(data)
 
 
 def _review(row: Sequence[Any]) -> Review:
     data = dict(zip(_REVIEW_COLUMNS, row, strict=True))
-    return Review(
-        id=int(data["id"]),
-        decision_id=int(data["decision_id"]),
-        time=str(data["time"]),
-        approver=str(data["approver"]),
-        verdict=str(data["verdict"]),
-        justification=str(data["justification"]),
-        hash=str(data["hash"]),
-    )
+    return Review(**{name: data[name] for name in Review.__dataclass_fields__})

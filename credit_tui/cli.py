@@ -1,11 +1,11 @@
 """The ``credit-tui`` command: parse arguments, start loading, run the app.
 
-Loading starts in background threads while Textual is imported, in two stages: the application rows
-(all the client list needs), then the history aggregates (read from the cache, or built in a child
-process). The bundle is always verified before the app starts; the portfolio too when both stages end
-within a short grace period (any demo-sized file), so a bad bundle or clients file is one line on stderr
-and exit code 2, never a traceback. A larger portfolio finishes loading behind the first screen (the list
-first, its history and scores later), and a late failure still ends with that line and code 2.
+Loading starts in background threads while Textual is imported: the application rows (all the client
+list needs) and, at the same time, the history aggregates (read from the cache, or built in a child
+process). The bundle is always verified before the app starts; the portfolio too when both end within a
+short grace period (any demo-sized file), so a bad bundle or clients file is one line on stderr and exit
+code 2, never a traceback. A larger portfolio finishes loading behind the first screen (the list first,
+its history and scores later), and a late failure still ends with that line and code 2.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from credit_tui.audit_log import AuditLog
     from credit_tui.config import DeskConfig
     from credit_tui.services import HistoryLoader, Services
-    from trainer.portfolio import Portfolio
+    from trainer.portfolio import HistoryAggregates, Portfolio
     from trainer.scoring import Scorer
 
 T = TypeVar("T")
@@ -158,15 +158,15 @@ def _start_loading(
     trusted_keys: tuple[bytes, ...] = (),
     desk: DeskConfig | None = None,
 ) -> tuple[Future[Scorer], Future[Services], Future[Portfolio], HistoryLoader]:
-    """Verify the bundle and read the application rows in parallel threads, then add the history.
+    """Verify the bundle, read the application rows and aggregate the history in parallel threads.
 
     Returns the futures of the scorer, of the services without history (the first screen) and of the
-    portfolio with its history (aggregated on the manifest's hint as soon as the rows are read), and the
-    app's history loader, which waits for the latter.
+    portfolio with its history (aggregated on the manifest's hint from the start, while the rows are
+    read), and the app's history loader, which waits for the latter.
     """
     from credit_tui.services import (
         Services,
-        add_history,
+        aggregate_history,
         load_applications,
         load_scorer,
         manifest_history_tables,
@@ -174,6 +174,8 @@ def _start_loading(
     )
 
     hint = manifest_history_tables(model)
+    # The history first: on a cold cache its aggregation (a child process) is the long pole.
+    aggregates_future: Future[HistoryAggregates] = _in_background(aggregate_history, clients, hint)
     scorer_future: Future[Scorer] = _in_background(load_scorer, model, trusted_keys)
     applications_future: Future[Portfolio] = _in_background(load_applications, clients)
 
@@ -184,7 +186,7 @@ def _start_loading(
         return Services(scorer, applications_future.result(), advisor, audit, desk or DeskConfig())
 
     def history() -> Portfolio:
-        return add_history(applications_future.result(), hint)
+        return applications_future.result().with_aggregates(aggregates_future.result())
 
     services_future: Future[Services] = _in_background(services)
     history_future: Future[Portfolio] = _in_background(history)

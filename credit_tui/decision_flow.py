@@ -11,7 +11,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from credit_tui.audit import AuditError, DecisionError, input_row_hash, needs_justification
+from credit_tui.audit import (
+    AuditError,
+    DecisionError,
+    DecisionRequest,
+    input_row_hash,
+    needs_justification,
+)
 from credit_tui.counter_offer import Terms
 from trainer.decision import Decision
 
@@ -130,22 +136,23 @@ def record_decision(
             f"The model now says {explanation.decision} for client {draft.client_id}, not "
             f"{draft.model_decision}; close this dialog and decide again."
         )
-    retry_safe: dict[str, Any] = {"request_id": draft.request_id} if store.team else {}
     return store.record(
-        **retry_safe,
-        advisor=services.advisor,
-        client_id=draft.client_id,
-        bundle_id=str(scorer.bundle.model_id),
-        threshold=scorer.threshold,
-        pd=explanation.pd,
-        model_decision=explanation.decision,
-        final_decision=draft.final_decision,
-        input_hash=draft.input_hash,
-        reasons=scorer.reasons(explanation),
-        justification=justification,
-        corrects=None if draft.previous is None else draft.previous.id,
-        override_code=override_code if draft.needs_justification else "",
-        terms=Terms.from_whatif(draft.row, draft.whatif, services.desk.product).to_json()
-        if draft.whatif
-        else "",
+        DecisionRequest(
+            advisor=services.advisor,
+            client_id=draft.client_id,
+            bundle_id=str(scorer.bundle.model_id),
+            threshold=scorer.threshold,
+            pd=explanation.pd,
+            model_decision=explanation.decision,
+            final_decision=draft.final_decision,
+            input_hash=draft.input_hash,
+            reasons=scorer.reasons(explanation),
+            justification=justification,
+            corrects=None if draft.previous is None else draft.previous.id,
+            override_code=override_code if draft.needs_justification else "",
+            terms=Terms.from_whatif(draft.row, draft.whatif, services.desk.product).to_json()
+            if draft.whatif
+            else "",
+            request_id=draft.request_id,
+        )
     )

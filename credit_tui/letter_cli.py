@@ -57,15 +57,46 @@ def for_client_decisions(bundle_id: str, model: Path | None) -> bool:
     Only the manifest is read and verified (no model library). A bundle other than the record's says
     nothing about it: the letter is then written (the app itself refuses letters with such a model).
     """
-    from credit_tui.cli import DEMO_MODEL
+    return model_status(bundle_id, model)[0]
+
+
+def model_status(bundle_id: str, model: Path | None) -> tuple[bool, str, str]:
+    """Whether the record's model may write letters, and the release mark its letters carry.
+
+    Args:
+        bundle_id: The ``model_id`` the decision was recorded with.
+        model: The bundle folder given with ``--model`` (None: the bundled demo's).
+
+    Returns:
+        (for client decisions, model note, why): the note is "" only when ``model`` is the record's
+        bundle and its release verifies against a trusted key (the config file's, or the demo key for
+        the bundled demo), as in the app; otherwise the letter says
+        :data:`credit_tui.letter.UNRELEASED_NOTE` (a release that was not checked is never claimed) and
+        ``why`` says why, for the command's output.
+
+    Raises:
+        trainer.errors.BundleError: When the bundle does not verify, or trusted keys are configured and
+            the record's bundle is unsigned or wrongly signed (the app would refuse to run it).
+    """
+    from credit_tui.cli import DEMO_MODEL, trusted_keys_for
+    from credit_tui.letter import UNRELEASED_NOTE
     from trainer.bundle import verify_bundle
     from trainer.policy import protected_features
+    from trainer.release import check_release
+    from trainer.settings import load_settings
 
     path = model if model is not None else DEMO_MODEL
+    unchecked = f"its release was not checked: pass --model DIR of bundle {bundle_id[:12]}"
     if model is None and not (path / "manifest.json").is_file():
-        return True
+        return True, UNRELEASED_NOTE, unchecked
     manifest = verify_bundle(path)
-    return manifest.model_id != bundle_id or not protected_features(manifest.spec.names)
+    if manifest.model_id != bundle_id:
+        return True, UNRELEASED_NOTE, unchecked
+    release = check_release(path, trusted_keys_for(path, load_settings().trusted_keys))
+    allowed = not protected_features(manifest.spec.names)
+    if release is None:
+        return allowed, UNRELEASED_NOTE, f"bundle {bundle_id[:12]} is not signed by a trusted release key"
+    return allowed, "", ""
 
 
 def letter_main(argv: list[str]) -> int:
@@ -107,12 +138,14 @@ def letter_main(argv: list[str]) -> int:
             )
         if (refusal := pending_refusal(record, status)) is not None:
             return _error(refusal)
-        allowed = for_client_decisions(record.bundle_id, args.model)
-        md_path, html_path = write_record_letter(out_dir, record, desk, for_client_decisions=allowed)
+        allowed, note, why = model_status(record.bundle_id, args.model)
+        md_path, html_path = write_record_letter(
+            out_dir, record, desk, for_client_decisions=allowed, model_note=note
+        )
     except UserError as exc:
         return _error(str(exc))
     print(
         f"Wrote the {record.final_decision} letter of decision #{record.id} for client {record.client_id}: "
-        f"{md_path} and {html_path}"
+        f"{md_path} and {html_path}{f' (marked UNRELEASED MODEL: {why})' if note else ''}"
     )
     return EXIT_OK

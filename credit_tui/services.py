@@ -20,7 +20,7 @@ from credit_tui.config import DeskConfig
 
 if TYPE_CHECKING:
     from credit_tui.audit_log import AuditLog
-    from trainer.portfolio import Portfolio
+    from trainer.portfolio import HistoryAggregates, Portfolio
     from trainer.scoring import Scorer
 
 
@@ -105,6 +105,16 @@ def load_applications(clients: Path) -> Portfolio:
     from trainer.portfolio import Portfolio
 
     return Portfolio.load_applications(clients)
+
+
+def aggregate_history(clients: Path, tables: tuple[str, ...] | None) -> HistoryAggregates:
+    """The history tables beside a clients file (``tables``, or all found) aggregated, from the cache.
+
+    Needs nothing from the clients file itself, so it runs while the application rows are read.
+    """
+    from trainer.portfolio import aggregate_history_beside
+
+    return aggregate_history_beside(Path(clients).parent, tables, cache=True)
 
 
 def add_history(portfolio: Portfolio, tables: tuple[str, ...] | None) -> Portfolio:

@@ -173,7 +173,8 @@ class TeamLog:
             "SET session_replication_role = replica; "
             "TRUNCATE credit_audit.reviews, credit_audit.decisions; "
             "DELETE FROM credit_audit.meta; "
-            "INSERT INTO credit_audit.meta VALUES ('schema_version', '1'), ('four_eyes_pd', '0.5')",
+            "INSERT INTO credit_audit.meta VALUES "
+            "('schema_version', '2'), ('four_eyes_pd', '0.5'), ('packed_until', '0')",
             "credit",
         )
         return "credit"

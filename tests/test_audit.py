@@ -535,13 +535,18 @@ def test_any_single_edited_row_is_detected_at_its_id(chain_file: Path, target: i
     assert result.message.startswith(f"Record {target}")
 
 
+def _newest(conn: sqlite3.Connection) -> tuple[int, str]:
+    """(id, hash) of the newest record: an anchor taken before the tampering."""
+    row = conn.execute("SELECT id, hash FROM decisions ORDER BY id DESC LIMIT 1").fetchone()
+    return int(row[0]), str(row[1])
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(target=st.integers(1, N_RECORDS))
 def test_any_single_deleted_row_is_detected(chain_file: Path, target: int) -> None:
     with tempfile.TemporaryDirectory() as directory:
         anchor_raw = _tampered_copy(chain_file, directory)
-        anchor_row = anchor_raw.execute("SELECT id, hash FROM decisions ORDER BY id DESC LIMIT 1").fetchone()
-        anchor = (int(anchor_row[0]), str(anchor_row[1]))
+        anchor = _newest(anchor_raw)
         anchor_raw.execute("DELETE FROM decisions WHERE id = ?", (target,))
         anchor_raw.close()
         plain = _verify(directory)
@@ -593,7 +598,7 @@ def test_edit_with_recomputed_hash_breaks_the_next_link(chain_file: Path, target
 
     with tempfile.TemporaryDirectory() as directory:
         raw = _tampered_copy(chain_file, directory)
-        anchor_row = raw.execute("SELECT id, hash FROM decisions ORDER BY id DESC LIMIT 1").fetchone()
+        anchor = _newest(raw)
         row = raw.execute(f"SELECT {', '.join(_COLUMNS)} FROM decisions WHERE id = ?", (target,)).fetchone()
         content = dict(zip(_COLUMNS, row, strict=True))
         content["final_decision"] = "ACCEPT" if content["final_decision"] == "REFUSE" else "REFUSE"
@@ -605,7 +610,7 @@ def test_edit_with_recomputed_hash_breaks_the_next_link(chain_file: Path, target
         )
         raw.close()
         plain = _verify(directory)
-        anchored = _verify(directory, (int(anchor_row[0]), str(anchor_row[1])))
+        anchored = _verify(directory, anchor)
     if target < N_RECORDS:
         assert not plain.ok and plain.first_broken_id == target + 1, plain.message
     else:
@@ -743,12 +748,26 @@ def test_anchor_and_verify_anchor_commands(
     assert audit_main(["anchor", "--audit-db", backend.target]) == 0
     captured = capsys.readouterr()
     line = captured.out.strip()
-    assert line.startswith(f"{N_SMALL}:") and len(line.split(":")[1]) == 64
+    decisions_head, *reviews_head = line.split(",")  # the team log adds the reviews' head
+    assert reviews_head == ([f"0:{GENESIS_HASH}"] if backend.name == "postgres" else [])
+    assert decisions_head.startswith(f"{N_SMALL}:") and len(decisions_head.split(":")[1]) == 64
     assert f"{N_SMALL} records" in captured.err
-    head_hash = line.split(":")[1]
+    head_hash = decisions_head.split(":")[1]
     assert audit_main(["verify", "--audit-db", backend.target, "--anchor", line]) == 0
     assert audit_main(["verify", "--audit-db", backend.target, "--anchor", head_hash]) == 0
     capsys.readouterr()
+    assert (
+        audit_main(
+            ["verify", "--audit-db", backend.target, "--anchor", f"{line},2:{head_hash},3:{head_hash}"]
+        )
+        == 2
+    )
+    assert "more than two parts" in capsys.readouterr().err
+    assert (
+        audit_main(["verify", "--audit-db", backend.target, "--anchor", f"{decisions_head},3:{head_hash}"])
+        == 2
+    )
+    assert "review" in capsys.readouterr().err  # no such review (SQLite: no reviews at all)
     backend.raw("DELETE FROM decisions WHERE id = ?", (N_SMALL,))
     assert audit_main(["verify", "--audit-db", backend.target, "--anchor", head_hash]) == 2
     err = capsys.readouterr().err

@@ -105,6 +105,7 @@ def test_server_refuses_update_delete_insert_and_forged_names(team_log: TeamLog,
         "TRUNCATE credit_audit.decisions, credit_audit.reviews",
         "INSERT INTO credit_audit.decisions SELECT * FROM credit_audit.decisions",
         "UPDATE credit_audit.meta SET value = '0.99' WHERE key = 'four_eyes_pd'",
+        "DELETE FROM credit_audit.confirmations",
         "SET ROLE bob",
         "SET SESSION AUTHORIZATION bob",
         "SELECT * FROM credit_audit.review_decision(1, 'APPROVED', 'approving it myself')",
@@ -177,7 +178,7 @@ def test_audit_init_command(team_log: TeamLog, capsys: pytest.CaptureFixture[str
     server = team_log.server
     server.sql("CREATE DATABASE fresh_init")
     assert audit_main(["init", "--db", team_log.url("alice", "fresh_init")]) == 2
-    assert "may not create the audit log" in capsys.readouterr().err
+    assert "may not create or upgrade the audit log" in capsys.readouterr().err
     assert audit_main(["init", "--db", server.admin_url("fresh_init"), "--four-eyes-pd", "0.4"]) == 0
     assert "four-eyes above PD 0.4" in capsys.readouterr().out
     assert audit_main(["init", "--db", server.admin_url("fresh_init")]) == 0
@@ -187,6 +188,38 @@ def test_audit_init_command(team_log: TeamLog, capsys: pytest.CaptureFixture[str
         assert (
             bob.status(decide(bob, pd=0.45, model_decision="REFUSE", final_decision="REFUSE").id) == "pending"
         )
+
+
+def test_anchor_covers_the_supervisors_reviews(
+    team_log: TeamLog, db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = team_log.url("alice", db)
+    with PgAuditStore(url) as alice, PgAuditStore(team_log.url("sue", db)) as sue:
+        for client in (1, 2, 3):
+            pending = decide(
+                alice, client_id=client, pd=0.7, model_decision="REFUSE", final_decision="REFUSE"
+            )
+            sue.review(pending.id, "APPROVED", f"income proof {client} checked")
+    assert audit_main(["anchor", "--audit-db", url]) == 0
+    line = capsys.readouterr().out.strip()
+    decisions_only = line.split(",")[0]
+    assert line.startswith("3:") and ",3:" in line
+    assert audit_main(["verify", "--audit-db", url, "--anchor", line]) == 0
+    admin = "SET session_replication_role = replica; SET search_path = credit_audit; "
+    team_log.server.sql(admin + "DELETE FROM reviews WHERE id = 3", db)  # the newest review
+    assert audit_main(["verify", "--audit-db", url]) == 0  # a shorter chain holds in itself...
+    assert audit_main(["verify", "--audit-db", url, "--anchor", decisions_only]) == 0  # old anchors work
+    capsys.readouterr()
+    assert audit_main(["verify", "--audit-db", url, "--anchor", line]) == 2  # ...the anchor sees it
+    assert "Supervisors' reviews: Record 3 of the anchor is missing" in capsys.readouterr().err
+    team_log.server.sql(  # put a rejection in its place, the reviews chain rewritten to match
+        admin + "INSERT INTO reviews SELECT 3, 3, time, approver, 'REJECTED', justification, hash, '' "
+        "FROM reviews WHERE id = 2; UPDATE reviews r SET hash = review_hash(r) WHERE id = 3",
+        db,
+    )
+    assert audit_main(["verify", "--audit-db", url]) == 0
+    assert audit_main(["verify", "--audit-db", url, "--anchor", line]) == 2
+    assert "no longer matches the anchor" in capsys.readouterr().err
 
 
 WRITER = textwrap.dedent(
@@ -236,14 +269,21 @@ def test_concurrent_advisors_get_one_gap_free_chain(team_log: TeamLog, db: str) 
 
 
 def test_immediate_server_stop_loses_no_acknowledged_decision(team_log: TeamLog, db: str) -> None:
-    team_log.server.sql("CHECKPOINT")  # recovery then replays only this test's writes
-    procs = _writers(team_log, db, n=3, count=2000)
-    first = procs[0].stdout.readline()  # type: ignore[union-attr]  # writers are up and recording
-    time.sleep(0.3)
-    team_log.server.stop("immediate")
-    acked = [first.split()]
-    acked += [line.split() for proc in procs for line in proc.communicate(timeout=120)[0].splitlines()]
-    team_log.server.start()
+    server = team_log.server
+    server.sql("CHECKPOINT")  # recovery then replays only this test's writes
+    # Decisions commit without waiting for the disk; the acknowledgement waits for the confirm's flush,
+    # even for a role whose own default is asynchronous commit.
+    server.sql("ALTER ROLE bob SET synchronous_commit = off")
+    try:
+        procs = _writers(team_log, db, n=3, count=2000)
+        first = procs[0].stdout.readline()  # type: ignore[union-attr]  # writers are up and recording
+        time.sleep(0.3)
+        server.stop("immediate")
+        acked = [first.split()]
+        acked += [line.split() for proc in procs for line in proc.communicate(timeout=120)[0].splitlines()]
+        server.start()
+    finally:
+        server.sql("ALTER ROLE bob RESET synchronous_commit")
     assert len(acked) > 3, "too few decisions were acknowledged before the stop"
     with PgAuditStore(team_log.url("alice", db)) as store:
         stored = {r.id: r.hash for r in store.decisions()}
@@ -269,3 +309,65 @@ def test_schema_decision_checks_come_from_the_enum() -> None:
     assert sql_in_check("model_decision", MODEL_DECISIONS) in text
     assert sql_in_check("final_decision", FINAL_DECISIONS) in text
     assert "_check}" not in text
+
+
+def test_audit_init_upgrades_a_schema_1_log_and_old_records_keep_their_hashes(
+    team_log: TeamLog, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from credit_tui.audit import input_row_hash
+    from credit_tui.audit_pg import pack_justification, schema_sql
+
+    server = team_log.server
+    server.sql("CREATE DATABASE schema_one")
+    with psycopg.connect(server.admin_url("schema_one"), autocommit=True) as admin:  # today's `audit init`
+        admin.execute(schema_sql(1).encode())
+        admin.execute("INSERT INTO credit_audit.meta VALUES ('schema_version', '1'), ('four_eyes_pd', '0.5')")
+    url = team_log.url("alice", "schema_one")
+    terms = '{"amount":150000,"months":36}'
+    with psycopg.connect(url, autocommit=True) as alice:  # what schema-1 clients sent
+        for client, model, final, code in (
+            (1, "ACCEPT", "ACCEPT", ""),
+            (2, "REFUSE", "ACCEPT", "collateral"),
+        ):
+            alice.execute(
+                "SELECT credit_audit.record_decision(%s, 'b', 0.3, 0.2, %s, %s, %s, '[]', %s, NULL, %s)",
+                (
+                    client,
+                    model,
+                    final,
+                    pack_justification("guarantor deed signed" if code else "", code, terms if code else ""),
+                    input_row_hash({"c": client}),
+                    uuid.uuid4(),
+                ),
+            )
+        before = alice.execute("SELECT id, hash FROM credit_audit.decisions ORDER BY id").fetchall()
+    with pytest.raises(AuditError, match="has schema 1, older than"):
+        PgAuditStore(url)  # this version does not write to a schema-1 log
+    assert audit_main(["init", "--db", server.admin_url("schema_one")]) == 0
+    assert "Upgraded the audit log" in capsys.readouterr().out
+    with PgAuditStore(url) as store:
+        old = store.get(2)
+        assert old is not None and (old.override_code, old.terms) == ("collateral", terms)
+        assert old.justification == "guarantor deed signed"
+        new = decide(
+            store,
+            client_id=3,
+            model_decision="REFUSE",
+            final_decision="ACCEPT",
+            terms=terms,
+            justification="guarantor deed signed",
+        )
+        assert (new.override_code, new.terms) == ("collateral", terms) and store.get(3) == new
+        assert store.verify().ok and store.status(3) == "pending"  # four-eyes level kept
+        after = {r.id: r.hash for r in store.decisions()}
+        assert all(after[i] == h for i, h in before)
+        out = tmp_path / "upgraded.csv"
+        assert store.export_csv(out) == 3
+    with psycopg.connect(url, autocommit=True) as alice:
+        row = alice.execute(
+            "SELECT override_code, terms, justification FROM credit_audit.decisions WHERE id = 3"
+        )
+        assert row.fetchone() == ("collateral", terms, "guarantor deed signed")  # real columns now
+    assert "collateral" in out.read_text(encoding="utf-8")
+    assert audit_main(["init", "--db", server.admin_url("schema_one")]) == 0
+    assert "already exists (schema 2)" in capsys.readouterr().out

@@ -103,6 +103,10 @@ def test_encode_category_single_and_batch_agree() -> None:
     single = [float(encode_category(np.array([v], dtype=object), levels)[0]) for v in values]
     np.testing.assert_array_equal(batch, [1.0, np.nan, 0.0, np.nan])
     np.testing.assert_array_equal(batch, single)
+    # text read from a file arrives as a pandas categorical: encoded through its codes, same values
+    categorical = pd.Series(values, dtype="category")
+    np.testing.assert_array_equal(encode_category(categorical, levels), batch)
+    np.testing.assert_array_equal(encode_category(categorical.iloc[1:2], levels), [np.nan])
 
 
 def history_tables() -> dict[str, pd.DataFrame]:

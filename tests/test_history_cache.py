@@ -22,7 +22,7 @@ def data(synth_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pa
 
 
 def cached_files(tmp_path: Path) -> list[Path]:
-    return sorted((tmp_path / "cache").glob("history_features.*.parquet"))
+    return sorted((tmp_path / "cache").glob("history_features.*.arrow"))
 
 
 def test_cached_history_equals_fresh_aggregation(data: Path, tmp_path: Path) -> None:
@@ -122,3 +122,31 @@ def test_with_history_reports_a_broken_history_table(data: Path) -> None:
     (data / "bureau.csv").write_text("SK_ID_CURR,SK_ID_BUREAU\n1,2\n")
     with pytest.raises(DataError, match="bureau"):
         rows.with_history(cache=True)
+
+
+def test_a_first_build_hashes_the_files_beside_the_aggregation(
+    data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(history_cache, "CONTENT_HASH_LIMIT", 0)  # every file's digest is remembered
+    paths = {name: data / f"{name}.csv" for name in ("bureau", "previous_application")}
+    folder = tmp_path / "cache"
+    assert history_cache.known_cache_key(paths, folder) is None  # never hashed: no cache can exist yet
+    key = history_cache.build_and_write(paths, folder)
+    assert key == history_cache.cache_key(paths, folder) == history_cache.known_cache_key(paths, folder)
+    cached = history_cache.read_history(folder / f"history_features.{key}.arrow", paths)
+    pd.testing.assert_frame_equal(cached, build(paths))
+    (data / "bureau.csv").write_text((data / "bureau.csv").read_text() + "\n")  # new size: hash again
+    assert history_cache.known_cache_key(paths, folder) is None
+
+
+def test_the_child_never_imports_code_from_the_current_folder(
+    data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    planted = tmp_path / "cwd" / "trainer"
+    planted.mkdir(parents=True)
+    marker = tmp_path / "imported"
+    (planted / "__init__.py").write_text(f"open({str(marker)!r}, 'w').close()\n")
+    monkeypatch.chdir(planted.parent)  # the advisor started the app from a folder holding "trainer/"
+    paths = {name: data / f"{name}.csv" for name in ("bureau", "previous_application")}
+    built = history_cache._build_in_child(paths, tmp_path / "cache")
+    assert built is not None and built.is_file() and not marker.exists()

@@ -184,3 +184,47 @@ def test_trainer_cli_keygen_release_and_predict_policy(
         capsys, monkeypatch, "explain", "--model", str(bundle), "--data", str(synth_dir), "--client", client
     )
     assert code == 0 and "UNRELEASED MODEL" in text, text
+
+
+def test_letter_command_marks_a_model_no_trusted_key_released(
+    bundle: Path,
+    keys: tuple[Path, bytes],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from credit_tui.audit import AuditStore, input_row_hash
+    from credit_tui.letter_cli import letter_main
+    from trainer.bundle import verify_bundle
+
+    db = tmp_path / "audit.sqlite3"
+    with AuditStore(db) as store:
+        store.record(
+            advisor="alice",
+            client_id=100001,
+            bundle_id=verify_bundle(bundle).model_id,
+            threshold=0.3,
+            pd=0.1,
+            model_decision="ACCEPT",
+            final_decision="ACCEPT",
+            input_hash=input_row_hash({"SK_ID_CURR": 100001}),
+        )
+
+    def letter(*extra: str) -> tuple[str, str]:
+        out = tmp_path / f"letters{len(list(tmp_path.glob('letters*')))}"
+        out.mkdir()
+        capsys.readouterr()
+        argv = ["--client", "100001", "--audit-db", str(db), "--out", str(out), *extra]
+        assert letter_main(argv) == 0, capsys.readouterr().err
+        return next(out.glob("*.md")).read_text(encoding="utf-8"), capsys.readouterr().out
+
+    monkeypatch.setenv("CREDIT_TUI_CONFIG", str(_config(tmp_path)))  # no trusted keys
+    text, said = letter("--model", str(bundle))
+    assert "UNRELEASED MODEL" in text and "not signed by a trusted release key" in said
+    text, said = letter()  # the demo is not the record's bundle: its release cannot be checked
+    assert "UNRELEASED MODEL" in text and "was not checked" in said
+    private, public = keys
+    release(bundle, private)
+    monkeypatch.setenv("CREDIT_TUI_CONFIG", str(_config(tmp_path, public)))
+    text, said = letter("--model", str(bundle))
+    assert "UNRELEASED" not in text and "UNRELEASED" not in said

@@ -38,17 +38,15 @@ from trainer.config import (
     DEFAULT_NUM_BOOST_ROUND,
     DEFAULT_SEED,
 )
-from trainer.data import load_data
 from trainer.errors import DataError, UserError
 from trainer.features import (
     FeatureSpec,
     feature_matrix,
     fit_feature_spec,
-    history_features,
-    history_tables_used,
 )
 from trainer.model import Matrix, Vector, choose_threshold, fit_booster, stratified_split
 from trainer.progress import ProgressReport
+from trainer.train import read_labelled_data
 
 #: Model keys accepted by ``--models``, with their display names, in the order they are run.
 MODEL_NAMES: dict[str, str] = {
@@ -105,7 +103,7 @@ def load_dataset(
     Raises:
         DataError: When the folder cannot be used or has too few defaults.
     """
-    data = load_data(data_dir, need_train=True, history=use_history)
+    data = read_labelled_data(data_dir, use_history=use_history)
     train = data.train
     if "TARGET" not in train.columns:
         raise DataError(f"application_train in {data_dir} has no TARGET column; compare needs labels.")
@@ -120,12 +118,11 @@ def load_dataset(
             f"application_train in {data_dir} needs at least 20 defaults and 20 repaid loans "
             "(after --sample) to cross-validate models."
         )
-    used = history_tables_used(data.history) if use_history else []
-    history = history_features({t: data.history[t] for t in used}) if used else None
+    used = data.history_tables
     spec = fit_feature_spec(train, used)
-    x = feature_matrix(train, history, spec)
+    x = feature_matrix(train, data.history, spec)
     ids = train["SK_ID_CURR"].to_numpy(dtype=np.int64)
-    return Dataset(x, y, ids, spec, data.fingerprint(), Path(data_dir))
+    return Dataset(x, y, ids, spec, data.fingerprint, Path(data_dir))
 
 
 def folds(y: Vector, n_folds: int, seed: int) -> list[tuple[Vector, Vector]]:

@@ -9,10 +9,11 @@ from typing import Any
 import numpy as np
 
 from trainer.bundle import load_bundle
-from trainer.data import load_data
-from trainer.features import feature_matrix, history_features, history_tables_used
+from trainer.errors import DataError
+from trainer.features import feature_matrix
 from trainer.model import ThresholdChoice, evaluate, stratified_split
 from trainer.scoring import Scorer
+from trainer.train import read_labelled_data
 
 
 @dataclass(frozen=True)
@@ -27,19 +28,22 @@ def evaluate_bundle(model: Path, data_dir: Path) -> EvaluationResult:
     """Evaluate the bundle at ``model`` on ``application_train`` of ``data_dir``.
 
     When the data is the bundle's own training data (same fingerprint) only its validation clients are
-    used, re-drawn with the recorded seed; otherwise every labelled client is.
+    used, re-drawn with the recorded seed; otherwise every labelled client is. The data is read as
+    ``trainer fit`` reads it (:func:`~trainer.train.read_labelled_data`): the needed columns only, the
+    history tables the bundle uses aggregated on DuckDB straight from their files.
     """
     bundle = load_bundle(model)
     scorer = Scorer(bundle)
-    data = load_data(data_dir, need_train=True, history=bool(bundle.spec.history_tables))
-    history_in = {t: data.history[t] for t in bundle.spec.history_tables if t in data.history}
-    used = history_tables_used(history_in)
-    history = history_features(history_in) if used else None
+    tables = bundle.spec.history_tables
+    data = read_labelled_data(data_dir, tables, use_history=bool(tables))
+    if "TARGET" not in data.train.columns:
+        raise DataError(f"application_train in {data_dir} has no TARGET column; evaluate needs labels.")
+    history = data.history
     y = data.train["TARGET"].to_numpy(dtype=np.int64)
     training = bundle.manifest.training_data
     rows = np.arange(len(y))
     title = f"Metrics on all {len(y):,} labelled clients of {data_dir}"
-    if training.fingerprint == data.fingerprint():
+    if training.fingerprint == data.fingerprint:
         settings = bundle.manifest.training
         _, rows = stratified_split(y, settings.valid_share, settings.seed)
         title = f"Metrics on the bundle's {len(rows):,} validation clients"

@@ -391,7 +391,7 @@ def aggregate_history(
 
 
 def align_history(
-    frame: pd.DataFrame, tables: Sequence[str], client_ids: Sequence[int] | None
+    frame: pd.DataFrame, tables: Sequence[str], client_ids: Sequence[int] | np.ndarray[Any, Any] | None
 ) -> pd.DataFrame:
     """Give aggregated history exactly the feature columns of ``tables`` and, if asked, these clients.
 
@@ -503,7 +503,17 @@ def fit_feature_spec(
 
 
 def encode_category(values: Any, levels: Sequence[str]) -> FloatArray:
-    """Encode category values as their position in ``levels``; missing or unseen values become NaN."""
+    """Encode category values as their position in ``levels``; missing or unseen values become NaN.
+
+    ``values`` may be anything array-like; a pandas categorical (how text columns are read) is encoded
+    through its few categories and its codes, without building one Python object per row.
+    """
+    if isinstance(getattr(values, "dtype", None), pd.CategoricalDtype):
+        categorical = pd.Categorical(values)
+        # position of each category in ``levels`` (-1: unseen), then -1 appended for missing (code -1)
+        lookup = pd.Index(list(levels), dtype=object).get_indexer(categorical.categories.astype(object))
+        positions = np.append(lookup, -1)[categorical.codes]
+        return np.where(positions < 0, np.nan, positions).astype(np.float64)
     array = np.asarray(values, dtype=object)
     if array.size == 1:
         index = {level: float(i) for i, level in enumerate(levels)}
@@ -551,7 +561,7 @@ def feature_matrix(
         name: applications[name].to_numpy(dtype=np.float64, na_value=np.nan) for name in APP_INPUT_NUMERIC
     }
     numeric = application_features(cols)
-    raw_categories = {name: applications[name].to_numpy(dtype=object) for name in spec.categories}
+    raw_categories = {name: applications[name] for name in spec.categories}
     hist_cols: dict[str, FloatArray] = {}
     if history is not None:
         aligned = history.reindex(pd.Index(applications["SK_ID_CURR"].to_numpy(dtype=np.int64)))

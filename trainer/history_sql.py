@@ -86,12 +86,20 @@ _QUERIES: dict[str, str] = {
             _null_ids
         FROM g ORDER BY SK_ID_CURR
     """,
+    # Months are counted per credit first (27 M rows -> 1.7 M credits), then summed per owner: the join
+    # with bureau then probes one row per credit instead of one per month.
     "bureau_balance": f"""
+        WITH per_credit AS (
+            SELECT SK_ID_BUREAU,
+                count(*) AS months,
+                count_if(coalesce(STATUS IN {_LATE_STATUSES}, false)) AS late
+            FROM bureau_balance GROUP BY SK_ID_BUREAU
+        )
         SELECT owner.SK_ID_CURR,
-            count(*)::DOUBLE AS BUREAU_BALANCE_MONTHS,
-            count_if(coalesce(bb.STATUS IN {_LATE_STATUSES}, false)) / count(*) AS BUREAU_BALANCE_LATE_SHARE,
-            count_if(bb.SK_ID_BUREAU IS NULL) AS _null_ids
-        FROM bureau_balance AS bb
+            sum(months)::DOUBLE AS BUREAU_BALANCE_MONTHS,
+            sum(late) / sum(months) AS BUREAU_BALANCE_LATE_SHARE,
+            sum(CASE WHEN per_credit.SK_ID_BUREAU IS NULL THEN months ELSE 0 END) AS _null_ids
+        FROM per_credit
         LEFT JOIN (SELECT SK_ID_BUREAU, SK_ID_CURR FROM bureau) AS owner USING (SK_ID_BUREAU)
         GROUP BY owner.SK_ID_CURR ORDER BY owner.SK_ID_CURR
     """,

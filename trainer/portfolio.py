@@ -3,7 +3,9 @@
 Loaded from a clients file (application rows, e.g. the real ``application_test.csv``); history tables
 found in the same folder are aggregated at load time, so scoring one client later is a lookup. A caller
 that must show the clients before their history is ready loads in two steps:
-``Portfolio.load_applications(file)`` (fast), then ``.with_history(...)``.
+``Portfolio.load_applications(file)`` (fast), then ``.with_history(...)``; or, to aggregate the history
+while the application rows are being read, :func:`aggregate_history_beside` in parallel with
+``load_applications``, then ``.with_aggregates(...)``.
 """
 
 from __future__ import annotations
@@ -22,6 +24,46 @@ from trainer.features import align_history, history_record, history_tables_used
 from trainer.history_cache import load_history_features
 from trainer.history_sql import aggregate_sources
 from trainer.schema import HISTORY_TABLES
+
+
+@dataclass(frozen=True)
+class HistoryAggregates:
+    """History tables aggregated over every client they mention, not yet aligned on a portfolio.
+
+    Attributes:
+        tables: The history tables found and aggregated (empty when none was found).
+        frame: Their features indexed by SK_ID_CURR, or None when no table was found.
+        notices: Sentences for the user about how the history was obtained (a damaged cache rebuilt).
+    """
+
+    tables: tuple[str, ...]
+    frame: pd.DataFrame | None
+    notices: tuple[str, ...] = ()
+
+
+def aggregate_history_beside(
+    folder: Path, tables: Sequence[str] | None = None, *, cache: bool = False
+) -> HistoryAggregates:
+    """Aggregate the history tables found in ``folder`` (only ``tables`` when given), every client.
+
+    Args:
+        folder: Where to look for history tables (a clients file's folder).
+        tables: Only aggregate these history tables (e.g. those a bundle uses); None for all found.
+        cache: Reuse (or build and keep) the aggregates in a cache (see :mod:`trainer.history_cache`).
+
+    Raises:
+        DataError: When a history file cannot be used (one clear sentence).
+    """
+    paths = {name: path for name in HISTORY_TABLES if (path := find_table(folder, name)) is not None}
+    if tables is not None:
+        paths = {name: path for name, path in paths.items() if name in set(tables)}
+    used = history_tables_used(paths)
+    if not used:
+        return HistoryAggregates((), None)
+    notices: list[str] = []
+    sources = {name: paths[name] for name in used}
+    frame = load_history_features(sources, notices.append) if cache else aggregate_sources(sources)
+    return HistoryAggregates(tuple(used), frame, tuple(notices))
 
 
 @dataclass
@@ -102,22 +144,19 @@ class Portfolio:
         Raises:
             DataError: When a history file cannot be used (one clear sentence).
         """
-        applications = self.applications
         folder = history_dir if history_dir is not None else self.source.parent
-        paths = {name: path for name in HISTORY_TABLES if (path := find_table(folder, name)) is not None}
-        if tables is not None:
-            paths = {name: path for name, path in paths.items() if name in set(tables)}
-        used = history_tables_used(paths)
+        return self.with_aggregates(aggregate_history_beside(folder, tables, cache=cache))
+
+    def with_aggregates(self, aggregates: HistoryAggregates) -> Portfolio:
+        """A new portfolio with the same application rows and ``aggregates`` aligned on its clients.
+
+        Clients without history rows get zero counts and missing rates.
+        """
         history = None
-        notices: list[str] = []
-        if used:
-            ids = list(applications["SK_ID_CURR"].to_numpy(dtype=np.int64))
-            if cache:
-                aggregated = load_history_features({name: paths[name] for name in used}, notices.append)
-                history = align_history(aggregated, used, ids)
-            else:
-                history = aggregate_sources({name: paths[name] for name in used}, ids)
-        return Portfolio(self.source, applications, history, tuple(used), tuple(notices))
+        if aggregates.frame is not None:
+            ids = self.applications["SK_ID_CURR"].to_numpy(dtype=np.int64)
+            history = align_history(aggregates.frame, aggregates.tables, ids)
+        return Portfolio(self.source, self.applications, history, aggregates.tables, aggregates.notices)
 
     @property
     def client_ids(self) -> np.ndarray[Any, np.dtype[np.int64]]:

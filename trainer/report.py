@@ -23,16 +23,16 @@ from sklearn.metrics import precision_recall_curve, roc_auc_score, roc_curve
 
 from trainer.atomic import atomic_directory
 from trainer.bundle import Bundle, load_bundle
-from trainer.data import load_data
 from trainer.decision import Decision
 from trainer.errors import DataError
 from trainer.fairness import FOUR_FIFTHS, approval_ratio, fairness_groups, fairness_table
-from trainer.features import FeatureSpec, feature_matrix, history_features, history_tables_used
+from trainer.features import FeatureSpec, feature_matrix
 from trainer.figures import Figure, Section, page, pyplot, save, table_html
 from trainer.labels import feature_label
 from trainer.model import ThresholdChoice, Vector, cost_curve, evaluate, make_dmatrix, stratified_split
 from trainer.output_guard import check_output_folder, holds_only
 from trainer.scoring import Scorer
+from trainer.train import read_labelled_data
 
 #: Clients used for SHAP plots (exact TreeSHAP; enough for stable pictures, bounded cost).
 SHAP_SAMPLE = 3000
@@ -166,15 +166,15 @@ def compute_report(model: Path, data_dir: Path | None = None) -> ReportData:
     bundle = load_bundle(model)
     spec: FeatureSpec = bundle.spec
     source = data_dir if data_dir is not None else Path(bundle.manifest.training_data.source)
-    data = load_data(source, need_train=True, history=bool(spec.history_tables))
+    tables = spec.history_tables
+    data = read_labelled_data(source, tables, use_history=bool(tables), with_test=True)
     if "TARGET" not in data.train.columns:
         raise DataError(f"application_train in {source} has no TARGET column; the report needs labels.")
-    history_in = {t: data.history[t] for t in spec.history_tables if t in data.history}
-    history = history_features(history_in) if history_tables_used(history_in) else None
+    history = data.history
     y_all = data.train["TARGET"].to_numpy(dtype=np.int64)
     rows = np.arange(len(y_all))
     title = f"all {len(y_all):,} labelled clients of {source}"
-    if bundle.manifest.training_data.fingerprint == data.fingerprint():
+    if bundle.manifest.training_data.fingerprint == data.fingerprint:
         settings = bundle.manifest.training
         train_rows, rows = stratified_split(y_all, settings.valid_share, settings.seed)
         title = f"the bundle's {len(rows):,} validation clients"

@@ -6,7 +6,7 @@ draws it as bars on stderr); tests call :func:`fit_bundle` without it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -96,6 +96,7 @@ class TrainingData:
         history: History features indexed by SK_ID_CURR, or None without history tables.
         history_tables: History tables the features use. history_found: Those present in the folder.
         source: The data folder. fingerprint: SHA-256 of the files read (see :func:`load_data`).
+        test: ``application_test`` rows (same columns, no TARGET) when asked for and present.
     """
 
     train: pd.DataFrame
@@ -104,6 +105,7 @@ class TrainingData:
     history_found: list[str]
     source: Path
     fingerprint: str
+    test: pd.DataFrame | None = None
 
 
 def fit_bundle(
@@ -134,7 +136,36 @@ def read_training_data(config: FitConfig, progress: ProgressReport | None = None
     Raises:
         DataError: When the data folder cannot be used (one clear sentence).
     """
-    folder = config.data_dir
+    return read_labelled_data(config.data_dir, use_history=config.use_history, progress=progress)
+
+
+def read_labelled_data(
+    folder: Path,
+    tables: Collection[str] | None = None,
+    *,
+    use_history: bool = True,
+    with_test: bool = False,
+    progress: ProgressReport | None = None,
+) -> TrainingData:
+    """Read a data folder the way ``trainer fit`` does: only what the features need.
+
+    ``application_train`` (and ``application_test`` with ``with_test``) is read with the columns of
+    :data:`TRAIN_COLUMNS` only (``TARGET`` when present); the history tables are aggregated on DuckDB
+    straight from their files (never loaded whole), while the files' fingerprint (the one
+    :func:`~trainer.data.load_data` records: the application files and, with ``use_history``, every
+    history file present) is computed in a second thread. ``fit``, ``evaluate``, ``report`` and
+    ``compare`` all read through here.
+
+    Args:
+        folder: The data folder.
+        tables: Aggregate only these history tables (e.g. those a bundle uses); None: all present.
+        use_history: Read the history tables at all.
+        with_test: Also read ``application_test`` when present.
+        progress: Called as the stages advance (None: silent).
+
+    Raises:
+        DataError: When the data folder cannot be used (one clear sentence).
+    """
     with stage(progress, "Reading application_train"):
         train_path = find_table(folder, "application_train") if folder.is_dir() else None
         if train_path is None:
@@ -144,15 +175,19 @@ def read_training_data(config: FitConfig, progress: ProgressReport | None = None
         train = read_table(train_path, "application_train", columns)
     found = {n: p for n in HISTORY_TABLES if (p := find_table(folder, n)) is not None}
     test_path = find_table(folder, "application_test")
-    read = [train_path, *([test_path] if test_path else []), *(found.values() if config.use_history else [])]
-    used = history_tables_used(found) if config.use_history else []
+    test = None
+    if with_test and test_path is not None:
+        test = read_table(test_path, "application_test", [c for c in TRAIN_COLUMNS if c != "TARGET"])
+    read = [train_path, *([test_path] if test_path else []), *(found.values() if use_history else [])]
+    wanted = found if tables is None else {t: found[t] for t in found if t in set(tables)}
+    used = history_tables_used(wanted) if use_history else []
     with ThreadPoolExecutor(max_workers=1) as pool:
         fingerprint = pool.submit(fingerprint_files, read)
         with stage(progress, "Aggregating history tables (DuckDB)"):
             history = aggregate_sources({t: found[t] for t in used}) if used else None
         fingerprint_value = fingerprint.result()
-    found_names = sorted(found) if config.use_history else []
-    return TrainingData(train, history, used, found_names, folder, fingerprint_value)
+    found_names = sorted(found) if use_history else []
+    return TrainingData(train, history, used, found_names, folder, fingerprint_value, test)
 
 
 def fit_on_data(

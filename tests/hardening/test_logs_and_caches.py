@@ -141,10 +141,10 @@ def test_a_planted_cache_beside_the_clients_changes_nothing(data_copy: Path, use
     count("history cache")
     clients = data_copy / "application_test.csv"
     honest = Portfolio.load(clients, cache=True)
-    (cached,) = user_cache.glob("history_features.*.parquet")
-    planted = pd.read_parquet(cached)
+    (cached,) = user_cache.glob("history_features.*.arrow")
+    planted = history_cache.read_history(cached).copy()  # read zero-copy: read-only arrays
     planted[:] = 0.0  # every client now looks spotless
-    planted.to_parquet(data_copy / cached.name)
+    history_cache.write_history(planted, data_copy / cached.name)
     shutil.rmtree(user_cache)
     again = Portfolio.load(clients, cache=True)
     assert again.history is not None and honest.history is not None
@@ -158,15 +158,15 @@ def test_a_damaged_cache_is_rebuilt_with_a_notice(data_copy: Path, user_cache: P
     count("history cache")
     clients = data_copy / "application_test.csv"
     honest = Portfolio.load(clients, cache=True)
-    (cached,) = user_cache.glob("history_features.*.parquet")
-    frame = pd.read_parquet(cached)
+    (cached,) = user_cache.glob("history_features.*.arrow")
+    frame = history_cache.read_history(cached).copy()
     if damage == "garbage bytes":
         cached.write_bytes(b"PAR1 not really")
     elif damage == "other columns":
-        frame.rename(columns=lambda c: f"X_{c}").to_parquet(cached)
+        history_cache.write_history(frame.rename(columns=lambda c: f"X_{c}"), cached)
     elif damage == "zeroed, metadata stripped":
         frame[:] = 0.0
-        frame.to_parquet(cached)
+        history_cache.write_history(frame, cached)
     else:
         other = frame.copy()
         other[:] = 0.0

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from conftest import TuiData
 from textual.pilot import Pilot
@@ -175,6 +176,34 @@ def test_the_cli_loads_the_rows_first_and_reports_a_broken_history_table_later(
     with pytest.raises(DataError, match="bureau"):
         history_loader(first)
     assert isinstance(history_future.exception(timeout=WAIT), DataError)
+
+
+def test_the_cli_aggregates_the_history_while_the_rows_are_read(
+    tui_data: TuiData, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from credit_tui import services as services_module
+
+    started = threading.Event()
+    real_aggregate, real_rows = services_module.aggregate_history, services_module.load_applications
+
+    def aggregate(clients: Path, tables: tuple[str, ...] | None) -> object:
+        started.set()
+        return real_aggregate(clients, tables)
+
+    def rows(clients: Path) -> Portfolio:
+        assert started.wait(WAIT), "the history aggregation waited for the application rows"
+        return real_rows(clients)
+
+    monkeypatch.setattr(services_module, "aggregate_history", aggregate)
+    monkeypatch.setattr(services_module, "load_applications", rows)
+    clients = tui_data.data_dir / "application_test.parquet"
+    _, services_future, history_future, history_loader = cli._start_loading(tui_data.model_dir, clients, "t")
+    loaded = history_loader(services_future.result(timeout=WAIT))
+    expected = Portfolio.load(clients, tables=loaded.scorer.spec.history_tables)
+    assert loaded.portfolio.history is not None and expected.history is not None
+    assert loaded.portfolio.history_tables == expected.history_tables
+    pd.testing.assert_frame_equal(loaded.portfolio.history, expected.history)
+    assert history_future.result(timeout=WAIT).history is not None
 
 
 async def test_quitting_while_the_history_loads_does_not_wait_for_it(
