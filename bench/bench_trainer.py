@@ -4,6 +4,7 @@ Usage:
     python bench/bench_trainer.py scale --clients 307511 --work /tmp/bench  # synth + fit: time, peak RSS
     python bench/bench_trainer.py quality --work /tmp/bench                 # AUC / oracle AUC, app-only AUC
     python bench/bench_trainer.py latency --work /tmp/bench --calls 1000    # one-client score + explain
+    python bench/bench_trainer.py tables --work /tmp/bench --trees 300,1000,2000  # TreeSHAP tables vs size
 
 ``scale`` must run first (it writes ``WORK/data`` and ``WORK/models/full`` and ``WORK/models/app_only``).
 Figures are printed as medians and ratios; nothing here runs as a test.
@@ -97,10 +98,15 @@ def quality(work: Path) -> None:
 def latency(work: Path, calls: int) -> None:
     """One client, interleaved: the scoring API against its peers on the same clients, in turn.
 
-    - API: ``Scorer.explain`` from the raw application record (feature row + PD + contributions);
+    - API: ``Scorer.explain`` from the raw application record (feature row + PD + contributions, from
+      the precomputed TreeSHAP tables);
     - peer: ``shap.TreeExplainer`` on an already-built feature row, plus ``inplace_predict``;
+    - the API's reference path: ``Scorer.explain(..., reference=True)`` (XGBoost's predict and
+      ``pred_contribs`` on a one-row DMatrix, one thread);
     - XGBoost alone: ``pred_contribs`` on a one-row DMatrix with one thread (already-built row);
     - the straightforward path: one-row DataFrame -> feature_matrix -> predict_proba -> TreeExplainer.
+
+    Also prints the time and memory to build the tables (done once per bundle, in the background).
     """
     import os
 
@@ -113,9 +119,17 @@ def latency(work: Path, calls: int) -> None:
     from trainer.features import feature_matrix, feature_row
     from trainer.portfolio import Portfolio
     from trainer.scoring import Scorer
+    from trainer.tree_shap import TreeShapTables
 
     bundle_dir = work / "models" / "full"
     scorer = Scorer.load(bundle_dir)
+    builds = []
+    for _ in range(3):
+        start = time.perf_counter()
+        tables = TreeShapTables.build(scorer.bundle.booster)
+        builds.append(time.perf_counter() - start)
+    assert tables is not None and scorer.explanation_tables is not None
+    build_load = os.getloadavg()[0]
     clients = work / "data" / "application_test.csv"
     if not clients.exists():
         clients = work / "data" / "application_test.parquet"
@@ -146,6 +160,7 @@ def latency(work: Path, calls: int) -> None:
 
     api: list[float] = []
     peer: list[float] = []
+    reference: list[float] = []
     alone: list[float] = []
     straightforward: list[float] = []
     for (record, client_history), row in zip(records, rows, strict=True):
@@ -159,6 +174,9 @@ def latency(work: Path, calls: int) -> None:
         start = time.perf_counter()
         booster.predict(xgb.DMatrix(row, nthread=1), pred_contribs=True, validate_features=False)
         alone.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        scorer.explain(record, client_history, reference=True)
+        reference.append(time.perf_counter() - start)
         if len(straightforward) < 200:
             start = time.perf_counter()
             naive(record)
@@ -175,26 +193,83 @@ def latency(work: Path, calls: int) -> None:
     print(f"; OMP_WAIT_POLICY {policy}")
     print(f"Scorer.explain (raw record -> PD + contributions):   median {api_ms:6.3f} ms (target <= 1.2 ms)")
     print(f"shap.TreeExplainer on a built row + inplace_predict:   median {peer_ms:6.3f} ms")
+    print(f"Scorer.explain(reference=True): XGBoost pred_contribs: median {ms(reference):6.3f} ms")
     print(f"XGBoost pred_contribs alone on a built row, 1 thread:  median {ms(alone):6.3f} ms")
     slow = ms(straightforward)
     print(f"straightforward DataFrame path ({len(straightforward)} clients):        median {slow:6.3f} ms")
     print(f"ratio TreeExplainer-on-a-built-row / Scorer.explain: {peer_ms / api_ms:.2f}x (target > 1)")
+    build_ms = statistics.median(builds) * 1000
+    print(
+        f"TreeSHAP tables: built in {build_ms:.0f} ms (median of 3, load {build_load:.2f}), "
+        f"{tables.nbytes / 2**20:.1f} MiB"
+    )
+
+
+def tables_by_size(work: Path, sizes: list[int]) -> None:
+    """TreeSHAP tables of larger models: build time, memory, one-row explain vs ``pred_contribs``.
+
+    Trains one depth-5 model (the default parameters, no early stopping) on 50,000 clients'
+    application features of ``WORK/data`` and takes its first N trees for each N of ``sizes``.
+    """
+    import os
+
+    import xgboost as xgb
+
+    from trainer.config import DEFAULT_XGB_PARAMS
+    from trainer.features import feature_matrix
+    from trainer.model import make_dmatrix
+    from trainer.scoring import Scorer
+    from trainer.tree_shap import TreeShapTables
+
+    spec = Scorer.load(work / "models" / "full").spec
+    clients = work / "data" / "application_train.parquet"
+    frame = (
+        pd.read_parquet(clients).head(50_000)
+        if clients.exists()
+        else pd.read_csv(work / "data" / "application_train.csv", nrows=50_000)
+    )
+    x = feature_matrix(frame, None, spec)
+    params = {**DEFAULT_XGB_PARAMS, "nthread": 2, "seed": 1}
+    booster = xgb.train(params, make_dmatrix(x, spec, frame["TARGET"].to_numpy()), num_boost_round=max(sizes))
+    rows = x[:300]
+    for n in sizes:
+        model = booster[:n]
+        model.set_param({"nthread": 1})
+        start = time.perf_counter()
+        tables = TreeShapTables.build(model)
+        build = time.perf_counter() - start
+        assert tables is not None
+        fast, slow = [], []
+        for row in rows:
+            start = time.perf_counter()
+            tables.explain(row)
+            fast.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            model.predict(xgb.DMatrix(row[None, :], nthread=1), pred_contribs=True, validate_features=False)
+            slow.append(time.perf_counter() - start)
+        fast_ms, slow_ms = statistics.median(fast) * 1000, statistics.median(slow) * 1000
+        print(
+            f"{n:5d} trees: tables built in {build:6.2f} s, {tables.nbytes / 2**20:6.1f} MiB; one row: "
+            f"tables {fast_ms:6.3f} ms vs pred_contribs {slow_ms:6.3f} ms (load {os.getloadavg()[0]:.2f})"
+        )
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("what", choices=["scale", "quality", "latency"])
+    parser.add_argument("what", choices=["scale", "quality", "latency", "tables"])
     parser.add_argument("--work", type=Path, default=Path("/tmp/credit-bench"))
     parser.add_argument("--clients", type=int, default=307_511)
     parser.add_argument("--calls", type=int, default=1000)
+    parser.add_argument("--trees", default="300,1000,2000", help="model sizes for `tables`")
     args = parser.parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=True)
     actions: dict[str, Any] = {
         "scale": lambda: scale(args.work, args.clients),
         "quality": lambda: quality(args.work),
         "latency": lambda: latency(args.work, args.calls),
+        "tables": lambda: tables_by_size(args.work, [int(n) for n in args.trees.split(",")]),
     }
     actions[args.what]()
 

@@ -270,6 +270,9 @@ class CreditApp(App[int]):
             self.post_message(self.ScoresProgress(min(start + len(chunk), total), total))
         if total == 0:
             self.post_message(self.ScoresProgress(0, 0))
+        # The explanation tables, in the background once the launch work is done (the first client
+        # opened before they are ready waits for them).
+        services.scorer.prepare_explanations()
 
     def on_credit_app_scores_progress(self, message: ScoresProgress) -> None:
         """Pass scoring progress down to the search screen."""

@@ -216,11 +216,17 @@ def test_explain_contributions_equal_a_typed_dmatrix(fitted_bundle: Bundle, synt
     batch = scorer.predict_matrix(x)  # the PDs trainer predict writes
     assert any(x[:, spec.names.index(name)].any() for name in spec.categories)  # categorical splits in use
     for i, client_id in enumerate(ids):
-        explanation = scorer.explain(portfolio.record(client_id), portfolio.history_record(client_id))
-        by_name = {c.feature: c for c in explanation.contributions}
+        record, history = portfolio.record(client_id), portfolio.history_record(client_id)
+        reference = scorer.explain(record, history, reference=True)  # XGBoost's own pred_contribs
+        by_name = {c.feature: c for c in reference.contributions}
         assert [by_name[n].contribution for n in spec.names] == expected[i, :-1].astype(np.float64).tolist()
-        assert explanation.base_value == float(expected[i, -1])
-        assert explanation.pd == batch[i]  # to the last digit
+        assert reference.base_value == float(expected[i, -1])
+        explanation = scorer.explain(record, history)  # the precomputed tables (tests/test_tree_shap.py)
+        by_name = {c.feature: c for c in explanation.contributions}
+        shares = [by_name[n].contribution for n in spec.names]
+        assert shares == pytest.approx(expected[i, :-1].astype(np.float64).tolist(), abs=1e-5)
+        assert explanation.base_value == pytest.approx(float(expected[i, -1]), abs=1e-5)
+        assert explanation.pd == reference.pd == batch[i]  # to the last digit
         sizes = [abs(c.contribution) for c in explanation.contributions]
         assert sizes == sorted(sizes, reverse=True)
         for name in ("AGE_YEARS", "NAME_CONTRACT_TYPE", "BUREAU_COUNT"):
