@@ -199,11 +199,24 @@ class NoPendingDecisions:
         return []
 
 
+def assert_palette_key_paints_the_last_column(app: CreditApp) -> None:
+    """The compact footer's docked "^p palette" key reaches the screen's edge.
+
+    With Textual's key margin it stopped one column short, and a letter of the keys scrolled under it
+    showed through ("palette" + a stray letter).
+    """
+    keys = [key for key in app.screen.query(FooterKey) if key.has_class("-command-palette")]
+    assert keys, type(app.screen).__name__
+    for key in keys:
+        assert key.region.right == app.size.width, type(app.screen).__name__
+
+
 async def test_every_screen_footer_keeps_help_decisions_and_quit_at_80x24(
     make_app: Callable[..., CreditApp], services: Services
 ) -> None:
     app = make_app()
     async with client_open(app, clients_with(services, "ACCEPT")[0], size=(80, 24)) as (pilot, _):
+        assert_palette_key_paints_the_last_column(app)
         screens = {
             "h": DecisionsScreen,
             "m": ModelCardScreen,
@@ -218,6 +231,7 @@ async def test_every_screen_footer_keeps_help_decisions_and_quit_at_80x24(
             await settle(pilot)
             assert isinstance(app.screen, kind)
             assert visible_footer_actions(app) >= ESSENTIAL, kind.__name__
+            assert_palette_key_paints_the_last_column(app)
             await pilot.press("escape")
             await settle(pilot)
 
