@@ -1,8 +1,8 @@
 """SVG snapshots of every screen at 80x24, 120x40 and 200x60, dark and light.
 
-One app run per size and theme walks the screens (list as a work queue, client Why and What-if tabs,
-decision dialog, decisions, model card, help) and compares each screenshot. To keep the files few,
-the light theme is kept for every screen at 80x24 and for the list and the client at the larger sizes.
+One app run per size and theme walks the screens (list as a work queue, PD range dialog, client Why,
+Portfolio and What-if tabs, decision dialog, decisions, model card, help, and the supervisors' Approvals
+screen over a stand-in team log) and compares each screenshot.
 Own helper (``tui_helpers.assert_snapshot``) instead of pytest-textual-snapshot, whose syrupy pin needs
 pytest < 9. Update with ``UPDATE_SNAPSHOTS=1 pytest tests/tui/test_snapshots.py``.
 """
@@ -19,7 +19,8 @@ from textual.widgets import Input
 from tui_helpers import assert_snapshot, ready, settle
 
 from credit_tui.app import CreditApp, create_app
-from credit_tui.audit import AuditStore
+from credit_tui.audit import AuditStore, DecisionRecord
+from credit_tui.screens.approvals import ApprovalsScreen
 from credit_tui.screens.client import ClientScreen
 from credit_tui.screens.decision_dialog import DecisionDialog
 from credit_tui.screens.decisions import DecisionsScreen
@@ -29,6 +30,18 @@ from credit_tui.screens.model_card import ModelCardScreen
 from credit_tui.services import Services
 
 SIZES = [(80, 24), (120, 40), (200, 60)]
+
+
+class PendingLog:
+    """A team log whose pending decisions are the given records (the Approvals screen without a server)."""
+
+    team = True
+
+    def __init__(self, records: list[DecisionRecord]) -> None:
+        self.records = records
+
+    def pending(self) -> list[DecisionRecord]:
+        return self.records
 
 
 def no_blink(app: CreditApp) -> None:
@@ -95,5 +108,12 @@ async def test_every_screen(
             await pilot.pause()
             assert isinstance(app.screen, HelpScreen)
             snap("help")
+            await pilot.press("escape")
+            pending = [dataclasses.replace(record, override=True) for record in store.decisions()]
+            app.push_screen(ApprovalsScreen(PendingLog(pending)))
+            await settle(pilot)
+            assert isinstance(app.screen, ApprovalsScreen)
+            assert app.screen.table.row_count == len(pending) == 1
+            snap("approvals")
     finally:
         store.close()
