@@ -246,5 +246,5 @@ def test_hint_carries_a_pd_curve_over_the_amount_and_says_why_terms_cannot_help(
     assert scorer.what_if(record, changes, history).pd == pytest.approx(pd_at, abs=1e-6)
     assert curve_text(hint.curve, scorer.threshold).startswith("PD by amount")
     sentence = why_terms_cannot_help(scorer.explain(record, history))
-    assert "drives this score" in sentence or "No change" in sentence
+    assert "This score is driven mostly by the " in sentence or "No change" in sentence
     assert not any(key.replace("_", " ") in sentence.lower() for key in TERM_FAMILIES)

@@ -427,4 +427,6 @@ def why_terms_cannot_help(explanation: Explanation) -> str:
     if not drivers:
         return "No change of amount or term within the bounds brings the risk under the threshold."
     top = max(drivers, key=lambda fc: fc.log_odds)
-    return f"The {top.family.label.lower()} drives this score; the loan terms cannot offset it."
+    # "driven by the ...": the family labels are singular ("Employment stability") and plural ("Current
+    # debts at the credit bureau") alike, and this wording reads right for both.
+    return f"This score is driven mostly by the {top.family.label.lower()}; the loan terms cannot offset it."
