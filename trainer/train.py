@@ -25,7 +25,7 @@ from trainer.config import (
     DEFAULT_SEED,
     DEFAULT_VALID_SHARE,
 )
-from trainer.data import HomeCreditData, find_table, fingerprint_files, load_data, read_header, read_table
+from trainer.data import find_table, fingerprint_files, load_data, read_header, read_table
 from trainer.errors import DataError
 from trainer.fairness import fairness_groups, fairness_table, table_records
 from trainer.features import (
@@ -34,7 +34,6 @@ from trainer.features import (
     FeatureSpec,
     feature_matrix,
     fit_feature_spec,
-    history_features,
     history_tables_used,
 )
 from trainer.history_sql import aggregate_sources
@@ -188,20 +187,6 @@ def read_labelled_data(
         fingerprint_value = fingerprint.result()
     found_names = sorted(found) if use_history else []
     return TrainingData(train, history, used, found_names, folder, fingerprint_value, test)
-
-
-def fit_on_data(
-    data: HomeCreditData,
-    config: FitConfig,
-    progress: ProgressReport | None = None,
-    tracking: Mapping[str, str] | None = None,
-) -> Bundle:
-    """Like :func:`fit_bundle`, for tables already in memory."""
-    used = history_tables_used(data.history) if config.use_history else []
-    with stage(progress, "Aggregating history tables"):
-        history = history_features({t: data.history[t] for t in used}) if used else None
-    inputs = TrainingData(data.train, history, used, sorted(data.history), data.source, data.fingerprint())
-    return _fit(inputs, config, progress, tracking)
 
 
 def _fit(
