@@ -18,6 +18,7 @@ from trainer.settings import (
     default_config_path,
     load_settings,
 )
+from trainer.text_safety import has_any_control
 
 #: The desk settings (``Settings.desk``).
 DeskConfig = DeskSettings
@@ -53,7 +54,7 @@ def default_letters_dir() -> Path:
 def _clean_name(value: str, where: str) -> str:
     if not value.strip():
         raise ConfigError(f"{where} must be a non-empty name.")
-    if any(ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in value) or len(value) > 80:
+    if has_any_control(value) or len(value) > 80:
         raise ConfigError(f"{where} must be a name of at most 80 characters without control characters.")
     return value.strip()
 

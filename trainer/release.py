@@ -25,6 +25,7 @@ from typing import Any, Final
 from trainer.atomic import write_text_atomic
 from trainer.errors import BundleError, UserError
 from trainer.settings import decode_public_key
+from trainer.text_safety import has_any_control
 
 SIGNATURE_FILE: Final = "signature.json"
 PRIVATE_KEY_FILE: Final = "release-key.pem"
@@ -157,7 +158,7 @@ def release(
     manifest = verify_bundle(bundle)
     key = _load_private_key(private_key)
     name = (releaser if releaser is not None else _user()).strip()
-    if not name or any(ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in name):
+    if not name or has_any_control(name):
         raise UserError("The releaser's name is empty or holds control characters; pass --releaser NAME.")
     public = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     moment = (now or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="seconds")
@@ -202,7 +203,7 @@ def read_release(bundle: Path, trusted_keys: tuple[bytes, ...]) -> Release | Non
             if not isinstance(fields.get(name), str):
                 raise ValueError(f"no {name}")
         signature = base64.b64decode(fields["signature"], validate=True)
-        if any(ord(ch) < 32 or 127 <= ord(ch) < 160 for name in _SIGNED_FIELDS for ch in fields[name]):
+        if any(has_any_control(fields[name]) for name in _SIGNED_FIELDS):
             raise ValueError("control characters")
     except (OSError, UnicodeDecodeError, ValueError):
         raise BundleError(

@@ -42,6 +42,7 @@ from typing import Any
 
 from trainer.errors import UserError
 from trainer.plain import DEFAULT_CURRENCY, ProductTerms
+from trainer.text_safety import has_any_control
 
 CONFIG_ENV = "CREDIT_TUI_CONFIG"
 PUBLIC_KEY_BYTES = 32
@@ -126,7 +127,7 @@ def decode_public_key(text: str, where: str) -> bytes:
 def _clean_text(value: Any, where: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ConfigError(f"{where} must be a non-empty text; fix the config file.")
-    if any(ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in value):
+    if has_any_control(value):
         raise ConfigError(f"{where} holds control characters; fix the config file.")
     return value.strip()
 

@@ -20,6 +20,8 @@ import pandas as pd
 
 #: C0 controls except tab (0x09), DEL (0x7f) and the C1 controls (0x80-0x9f).
 CONTROL_CHARS = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f]")
+#: The same with tab: what a name or a one-line setting must not hold at all.
+ANY_CONTROL_CHARS = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
 def _escape(match: re.Match[str]) -> str:
@@ -29,6 +31,11 @@ def _escape(match: re.Match[str]) -> str:
 def has_control(text: str) -> bool:
     """Whether ``text`` holds a character :func:`clean_text` would escape."""
     return CONTROL_CHARS.search(text) is not None
+
+
+def has_any_control(text: str) -> bool:
+    """Whether ``text`` holds a control character, tab included (names and settings are refused)."""
+    return ANY_CONTROL_CHARS.search(text) is not None
 
 
 def clean_text(value: object) -> str:
