@@ -276,9 +276,6 @@ def partition_features(
 # --------------------------------------------------------------------------------------------------
 
 
-_FIT_PIECES = ("x_train", "y_train", "x_valid", "y_valid")
-
-
 def _piece_path(stage: str | Path, part: int, name: str) -> Path:
     return Path(stage) / "features" / f"{part}-{name}.npy"
 
@@ -325,6 +322,33 @@ def _load_piece(stage: str, part: int, name: str) -> np.ndarray[Any, Any]:
     return array
 
 
+def _piece_files(stage: Path, count: int) -> list[dict[str, tuple[Path, Path]]]:
+    """Per partition, the (features, labels) files of its training and of its validation rows."""
+    return [
+        {
+            kind: (_piece_path(stage, p, f"x_{kind}"), _piece_path(stage, p, f"y_{kind}"))
+            for kind in ("train", "valid")
+        }
+        for p in range(count)
+    ]
+
+
+def _valid_features(stage: Path, results: list[dict[str, Any]], width: int) -> Any:
+    """The validation rows of every partition as one Dask array over the memory-mapped files."""
+    import dask
+    import dask.array as da
+
+    pieces = [
+        da.from_delayed(
+            dask.delayed(_load_piece, pure=True)(str(stage), part, "x_valid"),
+            shape=(result["n_valid"], width),
+            dtype=np.float32,
+        )
+        for part, result in enumerate(results)
+    ]
+    return da.concatenate(pieces)
+
+
 def fit_on_cluster(
     config: Any,
     address: str,
@@ -350,12 +374,11 @@ def fit_on_cluster(
     Raises:
         UserError: On bad data (one sentence) or a cluster failure (nothing is written).
     """
-    import dask
-    import dask.array as da
     from xgboost import dask as dxgb
 
     from trainer.config import DEFAULT_XGB_PARAMS
     from trainer.data import fingerprint_files, load_data
+    from trainer.extmem import train_on_workers
     from trainer.fairness import fairness_groups
     from trainer.model import stratified_split
     from trainer.train import TRAIN_COLUMNS, TrainingData, Validation, check_labels, finish_bundle
@@ -416,47 +439,26 @@ def fit_on_cluster(
             if memory is not None:
                 memory["features"] = peaks
 
-        width = len(spec.names)
-        stage_text = str(staged_dir)
-
-        def column(name: str) -> Any:
-            rows_key = "n_valid" if name.endswith("valid") else "n_train"
-            pieces = []
-            for part, result in enumerate(results):
-                shape = (result[rows_key], width) if name.startswith("x_") else (result[rows_key],)
-                dtype = np.float32
-                piece = dask.delayed(_load_piece, pure=True)(stage_text, part, name)
-                pieces.append(da.from_delayed(piece, shape=shape, dtype=dtype))
-            return da.concatenate(pieces)
-
-        x_train, y_train, x_valid, y_valid_d = (column(name) for name in _FIT_PIECES)
         params: dict[str, Any] = {**DEFAULT_XGB_PARAMS, **config.params, "seed": config.seed, "nthread": 1}
         with cluster_failures(address, "training XGBoost"):
-            label = f"Training XGBoost on {workers} workers"
+            label = f"Training XGBoost on {min(workers, count)} workers (external memory)"
             if progress is not None:
                 progress(label, 0.0, None)
             _start_peaks(client)
-            kwargs = {
-                "feature_names": list(spec.names),
-                "feature_types": spec.feature_types,
-                "enable_categorical": True,
-            }
-            dtrain = dxgb.DaskQuantileDMatrix(client, x_train, y_train, **kwargs)
-            dvalid = dxgb.DaskQuantileDMatrix(client, x_valid, y_valid_d, ref=dtrain, **kwargs)
-            output = dxgb.train(
+            booster = train_on_workers(
                 client,
+                _piece_files(staged_dir, count),
+                [r["n_train"] for r in results],
                 params,
-                dtrain,
                 num_boost_round=config.num_boost_round,
-                evals=[(dvalid, "valid")],
                 early_stopping_rounds=config.early_stopping_rounds,
-                verbose_eval=False,
+                feature_names=spec.names,
+                feature_types=spec.feature_types,
             )
-            del dtrain, dvalid
-            booster = output["booster"]
             booster = booster[: int(booster.best_iteration) + 1]
             if progress is not None:
                 progress(label, 1.0, 1.0)
+            x_valid = _valid_features(staged_dir, results, len(spec.names))
             pd_valid = dxgb.inplace_predict(client, booster, x_valid).compute().astype(np.float64)
             peaks = _stop_peaks(client)
             if memory is not None:
