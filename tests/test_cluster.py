@@ -215,3 +215,15 @@ def test_partitions_keep_their_size_as_the_data_grows() -> None:
         assert count == clients // PARTITION_CLIENTS  # more partitions, not bigger ones
     assert partition_count(10_000, workers=2) == 4  # at least 2 per worker
     assert partition_count(3_000_000, workers=2, requested=7) == 7
+
+
+def test_training_shares_are_balanced_by_rows_and_never_empty() -> None:
+    from trainer.extmem import assign_partitions
+
+    rows = [40_000, 39_000, 41_000, 0, 38_000, 40_500, 1_000]
+    shares = assign_partitions(rows, 2)
+    assert sorted(p for share in shares for p in share) == [0, 1, 2, 4, 5, 6]  # each once, the empty one out
+    totals = [sum(rows[p] for p in share) for share in shares]
+    assert max(totals) - min(totals) <= max(rows)  # no worker holds more than one partition extra
+    assert assign_partitions([5, 0, 0], 4) == [[0]]  # workers without rows are not part of the training
+    assert assign_partitions([3, 2], 1) == [[0, 1]]

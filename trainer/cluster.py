@@ -12,17 +12,14 @@
    with progress per partition. Each task writes its float32 feature rows to the staging folder
    (``.npy``) and keeps nothing in memory, so a worker's memory in this phase is one partition's,
    whatever the data size. A partition task lost with its worker is recomputed by Dask.
-3. **Training** with ``xgboost.dask`` (``DaskQuantileDMatrix`` / ``train``) on the same train/validation
-   clients as one machine (the split is drawn on the driver with the same seed). The feature files are
-   memory-mapped, not read into the workers' heap: XGBoost quantises them into its histogram bin
-   indices, so a worker's own memory holds the bins of the clients it trains on, not their float
-   features twice (the mapped pages are file cache the kernel can drop). Then the same threshold,
-   metrics, fairness table, importance and bundle writer (:func:`trainer.train.finish_bundle`): the
-   bundle is written atomically at the very end, so a failed job never leaves half a bundle.
-
-``xgboost.dask`` has no external-memory mode (``ExtMemQuantileDMatrix`` runs on one process or under
-XGBoost's own collective, not on Dask): the training matrix is proportional to the clients per worker,
-which a real cluster keeps constant by adding workers.
+3. **Training** with XGBoost's external memory (:mod:`trainer.extmem`) on the same train/validation
+   clients as one machine (the split is drawn on the driver with the same seed): each worker builds an
+   ``ExtMemQuantileDMatrix`` over its share of the partitions' feature files, XGBoost quantises them
+   batch by batch into cache pages on the worker's local disk and trains from those pages, the
+   workers joined in XGBoost's own collective. A worker's heap holds one batch and per-row training
+   state, not the bins of every client it trains on. Then the same threshold, metrics, fairness
+   table, importance and bundle writer (:func:`trainer.train.finish_bundle`): the bundle is written
+   atomically at the very end, so a failed job never leaves half a bundle.
 
 Scoring (``trainer predict --cluster``) stages the clients file and history the same way, scores each
 partition with the verified bundle and writes the submission in the clients file's order.
@@ -109,7 +106,9 @@ def open_client(address: str) -> Iterator[Any]:
 
 def worker_count(client: Any) -> int:
     """Workers currently connected to the scheduler (at least 1)."""
-    return max(1, len(client.scheduler_info().get("workers", {})))
+    from trainer.extmem import worker_addresses
+
+    return max(1, len(worker_addresses(client)))
 
 
 @contextlib.contextmanager

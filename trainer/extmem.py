@@ -93,6 +93,15 @@ def assign_partitions(rows: Sequence[int], workers: int) -> list[list[int]]:
     return [sorted(share) for share in shares if share]
 
 
+def worker_addresses(client: Any) -> set[str]:
+    """The workers connected to the scheduler now, asked to the scheduler itself.
+
+    ``client.scheduler_info()`` can return the client's periodic refresh, which lists no worker.
+    """
+    identity: dict[str, Any] = client.sync(client.scheduler.identity, n_workers=-1)
+    return set(identity.get("workers", {}))
+
+
 def tracker_host(scheduler_address: str) -> str:
     """This machine's address on the route to the scheduler (the workers reach the tracker there)."""
     from distributed.comm import get_address_host
@@ -131,7 +140,7 @@ def train_on_workers(
         RuntimeError: When a training worker leaves the cluster or a training task fails (the
             caller turns it into one sentence).
     """
-    addresses = sorted(client.scheduler_info().get("workers", {}))
+    addresses = sorted(worker_addresses(client))
     shares = assign_partitions(rows, len(addresses))
     addresses = addresses[: len(shares)]
     tracker = xgboost.tracker.RabitTracker(
@@ -184,7 +193,7 @@ def _watch(client: Any, futures: list[Any], addresses: Sequence[str]) -> None:
                 future.result()  # raises the task's error
         if all(future.done() for future in futures):
             return
-        present = set(client.scheduler_info().get("workers", {}))
+        present = worker_addresses(client)
         gone = [a for a in addresses if a not in present]
         if gone:
             client.cancel(futures)
