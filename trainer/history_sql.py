@@ -283,7 +283,13 @@ def sweep_spill_folders(folder: Path | None = None) -> list[Path]:
 
 
 def _process_alive(pid: int) -> bool:
-    """Whether a process with this id exists (a permission error means it does)."""
+    """Whether a process with this id exists (a permission error means it does).
+
+    On Windows ``os.kill`` would terminate the process, so every process counts as alive there (its
+    spill folders are not swept).
+    """
+    if os.name == "nt":
+        return True
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
