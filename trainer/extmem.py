@@ -32,6 +32,7 @@ import shutil
 import socket
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,8 @@ import xgboost
 TRACKER_TIMEOUT = 600
 #: How often the driver checks that the training workers are still there (seconds).
 WATCH_SECONDS = 1.0
+#: How long a failed training task waits for the scheduler to notice a lost worker (seconds).
+LOST_WORKER_GRACE = 5.0
 
 
 class FileBatches(xgboost.DataIter):
@@ -188,16 +191,28 @@ def _watch(client: Any, futures: list[Any], addresses: Sequence[str]) -> None:
     while True:
         with contextlib.suppress(TimeoutError):
             wait(futures, timeout=WATCH_SECONDS)
-        for future in futures:
-            if future.status == "error":
-                future.result()  # raises the task's error
+        failed = [future for future in futures if future.status == "error"]
+        if failed:
+            # A worker that dies breaks the collective: the others fail with a network error. Name the
+            # lost worker rather than that error (the scheduler may take a moment to see it gone).
+            _raise_if_gone(client, futures, addresses, LOST_WORKER_GRACE)
+            failed[0].result()  # raises the task's own error
         if all(future.done() for future in futures):
             return
-        present = worker_addresses(client)
-        gone = [a for a in addresses if a not in present]
+        _raise_if_gone(client, futures, addresses, 0.0)
+
+
+def _raise_if_gone(client: Any, futures: list[Any], addresses: Sequence[str], grace: float) -> None:
+    """Cancel the training and raise when one of ``addresses`` has left (looking for ``grace`` s)."""
+    deadline = time.monotonic() + grace
+    while True:
+        gone = sorted(set(addresses) - worker_addresses(client))
         if gone:
             client.cancel(futures)
             raise RuntimeError(f"worker {gone[0]} left the cluster while XGBoost was training")
+        if time.monotonic() >= deadline:
+            return
+        time.sleep(0.5)
 
 
 def _train_share(
