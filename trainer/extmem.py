@@ -33,6 +33,7 @@ import socket
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -156,6 +157,7 @@ def train_on_workers(
     waiter = threading.Thread(target=tracker.wait_for, name="credit-xgboost-tracker", daemon=True)
     waiter.start()
     coll_args = tracker.worker_args()
+    token = uuid.uuid4().hex[:12]  # a fresh key: a task of an earlier failed fit may still be known
     futures = [
         client.submit(
             _train_share,
@@ -168,7 +170,7 @@ def train_on_workers(
             list(feature_names),
             list(feature_types),
             coll_args,
-            key=f"credit-xgboost-extmem-{rank}",
+            key=f"credit-xgboost-extmem-{rank}-{token}",
             workers=[address],
             # As xgboost.dask does: should the worker die, its task moves to another worker and
             # fails there at once (address check) instead of waiting forever for the dead one.
@@ -179,8 +181,9 @@ def train_on_workers(
         for rank, (address, share) in enumerate(zip(addresses, shares, strict=True))
     ]
     _watch(client, futures, addresses)
-    booster: xgboost.Booster = futures[0].result()
+    boosters = [b for b in client.gather(futures) if b is not None]  # only rank 0 returns its model
     waiter.join(timeout=30)
+    booster: xgboost.Booster = boosters[0]
     return booster
 
 
