@@ -1,10 +1,11 @@
 """The ``credit-tui`` command: parse arguments, start loading, run the app.
 
-Loading starts in background threads while Textual is imported: the application rows (all the client
-list needs) and, at the same time, the history aggregates (read from the cache, or built in a child
-process). The bundle is always verified before the app starts; the portfolio too when both end within a
-short grace period (any demo-sized file), so a bad bundle or clients file is one line on stderr and exit
-code 2, never a traceback. A larger portfolio finishes loading behind the first screen (the list first,
+Loading starts in background threads while Textual is imported: the columns the client list shows
+(from parquet, only those: the first screen does not wait for the whole file), then every application
+column, and at the same time the history aggregates (read from the cache, or built in a child process).
+The bundle is always verified before the app starts; the portfolio too when both end within a short
+grace period (any demo-sized file), so a bad bundle or clients file is one line on stderr and exit code
+2, never a traceback. A larger portfolio finishes loading behind the first screen (the list first,
 its history and scores later), and a late failure still ends with that line and code 2.
 """
 
@@ -33,6 +34,11 @@ T = TypeVar("T")
 
 EXIT_USAGE = 2
 PORTFOLIO_GRACE_SECONDS = 1.0
+#: Clients above which a parquet file's whole rows are read only once its list is on screen (the app
+#: asks for the history): reading 120 columns beside the first paint delayed it by a second at 356k.
+#: A smaller file is read whole at once, so a bad value anywhere in it is still one line on stderr
+#: before the app starts (within the grace period).
+READ_WHOLE_AFTER_LIST_ABOVE = 100_000
 DEMO_DIR = Path(__file__).resolve().parent / "demo"
 DEMO_MODEL = DEMO_DIR / "model"
 DEMO_CLIENTS = DEMO_DIR / "clients" / "application_test.parquet"
@@ -160,14 +166,16 @@ def _start_loading(
 ) -> tuple[Future[Scorer], Future[Services], Future[Portfolio], HistoryLoader]:
     """Verify the bundle, read the application rows and aggregate the history in parallel threads.
 
-    Returns the futures of the scorer, of the services without history (the first screen) and of the
-    portfolio with its history (aggregated on the manifest's hint from the start, while the rows are
-    read), and the app's history loader, which waits for the latter.
+    Returns the futures of the scorer, of the services for the first screen (no history; from parquet,
+    only the columns the client list shows) and of the portfolio with every column and its history
+    (aggregated on the manifest's hint from the start, while the rows are read), and the app's history
+    loader, which waits for the latter.
     """
     from credit_tui.services import (
         Services,
         aggregate_history,
-        load_applications,
+        complete_applications,
+        load_client_list,
         load_scorer,
         manifest_history_tables,
         with_history_on_hint,
@@ -177,13 +185,23 @@ def _start_loading(
     # The history first: on a cold cache its aggregation (a child process) is the long pole.
     aggregates_future: Future[HistoryAggregates] = _in_background(aggregate_history, clients, hint)
     scorer_future: Future[Scorer] = _in_background(load_scorer, model, trusted_keys)
-    applications_future: Future[Portfolio] = _in_background(load_applications, clients)
+    list_future: Future[Portfolio] = _in_background(load_client_list, clients)
+
+    listed = threading.Event()  # set when the app asks for the history: the list is on screen
+
+    def whole_rows() -> Portfolio:  # after the list's columns, so they do not share the CPU
+        rows = list_future.result()
+        if rows.partial and len(rows) > READ_WHOLE_AFTER_LIST_ABOVE:
+            listed.wait()
+        return complete_applications(rows)
+
+    applications_future: Future[Portfolio] = _in_background(whole_rows)
 
     def services() -> Services:
         scorer = scorer_future.result()  # a bundle error wins over a data error
         from credit_tui.config import DeskConfig
 
-        return Services(scorer, applications_future.result(), advisor, audit, desk or DeskConfig())
+        return Services(scorer, list_future.result(), advisor, audit, desk or DeskConfig())
 
     def history() -> Portfolio:
         return applications_future.result().with_aggregates(aggregates_future.result())
@@ -192,6 +210,7 @@ def _start_loading(
     history_future: Future[Portfolio] = _in_background(history)
 
     def history_loader(loaded: Services) -> Services:
+        listed.set()
         return with_history_on_hint(loaded, history_future.result(), hint)
 
     return scorer_future, services_future, history_future, history_loader

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 import numpy as np
 
 from trainer.decision import Decision
+from trainer.id_positions import IdPositions
 
 if TYPE_CHECKING:
     import pandas
@@ -106,6 +107,17 @@ class Query:
         return self.decision == Decision.REVIEW and self.status == STATUSES[UNDECIDED]
 
 
+LIST_COLUMNS: Final = (
+    "SK_ID_CURR",
+    "NAME_CONTRACT_TYPE",
+    "AMT_CREDIT",
+    "AMT_ANNUITY",
+    "AMT_INCOME_TOTAL",
+    "DAYS_BIRTH",
+)
+"""The application columns :meth:`ClientColumns.from_applications` reads (all the list needs)."""
+
+
 @dataclass
 class ClientColumns:
     """One array per displayed column, in portfolio order.
@@ -143,7 +155,7 @@ class ClientColumns:
     _masks: dict[tuple[Any, ...], np.ndarray[Any, np.dtype[np.bool_]]] = field(
         init=False, repr=False, default_factory=dict
     )
-    _positions: dict[int, int] = field(init=False, repr=False)
+    _positions: IdPositions = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         n = len(self.ids)
@@ -156,7 +168,7 @@ class ClientColumns:
         id_strings = self.ids.astype(str)
         self._id_order = np.argsort(id_strings, kind="stable").astype(np.int64)
         self._id_sorted = id_strings[self._id_order]
-        self._positions = {int(v): i for i, v in enumerate(self.ids)}
+        self._positions = IdPositions(self.ids)
 
     @classmethod
     def from_applications(cls, applications: pandas.DataFrame) -> ClientColumns:

@@ -194,7 +194,7 @@ def _is_parquet(path: Path) -> bool:
         return fh.read(4) == b"PAR1"
 
 
-def _is_csv_path(path: Path) -> bool:
+def is_csv_path(path: Path) -> bool:
     """Whether ``path`` is read as CSV: by its suffix, else (``.txt``, no suffix) by its first bytes."""
     suffix = path.suffix.lower()
     if suffix in (".csv", ".parquet"):
@@ -210,7 +210,7 @@ def read_header(path: Path) -> list[str]:
 
     """
     _require_file(path)
-    return _csv_header(path) if _is_csv_path(path) else _parquet_columns(path)
+    return _csv_header(path) if is_csv_path(path) else _parquet_columns(path)
 
 
 def _parquet_columns(path: Path) -> list[str]:
@@ -320,7 +320,7 @@ def parse_table(
     dtypes = {c: all_dtypes[c] for c in usecols}
     if downcast is None:
         downcast = name not in APPLICATION_TABLES
-    is_csv = _is_csv_path(path)
+    is_csv = is_csv_path(path)
     if is_csv:
         frame = _read_csv(path, header, usecols, dtypes, downcast, keep_control)
     else:
@@ -351,7 +351,7 @@ def control_char_problems(frame: pd.DataFrame, path: Path) -> list[str]:
 
     Only meaningful on a frame read with ``keep_control=True`` (the loader escapes them otherwise).
     """
-    is_csv = _is_csv_path(path)
+    is_csv = is_csv_path(path)
     problems: list[str] = []
     for col in frame.columns:
         values = frame[col]
@@ -733,7 +733,7 @@ def table_problems(frame: pd.DataFrame, path: Path, name: str, *, target_require
         Messages, empty when the table is fine.
 
     """
-    is_csv = _is_csv_path(path)
+    is_csv = is_csv_path(path)
     problems: list[str] = []
     key = table_spec(name).key
     if key is not None and key in frame.columns:
@@ -791,17 +791,23 @@ def read_table(
     return frame
 
 
-def read_applications(path: Path) -> pd.DataFrame:
+def read_applications(path: Path, columns: Sequence[str] | None = None) -> pd.DataFrame:
     """Read a clients file: application rows with the ``application_test`` columns, ``TARGET`` optional.
 
     Used by ``trainer predict`` and the TUI's ``--clients``. ``TARGET`` is kept (float64) when present;
     its values must then be 0, 1 or empty.
 
+    Args:
+        path: CSV or parquet file.
+        columns: Read only these schema columns (with the same checks), e.g. what a client list shows
+            before the whole file is read; ``TARGET`` is then not read. Default: every column.
+
     Raises:
         DataError: On any problem with the file (see :func:`read_table`).
 
     """
-    frame = parse_table(path, "application_test", optional=(TARGET,), downcast=False)
+    optional = (TARGET,) if columns is None else ()
+    frame = parse_table(path, "application_test", columns, optional=optional, downcast=False)
     problems = table_problems(frame, path, "application_test", target_required=False)
     if problems:
         raise DataError(problems[0])
