@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from credit_tui.audit_log import AuditLog
     from credit_tui.config import DeskConfig
     from credit_tui.services import HistoryLoader, Services
+    from trainer.history_cache import ChildBuild
     from trainer.portfolio import HistoryAggregates, Portfolio
     from trainer.scoring import Scorer
 
@@ -49,7 +50,7 @@ DEMO_RELEASE_KEY = DEMO_DIR / "DEMO-ONLY-release-key.pub"
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line of ``credit-tui``."""
-    from credit_tui.audit_cli import add_audit_db_option
+    from credit_tui.config import add_audit_db_option
 
     parser = argparse.ArgumentParser(
         prog="credit-tui",
@@ -163,13 +164,14 @@ def _start_loading(
     audit: AuditLog | None = None,
     trusted_keys: tuple[bytes, ...] = (),
     desk: DeskConfig | None = None,
+    early: ChildBuild | None = None,
 ) -> tuple[Future[Scorer], Future[Services], Future[Portfolio], HistoryLoader]:
     """Verify the bundle, read the application rows and aggregate the history in parallel threads.
 
     Returns the futures of the scorer, of the services for the first screen (no history; from parquet,
     only the columns the client list shows) and of the portfolio with every column and its history
     (aggregated on the manifest's hint from the start, while the rows are read), and the app's history
-    loader, which waits for the latter.
+    loader, which waits for the latter. ``early``: the history build :func:`main` already started.
     """
     from credit_tui.services import (
         Services,
@@ -183,7 +185,7 @@ def _start_loading(
 
     hint = manifest_history_tables(model)
     # The history first: on a cold cache its aggregation (a child process) is the long pole.
-    aggregates_future: Future[HistoryAggregates] = _in_background(aggregate_history, clients, hint)
+    aggregates_future: Future[HistoryAggregates] = _in_background(aggregate_history, clients, hint, early)
     scorer_future: Future[Scorer] = _in_background(load_scorer, model, trusted_keys)
     list_future: Future[Portfolio] = _in_background(load_client_list, clients)
 
@@ -228,6 +230,8 @@ def main(argv: list[str] | None = None) -> int:
 
         return letter_main(argv[1:])
     args = build_parser().parse_args(argv)
+    # Before any heavy import: a first opening of a large portfolio starts its history build now.
+    early = _start_history_early(args.model, args.clients)
     from credit_tui.audit_log import open_audit_log
     from credit_tui.config import default_letters_dir, resolve_advisor
     from trainer.errors import UserError
@@ -250,9 +254,24 @@ def main(argv: list[str] | None = None) -> int:
     # In team mode the server authenticated the advisor: its role name is the advisor's name.
     advisor = clean_text(str(getattr(store, "user", "") or advisor)).strip()
     try:
-        return _run(args, advisor, letters_dir, store, desk, settings.trusted_keys)
+        return _run(args, advisor, letters_dir, store, desk, settings.trusted_keys, early)
     finally:
         store.close()
+
+
+def _start_history_early(model: Path | None, clients: Path | None) -> ChildBuild | None:
+    """Start the history build of a first opening (see :func:`credit_tui.services.start_history_build`).
+
+    Any problem is left to the regular launch, which reports it: this only starts work earlier.
+    """
+    from credit_tui.services import start_history_build
+    from trainer.errors import UserError
+
+    try:
+        model, clients = resolve_paths(model, clients)
+        return start_history_build(model, clients)
+    except (UserError, OSError):
+        return None
 
 
 def _run(
@@ -262,6 +281,7 @@ def _run(
     store: AuditLog,
     desk: DeskConfig,
     trusted_keys: tuple[bytes, ...] = (),
+    early: ChildBuild | None = None,
 ) -> int:
     """Load the bundle and the portfolio, then run the app until it quits."""
     from trainer.errors import UserError
@@ -269,7 +289,7 @@ def _run(
     try:
         model, clients = resolve_paths(args.model, args.clients)
         scorer_future, services_future, history_future, history_loader = _start_loading(
-            model, clients, advisor, store, trusted_keys_for(model, trusted_keys), desk
+            model, clients, advisor, store, trusted_keys_for(model, trusted_keys), desk, early
         )
         from credit_tui.app import create_app  # imports Textual while the bundle loads
 

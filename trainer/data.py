@@ -26,6 +26,7 @@ import pyarrow.parquet as pq
 from trainer.config import DEFAULT_RAW_DIR
 from trainer.errors import DataError
 from trainer.schema import HISTORY_TABLES, TABLE_NAMES, read_dtypes, table_spec
+from trainer.table_files import find_table as find_table  # re-exported: callers import it from here
 from trainer.text_safety import clean_categories, first_control
 
 #: Tables whose numbers stay float64 (exact values matter for scoring); history numbers become float32.
@@ -55,34 +56,6 @@ def default_data_dir() -> Path:
 # --------------------------------------------------------------------------------------------------
 # Finding files
 # --------------------------------------------------------------------------------------------------
-
-
-def find_table(data_dir: Path, name: str) -> Path | None:
-    """Return the file holding table ``name`` in ``data_dir``, or ``None`` when there is none.
-
-    ``<name>.csv`` (the real Kaggle file name) wins over ``<name>.parquet``; when neither exists
-    exactly, a file whose name matches ignoring case (``pos_cash_balance.csv``) is accepted.
-
-    Args:
-        data_dir: Folder to look in.
-        name: Table name, e.g. ``bureau`` or ``POS_CASH_balance``.
-
-    Returns:
-        The path of the file, or ``None`` if the folder does not exist or has no such file.
-
-    """
-    if not data_dir.is_dir():
-        return None
-    for suffix in (".csv", ".parquet"):
-        candidate = data_dir / f"{name}{suffix}"
-        if candidate.is_file():
-            return candidate
-    by_lower = {p.name.lower(): p for p in sorted(data_dir.iterdir()) if p.is_file()}
-    for suffix in (".csv", ".parquet"):
-        found = by_lower.get(f"{name}{suffix}".lower())
-        if found is not None:
-            return found
-    return None
 
 
 def _require_folder(data_dir: Path) -> None:

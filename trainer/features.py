@@ -34,17 +34,20 @@ from trainer.registry import (
     APP_NUMERIC_PASSTHROUGH,
     BY_NAME,
     DOCUMENT_FLAGS,
+    FEATURES_VERSION,
     HISTORY_COUNTS,
     HISTORY_FEATURES,
     HISTORY_KEYS,
 )
 from trainer.schema import table_spec
+from trainer.table_files import history_tables_used
 
 __all__ = [
     "APP_CATEGORICAL",
     "APP_ENGINEERED",
     "APP_INPUT_NUMERIC",
     "APP_NUMERIC_PASSTHROUGH",
+    "FEATURES_VERSION",
     "HISTORY_COUNTS",
     "HISTORY_FEATURES",
     "FeatureSpec",
@@ -66,8 +69,6 @@ __all__ = [
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
 
 DAYS_PER_YEAR = 365.25
-#: Bump when a feature's definition changes: cached history aggregates of older versions are then rebuilt.
-FEATURES_VERSION = 1
 
 
 def safe_divide(numerator: Any, denominator: Any) -> FloatArray:
@@ -331,14 +332,6 @@ def history_input_columns(table: str) -> tuple[str, ...]:
 
 #: Reads one history table: (table name, columns) -> raw frame.
 TableReader = Callable[[str, Sequence[str]], pd.DataFrame]
-
-
-def history_tables_used(available: Collection[str]) -> list[str]:
-    """Return the history tables usable from those ``available`` (bureau_balance needs bureau)."""
-    used = [name for name in HISTORY_FEATURES if name in available]
-    if "bureau_balance" in used and "bureau" not in used:
-        used.remove("bureau_balance")
-    return used
 
 
 def history_feature_names(tables: Iterable[str]) -> list[str]:

@@ -18,13 +18,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from trainer.data import find_table, read_applications
+from trainer.data import read_applications
 from trainer.errors import DataError, UnknownClientError
-from trainer.features import align_history, history_record, history_tables_used
-from trainer.history_cache import load_history_features
+from trainer.features import align_history, history_record
+from trainer.history_cache import ChildBuild, load_history_features
 from trainer.history_sql import aggregate_sources
 from trainer.id_positions import IdPositions
-from trainer.schema import HISTORY_TABLES
+from trainer.table_files import history_files
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,11 @@ class HistoryAggregates:
 
 
 def aggregate_history_beside(
-    folder: Path, tables: Sequence[str] | None = None, *, cache: bool = False
+    folder: Path,
+    tables: Sequence[str] | None = None,
+    *,
+    cache: bool = False,
+    started: ChildBuild | None = None,
 ) -> HistoryAggregates:
     """Aggregate the history tables found in ``folder`` (only ``tables`` when given), every client.
 
@@ -51,20 +55,18 @@ def aggregate_history_beside(
         folder: Where to look for history tables (a clients file's folder).
         tables: Only aggregate these history tables (e.g. those a bundle uses); None for all found.
         cache: Reuse (or build and keep) the aggregates in a cache (see :mod:`trainer.history_cache`).
+        started: The cache build of these files already running (see
+            :func:`trainer.history_cache.start_cold_build`), with ``cache``.
 
     Raises:
         DataError: When a history file cannot be used (one clear sentence).
     """
-    paths = {name: path for name in HISTORY_TABLES if (path := find_table(folder, name)) is not None}
-    if tables is not None:
-        paths = {name: path for name, path in paths.items() if name in set(tables)}
-    used = history_tables_used(paths)
-    if not used:
+    sources = history_files(folder, tables)
+    if not sources:
         return HistoryAggregates((), None)
     notices: list[str] = []
-    sources = {name: paths[name] for name in used}
-    frame = load_history_features(sources, notices.append) if cache else aggregate_sources(sources)
-    return HistoryAggregates(tuple(used), frame, tuple(notices))
+    frame = load_history_features(sources, notices.append, started) if cache else aggregate_sources(sources)
+    return HistoryAggregates(tuple(sources), frame, tuple(notices))
 
 
 @dataclass
