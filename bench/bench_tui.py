@@ -17,7 +17,8 @@ Everything measured from outside runs `credit-tui` in a detached tmux pane (120x
 `tmux capture-pane -p` in a tight loop, so the figures are what an advisor sees in a real terminal:
 
 * launch: time until the first client row is drawn (and until every client is scored); for the big
-  portfolio with a cold history cache and with a warm one, separately. Cold means a first opening: the
+  portfolio with a cold history cache and with a warm one, separately; for the cold one also the CPU
+  time of the app and of its history child until every client is scored. Cold means a first opening: the
   app runs with an empty cache folder of its own (XDG_CACHE_HOME), so it hashes the history files and
   aggregates them (in a child process); the user's cache is left alone. `--only cold` runs that alone.
 * keystroke (terminal): 100 keys (digits building a 5-digit ID prefix, then 5 backspaces, repeated) sent
@@ -134,6 +135,18 @@ class Pane:
         subprocess.run(["tmux", "kill-session", "-t", self.session], check=False, capture_output=True)
 
 
+def cpu_seconds(pid: int) -> tuple[float, float]:
+    """CPU time (user + system) of a running process and of the children it has waited for.
+
+    The app waits for its history child (a cold launch), so the second figure is the child's CPU.
+    """
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    own = (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    children = (int(fields[13]) + int(fields[14])) / ticks  # cutime, cstime
+    return own, children
+
+
 def vm_hwm_gb(pid: int) -> float:
     """Peak resident memory (VmHWM) of a running process, in GB."""
     status = Path(f"/proc/{pid}/status").read_text()
@@ -160,6 +173,7 @@ def launch_once(
                 first = now
             if first is not None and "clients scored" in screen:
                 scored = now
+                result["cpu_app_s"], result["cpu_child_s"] = cpu_seconds(pane.app_pid())
                 break
             time.sleep(0.01)
         if open_one and scored is not None:
@@ -181,7 +195,8 @@ EXPLAINED = "the threshold ("  # in the verdict header of a client screen once t
 def bench_launch(name: str, args: list[str], repeats: int, cold: bool = False) -> dict[str, Any]:
     """Median launch figures over ``repeats`` runs; ``cold``: each run with a fresh, empty cache folder."""
     firsts, scoreds, rss = [], [], []
-    loads = []
+    loads: list[float] = []
+    cpus: list[tuple[float, float]] = []
     for _ in range(repeats):
         cache_home = tempfile.mkdtemp(prefix="bench-tui-cold-cache-") if cold else None
         loads.append(os.getloadavg()[0])
@@ -195,12 +210,16 @@ def bench_launch(name: str, args: list[str], repeats: int, cold: bool = False) -
             scoreds.append(run["scored"])
         if "peak_rss_gb" in run:
             rss.append(run["peak_rss_gb"])
+        if "cpu_app_s" in run:
+            cpus.append((run["cpu_app_s"], run["cpu_child_s"]))
     return {
         "name": name,
         "first_usable_s": statistics.median(firsts),
         "all_scored_s": statistics.median(scoreds) if scoreds else None,
         "peak_rss_gb": max(rss) if rss else None,
         "runs": len(firsts),
+        "cpu_app_s": statistics.median(c[0] for c in cpus) if cpus else None,
+        "cpu_child_s": statistics.median(c[1] for c in cpus) if cpus else None,
         "load": f"load {statistics.median(loads):.2f}/{os.cpu_count()} cores",
     }
 
@@ -530,6 +549,11 @@ def main() -> None:
             f"peak RSS cold      {big['peak_rss_gb'] or float('nan'):.2f} GB, credit-tui process VmHWM "
             f"after scoring and opening a client (ratio {ratio(big['peak_rss_gb'], TARGETS['rss_gb'])})"
         )
+        if big["cpu_app_s"] is not None:
+            print(
+                f"CPU cold           app {big['cpu_app_s']:.2f} s + history child {big['cpu_child_s']:.2f} s "
+                "until every client is scored (medians; what load inflates least)"
+            )
     if "launch" in sections:
         cache = history_cache_file(args.big_model, args.big_clients)
         label = "warm" if cache is not None else "no history"
