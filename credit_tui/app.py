@@ -263,10 +263,8 @@ class CreditApp(App[int]):
         total = len(applications)
         for start in range(0, total, self._score_chunk):
             chunk = applications.iloc[start : start + self._score_chunk]
-            scores = services.scorer.score(chunk, history)
-            columns.set_scores(
-                start, scores["PD"].to_numpy(dtype=np.float64), scores["DECISION"].to_numpy(dtype=object)
-            )
+            pds, decisions = services.scorer.score_arrays(chunk, history)
+            columns.set_scores(start, pds, decisions)
             self.post_message(self.ScoresProgress(min(start + len(chunk), total), total))
         if total == 0:
             self.post_message(self.ScoresProgress(0, 0))

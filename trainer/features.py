@@ -495,6 +495,12 @@ def fit_feature_spec(
     return FeatureSpec(names, categories, tuple(history_tables))
 
 
+@cache
+def _level_index(levels: tuple[str, ...]) -> pd.Index:
+    """The training levels as an index, built once per level list (a portfolio is scored in chunks)."""
+    return pd.Index(list(levels), dtype=object)
+
+
 def encode_category(values: Any, levels: Sequence[str]) -> FloatArray:
     """Encode category values as their position in ``levels``; missing or unseen values become NaN.
 
@@ -504,7 +510,7 @@ def encode_category(values: Any, levels: Sequence[str]) -> FloatArray:
     if isinstance(getattr(values, "dtype", None), pd.CategoricalDtype):
         categorical = pd.Categorical(values)
         # position of each category in ``levels`` (-1: unseen), then -1 appended for missing (code -1)
-        lookup = pd.Index(list(levels), dtype=object).get_indexer(categorical.categories.astype(object))
+        lookup = _level_index(tuple(levels)).get_indexer(categorical.categories.astype(object))
         positions = np.append(lookup, -1)[categorical.codes]
         return np.where(positions < 0, np.nan, positions).astype(np.float64)
     array = np.asarray(values, dtype=object)
