@@ -166,6 +166,7 @@ class CreditApp(App[int]):
         services = self._loader()
         columns = ClientColumns.from_applications(services.portfolio.applications)
         self.post_message(self.ServicesReady(services, columns))
+        columns.prepare_prefix_search()  # after the first screen, before the advisor types an ID
 
     def on_credit_app_services_ready(self, message: ServicesReady) -> None:
         """Hand the services down to the search screen, then load the history (or start scoring)."""
