@@ -308,3 +308,20 @@ def test_a_damaged_manifest_gives_no_history_hint(tmp_path: Path) -> None:
     assert manifest_history_tables(tmp_path) is None
     (tmp_path / "manifest.json").write_text('{"history_tables": ["bureau", "previous_application"]}')
     assert manifest_history_tables(tmp_path) == ("bureau", "previous_application")
+
+
+def test_a_bad_value_outside_the_list_columns_of_a_large_file_fails_after_the_first_screen(
+    tui_data: TuiData, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "data"
+    shutil.copytree(tui_data.data_dir, folder)
+    clients = folder / "application_test.parquet"
+    frame = pd.read_parquet(clients)
+    frame.loc[frame.index[4], "AMT_GOODS_PRICE"] = float("inf")
+    frame.to_parquet(clients)
+    monkeypatch.setattr(cli, "READ_WHOLE_AFTER_LIST_ABOVE", 0)
+    _, services_future, _, history_loader = cli._start_loading(tui_data.model_dir, clients, "t")
+    first = services_future.result(timeout=WAIT)  # the list's columns are fine: the list is shown
+    assert first.portfolio.partial and len(first.portfolio) == len(frame)
+    with pytest.raises(DataError, match=r"AMT_GOODS_PRICE.*row 5.*not a finite number"):
+        history_loader(first)  # the app turns this into its error dialog, then exit code 2
