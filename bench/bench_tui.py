@@ -6,7 +6,7 @@ time of each measurement. Not run as a test.
 Usage:
     python bench/bench_tui.py [--demo-model DIR --demo-clients FILE] [--big-model DIR --big-clients FILE]
                               [--launch-repeats 5] [--keystrokes 100] [--clients-opened 30]
-                              [--skip-launch] [--skip-cold] [--cold-repeats 3]
+                              [--skip-launch] [--skip-cold] [--cold-repeats 3] [--cold-versus TREE]
                               [--only launch|cold|terminal|in-app ...]
 
 Defaults: the bundled demo (credit_tui/demo) when built; the big portfolio at /tmp/big356/clients.parquet
@@ -192,7 +192,9 @@ def launch_once(
 EXPLAINED = "the threshold ("  # in the verdict header of a client screen once the explanation is shown
 
 
-def bench_launch(name: str, args: list[str], repeats: int, cold: bool = False) -> dict[str, Any]:
+def bench_launch(
+    name: str, args: list[str], repeats: int, cold: bool = False, env: dict[str, str] | None = None
+) -> dict[str, Any]:
     """Median launch figures over ``repeats`` runs; ``cold``: each run with a fresh, empty cache folder."""
     firsts, scoreds, rss = [], [], []
     loads: list[float] = []
@@ -201,7 +203,8 @@ def bench_launch(name: str, args: list[str], repeats: int, cold: bool = False) -
         cache_home = tempfile.mkdtemp(prefix="bench-tui-cold-cache-") if cold else None
         loads.append(os.getloadavg()[0])
         try:
-            run = launch_once(args, open_one=True, env={"XDG_CACHE_HOME": cache_home} if cache_home else None)
+            cache_env = {"XDG_CACHE_HOME": cache_home} if cache_home else {}
+            run = launch_once(args, open_one=True, env={**(env or {}), **cache_env})
         finally:
             if cache_home is not None:
                 shutil.rmtree(cache_home, ignore_errors=True)
@@ -222,6 +225,27 @@ def bench_launch(name: str, args: list[str], repeats: int, cold: bool = False) -
         "cpu_child_s": statistics.median(c[1] for c in cpus) if cpus else None,
         "load": f"load {statistics.median(loads):.2f}/{os.cpu_count()} cores",
     }
+
+
+def bench_cold_versus(args: list[str], tree: Path, repeats: int) -> None:
+    """Cold launches alternating between another source tree of the project and this one.
+
+    The other tree (e.g. ``git worktree add /tmp/base main``) runs on this venv with ``PYTHONPATH`` set
+    to it (its history child too), so both see the same machine, one launch after the other.
+    """
+    runs: dict[str, list[dict[str, Any]]] = {"other": [], "this": []}
+    for _ in range(repeats):
+        for name, env in (("other", {"PYTHONPATH": str(tree)}), ("this", {})):
+            runs[name].append(bench_launch(name, args, 1, cold=True, env=env))
+    for name, results in runs.items():
+        where = tree if name == "other" else ROOT
+        keys = ("first_usable_s", "all_scored_s", "cpu_app_s", "cpu_child_s")
+        median = {k: statistics.median(r[k] for r in results if r[k] is not None) for k in keys}
+        print(
+            f"cold {name:5s} {where}: first rows {median['first_usable_s']:.2f} s, all scored "
+            f"{median['all_scored_s']:.2f} s, CPU app {median['cpu_app_s']:.2f} s + child "
+            f"{median['cpu_child_s']:.2f} s (medians of {repeats}; {', '.join(r['load'] for r in results)})"
+        )
 
 
 def history_cache_file(model: Path, clients: Path) -> Path | None:
@@ -507,6 +531,13 @@ def main() -> None:
     )
     parser.add_argument("--cold-repeats", type=int, default=3, help="cold launches (median)")
     parser.add_argument(
+        "--cold-versus",
+        type=Path,
+        metavar="TREE",
+        help="cold: alternate the launches with another source tree of the project (e.g. a git worktree "
+        "of main), on this venv, and print both",
+    )
+    parser.add_argument(
         "--only",
         nargs="+",
         choices=SECTIONS,
@@ -536,7 +567,9 @@ def main() -> None:
             f"all scored {demo['all_scored_s'] or float('nan'):.2f} s, median of {demo['runs']} "
             f"[{demo['load']}]"
         )
-    if "cold" in sections:
+    if "cold" in sections and args.cold_versus is not None:
+        bench_cold_versus(big_args, args.cold_versus.resolve(), args.cold_repeats)
+    elif "cold" in sections:
         big = bench_launch("big cold", big_args, args.cold_repeats, cold=True)
         print(
             f"launch 356k cold   first rows {big['first_usable_s']:.2f} s "
