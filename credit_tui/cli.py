@@ -157,6 +157,11 @@ def trusted_keys_for(model: Path, configured: tuple[bytes, ...]) -> tuple[bytes,
     return configured
 
 
+def reads_whole_after_list(rows: Portfolio) -> bool:
+    """Whether a portfolio's whole rows (and so its history) are read only once its list is shown."""
+    return rows.partial and len(rows) > READ_WHOLE_AFTER_LIST_ABOVE
+
+
 def _start_loading(
     model: Path,
     clients: Path,
@@ -193,7 +198,7 @@ def _start_loading(
 
     def whole_rows() -> Portfolio:  # after the list's columns, so they do not share the CPU
         rows = list_future.result()
-        if rows.partial and len(rows) > READ_WHOLE_AFTER_LIST_ABOVE:
+        if reads_whole_after_list(rows):
             listed.wait()
         return complete_applications(rows)
 
@@ -296,8 +301,9 @@ def _run(
         scorer_future.result()
         deadline = time.monotonic() + PORTFOLIO_GRACE_SECONDS
         with contextlib.suppress(FutureTimeout):  # a big portfolio keeps loading behind the first screen
-            services_future.result(timeout=PORTFOLIO_GRACE_SECONDS)
-            history_future.result(timeout=max(0.0, deadline - time.monotonic()))
+            services = services_future.result(timeout=PORTFOLIO_GRACE_SECONDS)
+            if not reads_whole_after_list(services.portfolio):  # else its history waits for the app
+                history_future.result(timeout=max(0.0, deadline - time.monotonic()))
     except UserError as error:
         return _fail(str(error))
     except Exception as error:  # never a traceback for a file we could not read

@@ -325,3 +325,28 @@ def test_a_bad_value_outside_the_list_columns_of_a_large_file_fails_after_the_fi
     assert first.portfolio.partial and len(first.portfolio) == len(frame)
     with pytest.raises(DataError, match=r"AMT_GOODS_PRICE.*row 5.*not a finite number"):
         history_loader(first)  # the app turns this into its error dialog, then exit code 2
+
+
+def test_the_app_starts_without_waiting_for_a_history_that_waits_for_it(
+    tui_data: TuiData, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import argparse
+
+    from credit_tui import app as app_module
+    from credit_tui.config import DeskConfig
+
+    started: list[object] = []
+
+    class Stub:
+        error_message = None
+        return_code = 0
+
+        def run(self) -> None:
+            started.append(self)
+
+    monkeypatch.setattr(app_module, "create_app", lambda *args, **kwargs: Stub())
+    monkeypatch.setattr(cli, "READ_WHOLE_AFTER_LIST_ABOVE", 0)  # its whole rows are read once it is shown
+    monkeypatch.setattr(cli, "PORTFOLIO_GRACE_SECONDS", 120.0)  # waiting out the grace would hang the test
+    args = argparse.Namespace(model=tui_data.model_dir, clients=tui_data.clients, light=False)
+    done = cli._in_background(cli._run, args, "t", tmp_path, None, DeskConfig())
+    assert done.result(timeout=30) == 0 and started
