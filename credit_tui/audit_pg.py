@@ -1,6 +1,6 @@
 """Team mode: the shared decision log on a PostgreSQL server (``--audit-db postgresql://...``).
 
-The schema (``audit_pg_schema.sql``, then ``audit_pg_schema_2.sql``; created, or upgraded, by
+The schema (``audit_pg_schema.sql``, then ``audit_pg_schema_2.sql`` and ``_3.sql``; created, or upgraded, by
 ``credit-tui audit init --db URL`` run by an administrator) gives advisors SELECT and EXECUTE only.
 :meth:`PgAuditStore.record` calls the SECURITY DEFINER function ``credit_audit.record_decision``: the
 server takes the advisor from ``session_user``, decides whether the record waits for a supervisor (an
@@ -60,7 +60,7 @@ from credit_tui.audit import (
 if TYPE_CHECKING:
     import psycopg
 
-SCHEMA_VERSION: Final = 2
+SCHEMA_VERSION: Final = 3
 CONNECT_TIMEOUT_S: Final = 5
 SUPERVISOR_ROLE: Final = "credit_supervisor"
 ADVISOR_ROLE: Final = "credit_advisor"
@@ -637,8 +637,8 @@ def _durably(
         f"BEGIN; SET LOCAL synchronous_commit = off; SELECT {', '.join(columns)} "
         f"FROM credit_audit.{function}({marks}); COMMIT; SELECT credit_audit.confirm_durable()"
     )
-    try:
-        cursor = psycopg.ClientCursor(conn).execute(sql.encode(), params)
+    try:  # never a server-side prepared statement: a multi-statement query is bound here
+        cursor = psycopg.ClientCursor(conn).execute(sql.encode(), params, prepare=False)
     except psycopg.Error:
         if conn.info.transaction_status == psycopg.pq.TransactionStatus.INERROR:
             with contextlib.suppress(psycopg.Error):  # the server stopped at the error, before COMMIT
