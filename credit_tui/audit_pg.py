@@ -77,6 +77,15 @@ _REVIEW_COLUMNS: Final = (
     "prev_hash",
     "hash",
 )
+#: The calls :func:`_durably` records: function -> (the columns it returns, its argument types).
+_DURABLE_CALLS: Final = {
+    "record_decision": (
+        _DECISION_COLUMNS,
+        "bigint, text, double precision, double precision, text, text, text, text, text, bigint, uuid, "
+        "text, text",
+    ),
+    "review_decision": (_REVIEW_COLUMNS, "bigint, text, text"),
+}
 _TEXT_CASTS: Final = frozenset(
     {"id", "client_id", "threshold", "pd", "override", "corrects", "pending", "request_id", "decision_id"}
 )
@@ -338,6 +347,8 @@ class PgAuditStore(DecisionLog):
                 f"The audit log on {self.path} has schema {version}, older than this credit-tui's "
                 f"{SCHEMA_VERSION}; an administrator upgrades it with `credit-tui audit init --db URL`."
             )
+        #: The session holds the prepared calls of :func:`prepare_calls` (else the SQL goes in full).
+        self._prepared = prepare_calls(conn)
         return conn
 
     def _no_rights(self) -> AuditError:
@@ -424,9 +435,7 @@ class PgAuditStore(DecisionLog):
             r.override_code,
             r.terms,
         )
-        marks = ", ".join(["%s"] * len(params))
-        with self._session("the decision was not recorded") as conn:
-            row = _durably(conn, "record_decision", _DECISION_COLUMNS, marks, params)
+        row = self._durable_call("record_decision", params, "the decision was not recorded")
         self.recorded_pending[int(row[0])] = bool(row[_DECISION_COLUMNS.index("pending")])
         return _record(row, self._packed_until)
 
@@ -442,9 +451,18 @@ class PgAuditStore(DecisionLog):
         if verdict not in _VERDICTS:
             raise DecisionError(f"A verdict is APPROVED or REJECTED, not {verdict!r}.")
         params = (int(decision_id), verdict, justification.strip())
-        with self._session("the review was not recorded") as conn:
-            row = _durably(conn, "review_decision", _REVIEW_COLUMNS, "%s, %s, %s", params)
-        return _review(row)
+        return _review(self._durable_call("review_decision", params, "the review was not recorded"))
+
+    def _durable_call(self, function: str, params: Sequence[Any], what: str) -> tuple[Any, ...]:
+        """:func:`_durably` on this store's session; in full when it lost its prepared calls."""
+        import psycopg
+
+        with self._session(what) as conn:
+            try:
+                return _durably(conn, function, params, self._prepared)
+            except psycopg.errors.InvalidSqlStatementName:  # DEALLOCATE, DISCARD ALL, a pooler
+                self._prepared = False  # nothing ran: the EXECUTE failed before the call
+                return _durably(conn, function, params, prepared=False)
 
     # -- reading --------------------------------------------------------------------------------
 
@@ -617,26 +635,61 @@ def unpack_justification(text: str) -> tuple[str, str, str]:
         return text, "", ""
 
 
+def _call_sql(function: str, args: str) -> str:
+    """The SELECT of one durable call: its transaction commits without waiting for the disk.
+
+    ``set_config(..., true)`` is ``SET LOCAL synchronous_commit = off``: read at this transaction's
+    COMMIT, which only inserts the commit record into the WAL and releases the chain lock.
+    """
+    columns = ", ".join(_DURABLE_CALLS[function][0])
+    return (
+        f"SELECT {columns} FROM pg_catalog.set_config('synchronous_commit', 'off', true), "
+        f"credit_audit.{function}({args})"
+    )
+
+
+def prepare_calls(conn: psycopg.Connection[Any]) -> bool:
+    """``PREPARE`` the durable calls and the confirm on this session (SQL statements, not the protocol's).
+
+    :func:`_durably` then sends ``EXECUTE`` with the values instead of the whole SELECT: the server
+    parses and plans the calls once per session rather than once per decision, and everything still
+    goes in one simple-query round trip. Returns False, leaving the calls unprepared, when the server
+    refuses (e.g. they already exist on a pooled server connection).
+    """
+    import psycopg
+
+    try:
+        for function, (_, types) in _DURABLE_CALLS.items():
+            args = ", ".join(f"${i}" for i in range(1, types.count(",") + 2))
+            conn.execute(f"PREPARE credit_tui_{function} ({types}) AS {_call_sql(function, args)}".encode())
+        conn.execute(b"PREPARE credit_tui_confirm AS SELECT credit_audit.confirm_durable()")
+    except psycopg.Error:
+        return False
+    return True
+
+
 def _durably(
-    conn: psycopg.Connection[Any], function: str, columns: Sequence[str], marks: str, params: Sequence[Any]
+    conn: psycopg.Connection[Any], function: str, params: Sequence[Any], prepared: bool
 ) -> tuple[Any, ...]:
     """Call ``credit_audit.FUNCTION(params)`` and return its row once it is on disk, in one round trip.
 
-    ``BEGIN; SET LOCAL synchronous_commit = off; SELECT ... FROM FUNCTION(...); COMMIT;`` then
-    ``SELECT credit_audit.confirm_durable()``: the function's transaction releases the chain lock without
-    waiting for the disk; the confirm, a second transaction with a synchronous commit, returns once the
-    WAL is flushed past the first one's commit record (see the module docstring). One simple query
-    holding both: parameters are bound by psycopg on the client side.
+    ``BEGIN; EXECUTE credit_tui_FUNCTION(...); COMMIT; EXECUTE credit_tui_confirm`` (the prepared
+    :func:`_call_sql` and ``SELECT credit_audit.confirm_durable()``; the same SQL in full when not
+    ``prepared``): the function's transaction releases the chain lock without waiting for the disk; the
+    confirm, a second transaction with a synchronous commit, returns once the WAL is flushed past the
+    first one's commit record (see the module docstring). One simple query holding both: parameters are
+    bound by psycopg on the client side.
 
     Raises:
         psycopg.Error: As the server raised it (an error before COMMIT is rolled back here).
     """
     import psycopg
 
-    sql = (
-        f"BEGIN; SET LOCAL synchronous_commit = off; SELECT {', '.join(columns)} "
-        f"FROM credit_audit.{function}({marks}); COMMIT; SELECT credit_audit.confirm_durable()"
-    )
+    marks = ", ".join(["%s"] * len(params))
+    if prepared:
+        sql = f"BEGIN; EXECUTE credit_tui_{function}({marks}); COMMIT; EXECUTE credit_tui_confirm"
+    else:
+        sql = f"BEGIN; {_call_sql(function, marks)}; COMMIT; SELECT credit_audit.confirm_durable()"
     try:  # never a server-side prepared statement: a multi-statement query is bound here
         cursor = psycopg.ClientCursor(conn).execute(sql.encode(), params, prepare=False)
     except psycopg.Error:
@@ -645,7 +698,6 @@ def _durably(
                 conn.execute("ROLLBACK")
         raise
     cursor.nextset()  # past BEGIN
-    cursor.nextset()  # past SET
     row = cursor.fetchone()
     confirmed = cursor.nextset() and cursor.nextset() and cursor.fetchone()  # past COMMIT
     if row is None or not confirmed:

@@ -436,3 +436,14 @@ def test_audit_init_upgrades_a_schema_2_log_and_the_server_hash_is_unchanged(
         )
         assert new.prev_hash == before[-1][1] and store.status(new.id) == "pending"
         assert store.verify().ok and {r.id: r.hash for r in store.decisions()}.items() >= set(before)
+
+
+def test_a_session_that_lost_its_prepared_calls_records_in_full(team_log: TeamLog, db: str) -> None:
+    with PgAuditStore(team_log.url("alice", db)) as alice:
+        first = decide(alice)
+        assert alice._conn is not None
+        alice._conn.execute("DISCARD ALL")  # what a connection pooler sends between clients
+        second = decide(alice, client_id=2, request_id=uuid.uuid4())
+        assert second.id == first.id + 1 and second.prev_hash == first.hash
+        again = decide(alice, client_id=3)
+        assert again.id == second.id + 1 and alice.verify().ok and alice.count() == 3
