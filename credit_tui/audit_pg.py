@@ -1,27 +1,28 @@
 """Team mode: the shared decision log on a PostgreSQL server (``--audit-db postgresql://...``).
 
-The schema (``audit_pg_schema.sql``, then ``audit_pg_schema_2.sql`` and ``_3.sql``; created, or upgraded, by
-``credit-tui audit init --db URL`` run by an administrator) gives advisors SELECT and EXECUTE only.
-:meth:`PgAuditStore.record` calls the SECURITY DEFINER function ``credit_audit.record_decision``: the
-server takes the advisor from ``session_user``, decides whether the record waits for a supervisor (an
-override, or a PD above the four-eyes level stored at init), computes the hash chain under one advisory
-lock, and commits, all in one transaction. A retry after a lost connection sends the same request id, so
-a decision is recorded once or not at all.
+The schema (``audit_pg_schema.sql``, then ``audit_pg_schema_2.sql`` and ``_3.sql``; created, or
+upgraded, by ``credit-tui audit init --db URL`` run by an administrator) gives advisors SELECT and
+EXECUTE only. :meth:`PgAuditStore.record` calls the SECURITY DEFINER function
+``credit_audit.record_decision``: the server takes the advisor from ``session_user``, decides whether
+the record waits for a supervisor (an override, or a PD above the four-eyes level stored at init),
+computes the hash chain under one advisory lock, and commits, all in one transaction. A retry after a
+lost connection sends the same request id, so a decision is recorded once or not at all.
 
 Durability without a disk flush under the lock. The app calls ``record_decision`` (and
-``review_decision``) in a transaction with ``SET LOCAL synchronous_commit = off``: its COMMIT inserts the
-commit record into the write-ahead log and releases the lock without waiting for the disk (PostgreSQL's
-asynchronous commit: the transaction is visible at once, and durable once the WAL is flushed past its
-commit record). In the same round trip the app then runs ``credit_audit.confirm_durable()``, a
-transaction that writes WAL and commits synchronously: its COMMIT returns only after the WAL is flushed
-up to its own commit record, which lies after the decision's (same session, later), and a flush writes
-the WAL in order, so the decision is on disk before it is acknowledged. Concurrent confirms share one
-flush (group commit: a flush covers every commit record inserted before it). After a crash, recovery
-replays the WAL up to the last flushed record; each decision took the lock after the previous one's
-commit record was inserted, so its own records come later in the WAL: a decision can only survive when
-every earlier one does. A crash may lose the newest decisions that were not yet acknowledged, never an
-acknowledged one, and never leaves a gap in the chain. Called alone (psql), the functions commit
-synchronously as usual.
+``review_decision``) in a transaction with ``synchronous_commit = off`` (``set_config(..., true)``,
+i.e. ``SET LOCAL``, in the same SELECT; the calls and the confirm are prepared once per session, see
+:func:`prepare_calls`): its COMMIT inserts the commit record into the write-ahead log and releases the
+lock without waiting for the disk (PostgreSQL's asynchronous commit: the transaction is visible at
+once, and durable once the WAL is flushed past its commit record). In the same round trip the app then
+runs ``credit_audit.confirm_durable()``, a transaction that writes WAL (a transactional logical message
+since schema 3) and commits synchronously: its COMMIT returns only after the WAL is flushed up to its
+own commit record, which lies after the decision's (same session, later), and a flush writes the WAL in
+order, so the decision is on disk before it is acknowledged. Concurrent confirms share one flush (group
+commit: a flush covers every commit record inserted before it). After a crash, recovery replays the WAL
+up to the last flushed record; each decision took the lock after the previous one's commit record was
+inserted, so its own records come later in the WAL: a decision can only survive when every earlier one
+does. A crash may lose the newest decisions that were not yet acknowledged, never an acknowledged one,
+and never leaves a gap in the chain. Called alone (psql), the functions commit synchronously as usual.
 
 :meth:`PgAuditStore.verify` recomputes both chains (decisions and supervisors' reviews) in Python from
 the columns' server text, so an auditor does not have to trust the server's functions.
