@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +15,15 @@ import pytest
 from trainer.data import find_table, read_table
 from trainer.errors import DataError
 from trainer.features import aggregate_history, history_feature_names, history_input_columns
-from trainer.history_sql import aggregate_sources, connect, memory_limit_setting, query_features
+from trainer.history_sql import (
+    SPILL_PREFIX,
+    aggregate_sources,
+    connect,
+    memory_limit_setting,
+    query_features,
+    spill_folder,
+    sweep_spill_folders,
+)
 from trainer.schema import HISTORY_TABLES
 
 
@@ -254,3 +265,43 @@ def test_each_query_returns_exactly_the_registry_features() -> None:
 
     for table, names in HISTORY_FEATURES.items():
         assert query_features(table) == list(names), table
+
+
+def test_a_connection_leaves_no_spill_folder_even_when_the_process_dies_in_it(tmp_path: Path) -> None:
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    code = (
+        "import os; from trainer.history_sql import connect\n"
+        "with connect() as con:\n"
+        "    con.execute('SELECT 42').fetchall()\n"
+        "with connect() as con:\n"
+        "    con.execute('SELECT 1').fetchall()\n"
+        "    os._exit(0)  # as the app does when it quits while a loader thread aggregates\n"
+    )
+    subprocess.run([sys.executable, "-c", code], env=env, check=True, timeout=120)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_sweep_removes_only_this_users_spill_folders_of_dead_processes(tmp_path: Path) -> None:
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    dead_pid = int(dead.stdout)
+    left_by_dead = tmp_path / f"{SPILL_PREFIX}{dead_pid}-{'a' * 16}"
+    (left_by_dead / "sub").mkdir(parents=True)
+    (left_by_dead / "sub" / "duckdb_temp_1_owner").write_text("")
+    alive = tmp_path / f"{SPILL_PREFIX}{os.getpid()}-{'b' * 16}"
+    alive.mkdir()
+    others = [
+        tmp_path / f"{SPILL_PREFIX}x{dead_pid}-{'c' * 16}",
+        tmp_path / f"{SPILL_PREFIX}{dead_pid}-short",
+    ]
+    for folder in others:
+        folder.mkdir()
+    a_file = tmp_path / f"{SPILL_PREFIX}{dead_pid}-{'d' * 16}"
+    a_file.write_text("not a folder")
+
+    assert sweep_spill_folders(tmp_path) == [left_by_dead]
+    assert not left_by_dead.exists()
+    assert alive.is_dir() and all(folder.is_dir() for folder in others) and a_file.is_file()
+    assert spill_folder().name.startswith(f"{SPILL_PREFIX}{os.getpid()}-")
+    assert not spill_folder().exists() and spill_folder() != spill_folder()

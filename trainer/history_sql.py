@@ -18,7 +18,9 @@ and value in its :class:`~trainer.errors.DataError`; this slow path runs only on
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
+import stat
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -234,17 +236,84 @@ def memory_limit_setting(memory_limit: str | None = None) -> str:
     return memory_limit or os.environ.get(DUCKDB_MEMORY_ENV) or DEFAULT_DUCKDB_MEMORY_LIMIT
 
 
+#: Name prefix of DuckDB's spill folders: ``credit-tui-duckdb-<pid>-<random>`` in the temporary folder.
+SPILL_PREFIX = "credit-tui-duckdb-"
+
+
+def spill_folder() -> Path:
+    """A fresh, unguessable spill folder path for this process, not created.
+
+    DuckDB creates its ``temp_directory`` only when a query first spills and removes it when the
+    connection closes, so a process that ends without closing (killed, or ``os._exit`` while a loader
+    thread is still aggregating) leaves nothing behind unless it had spilled.
+    """
+    return Path(tempfile.gettempdir()) / f"{SPILL_PREFIX}{os.getpid()}-{secrets.token_hex(8)}"
+
+
+def sweep_spill_folders(folder: Path | None = None) -> list[Path]:
+    """Remove the spill folders that processes of this user left when they died mid-spill.
+
+    Only folders named by :func:`spill_folder`, owned by this user and whose process is gone are
+    removed; anything else (another user's, a running process's, another name) is left alone.
+
+    Returns:
+        The folders removed.
+    """
+    removed: list[Path] = []
+    parent = folder or Path(tempfile.gettempdir())
+    try:
+        entries = list(parent.iterdir())
+    except OSError:
+        return removed
+    for entry in entries:
+        pid_text, _, token = entry.name.removeprefix(SPILL_PREFIX).partition("-")
+        if not entry.name.startswith(SPILL_PREFIX) or not pid_text.isdigit() or len(token) != 16:
+            continue
+        try:
+            info = entry.lstat()
+        except OSError:
+            continue
+        if not stat.S_ISDIR(info.st_mode) or (hasattr(os, "getuid") and info.st_uid != os.getuid()):
+            continue
+        if _process_alive(int(pid_text)):
+            continue
+        shutil.rmtree(entry, ignore_errors=True)
+        removed.append(entry)
+    return removed
+
+
+def _process_alive(pid: int) -> bool:
+    """Whether a process with this id exists (a permission error means it does).
+
+    On Windows ``os.kill`` would terminate the process, so every process counts as alive there (its
+    spill folders are not swept).
+    """
+    if os.name == "nt":
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return pid > 0
+    return True
+
+
 @contextmanager
 def connect(memory_limit: str | None = None, threads: int | None = None) -> Iterator[Any]:
     """An in-memory DuckDB connection that spills to a private temporary folder beyond ``memory_limit``.
+
+    The folder (:func:`spill_folder`) exists only while DuckDB spills; spill folders left by this
+    user's dead processes are swept first (:func:`sweep_spill_folders`).
 
     Raises:
         DataError: When the memory limit is not a size DuckDB understands (e.g. ``2GB``).
     """
     import duckdb
 
-    spill = tempfile.mkdtemp(prefix="credit-tui-duckdb-")
-    config: dict[str, Any] = {"temp_directory": spill, "preserve_insertion_order": False}
+    sweep_spill_folders()
+    spill = spill_folder()
+    config: dict[str, Any] = {"temp_directory": str(spill), "preserve_insertion_order": False}
     if threads:
         config["threads"] = threads
     limit = memory_limit_setting(memory_limit)
@@ -265,7 +334,7 @@ def connect(memory_limit: str | None = None, threads: int | None = None) -> Iter
         finally:
             con.close()
     finally:
-        shutil.rmtree(spill, ignore_errors=True)
+        shutil.rmtree(spill, ignore_errors=True)  # DuckDB removes it on close; this is for an error path
 
 
 def aggregate_sources(
