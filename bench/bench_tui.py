@@ -6,7 +6,7 @@ time of each measurement. Not run as a test.
 Usage:
     python bench/bench_tui.py [--demo-model DIR --demo-clients FILE] [--big-model DIR --big-clients FILE]
                               [--launch-repeats 5] [--keystrokes 100] [--clients-opened 30]
-                              [--skip-launch] [--skip-cold] [--cold-repeats 3]
+                              [--skip-launch] [--skip-cold] [--cold-repeats 3] [--cold-versus TREE]
                               [--only launch|cold|terminal|in-app ...]
 
 Defaults: the bundled demo (credit_tui/demo) when built; the big portfolio at /tmp/big356/clients.parquet
@@ -17,7 +17,8 @@ Everything measured from outside runs `credit-tui` in a detached tmux pane (120x
 `tmux capture-pane -p` in a tight loop, so the figures are what an advisor sees in a real terminal:
 
 * launch: time until the first client row is drawn (and until every client is scored); for the big
-  portfolio with a cold history cache and with a warm one, separately. Cold means a first opening: the
+  portfolio with a cold history cache and with a warm one, separately; for the cold one also the CPU
+  time of the app and of its history child until every client is scored. Cold means a first opening: the
   app runs with an empty cache folder of its own (XDG_CACHE_HOME), so it hashes the history files and
   aggregates them (in a child process); the user's cache is left alone. `--only cold` runs that alone.
 * keystroke (terminal): 100 keys (digits building a 5-digit ID prefix, then 5 backspaces, repeated) sent
@@ -134,6 +135,18 @@ class Pane:
         subprocess.run(["tmux", "kill-session", "-t", self.session], check=False, capture_output=True)
 
 
+def cpu_seconds(pid: int) -> tuple[float, float]:
+    """CPU time (user + system) of a running process and of the children it has waited for.
+
+    The app waits for its history child (a cold launch), so the second figure is the child's CPU.
+    """
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    own = (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    children = (int(fields[13]) + int(fields[14])) / ticks  # cutime, cstime
+    return own, children
+
+
 def vm_hwm_gb(pid: int) -> float:
     """Peak resident memory (VmHWM) of a running process, in GB."""
     status = Path(f"/proc/{pid}/status").read_text()
@@ -160,6 +173,7 @@ def launch_once(
                 first = now
             if first is not None and "clients scored" in screen:
                 scored = now
+                result["cpu_app_s"], result["cpu_child_s"] = cpu_seconds(pane.app_pid())
                 break
             time.sleep(0.01)
         if open_one and scored is not None:
@@ -178,15 +192,19 @@ def launch_once(
 EXPLAINED = "the threshold ("  # in the verdict header of a client screen once the explanation is shown
 
 
-def bench_launch(name: str, args: list[str], repeats: int, cold: bool = False) -> dict[str, Any]:
+def bench_launch(
+    name: str, args: list[str], repeats: int, cold: bool = False, env: dict[str, str] | None = None
+) -> dict[str, Any]:
     """Median launch figures over ``repeats`` runs; ``cold``: each run with a fresh, empty cache folder."""
     firsts, scoreds, rss = [], [], []
-    loads = []
+    loads: list[float] = []
+    cpus: list[tuple[float, float]] = []
     for _ in range(repeats):
         cache_home = tempfile.mkdtemp(prefix="bench-tui-cold-cache-") if cold else None
         loads.append(os.getloadavg()[0])
         try:
-            run = launch_once(args, open_one=True, env={"XDG_CACHE_HOME": cache_home} if cache_home else None)
+            cache_env = {"XDG_CACHE_HOME": cache_home} if cache_home else {}
+            run = launch_once(args, open_one=True, env={**(env or {}), **cache_env})
         finally:
             if cache_home is not None:
                 shutil.rmtree(cache_home, ignore_errors=True)
@@ -195,14 +213,39 @@ def bench_launch(name: str, args: list[str], repeats: int, cold: bool = False) -
             scoreds.append(run["scored"])
         if "peak_rss_gb" in run:
             rss.append(run["peak_rss_gb"])
+        if "cpu_app_s" in run:
+            cpus.append((run["cpu_app_s"], run["cpu_child_s"]))
     return {
         "name": name,
         "first_usable_s": statistics.median(firsts),
         "all_scored_s": statistics.median(scoreds) if scoreds else None,
         "peak_rss_gb": max(rss) if rss else None,
         "runs": len(firsts),
+        "cpu_app_s": statistics.median(c[0] for c in cpus) if cpus else None,
+        "cpu_child_s": statistics.median(c[1] for c in cpus) if cpus else None,
         "load": f"load {statistics.median(loads):.2f}/{os.cpu_count()} cores",
     }
+
+
+def bench_cold_versus(args: list[str], tree: Path, repeats: int) -> None:
+    """Cold launches alternating between another source tree of the project and this one.
+
+    The other tree (e.g. ``git worktree add /tmp/base main``) runs on this venv with ``PYTHONPATH`` set
+    to it (its history child too), so both see the same machine, one launch after the other.
+    """
+    runs: dict[str, list[dict[str, Any]]] = {"other": [], "this": []}
+    for _ in range(repeats):
+        for name, env in (("other", {"PYTHONPATH": str(tree)}), ("this", {})):
+            runs[name].append(bench_launch(name, args, 1, cold=True, env=env))
+    for name, results in runs.items():
+        where = tree if name == "other" else ROOT
+        keys = ("first_usable_s", "all_scored_s", "cpu_app_s", "cpu_child_s")
+        median = {k: statistics.median(r[k] for r in results if r[k] is not None) for k in keys}
+        print(
+            f"cold {name:5s} {where}: first rows {median['first_usable_s']:.2f} s, all scored "
+            f"{median['all_scored_s']:.2f} s, CPU app {median['cpu_app_s']:.2f} s + child "
+            f"{median['cpu_child_s']:.2f} s (medians of {repeats}; {', '.join(r['load'] for r in results)})"
+        )
 
 
 def history_cache_file(model: Path, clients: Path) -> Path | None:
@@ -488,6 +531,13 @@ def main() -> None:
     )
     parser.add_argument("--cold-repeats", type=int, default=3, help="cold launches (median)")
     parser.add_argument(
+        "--cold-versus",
+        type=Path,
+        metavar="TREE",
+        help="cold: alternate the launches with another source tree of the project (e.g. a git worktree "
+        "of main), on this venv, and print both",
+    )
+    parser.add_argument(
         "--only",
         nargs="+",
         choices=SECTIONS,
@@ -517,7 +567,9 @@ def main() -> None:
             f"all scored {demo['all_scored_s'] or float('nan'):.2f} s, median of {demo['runs']} "
             f"[{demo['load']}]"
         )
-    if "cold" in sections:
+    if "cold" in sections and args.cold_versus is not None:
+        bench_cold_versus(big_args, args.cold_versus.resolve(), args.cold_repeats)
+    elif "cold" in sections:
         big = bench_launch("big cold", big_args, args.cold_repeats, cold=True)
         print(
             f"launch 356k cold   first rows {big['first_usable_s']:.2f} s "
@@ -530,6 +582,11 @@ def main() -> None:
             f"peak RSS cold      {big['peak_rss_gb'] or float('nan'):.2f} GB, credit-tui process VmHWM "
             f"after scoring and opening a client (ratio {ratio(big['peak_rss_gb'], TARGETS['rss_gb'])})"
         )
+        if big["cpu_app_s"] is not None:
+            print(
+                f"CPU cold           app {big['cpu_app_s']:.2f} s + history child {big['cpu_child_s']:.2f} s "
+                "until every client is scored (medians; what load inflates least)"
+            )
     if "launch" in sections:
         cache = history_cache_file(args.big_model, args.big_clients)
         label = "warm" if cache is not None else "no history"

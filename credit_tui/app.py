@@ -166,6 +166,7 @@ class CreditApp(App[int]):
         services = self._loader()
         columns = ClientColumns.from_applications(services.portfolio.applications)
         self.post_message(self.ServicesReady(services, columns))
+        columns.prepare_prefix_search()  # after the first screen, before the advisor types an ID
 
     def on_credit_app_services_ready(self, message: ServicesReady) -> None:
         """Hand the services down to the search screen, then load the history (or start scoring)."""
@@ -263,10 +264,8 @@ class CreditApp(App[int]):
         total = len(applications)
         for start in range(0, total, self._score_chunk):
             chunk = applications.iloc[start : start + self._score_chunk]
-            scores = services.scorer.score(chunk, history)
-            columns.set_scores(
-                start, scores["PD"].to_numpy(dtype=np.float64), scores["DECISION"].to_numpy(dtype=object)
-            )
+            pds, decisions = services.scorer.score_arrays(chunk, history)
+            columns.set_scores(start, pds, decisions)
             self.post_message(self.ScoresProgress(min(start + len(chunk), total), total))
         if total == 0:
             self.post_message(self.ScoresProgress(0, 0))

@@ -303,6 +303,9 @@ def needs_justification(model_decision: str, final_decision: str) -> bool:
     return model_decision == Decision.REVIEW or final_decision != model_decision
 
 
+_HEX_DIGITS: Final = frozenset("0123456789abcdef")
+
+
 def _validate(request: DecisionRequest) -> None:
     """Raise :class:`DecisionError` (one sentence) for a decision that must not be recorded."""
     r = request
@@ -319,7 +322,7 @@ def _validate(request: DecisionRequest) -> None:
     for name, value in (("PD", r.pd), ("threshold", r.threshold)):
         if not (math.isfinite(value) and 0.0 <= value <= 1.0):
             raise DecisionError(f"The {name} must be a probability between 0 and 1, not {value!r}.")
-    if len(r.input_hash) != 64 or any(ch not in "0123456789abcdef" for ch in r.input_hash):
+    if len(r.input_hash) != 64 or not set(r.input_hash) <= _HEX_DIGITS:
         raise DecisionError("The input hash must be a SHA-256 hex digest; compute it with input_row_hash().")
     if any(not isinstance(reason, str) for reason in r.reasons):
         raise DecisionError("Every reason code shown must be text.")

@@ -18,6 +18,7 @@ from rich.text import Text
 
 from credit_tui.audit_log import open_audit_log, resolve_target
 from credit_tui.audit_pg import is_postgres_url
+from credit_tui.config import add_audit_db_option as add_audit_db_option  # re-exported: its former home
 from trainer.errors import UserError
 from trainer.text_safety import clean_text
 
@@ -248,17 +249,6 @@ def _add_audit_commands(parser: argparse.ArgumentParser) -> None:
     export.add_argument("--force", action="store_true", help="replace --out if it is an existing CSV file")
     add_audit_db_option(export)
     export.set_defaults(audit_func=lambda args: export_main(args.audit_db, args.out, args.force))
-
-
-def add_audit_db_option(parser: argparse.ArgumentParser) -> None:
-    """Add ``--audit-db PATH|URL`` (the same option for the app, ``audit`` and ``letter``)."""
-    parser.add_argument(
-        "--audit-db",
-        default=None,
-        metavar="PATH|URL",
-        help="the audit database: an SQLite file or a postgresql:// URL (default: the config file's "
-        "[audit] db, else audit.sqlite3 in your user data folder)",
-    )
 
 
 def audit_main(argv: list[str]) -> int:

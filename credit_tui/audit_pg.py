@@ -1,27 +1,28 @@
 """Team mode: the shared decision log on a PostgreSQL server (``--audit-db postgresql://...``).
 
-The schema (``audit_pg_schema.sql``, then ``audit_pg_schema_2.sql``; created, or upgraded, by
-``credit-tui audit init --db URL`` run by an administrator) gives advisors SELECT and EXECUTE only.
-:meth:`PgAuditStore.record` calls the SECURITY DEFINER function ``credit_audit.record_decision``: the
-server takes the advisor from ``session_user``, decides whether the record waits for a supervisor (an
-override, or a PD above the four-eyes level stored at init), computes the hash chain under one advisory
-lock, and commits, all in one transaction. A retry after a lost connection sends the same request id, so
-a decision is recorded once or not at all.
+The schema (``audit_pg_schema.sql``, then ``audit_pg_schema_2.sql`` and ``_3.sql``; created, or
+upgraded, by ``credit-tui audit init --db URL`` run by an administrator) gives advisors SELECT and
+EXECUTE only. :meth:`PgAuditStore.record` calls the SECURITY DEFINER function
+``credit_audit.record_decision``: the server takes the advisor from ``session_user``, decides whether
+the record waits for a supervisor (an override, or a PD above the four-eyes level stored at init),
+computes the hash chain under one advisory lock, and commits, all in one transaction. A retry after a
+lost connection sends the same request id, so a decision is recorded once or not at all.
 
 Durability without a disk flush under the lock. The app calls ``record_decision`` (and
-``review_decision``) in a transaction with ``SET LOCAL synchronous_commit = off``: its COMMIT inserts the
-commit record into the write-ahead log and releases the lock without waiting for the disk (PostgreSQL's
-asynchronous commit: the transaction is visible at once, and durable once the WAL is flushed past its
-commit record). In the same round trip the app then runs ``credit_audit.confirm_durable()``, a
-transaction that writes WAL and commits synchronously: its COMMIT returns only after the WAL is flushed
-up to its own commit record, which lies after the decision's (same session, later), and a flush writes
-the WAL in order, so the decision is on disk before it is acknowledged. Concurrent confirms share one
-flush (group commit: a flush covers every commit record inserted before it). After a crash, recovery
-replays the WAL up to the last flushed record; each decision took the lock after the previous one's
-commit record was inserted, so its own records come later in the WAL: a decision can only survive when
-every earlier one does. A crash may lose the newest decisions that were not yet acknowledged, never an
-acknowledged one, and never leaves a gap in the chain. Called alone (psql), the functions commit
-synchronously as usual.
+``review_decision``) in a transaction with ``synchronous_commit = off`` (``set_config(..., true)``,
+i.e. ``SET LOCAL``, in the same SELECT; the calls and the confirm are prepared once per session, see
+:func:`prepare_calls`): its COMMIT inserts the commit record into the write-ahead log and releases the
+lock without waiting for the disk (PostgreSQL's asynchronous commit: the transaction is visible at
+once, and durable once the WAL is flushed past its commit record). In the same round trip the app then
+runs ``credit_audit.confirm_durable()``, a transaction that writes WAL (a transactional logical message
+since schema 3) and commits synchronously: its COMMIT returns only after the WAL is flushed up to its
+own commit record, which lies after the decision's (same session, later), and a flush writes the WAL in
+order, so the decision is on disk before it is acknowledged. Concurrent confirms share one flush (group
+commit: a flush covers every commit record inserted before it). After a crash, recovery replays the WAL
+up to the last flushed record; each decision took the lock after the previous one's commit record was
+inserted, so its own records come later in the WAL: a decision can only survive when every earlier one
+does. A crash may lose the newest decisions that were not yet acknowledged, never an acknowledged one,
+and never leaves a gap in the chain. Called alone (psql), the functions commit synchronously as usual.
 
 :meth:`PgAuditStore.verify` recomputes both chains (decisions and supervisors' reviews) in Python from
 the columns' server text, so an auditor does not have to trust the server's functions.
@@ -60,7 +61,7 @@ from credit_tui.audit import (
 if TYPE_CHECKING:
     import psycopg
 
-SCHEMA_VERSION: Final = 2
+SCHEMA_VERSION: Final = 3
 CONNECT_TIMEOUT_S: Final = 5
 SUPERVISOR_ROLE: Final = "credit_supervisor"
 ADVISOR_ROLE: Final = "credit_advisor"
@@ -77,6 +78,15 @@ _REVIEW_COLUMNS: Final = (
     "prev_hash",
     "hash",
 )
+#: The calls :func:`_durably` records: function -> (the columns it returns, its argument types).
+_DURABLE_CALLS: Final = {
+    "record_decision": (
+        _DECISION_COLUMNS,
+        "bigint, text, double precision, double precision, text, text, text, text, text, bigint, uuid, "
+        "text, text",
+    ),
+    "review_decision": (_REVIEW_COLUMNS, "bigint, text, text"),
+}
 _TEXT_CASTS: Final = frozenset(
     {"id", "client_id", "threshold", "pd", "override", "corrects", "pending", "request_id", "decision_id"}
 )
@@ -338,6 +348,8 @@ class PgAuditStore(DecisionLog):
                 f"The audit log on {self.path} has schema {version}, older than this credit-tui's "
                 f"{SCHEMA_VERSION}; an administrator upgrades it with `credit-tui audit init --db URL`."
             )
+        #: The session holds the prepared calls of :func:`prepare_calls` (else the SQL goes in full).
+        self._prepared = prepare_calls(conn)
         return conn
 
     def _no_rights(self) -> AuditError:
@@ -424,9 +436,7 @@ class PgAuditStore(DecisionLog):
             r.override_code,
             r.terms,
         )
-        marks = ", ".join(["%s"] * len(params))
-        with self._session("the decision was not recorded") as conn:
-            row = _durably(conn, "record_decision", _DECISION_COLUMNS, marks, params)
+        row = self._durable_call("record_decision", params, "the decision was not recorded")
         self.recorded_pending[int(row[0])] = bool(row[_DECISION_COLUMNS.index("pending")])
         return _record(row, self._packed_until)
 
@@ -442,9 +452,18 @@ class PgAuditStore(DecisionLog):
         if verdict not in _VERDICTS:
             raise DecisionError(f"A verdict is APPROVED or REJECTED, not {verdict!r}.")
         params = (int(decision_id), verdict, justification.strip())
-        with self._session("the review was not recorded") as conn:
-            row = _durably(conn, "review_decision", _REVIEW_COLUMNS, "%s, %s, %s", params)
-        return _review(row)
+        return _review(self._durable_call("review_decision", params, "the review was not recorded"))
+
+    def _durable_call(self, function: str, params: Sequence[Any], what: str) -> tuple[Any, ...]:
+        """:func:`_durably` on this store's session; in full when it lost its prepared calls."""
+        import psycopg
+
+        with self._session(what) as conn:
+            try:
+                return _durably(conn, function, params, self._prepared)
+            except psycopg.errors.InvalidSqlStatementName:  # DEALLOCATE, DISCARD ALL, a pooler
+                self._prepared = False  # nothing ran: the EXECUTE failed before the call
+                return _durably(conn, function, params, prepared=False)
 
     # -- reading --------------------------------------------------------------------------------
 
@@ -617,35 +636,69 @@ def unpack_justification(text: str) -> tuple[str, str, str]:
         return text, "", ""
 
 
+def _call_sql(function: str, args: str) -> str:
+    """The SELECT of one durable call: its transaction commits without waiting for the disk.
+
+    ``set_config(..., true)`` is ``SET LOCAL synchronous_commit = off``: read at this transaction's
+    COMMIT, which only inserts the commit record into the WAL and releases the chain lock.
+    """
+    columns = ", ".join(_DURABLE_CALLS[function][0])
+    return (
+        f"SELECT {columns} FROM pg_catalog.set_config('synchronous_commit', 'off', true), "
+        f"credit_audit.{function}({args})"
+    )
+
+
+def prepare_calls(conn: psycopg.Connection[Any]) -> bool:
+    """``PREPARE`` the durable calls and the confirm on this session (SQL statements, not the protocol's).
+
+    :func:`_durably` then sends ``EXECUTE`` with the values instead of the whole SELECT: the server
+    parses and plans the calls once per session rather than once per decision, and everything still
+    goes in one simple-query round trip. Returns False, leaving the calls unprepared, when the server
+    refuses (e.g. they already exist on a pooled server connection).
+    """
+    import psycopg
+
+    try:
+        for function, (_, types) in _DURABLE_CALLS.items():
+            args = ", ".join(f"${i}" for i in range(1, types.count(",") + 2))
+            conn.execute(f"PREPARE credit_tui_{function} ({types}) AS {_call_sql(function, args)}".encode())
+        conn.execute(b"PREPARE credit_tui_confirm AS SELECT credit_audit.confirm_durable()")
+    except psycopg.Error:
+        return False
+    return True
+
+
 def _durably(
-    conn: psycopg.Connection[Any], function: str, columns: Sequence[str], marks: str, params: Sequence[Any]
+    conn: psycopg.Connection[Any], function: str, params: Sequence[Any], prepared: bool
 ) -> tuple[Any, ...]:
     """Call ``credit_audit.FUNCTION(params)`` and return its row once it is on disk, in one round trip.
 
-    ``BEGIN; SET LOCAL synchronous_commit = off; SELECT ... FROM FUNCTION(...); COMMIT;`` then
-    ``SELECT credit_audit.confirm_durable()``: the function's transaction releases the chain lock without
-    waiting for the disk; the confirm, a second transaction with a synchronous commit, returns once the
-    WAL is flushed past the first one's commit record (see the module docstring). One simple query
-    holding both: parameters are bound by psycopg on the client side.
+    ``BEGIN; EXECUTE credit_tui_FUNCTION(...); COMMIT; EXECUTE credit_tui_confirm`` (the prepared
+    :func:`_call_sql` and ``SELECT credit_audit.confirm_durable()``; the same SQL in full when not
+    ``prepared``): the function's transaction releases the chain lock without waiting for the disk; the
+    confirm, a second transaction with a synchronous commit, returns once the WAL is flushed past the
+    first one's commit record (see the module docstring). One simple query holding both: parameters are
+    bound by psycopg on the client side.
 
     Raises:
         psycopg.Error: As the server raised it (an error before COMMIT is rolled back here).
     """
     import psycopg
 
-    sql = (
-        f"BEGIN; SET LOCAL synchronous_commit = off; SELECT {', '.join(columns)} "
-        f"FROM credit_audit.{function}({marks}); COMMIT; SELECT credit_audit.confirm_durable()"
-    )
-    try:
-        cursor = psycopg.ClientCursor(conn).execute(sql.encode(), params)
+    marks = ", ".join(["%s"] * len(params))
+    if prepared:
+        sql = f"BEGIN; EXECUTE credit_tui_{function}({marks}); COMMIT; EXECUTE credit_tui_confirm"
+    else:
+        sql = f"BEGIN; {_call_sql(function, marks)}; COMMIT; SELECT credit_audit.confirm_durable()"
+    try:  # never a server-side prepared statement: a multi-statement query is bound here
+        cursor = psycopg.ClientCursor(conn).execute(sql.encode(), params, prepare=False)
     except psycopg.Error:
         if conn.info.transaction_status == psycopg.pq.TransactionStatus.INERROR:
             with contextlib.suppress(psycopg.Error):  # the server stopped at the error, before COMMIT
                 conn.execute("ROLLBACK")
         raise
     cursor.nextset()  # past BEGIN
-    cursor.nextset()  # past SET
     row = cursor.fetchone()
     confirmed = cursor.nextset() and cursor.nextset() and cursor.fetchone()  # past COMMIT
     if row is None or not confirmed:

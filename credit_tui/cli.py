@@ -1,10 +1,11 @@
 """The ``credit-tui`` command: parse arguments, start loading, run the app.
 
-Loading starts in background threads while Textual is imported: the application rows (all the client
-list needs) and, at the same time, the history aggregates (read from the cache, or built in a child
-process). The bundle is always verified before the app starts; the portfolio too when both end within a
-short grace period (any demo-sized file), so a bad bundle or clients file is one line on stderr and exit
-code 2, never a traceback. A larger portfolio finishes loading behind the first screen (the list first,
+Loading starts in background threads while Textual is imported: the columns the client list shows
+(from parquet, only those: the first screen does not wait for the whole file), then every application
+column, and at the same time the history aggregates (read from the cache, or built in a child process).
+The bundle is always verified before the app starts; the portfolio too when both end within a short
+grace period (any demo-sized file), so a bad bundle or clients file is one line on stderr and exit code
+2, never a traceback. A larger portfolio finishes loading behind the first screen (the list first,
 its history and scores later), and a late failure still ends with that line and code 2.
 """
 
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from credit_tui.audit_log import AuditLog
     from credit_tui.config import DeskConfig
     from credit_tui.services import HistoryLoader, Services
+    from trainer.history_cache import ChildBuild
     from trainer.portfolio import HistoryAggregates, Portfolio
     from trainer.scoring import Scorer
 
@@ -33,6 +35,11 @@ T = TypeVar("T")
 
 EXIT_USAGE = 2
 PORTFOLIO_GRACE_SECONDS = 1.0
+#: Clients above which a parquet file's whole rows are read only once its list is on screen (the app
+#: asks for the history): reading 120 columns beside the first paint delayed it by a second at 356k.
+#: A smaller file is read whole at once, so a bad value anywhere in it is still one line on stderr
+#: before the app starts (within the grace period).
+READ_WHOLE_AFTER_LIST_ABOVE = 100_000
 DEMO_DIR = Path(__file__).resolve().parent / "demo"
 DEMO_MODEL = DEMO_DIR / "model"
 DEMO_CLIENTS = DEMO_DIR / "clients" / "application_test.parquet"
@@ -43,7 +50,7 @@ DEMO_RELEASE_KEY = DEMO_DIR / "DEMO-ONLY-release-key.pub"
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line of ``credit-tui``."""
-    from credit_tui.audit_cli import add_audit_db_option
+    from credit_tui.config import add_audit_db_option
 
     parser = argparse.ArgumentParser(
         prog="credit-tui",
@@ -150,6 +157,11 @@ def trusted_keys_for(model: Path, configured: tuple[bytes, ...]) -> tuple[bytes,
     return configured
 
 
+def reads_whole_after_list(rows: Portfolio) -> bool:
+    """Whether a portfolio's whole rows (and so its history) are read only once its list is shown."""
+    return rows.partial and len(rows) > READ_WHOLE_AFTER_LIST_ABOVE
+
+
 def _start_loading(
     model: Path,
     clients: Path,
@@ -157,17 +169,20 @@ def _start_loading(
     audit: AuditLog | None = None,
     trusted_keys: tuple[bytes, ...] = (),
     desk: DeskConfig | None = None,
+    early: ChildBuild | None = None,
 ) -> tuple[Future[Scorer], Future[Services], Future[Portfolio], HistoryLoader]:
     """Verify the bundle, read the application rows and aggregate the history in parallel threads.
 
-    Returns the futures of the scorer, of the services without history (the first screen) and of the
-    portfolio with its history (aggregated on the manifest's hint from the start, while the rows are
-    read), and the app's history loader, which waits for the latter.
+    Returns the futures of the scorer, of the services for the first screen (no history; from parquet,
+    only the columns the client list shows) and of the portfolio with every column and its history
+    (aggregated on the manifest's hint from the start, while the rows are read), and the app's history
+    loader, which waits for the latter. ``early``: the history build :func:`main` already started.
     """
     from credit_tui.services import (
         Services,
         aggregate_history,
-        load_applications,
+        complete_applications,
+        load_client_list,
         load_scorer,
         manifest_history_tables,
         with_history_on_hint,
@@ -175,15 +190,25 @@ def _start_loading(
 
     hint = manifest_history_tables(model)
     # The history first: on a cold cache its aggregation (a child process) is the long pole.
-    aggregates_future: Future[HistoryAggregates] = _in_background(aggregate_history, clients, hint)
+    aggregates_future: Future[HistoryAggregates] = _in_background(aggregate_history, clients, hint, early)
     scorer_future: Future[Scorer] = _in_background(load_scorer, model, trusted_keys)
-    applications_future: Future[Portfolio] = _in_background(load_applications, clients)
+    list_future: Future[Portfolio] = _in_background(load_client_list, clients)
+
+    listed = threading.Event()  # set when the app asks for the history: the list is on screen
+
+    def whole_rows() -> Portfolio:  # after the list's columns, so they do not share the CPU
+        rows = list_future.result()
+        if reads_whole_after_list(rows):
+            listed.wait()
+        return complete_applications(rows)
+
+    applications_future: Future[Portfolio] = _in_background(whole_rows)
 
     def services() -> Services:
         scorer = scorer_future.result()  # a bundle error wins over a data error
         from credit_tui.config import DeskConfig
 
-        return Services(scorer, applications_future.result(), advisor, audit, desk or DeskConfig())
+        return Services(scorer, list_future.result(), advisor, audit, desk or DeskConfig())
 
     def history() -> Portfolio:
         return applications_future.result().with_aggregates(aggregates_future.result())
@@ -192,6 +217,7 @@ def _start_loading(
     history_future: Future[Portfolio] = _in_background(history)
 
     def history_loader(loaded: Services) -> Services:
+        listed.set()
         return with_history_on_hint(loaded, history_future.result(), hint)
 
     return scorer_future, services_future, history_future, history_loader
@@ -209,6 +235,8 @@ def main(argv: list[str] | None = None) -> int:
 
         return letter_main(argv[1:])
     args = build_parser().parse_args(argv)
+    # Before any heavy import: a first opening of a large portfolio starts its history build now.
+    early = _start_history_early(args.model, args.clients)
     from credit_tui.audit_log import open_audit_log
     from credit_tui.config import default_letters_dir, resolve_advisor
     from trainer.errors import UserError
@@ -231,9 +259,24 @@ def main(argv: list[str] | None = None) -> int:
     # In team mode the server authenticated the advisor: its role name is the advisor's name.
     advisor = clean_text(str(getattr(store, "user", "") or advisor)).strip()
     try:
-        return _run(args, advisor, letters_dir, store, desk, settings.trusted_keys)
+        return _run(args, advisor, letters_dir, store, desk, settings.trusted_keys, early)
     finally:
         store.close()
+
+
+def _start_history_early(model: Path | None, clients: Path | None) -> ChildBuild | None:
+    """Start the history build of a first opening (see :func:`credit_tui.services.start_history_build`).
+
+    Any problem is left to the regular launch, which reports it: this only starts work earlier.
+    """
+    from credit_tui.services import start_history_build
+    from trainer.errors import UserError
+
+    try:
+        model, clients = resolve_paths(model, clients)
+        return start_history_build(model, clients)
+    except (UserError, OSError):
+        return None
 
 
 def _run(
@@ -243,6 +286,7 @@ def _run(
     store: AuditLog,
     desk: DeskConfig,
     trusted_keys: tuple[bytes, ...] = (),
+    early: ChildBuild | None = None,
 ) -> int:
     """Load the bundle and the portfolio, then run the app until it quits."""
     from trainer.errors import UserError
@@ -250,15 +294,16 @@ def _run(
     try:
         model, clients = resolve_paths(args.model, args.clients)
         scorer_future, services_future, history_future, history_loader = _start_loading(
-            model, clients, advisor, store, trusted_keys_for(model, trusted_keys), desk
+            model, clients, advisor, store, trusted_keys_for(model, trusted_keys), desk, early
         )
         from credit_tui.app import create_app  # imports Textual while the bundle loads
 
         scorer_future.result()
         deadline = time.monotonic() + PORTFOLIO_GRACE_SECONDS
         with contextlib.suppress(FutureTimeout):  # a big portfolio keeps loading behind the first screen
-            services_future.result(timeout=PORTFOLIO_GRACE_SECONDS)
-            history_future.result(timeout=max(0.0, deadline - time.monotonic()))
+            services = services_future.result(timeout=PORTFOLIO_GRACE_SECONDS)
+            if not reads_whole_after_list(services.portfolio):  # else its history waits for the app
+                history_future.result(timeout=max(0.0, deadline - time.monotonic()))
     except UserError as error:
         return _fail(str(error))
     except Exception as error:  # never a traceback for a file we could not read

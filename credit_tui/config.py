@@ -2,11 +2,13 @@
 
 The ``[desk]``, ``[bank]`` and ``[product]`` tables of the config file are read and checked by
 :func:`trainer.settings.load_settings` with the rest of the file (see the README, "Configuration");
-this module names them for the app and adds the two defaults that depend on the user's folders.
+this module names them for the app and adds the two defaults that depend on the user's folders, and
+the ``--audit-db`` option every ``credit-tui`` command shares (light: the launch parses it first).
 """
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 from trainer.settings import (
@@ -29,6 +31,7 @@ __all__ = [
     "DEFAULT_REVIEW_DAYS",
     "ConfigError",
     "DeskConfig",
+    "add_audit_db_option",
     "default_letters_dir",
     "load_desk_config",
     "resolve_advisor",
@@ -72,4 +75,15 @@ def resolve_advisor(cli_value: str | None, config: DeskConfig) -> str:
     where = config.path or default_config_path()
     raise ConfigError(
         f"Who is deciding? Pass --advisor NAME, or set advisor under [desk] in {where} (see the README)."
+    )
+
+
+def add_audit_db_option(parser: argparse.ArgumentParser) -> None:
+    """Add ``--audit-db PATH|URL`` (the same option for the app, ``audit`` and ``letter``)."""
+    parser.add_argument(
+        "--audit-db",
+        default=None,
+        metavar="PATH|URL",
+        help="the audit database: an SQLite file or a postgresql:// URL (default: the config file's "
+        "[audit] db, else audit.sqlite3 in your user data folder)",
     )

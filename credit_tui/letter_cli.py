@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from credit_tui.audit_cli import add_audit_db_option
+from credit_tui.config import add_audit_db_option
 
 EXIT_OK = 0
 EXIT_FAIL = 2

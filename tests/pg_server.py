@@ -174,7 +174,7 @@ class TeamLog:
             "TRUNCATE credit_audit.reviews, credit_audit.decisions; "
             "DELETE FROM credit_audit.meta; "
             "INSERT INTO credit_audit.meta VALUES "
-            "('schema_version', '2'), ('four_eyes_pd', '0.5'), ('packed_until', '0')",
+            "('schema_version', '3'), ('four_eyes_pd', '0.5'), ('packed_until', '0')",
             "credit",
         )
         return "credit"

@@ -105,7 +105,6 @@ def test_server_refuses_update_delete_insert_and_forged_names(team_log: TeamLog,
         "TRUNCATE credit_audit.decisions, credit_audit.reviews",
         "INSERT INTO credit_audit.decisions SELECT * FROM credit_audit.decisions",
         "UPDATE credit_audit.meta SET value = '0.99' WHERE key = 'four_eyes_pd'",
-        "DELETE FROM credit_audit.confirmations",
         "SET ROLE bob",
         "SET SESSION AUTHORIZATION bob",
         "SELECT * FROM credit_audit.review_decision(1, 'APPROVED', 'approving it myself')",
@@ -370,4 +369,81 @@ def test_audit_init_upgrades_a_schema_1_log_and_old_records_keep_their_hashes(
         assert row.fetchone() == ("collateral", terms, "guarantor deed signed")  # real columns now
     assert "collateral" in out.read_text(encoding="utf-8")
     assert audit_main(["init", "--db", server.admin_url("schema_one")]) == 0
-    assert "already exists (schema 2)" in capsys.readouterr().out
+    assert "already exists (schema 3)" in capsys.readouterr().out
+
+
+def test_audit_init_upgrades_a_schema_2_log_and_the_server_hash_is_unchanged(
+    team_log: TeamLog, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Schema 3 builds the hash by column name instead of a loop over the row's JSON: same bytes."""
+    from credit_tui.audit import input_row_hash
+    from credit_tui.audit_pg import schema_sql
+
+    server = team_log.server
+    server.sql("CREATE DATABASE schema_two")
+    admin_url = server.admin_url("schema_two")
+    with psycopg.connect(admin_url, autocommit=True) as admin:  # schema 2's `audit init`
+        admin.execute(schema_sql(1).encode())
+        admin.execute("INSERT INTO credit_audit.meta VALUES ('schema_version', '2'), ('four_eyes_pd', '0.5')")
+        admin.execute(schema_sql(2).encode())
+    url = team_log.url("alice", "schema_two")
+    terms = '{"amount":150000,"months":36}'
+    signed = "caution: garant signé aujourd'hui"
+    with psycopg.connect(url, autocommit=True) as alice:  # what schema-2 clients sent
+        for client, pd, model, final, words, code, corrects in (
+            (1, 0.1, "ACCEPT", "ACCEPT", "", "", None),
+            (2, 0.123456789012345, "REFUSE", "ACCEPT", signed, "collateral", None),
+            (3, 0.31, "REVIEW", "REFUSE", "income proof is missing", "documents", None),
+            (1, 0.7, "ACCEPT", "ACCEPT", "", "", 1),
+        ):
+            alice.execute(
+                "SELECT credit_audit.record_decision(%s, 'b', 0.3, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                (
+                    client,
+                    pd,
+                    model,
+                    final,
+                    words,
+                    '["A reason", "\\u00e9"]',
+                    input_row_hash({"c": client}),
+                    corrects,
+                    uuid.uuid4(),
+                    code,
+                    terms if code == "collateral" else "",
+                ),
+            )
+        before = alice.execute("SELECT id, hash FROM credit_audit.decisions ORDER BY id").fetchall()
+    assert len(before) == 4
+    assert audit_main(["init", "--db", admin_url]) == 0
+    assert "from schema 2 to 3" in capsys.readouterr().out
+    with psycopg.connect(admin_url, autocommit=True) as admin:  # the new function, on the old rows
+        same = admin.execute(
+            "SELECT bool_and(credit_audit.decision_hash(d) = d.hash) FROM credit_audit.decisions d"
+        ).fetchone()
+        assert same == (True,)
+        assert admin.execute("SELECT to_regclass('credit_audit.confirmations')").fetchone() == (None,)
+    with PgAuditStore(url) as store:
+        assert store.verify().ok
+        new = decide(
+            store,
+            client_id=2,
+            pd=0.123456789012345,
+            model_decision="REFUSE",
+            final_decision="ACCEPT",
+            justification=signed,
+            terms=terms,
+            corrects=2,
+        )
+        assert new.prev_hash == before[-1][1] and store.status(new.id) == "pending"
+        assert store.verify().ok and {r.id: r.hash for r in store.decisions()}.items() >= set(before)
+
+
+def test_a_session_that_lost_its_prepared_calls_records_in_full(team_log: TeamLog, db: str) -> None:
+    with PgAuditStore(team_log.url("alice", db)) as alice:
+        first = decide(alice)
+        assert alice._conn is not None
+        alice._conn.execute("DISCARD ALL")  # what a connection pooler sends between clients
+        second = decide(alice, client_id=2, request_id=uuid.uuid4())
+        assert second.id == first.id + 1 and second.prev_hash == first.hash
+        again = decide(alice, client_id=3)
+        assert again.id == second.id + 1 and alice.verify().ok and alice.count() == 3

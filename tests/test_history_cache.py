@@ -10,7 +10,8 @@ import pytest
 
 from trainer import history_cache
 from trainer.history_cache import build_history as build
-from trainer.portfolio import Portfolio
+from trainer.portfolio import Portfolio, aggregate_history_beside
+from trainer.table_files import history_files
 
 
 @pytest.fixture
@@ -150,3 +151,36 @@ def test_the_child_never_imports_code_from_the_current_folder(
     paths = {name: data / f"{name}.csv" for name in ("bureau", "previous_application")}
     built = history_cache._build_in_child(paths, tmp_path / "cache")
     assert built is not None and built.is_file() and not marker.exists()
+
+
+def test_a_build_started_before_the_imports_is_the_one_used(
+    data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(history_cache, "ISOLATE_ABOVE", 0)
+    monkeypatch.setattr(history_cache, "CONTENT_HASH_LIMIT", 0)  # every file counts as large: never hashed
+    fresh = Portfolio.load(data / "application_test.csv").history
+    started = history_cache.start_cold_build(history_files(data))
+    assert started is not None
+    monkeypatch.setattr(history_cache, "_start_child", lambda *args: pytest.fail("a second build started"))
+    monkeypatch.setattr(history_cache, "build_history", lambda paths: pytest.fail("built in the app"))
+    rows = Portfolio.load_applications(data / "application_test.csv")
+    loaded = rows.with_aggregates(aggregate_history_beside(data, cache=True, started=started))
+    assert loaded.history is not None and fresh is not None
+    pd.testing.assert_frame_equal(loaded.history, fresh)
+    assert len(cached_files(tmp_path)) == 1
+    # the files' digests are known now: a cache may exist, so nothing starts before the imports
+    assert history_cache.start_cold_build(history_files(data)) is None
+
+
+def test_a_build_started_early_on_a_broken_table_ends_in_the_clear_error(
+    data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from trainer.errors import DataError
+
+    monkeypatch.setattr(history_cache, "ISOLATE_ABOVE", 0)
+    monkeypatch.setattr(history_cache, "CONTENT_HASH_LIMIT", 0)
+    (data / "bureau.csv").write_text("SK_ID_CURR,SK_ID_BUREAU\n1,2\n")
+    started = history_cache.start_cold_build(history_files(data))
+    assert started is not None
+    with pytest.raises(DataError, match="bureau"):
+        aggregate_history_beside(data, cache=True, started=started)

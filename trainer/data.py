@@ -26,6 +26,7 @@ import pyarrow.parquet as pq
 from trainer.config import DEFAULT_RAW_DIR
 from trainer.errors import DataError
 from trainer.schema import HISTORY_TABLES, TABLE_NAMES, read_dtypes, table_spec
+from trainer.table_files import find_table as find_table  # re-exported: callers import it from here
 from trainer.text_safety import clean_categories, first_control
 
 #: Tables whose numbers stay float64 (exact values matter for scoring); history numbers become float32.
@@ -55,34 +56,6 @@ def default_data_dir() -> Path:
 # --------------------------------------------------------------------------------------------------
 # Finding files
 # --------------------------------------------------------------------------------------------------
-
-
-def find_table(data_dir: Path, name: str) -> Path | None:
-    """Return the file holding table ``name`` in ``data_dir``, or ``None`` when there is none.
-
-    ``<name>.csv`` (the real Kaggle file name) wins over ``<name>.parquet``; when neither exists
-    exactly, a file whose name matches ignoring case (``pos_cash_balance.csv``) is accepted.
-
-    Args:
-        data_dir: Folder to look in.
-        name: Table name, e.g. ``bureau`` or ``POS_CASH_balance``.
-
-    Returns:
-        The path of the file, or ``None`` if the folder does not exist or has no such file.
-
-    """
-    if not data_dir.is_dir():
-        return None
-    for suffix in (".csv", ".parquet"):
-        candidate = data_dir / f"{name}{suffix}"
-        if candidate.is_file():
-            return candidate
-    by_lower = {p.name.lower(): p for p in sorted(data_dir.iterdir()) if p.is_file()}
-    for suffix in (".csv", ".parquet"):
-        found = by_lower.get(f"{name}{suffix}".lower())
-        if found is not None:
-            return found
-    return None
 
 
 def _require_folder(data_dir: Path) -> None:
@@ -194,12 +167,15 @@ def _is_parquet(path: Path) -> bool:
         return fh.read(4) == b"PAR1"
 
 
-def _is_csv_path(path: Path) -> bool:
+def is_csv_path(path: Path) -> bool:
     """Whether ``path`` is read as CSV: by its suffix, else (``.txt``, no suffix) by its first bytes."""
     suffix = path.suffix.lower()
     if suffix in (".csv", ".parquet"):
         return suffix == ".csv"
     return not _is_parquet(path)
+
+
+_is_csv_path = is_csv_path  # its former name, for code written before it was public
 
 
 def read_header(path: Path) -> list[str]:
@@ -210,7 +186,7 @@ def read_header(path: Path) -> list[str]:
 
     """
     _require_file(path)
-    return _csv_header(path) if _is_csv_path(path) else _parquet_columns(path)
+    return _csv_header(path) if is_csv_path(path) else _parquet_columns(path)
 
 
 def _parquet_columns(path: Path) -> list[str]:
@@ -320,7 +296,7 @@ def parse_table(
     dtypes = {c: all_dtypes[c] for c in usecols}
     if downcast is None:
         downcast = name not in APPLICATION_TABLES
-    is_csv = _is_csv_path(path)
+    is_csv = is_csv_path(path)
     if is_csv:
         frame = _read_csv(path, header, usecols, dtypes, downcast, keep_control)
     else:
@@ -351,7 +327,7 @@ def control_char_problems(frame: pd.DataFrame, path: Path) -> list[str]:
 
     Only meaningful on a frame read with ``keep_control=True`` (the loader escapes them otherwise).
     """
-    is_csv = _is_csv_path(path)
+    is_csv = is_csv_path(path)
     problems: list[str] = []
     for col in frame.columns:
         values = frame[col]
@@ -733,7 +709,7 @@ def table_problems(frame: pd.DataFrame, path: Path, name: str, *, target_require
         Messages, empty when the table is fine.
 
     """
-    is_csv = _is_csv_path(path)
+    is_csv = is_csv_path(path)
     problems: list[str] = []
     key = table_spec(name).key
     if key is not None and key in frame.columns:
@@ -791,17 +767,23 @@ def read_table(
     return frame
 
 
-def read_applications(path: Path) -> pd.DataFrame:
+def read_applications(path: Path, columns: Sequence[str] | None = None) -> pd.DataFrame:
     """Read a clients file: application rows with the ``application_test`` columns, ``TARGET`` optional.
 
     Used by ``trainer predict`` and the TUI's ``--clients``. ``TARGET`` is kept (float64) when present;
     its values must then be 0, 1 or empty.
 
+    Args:
+        path: CSV or parquet file.
+        columns: Read only these schema columns (with the same checks), e.g. what a client list shows
+            before the whole file is read; ``TARGET`` is then not read. Default: every column.
+
     Raises:
         DataError: On any problem with the file (see :func:`read_table`).
 
     """
-    frame = parse_table(path, "application_test", optional=(TARGET,), downcast=False)
+    optional = (TARGET,) if columns is None else ()
+    frame = parse_table(path, "application_test", columns, optional=optional, downcast=False)
     problems = table_problems(frame, path, "application_test", target_required=False)
     if problems:
         raise DataError(problems[0])

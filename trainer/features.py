@@ -34,17 +34,20 @@ from trainer.registry import (
     APP_NUMERIC_PASSTHROUGH,
     BY_NAME,
     DOCUMENT_FLAGS,
+    FEATURES_VERSION,
     HISTORY_COUNTS,
     HISTORY_FEATURES,
     HISTORY_KEYS,
 )
 from trainer.schema import table_spec
+from trainer.table_files import history_tables_used
 
 __all__ = [
     "APP_CATEGORICAL",
     "APP_ENGINEERED",
     "APP_INPUT_NUMERIC",
     "APP_NUMERIC_PASSTHROUGH",
+    "FEATURES_VERSION",
     "HISTORY_COUNTS",
     "HISTORY_FEATURES",
     "FeatureSpec",
@@ -66,8 +69,6 @@ __all__ = [
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
 
 DAYS_PER_YEAR = 365.25
-#: Bump when a feature's definition changes: cached history aggregates of older versions are then rebuilt.
-FEATURES_VERSION = 1
 
 
 def safe_divide(numerator: Any, denominator: Any) -> FloatArray:
@@ -333,14 +334,6 @@ def history_input_columns(table: str) -> tuple[str, ...]:
 TableReader = Callable[[str, Sequence[str]], pd.DataFrame]
 
 
-def history_tables_used(available: Collection[str]) -> list[str]:
-    """Return the history tables usable from those ``available`` (bureau_balance needs bureau)."""
-    used = [name for name in HISTORY_FEATURES if name in available]
-    if "bureau_balance" in used and "bureau" not in used:
-        used.remove("bureau_balance")
-    return used
-
-
 def history_feature_names(tables: Iterable[str]) -> list[str]:
     """Return the history feature names produced by ``tables``, in model order."""
     chosen = set(tables)
@@ -502,6 +495,12 @@ def fit_feature_spec(
     return FeatureSpec(names, categories, tuple(history_tables))
 
 
+@cache
+def _level_index(levels: tuple[str, ...]) -> pd.Index:
+    """The training levels as an index, built once per level list (a portfolio is scored in chunks)."""
+    return pd.Index(list(levels), dtype=object)
+
+
 def encode_category(values: Any, levels: Sequence[str]) -> FloatArray:
     """Encode category values as their position in ``levels``; missing or unseen values become NaN.
 
@@ -511,7 +510,7 @@ def encode_category(values: Any, levels: Sequence[str]) -> FloatArray:
     if isinstance(getattr(values, "dtype", None), pd.CategoricalDtype):
         categorical = pd.Categorical(values)
         # position of each category in ``levels`` (-1: unseen), then -1 appended for missing (code -1)
-        lookup = pd.Index(list(levels), dtype=object).get_indexer(categorical.categories.astype(object))
+        lookup = _level_index(tuple(levels)).get_indexer(categorical.categories.astype(object))
         positions = np.append(lookup, -1)[categorical.codes]
         return np.where(positions < 0, np.nan, positions).astype(np.float64)
     array = np.asarray(values, dtype=object)

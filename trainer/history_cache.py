@@ -15,7 +15,9 @@ file (LZ4-compressed: written and read back several times faster than parquet, ~
 - large builds run in a separate process, so the memory they need is returned to the system before
   the caller (the advisor app) goes on. That process hashes the files while DuckDB aggregates them
   (the first time a portfolio is opened its files' digests are not known yet), at a lower CPU priority
-  than the caller, which meanwhile shows the clients.
+  than the caller, which meanwhile shows the clients. The app starts it before its own heavy imports
+  (:func:`start_cold_build`; this module imports pandas and pyarrow only when it reads or writes a
+  cache), and hands it to :func:`load_history_features` later.
 """
 
 from __future__ import annotations
@@ -28,16 +30,17 @@ import subprocess
 import sys
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import platformdirs
-import pyarrow as pa
-import pyarrow.feather as feather
 
 from trainer.atomic import atomic_path, write_text_atomic
-from trainer.features import FEATURES_VERSION, history_feature_names
-from trainer.history_sql import aggregate_sources
+from trainer.registry import FEATURES_VERSION
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: Files up to this total size are keyed by content; larger ones by size and modification time.
 CONTENT_HASH_LIMIT = 64 * 1024 * 1024
@@ -123,11 +126,14 @@ def known_cache_key(paths: Mapping[str, Path], folder: Path | None = None) -> st
     once (and hash the files meanwhile) instead of waiting for the hashes.
     """
     folder = user_cache_dir() if folder is None else folder
+    return cache_key(paths, folder) if _digests_known(paths, folder) else None
+
+
+def _digests_known(paths: Mapping[str, Path], folder: Path) -> bool:
     memo = _read_memo(folder)
-    for path in paths.values():
-        if path.stat().st_size > CONTENT_HASH_LIMIT and _memo_stamp(path) not in memo:
-            return None
-    return cache_key(paths, folder)
+    return all(
+        path.stat().st_size <= CONTENT_HASH_LIMIT or _memo_stamp(path) in memo for path in paths.values()
+    )
 
 
 def cache_file_name(paths: Mapping[str, Path], folder: Path | None = None) -> str:
@@ -141,6 +147,8 @@ def _file_name(key: str) -> str:
 
 def build_history(paths: Mapping[str, Path]) -> pd.DataFrame:
     """Aggregate the history tables at ``paths`` (every client they mention) on DuckDB."""
+    from trainer.history_sql import aggregate_sources
+
     return aggregate_sources(paths)
 
 
@@ -158,6 +166,11 @@ def read_history(path: Path, paths: Mapping[str, Path] | None = None) -> pd.Data
     must be those of ``paths``, its columns those the feature code makes and its index unique client
     IDs; otherwise ``ValueError`` (the caller rebuilds).
     """
+    import pandas as pd
+    import pyarrow.feather as feather
+
+    from trainer.features import history_feature_names
+
     table = feather.read_table(path, memory_map=False)
     table.validate(full=True)  # a damaged or crafted file is refused here, before any value is used
     if paths is not None:
@@ -185,6 +198,9 @@ def write_history(
     With ``paths``, the key of those tables (``key``, or :func:`cache_key` of them) is stored in the
     file for :func:`read_history` to verify.
     """
+    import pyarrow as pa
+    import pyarrow.feather as feather
+
     target.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(target) as tmp:
         table = pa.Table.from_pandas(frame, preserve_index=True)
@@ -221,8 +237,32 @@ def _child_main(spec: str) -> None:
     sys.stdout.write(build_and_write(paths, Path(args["folder"])))
 
 
-def _build_in_child(paths: Mapping[str, Path], folder: Path) -> Path | None:
-    """Build and write the cache in a fresh Python process; the file written, or None when that failed.
+@dataclass(frozen=True)
+class ChildBuild:
+    """A cache build running in a child process (see :func:`start_cold_build`).
+
+    Attributes:
+        paths: The history files it aggregates.
+        folder: The cache folder it writes into.
+        process: The child process; it prints the cache key when done.
+    """
+
+    paths: dict[str, Path]
+    folder: Path
+    process: subprocess.Popen[bytes]
+
+    def wait(self) -> Path | None:
+        """Wait for the child; the cache file it wrote, or None when it failed."""
+        out, _ = self.process.communicate()
+        key = out.decode("ascii", errors="replace").strip()
+        if self.process.returncode != 0 or not key.isalnum():
+            return None
+        target = self.folder / _file_name(key)
+        return target if target.is_file() else None
+
+
+def _start_child(paths: Mapping[str, Path], folder: Path) -> ChildBuild | None:
+    """Start building and writing the cache in a fresh Python process (None when it cannot start).
 
     A plain subprocess rather than ``multiprocessing``: its spawn start needs ``sys.stderr.fileno()``
     (for the resource tracker), which fails inside a running Textual app ("bad value(s) in
@@ -236,35 +276,68 @@ def _build_in_child(paths: Mapping[str, Path], folder: Path) -> Path | None:
     root = str(Path(__file__).resolve().parents[1])
     env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
     try:
-        done = subprocess.run(
+        process = subprocess.Popen(
             [sys.executable, "-P", "-c", code, spec],
             stdin=subprocess.DEVNULL,
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
             env=env,
-            check=False,
         )
     except OSError:
         return None
-    key = done.stdout.decode("ascii", errors="replace").strip()
-    if done.returncode != 0 or not key.isalnum():
+    return ChildBuild(dict(paths), folder, process)
+
+
+def _build_in_child(paths: Mapping[str, Path], folder: Path) -> Path | None:
+    """Build and write the cache in a fresh Python process; the file written, or None when that failed."""
+    child = _start_child(paths, folder)
+    return child.wait() if child is not None else None
+
+
+def start_cold_build(paths: Mapping[str, Path]) -> ChildBuild | None:
+    """Start a large first build in a child process now, before the caller's heavy imports.
+
+    Only when no cache can exist yet (a large file was never hashed) and the files are large enough
+    for :func:`load_history_features` to build in a child anyway: the same work, started earlier. Pass
+    the result to :func:`load_history_features`. Imports nothing heavy.
+
+    Returns:
+        The running build, or None when there is nothing to start (the cache may exist, the files are
+        small, or the process could not start): :func:`load_history_features` then does as usual.
+    """
+    if not paths:
         return None
-    target = folder / _file_name(key)
-    return target if target.is_file() else None
+    folder = user_cache_dir()
+    try:
+        if _digests_known(paths, folder) or sum(p.stat().st_size for p in paths.values()) <= ISOLATE_ABOVE:
+            return None
+    except OSError:
+        return None
+    return _start_child(paths, folder)
 
 
 def load_history_features(
-    paths: Mapping[str, Path], notice: Callable[[str], None] | None = None
+    paths: Mapping[str, Path],
+    notice: Callable[[str], None] | None = None,
+    started: ChildBuild | None = None,
 ) -> pd.DataFrame:
     """Return the aggregated history of ``paths``, from the user's cache when a verified one matches.
 
     Args:
         paths: History table name -> file, for the tables to aggregate.
         notice: Told, in one sentence, when a cache file was found damaged or not matching and is rebuilt.
+        started: A build of these files already running (:func:`start_cold_build`): its result is used.
 
     Raises:
         DataError: When a history file cannot be read (one clear sentence).
     """
     folder = user_cache_dir()
+    if started is not None and started.paths == dict(paths):
+        built = started.wait()
+        if built is not None:
+            with contextlib.suppress(OSError, ValueError):
+                return read_history(built, paths)
+        return _build_here(paths, folder)  # the child failed: this raises the clear error, or caches
     key = known_cache_key(paths, folder)  # None: a file never hashed, so no cache can exist for it yet
     target = folder / _file_name(key) if key is not None else None
     if target is not None and target.is_file():
@@ -283,6 +356,11 @@ def load_history_features(
         if built is not None:
             with contextlib.suppress(OSError, ValueError):
                 return read_history(built, paths)
+    return _build_here(paths, folder)
+
+
+def _build_here(paths: Mapping[str, Path], folder: Path) -> pd.DataFrame:
+    """Aggregate in this process and cache the result when the folder can be written."""
     frame = build_history(paths)
     with contextlib.suppress(OSError):  # caching is an optimisation: carry on without it
         write_history(frame, folder / cache_file_name(paths, folder), paths)

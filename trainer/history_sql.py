@@ -475,9 +475,9 @@ def _relation(con: Any, name: str, source: HistorySource, columns: Sequence[str]
     problem = _header_problem(path, name, sorted(needed))
     if problem:
         raise DataError(problem)
-    from trainer.data import _is_csv_path, read_header
+    from trainer.data import is_csv_path, read_header
 
-    if not _is_csv_path(path):
+    if not is_csv_path(path):
         return f"read_parquet({_literal(str(path))})"
     header = read_header(path)
     kinds = {c.name: c.kind for c in table_spec(name).columns}

@@ -18,12 +18,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from trainer.data import find_table, read_applications
-from trainer.errors import UnknownClientError
-from trainer.features import align_history, history_record, history_tables_used
-from trainer.history_cache import load_history_features
+from trainer.data import read_applications
+from trainer.errors import DataError, UnknownClientError
+from trainer.features import align_history, history_record
+from trainer.history_cache import ChildBuild, load_history_features
 from trainer.history_sql import aggregate_sources
-from trainer.schema import HISTORY_TABLES
+from trainer.id_positions import IdPositions
+from trainer.table_files import history_files
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,11 @@ class HistoryAggregates:
 
 
 def aggregate_history_beside(
-    folder: Path, tables: Sequence[str] | None = None, *, cache: bool = False
+    folder: Path,
+    tables: Sequence[str] | None = None,
+    *,
+    cache: bool = False,
+    started: ChildBuild | None = None,
 ) -> HistoryAggregates:
     """Aggregate the history tables found in ``folder`` (only ``tables`` when given), every client.
 
@@ -50,20 +55,18 @@ def aggregate_history_beside(
         folder: Where to look for history tables (a clients file's folder).
         tables: Only aggregate these history tables (e.g. those a bundle uses); None for all found.
         cache: Reuse (or build and keep) the aggregates in a cache (see :mod:`trainer.history_cache`).
+        started: The cache build of these files already running (see
+            :func:`trainer.history_cache.start_cold_build`), with ``cache``.
 
     Raises:
         DataError: When a history file cannot be used (one clear sentence).
     """
-    paths = {name: path for name in HISTORY_TABLES if (path := find_table(folder, name)) is not None}
-    if tables is not None:
-        paths = {name: path for name, path in paths.items() if name in set(tables)}
-    used = history_tables_used(paths)
-    if not used:
+    sources = history_files(folder, tables)
+    if not sources:
         return HistoryAggregates((), None)
     notices: list[str] = []
-    sources = {name: paths[name] for name in used}
-    frame = load_history_features(sources, notices.append) if cache else aggregate_sources(sources)
-    return HistoryAggregates(tuple(used), frame, tuple(notices))
+    frame = load_history_features(sources, notices.append, started) if cache else aggregate_sources(sources)
+    return HistoryAggregates(tuple(sources), frame, tuple(notices))
 
 
 @dataclass
@@ -77,6 +80,8 @@ class Portfolio:
             history table was found.
         history_tables: History tables that were found and aggregated.
         notices: Sentences for the user about how the history was obtained (a damaged cache rebuilt).
+        partial: Only some application columns were read (``load_applications(file, columns)``): enough
+            to list the clients, not to score, explain or show one; read the file whole for that.
     """
 
     source: Path
@@ -84,10 +89,10 @@ class Portfolio:
     history: pd.DataFrame | None
     history_tables: tuple[str, ...]
     notices: tuple[str, ...] = ()
+    partial: bool = False
 
     def __post_init__(self) -> None:
-        ids = self.applications["SK_ID_CURR"].to_numpy(dtype=np.int64)
-        self._positions = {int(i): p for p, i in enumerate(ids)}
+        self._positions = IdPositions(self.applications["SK_ID_CURR"].to_numpy(dtype=np.int64))
 
     @classmethod
     def load(
@@ -115,17 +120,43 @@ class Portfolio:
         return cls.load_applications(clients_file).with_history(history_dir, tables, cache=cache)
 
     @classmethod
-    def load_applications(cls, clients_file: Path) -> Portfolio:
+    def load_applications(cls, clients_file: Path, columns: Sequence[str] | None = None) -> Portfolio:
         """Read only the application rows of a clients file: a portfolio without history yet.
 
         Fast (no history table is read), for a caller that shows the clients first and adds their
         history later with :meth:`with_history`. Its ``history`` is None and ``history_tables`` empty.
 
+        Args:
+            clients_file: CSV or parquet of application rows.
+            columns: Read only these columns (``SK_ID_CURR`` always): a :attr:`partial` portfolio, for a
+                list shown before the whole file is read (a fraction of the time from parquet).
+
         Raises:
             DataError: When the clients file cannot be used (one clear sentence).
         """
         clients_file = Path(clients_file)
-        return cls(clients_file, read_applications(clients_file), None, ())
+        if columns is None:
+            return cls(clients_file, read_applications(clients_file), None, ())
+        wanted = ["SK_ID_CURR", *(c for c in dict.fromkeys(columns) if c != "SK_ID_CURR")]
+        return cls(clients_file, read_applications(clients_file, wanted), None, (), partial=True)
+
+    def check_same_clients(self, earlier: Portfolio) -> None:
+        """Refuse when ``earlier``, read before from the same file, holds other values in its columns.
+
+        A clients file replaced or rewritten between a first partial read and the whole read would
+        otherwise put one client's scores beside another's row.
+
+        Raises:
+            DataError: When the rows differ (one sentence naming the file).
+        """
+        columns = list(earlier.applications.columns)
+        if not set(columns) <= set(self.applications.columns) or not self.applications[columns].equals(
+            earlier.applications
+        ):
+            raise DataError(
+                f"{self.source} changed while it was being read; open it again once it is no longer "
+                "being written."
+            )
 
     def with_history(
         self,
@@ -152,11 +183,16 @@ class Portfolio:
 
         Clients without history rows get zero counts and missing rates.
         """
+        self._require_whole("scored")
         history = None
         if aggregates.frame is not None:
             ids = self.applications["SK_ID_CURR"].to_numpy(dtype=np.int64)
             history = align_history(aggregates.frame, aggregates.tables, ids)
         return Portfolio(self.source, self.applications, history, aggregates.tables, aggregates.notices)
+
+    def _require_whole(self, use: str) -> None:
+        if self.partial:  # a programming error, never a user's: the caller must read the whole file
+            raise ValueError(f"a portfolio read with only some columns cannot be {use}; read the file whole")
 
     @property
     def client_ids(self) -> np.ndarray[Any, np.dtype[np.int64]]:
@@ -175,6 +211,7 @@ class Portfolio:
         Raises:
             UnknownClientError: When the client is not in the portfolio.
         """
+        self._require_whole("shown")
         position = self._positions.get(int(client_id))
         if position is None:
             raise UnknownClientError(

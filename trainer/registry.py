@@ -1396,6 +1396,8 @@ APP_CATEGORICAL: tuple[str, ...] = _application(r.computation == CATEGORY for r 
 APP_INPUT_NUMERIC: tuple[str, ...] = tuple(
     dict.fromkeys(c for r in _APP if r.computation != CATEGORY for c in r.columns)
 )
+#: Bump when a feature's definition changes: cached history aggregates of older versions are then rebuilt.
+FEATURES_VERSION = 1
 #: History features per table, in model order (bureau_balance adds to bureau's).
 HISTORY_FEATURES: dict[str, tuple[str, ...]] = {
     table: tuple(r.name for r in REGISTRY if r.table == table)

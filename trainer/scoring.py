@@ -199,14 +199,20 @@ class Scorer:
         Returns:
             A frame with SK_ID_CURR, PD and DECISION, in the order of ``applications``.
         """
+        pds, decisions = self.score_arrays(applications, history)
+        ids = applications["SK_ID_CURR"].to_numpy(dtype=np.int64)
+        return pd.DataFrame({"SK_ID_CURR": ids, "PD": pds, "DECISION": decisions})
+
+    def score_arrays(
+        self, applications: pd.DataFrame, history: pd.DataFrame | None
+    ) -> tuple[np.ndarray[Any, np.dtype[np.float64]], np.ndarray[Any, np.dtype[np.object_]]]:
+        """PD and decision of many clients, as :meth:`score` gives them, without building a frame.
+
+        For a caller that stores them in its own arrays (the advisor app scores 356k clients in chunks:
+        the frame and its text column cost a tenth of the scoring).
+        """
         pds = self.predict_matrix(feature_matrix(applications, history, self.spec))
-        return pd.DataFrame(
-            {
-                "SK_ID_CURR": applications["SK_ID_CURR"].to_numpy(dtype=np.int64),
-                "PD": pds,
-                "DECISION": self.decide_many(pds),
-            }
-        )
+        return pds, self.decide_many(pds)
 
     def explain(
         self, application: Mapping[str, Any], history: Mapping[str, float] | None, *, reference: bool = False

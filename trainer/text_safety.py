@@ -14,9 +14,10 @@ Markup is the other half of the policy and belongs to the renderers: a cleaned v
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas is not imported for the text checks: the app's launch path starts with them
+    import pandas as pd
 
 #: C0 controls except tab (0x09), DEL (0x7f) and the C1 controls (0x80-0x9f).
 CONTROL_CHARS = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f]")

@@ -72,7 +72,10 @@ def test_contract_filter_and_unknown_level() -> None:
 def test_position_of_unknown_id_is_none() -> None:
     columns = make_columns()
     assert columns.position(100120) == 2
+    assert columns.position(np.int64(100120)) == 2
     assert columns.position(1) is None
+    assert columns.position(2**70) is None and columns.position(-(2**70)) is None  # beyond int64: no match
+    assert [columns.position(int(i)) for i in columns.ids] == list(range(len(columns)))
 
 
 def test_large_prefix_query_is_fast() -> None:

@@ -27,3 +27,14 @@ def test_tui_cli_imports_lazily() -> None:
     loaded = modules_after("import credit_tui.cli")
     for heavy in ("textual", "xgboost", "pandas", "trainer.scoring"):
         assert heavy not in loaded, heavy
+
+
+def test_a_first_opening_starts_its_history_build_before_the_heavy_imports() -> None:
+    loaded = modules_after(
+        "import credit_tui.cli as cli; cli.build_parser().parse_args([]); "
+        "import credit_tui.services as s, trainer.history_cache, trainer.table_files; "
+        "s.manifest_history_tables(cli.DEMO_MODEL); trainer.table_files.history_files(cli.DEMO_DIR)"
+    )
+    assert "trainer.history_cache" in loaded
+    for heavy in ("numpy", "pandas", "pyarrow", "duckdb", "textual", "xgboost"):
+        assert heavy not in loaded, heavy

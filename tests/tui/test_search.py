@@ -63,9 +63,9 @@ async def test_list_is_usable_before_scores_arrive(
         def __getattr__(self, name: str) -> Any:
             return getattr(self._scorer, name)
 
-        def score(self, applications: Any, history: Any) -> Any:
+        def score_arrays(self, applications: Any, history: Any) -> Any:
             release.wait(10)
-            return self._scorer.score(applications, history)
+            return self._scorer.score_arrays(applications, history)
 
     slow = Services(SlowScorer(services.scorer), services.portfolio, "tester")  # type: ignore[arg-type]
     app = make_app(services=slow)

@@ -186,9 +186,9 @@ def test_the_cli_aggregates_the_history_while_the_rows_are_read(
     started = threading.Event()
     real_aggregate, real_rows = services_module.aggregate_history, services_module.load_applications
 
-    def aggregate(clients: Path, tables: tuple[str, ...] | None) -> object:
+    def aggregate(clients: Path, tables: tuple[str, ...] | None, early: object = None) -> object:
         started.set()
-        return real_aggregate(clients, tables)
+        return real_aggregate(clients, tables, early)
 
     def rows(clients: Path) -> Portfolio:
         assert started.wait(WAIT), "the history aggregation waited for the application rows"
@@ -230,3 +230,123 @@ def test_the_cli_loads_in_threads_that_do_not_hold_the_exit() -> None:
     assert cli._in_background(lambda: threading.current_thread().daemon).result(timeout=WAIT)
     with pytest.raises(DataError, match="bad"):
         cli._in_background(lambda: (_ for _ in ()).throw(DataError("bad file"))).result(timeout=WAIT)
+
+
+def test_the_list_columns_come_first_then_the_whole_rows(tui_data: TuiData, tmp_path: Path) -> None:
+    from credit_tui.client_index import LIST_COLUMNS, ClientColumns
+    from credit_tui.services import complete_applications, load_client_list
+
+    listed = load_client_list(tui_data.clients)
+    whole = Portfolio.load_applications(tui_data.clients)
+    assert listed.partial and tuple(listed.applications.columns) == LIST_COLUMNS
+    first, full = (
+        ClientColumns.from_applications(listed.applications),
+        ClientColumns.from_applications(whole.applications),
+    )
+    for name in ("ids", "contract_codes", "credit", "annuity", "income", "age", "term"):
+        np.testing.assert_array_equal(getattr(first, name), getattr(full, name))
+    assert first.contract_levels == full.contract_levels
+    client = int(whole.client_ids[0])
+    with pytest.raises(
+        ValueError, match="only some columns"
+    ):  # never shown or scored from the list's columns
+        listed.record(client)
+    with pytest.raises(ValueError, match="only some columns"):
+        listed.with_history()
+    completed = complete_applications(listed)
+    assert not completed.partial
+    pd.testing.assert_frame_equal(completed.applications, whole.applications)
+    assert completed.record(client) == whole.record(client)
+
+    csv = tmp_path / "application_test.csv"  # a CSV is parsed whole anyway: read whole at once
+    whole.applications.to_csv(csv, index=False)
+    from_csv = load_client_list(csv)
+    assert not from_csv.partial and complete_applications(from_csv) is from_csv
+
+
+def test_a_clients_file_rewritten_between_the_two_reads_is_refused(tui_data: TuiData, tmp_path: Path) -> None:
+    from credit_tui.services import complete_applications, load_client_list
+
+    clients = tmp_path / "application_test.parquet"
+    shutil.copy(tui_data.clients, clients)
+    listed = load_client_list(clients)
+    frame = pd.read_parquet(clients)
+    frame.loc[frame.index[7], "AMT_CREDIT"] += 1000.0  # another file under the same name
+    frame.to_parquet(clients)
+    with pytest.raises(DataError, match="changed while it was being read"):
+        complete_applications(listed)
+
+
+def test_the_cli_reads_a_large_files_whole_rows_once_the_list_is_shown(
+    tui_data: TuiData, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from credit_tui import services as services_module
+
+    whole_read = threading.Event()
+    real_rows = services_module.load_applications
+
+    def rows(clients: Path) -> Portfolio:
+        whole_read.set()
+        return real_rows(clients)
+
+    monkeypatch.setattr(services_module, "load_applications", rows)
+    monkeypatch.setattr(cli, "READ_WHOLE_AFTER_LIST_ABOVE", 0)  # the test file counts as large
+    _, services_future, _, history_loader = cli._start_loading(tui_data.model_dir, tui_data.clients, "t")
+    first = services_future.result(timeout=WAIT)
+    assert first.portfolio.partial
+    assert not whole_read.wait(0.5), "the whole rows were read beside the first screen"
+    loaded = history_loader(first)  # the app asks for the history once its list is shown
+    assert whole_read.is_set() and not loaded.portfolio.partial and loaded.portfolio.history is not None
+
+
+def test_a_damaged_manifest_gives_no_history_hint(tmp_path: Path) -> None:
+    from credit_tui.services import manifest_history_tables
+
+    (tmp_path / "manifest.json").write_text("[" * 100_000)  # nesting too deep for the parser
+    assert manifest_history_tables(tmp_path) is None
+    (tmp_path / "manifest.json").write_text('{"history_tables": ["bureau", "../etc"]}')
+    assert manifest_history_tables(tmp_path) is None
+    (tmp_path / "manifest.json").write_text('{"history_tables": ["bureau", "previous_application"]}')
+    assert manifest_history_tables(tmp_path) == ("bureau", "previous_application")
+
+
+def test_a_bad_value_outside_the_list_columns_of_a_large_file_fails_after_the_first_screen(
+    tui_data: TuiData, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "data"
+    shutil.copytree(tui_data.data_dir, folder)
+    clients = folder / "application_test.parquet"
+    frame = pd.read_parquet(clients)
+    frame.loc[frame.index[4], "AMT_GOODS_PRICE"] = float("inf")
+    frame.to_parquet(clients)
+    monkeypatch.setattr(cli, "READ_WHOLE_AFTER_LIST_ABOVE", 0)
+    _, services_future, _, history_loader = cli._start_loading(tui_data.model_dir, clients, "t")
+    first = services_future.result(timeout=WAIT)  # the list's columns are fine: the list is shown
+    assert first.portfolio.partial and len(first.portfolio) == len(frame)
+    with pytest.raises(DataError, match=r"AMT_GOODS_PRICE.*row 5.*not a finite number"):
+        history_loader(first)  # the app turns this into its error dialog, then exit code 2
+
+
+def test_the_app_starts_without_waiting_for_a_history_that_waits_for_it(
+    tui_data: TuiData, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import argparse
+
+    from credit_tui import app as app_module
+    from credit_tui.config import DeskConfig
+
+    started: list[object] = []
+
+    class Stub:
+        error_message = None
+        return_code = 0
+
+        def run(self) -> None:
+            started.append(self)
+
+    monkeypatch.setattr(app_module, "create_app", lambda *args, **kwargs: Stub())
+    monkeypatch.setattr(cli, "READ_WHOLE_AFTER_LIST_ABOVE", 0)  # its whole rows are read once it is shown
+    monkeypatch.setattr(cli, "PORTFOLIO_GRACE_SECONDS", 120.0)  # waiting out the grace would hang the test
+    args = argparse.Namespace(model=tui_data.model_dir, clients=tui_data.clients, light=False)
+    done = cli._in_background(cli._run, args, "t", tmp_path, None, DeskConfig())
+    assert done.result(timeout=30) == 0 and started
