@@ -18,7 +18,7 @@ from rich.text import Text
 
 from credit_tui.audit_log import open_audit_log, resolve_target
 from credit_tui.audit_pg import is_postgres_url
-from credit_tui.config import add_audit_db_option as add_audit_db_option  # re-exported: its former home
+from credit_tui.config import add_audit_db_option
 from trainer.errors import UserError
 from trainer.text_safety import clean_text
 

@@ -175,9 +175,6 @@ def is_csv_path(path: Path) -> bool:
     return not _is_parquet(path)
 
 
-_is_csv_path = is_csv_path  # its former name, for code written before it was public
-
-
 def read_header(path: Path) -> list[str]:
     """Return the column names of a CSV or parquet file.
 

@@ -76,6 +76,12 @@ def fit_booster(
 
     Returns:
         The booster truncated to its best iteration.
+
+    Both matrices are plain ``DMatrix``es on purpose: a ``QuantileDMatrix`` (validation on the
+    training cuts) grows the same trees and saves ~0.2 GB at full size, but measured on the 307,511
+    synthetic clients (one thread, 60 rounds, interleaved) it cost 4.6-5.1 s more CPU to build and
+    the validation one ~0.06 s more per round to evaluate, and time, not memory, is the bound
+    (issue 14: 1.3-1.5 GB against 2.5 GB).
     """
     merged: dict[str, Any] = {**DEFAULT_XGB_PARAMS, **(params or {}), "seed": seed}
     if nthread:

@@ -43,8 +43,16 @@ from trainer.policy import input_policy
 from trainer.progress import ProgressReport, stage
 from trainer.schema import HISTORY_TABLES
 
-#: Validation rows used for the global SHAP importance (enough for stable means, bounded cost).
-IMPORTANCE_SAMPLE = 20_000
+#: Validation rows the global SHAP importance (mean |contribution| per feature) is computed on.
+#:
+#: 5,000 rows keep the ranking and the values: on the full-size synthetic data (307,511 clients, 460
+#: trees) against 20,000 rows, 20 random 5,000-row subsets kept the same top-25 features every time,
+#: Spearman correlation of the top-25 values >= 0.997 (median 0.999), relative error of a top-25 value
+#: 2.6 % median of the per-subset worst, 6.3 % at worst; the standard error of a top-25 mean is 1.1 %
+#: of it (3.1 % for the noisiest). Near-equal neighbours in the top 10 may swap places. XGBoost's
+#: ``pred_contribs`` costs ~0.9 ms a row on 2 cores with that model: 20,000 rows were a third of
+#: ``trainer fit`` at full size (issue 14). Smaller validation sets use every row.
+IMPORTANCE_SAMPLE = 5_000
 _HOW_TO_GET_DATA = "run `trainer synth --out DIR` or download the Kaggle files into data/raw/"
 #: Columns of application_train that training reads (the others are never parsed).
 TRAIN_COLUMNS: tuple[str, ...] = tuple(
@@ -207,6 +215,8 @@ def _fit(
         spec = fit_feature_spec(train, used, config.allow_protected)
         x = feature_matrix(train, data.history, spec)
     train_pos, valid_pos = stratified_split(y, config.valid_share, config.seed)
+    x_train, x_valid, y_valid = x[train_pos], x[valid_pos], y[valid_pos]
+    del x  # only the two halves are used from here on
 
     def on_round(done: int, auc: float) -> None:
         if progress is not None:
@@ -215,10 +225,10 @@ def _fit(
             )
 
     booster = fit_booster(
-        x[train_pos],
+        x_train,
         y[train_pos],
-        x[valid_pos],
-        y[valid_pos],
+        x_valid,
+        y_valid,
         spec,
         params=config.params,
         num_boost_round=config.num_boost_round,
@@ -227,11 +237,11 @@ def _fit(
         nthread=config.nthread,
         on_round=on_round,
     )
+    del x_train
     if progress is not None:
         rounds = booster.num_boosted_rounds()
         progress("Training XGBoost", rounds, rounds)
 
-    x_valid, y_valid = x[valid_pos], y[valid_pos]
     with stage(progress, "Validation predictions"):
         pd_valid = booster.inplace_predict(x_valid, validate_features=False).astype(np.float64)
         sample = np.random.default_rng(config.seed).permutation(len(valid_pos))[:IMPORTANCE_SAMPLE]

@@ -17,6 +17,8 @@ from trainer.synth import generate
 from trainer.train import FitConfig, fit_bundle
 
 TUI_CLIENTS = 1500
+#: XGBoost parameters of the TUI tests' model, over trainer.config.DEFAULT_XGB_PARAMS.
+TUI_MODEL_PARAMS: dict[str, Any] = {"learning_rate": 0.05}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -30,12 +32,25 @@ class TuiData:
 
 @pytest.fixture(scope="session")
 def tui_data(tmp_path_factory: pytest.TempPathFactory) -> TuiData:
-    """Synthetic tables (parquet) and a bundle with a review band; deterministic seeds and threads."""
+    """Synthetic tables (parquet) and a bundle with a review band; deterministic seeds and threads.
+
+    The learning rate is pinned (the default's value before issue 14) so that tuning ``trainer fit``'s
+    defaults does not move every screenshot: the snapshots and the decision tests pick clients by the
+    decision this model gives them.
+    """
     data_dir = tmp_path_factory.mktemp("tui_data")
     generate(data_dir, n_clients=TUI_CLIENTS, seed=11, fmt="parquet")
     model_dir = tmp_path_factory.mktemp("tui_models") / "tiny"
     fit_bundle(
-        FitConfig(data_dir=data_dir, out=model_dir, seed=5, review_band=0.02, num_boost_round=60, nthread=1)
+        FitConfig(
+            data_dir=data_dir,
+            out=model_dir,
+            seed=5,
+            review_band=0.02,
+            params=TUI_MODEL_PARAMS,
+            num_boost_round=60,
+            nthread=1,
+        )
     )
     return TuiData(data_dir, model_dir, data_dir / "application_test.parquet")
 
