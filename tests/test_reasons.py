@@ -82,7 +82,13 @@ def test_every_client_facing_feature_has_one_family_and_families_hold_only_clien
     for name in fitted_bundle.spec.names:
         family = family_of(name)
         assert (family is NOT_SHOWN) == (not is_client_facing(name)), name
-    for name in ("AGE_YEARS", "EMPLOYED_AGE_RATIO", "HOUR_APPR_PROCESS_START", "FLAG_DOCUMENT_3"):
+    for name in (
+        "AGE_YEARS",
+        "EMPLOYED_AGE_RATIO",
+        "HOUR_APPR_PROCESS_START",
+        "FLAG_DOCUMENT_3",
+        "NAME_EDUCATION_TYPE",
+    ):
         assert family_of(name) is NOT_SHOWN
     assert family_of("APARTMENTS_AVG") is NOT_SHOWN
 

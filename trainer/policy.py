@@ -6,8 +6,8 @@ Two questions, answered from the feature registry (:mod:`trainer.registry`, one 
   input unless ``trainer fit --allow-protected NAME`` asks for it, and such a bundle is marked "not for
   client decisions".
 - :func:`is_client_facing`: the feature may appear in a reason given to a client. Building statistics,
-  the weekday and hour the application was entered, document flags and the client's age (and ratios that
-  reveal it) may inform the model but are never a reason.
+  the weekday and hour the application was entered, document flags, the education level and the
+  client's age (and ratios that reveal it) may inform the model but are never a reason.
 """
 
 from __future__ import annotations

@@ -196,14 +196,6 @@ FAMILIES: tuple[Family, ...] = (
         "ORGANIZATION_TYPE",
     ),
     _f(
-        "education",
-        "Education",
-        "Your level of education counts against the application in the statistics",
-        "Your level of education counts in favour of the application",
-        "",
-        "NAME_EDUCATION_TYPE",
-    ),
-    _f(
         "housing_assets",
         "Housing and assets",
         "Your housing situation and assets count against the application",

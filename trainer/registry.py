@@ -828,6 +828,7 @@ REGISTRY: tuple[FeatureRecord, ...] = (
         "category",
         reason="The education level ({value}) is associated with higher risk.",
         profile=10,
+        client_facing=False,  # nothing a client can act on: informs the model, never a reason
     ),
     _R(
         "NAME_FAMILY_STATUS",
