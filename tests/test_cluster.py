@@ -190,6 +190,11 @@ def test_real_scheduler_and_two_workers_match_one_machine(
     np.testing.assert_array_equal(remote["SK_ID_CURR"], local["SK_ID_CURR"])
     assert (remote["DECISION"] == local["DECISION"]).mean() >= 0.99
     np.testing.assert_allclose(remote["TARGET"], local["TARGET"], rtol=0, atol=1e-6)
+    # the single-machine result: the model fitted on one machine, scored on one machine
+    alone = predict(single.path, synth_dir, tmp_path / "alone.csv")
+    np.testing.assert_array_equal(alone["SK_ID_CURR"], remote["SK_ID_CURR"])
+    assert (alone["DECISION"] == remote["DECISION"]).mean() >= 0.99
+    np.testing.assert_allclose(alone["TARGET"], remote["TARGET"], rtol=0, atol=1e-3)
 
 
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc (Linux)")
