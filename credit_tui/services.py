@@ -91,11 +91,6 @@ def load_portfolio(clients: Path, scorer: Scorer) -> Portfolio:
     return Portfolio.load(clients, tables=scorer.spec.history_tables, cache=True)
 
 
-#: The manifest's file name in a bundle (``trainer.bundle.MANIFEST_FILE``, not imported: it is heavy).
-_MANIFEST_FILE = "manifest.json"
-_MANIFEST_HINT_BYTES = 4 * 1024 * 1024
-
-
 def manifest_history_tables(model: Path) -> tuple[str, ...] | None:
     """The history tables a bundle's manifest lists, read without verification (None if unreadable).
 
@@ -103,11 +98,12 @@ def manifest_history_tables(model: Path) -> tuple[str, ...] | None:
     so a first opening starts its history build before the app's heavy imports);
     :func:`with_history_on_hint` confirms it against the verified spec.
     """
+    from trainer.config import MANIFEST_FILE, MAX_MANIFEST_BYTES
     from trainer.schema import HISTORY_TABLES
 
-    path = Path(model) / _MANIFEST_FILE
+    path = Path(model) / MANIFEST_FILE
     try:
-        if path.stat().st_size > _MANIFEST_HINT_BYTES:
+        if path.stat().st_size > MAX_MANIFEST_BYTES:
             return None
         tables = json.loads(path.read_bytes()).get("history_tables")
     except (OSError, ValueError, AttributeError, RecursionError):  # the bundle check says why, later

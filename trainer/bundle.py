@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from trainer.atomic import atomic_directory
+from trainer.config import MANIFEST_FILE as MANIFEST_FILE
 from trainer.contract import MAX_MANIFEST_BYTES, Manifest
 from trainer.decision import ThresholdPolicy
 from trainer.errors import BundleError
@@ -28,7 +29,6 @@ if TYPE_CHECKING:
 
 SCHEMA_VERSION = 1
 MODEL_FILE = "model.ubj"
-MANIFEST_FILE = "manifest.json"
 
 
 def sha256_file(path: Path) -> str:

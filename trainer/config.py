@@ -10,6 +10,10 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_RAW_DIR = PROJECT_ROOT / "data" / "raw"
 #: Where ``trainer fit`` writes bundles unless told otherwise.
 DEFAULT_MODELS_DIR = PROJECT_ROOT / "models"
+#: A bundle's manifest file, and the largest one read (kept here, light, for readers that must not
+#: import the bundle code: the app reads its history hint before its heavy imports).
+MANIFEST_FILE = "manifest.json"
+MAX_MANIFEST_BYTES = 4 * 1024 * 1024
 #: Statistics of the real Home Credit tables, shipped with the package (no rows of real data).
 PROFILE_PATH = Path(__file__).resolve().parent / "resources" / "home_credit_profile.json"
 

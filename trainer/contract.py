@@ -18,12 +18,11 @@ from dataclasses import dataclass, fields, is_dataclass
 from types import MappingProxyType
 from typing import Any
 
+from trainer.config import MAX_MANIFEST_BYTES as MAX_MANIFEST_BYTES  # larger is refused unparsed
 from trainer.decision import ThresholdPolicy
 from trainer.errors import BundleError
 from trainer.features import FeatureSpec
 
-#: A manifest larger than this is refused before it is parsed (today's are ~10 kB).
-MAX_MANIFEST_BYTES = 4 * 1024 * 1024
 #: Deepest nesting of a manifest (metrics -> validation -> confusion_matrix -> count is 4).
 MAX_MANIFEST_DEPTH = 6
 #: Feature kinds a manifest may declare (the ``dtype`` of each feature).
